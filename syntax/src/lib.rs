@@ -1,0 +1,2 @@
+//! Lossless syntax for C headers: a lexer that puts every byte into a token, and a rowan tree of
+//! preprocessor directives and the text between them. No salsa, no kernel config, no layouts.
