@@ -8,3 +8,4 @@
 
 pub mod db;
 pub mod input;
+pub mod pre_ast;
