@@ -164,6 +164,7 @@ pub fn remove_dir_all_if_exists(path: &Path) -> Result<()> {
 }
 
 /// A fresh, empty scratch directory under the system temp dir; removed when dropped.
+#[derive(Debug)]
 pub struct TempDir {
     path: PathBuf,
 }
