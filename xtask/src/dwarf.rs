@@ -505,11 +505,9 @@ impl Converter<'_> {
             let count = match (sub.count, sub.upper_bound) {
                 (Some(count), _) => Some(count),
                 (None, Some(upper)) => {
+                    // GCC 12 writes `[0]` as `DW_AT_count 0`; an upper bound of -1 (older GCCs)
+                    // also gives a count of 0.
                     let lower = sub.lower_bound.unwrap_or(0);
-                    // GCC writes the upper bound of a zero-length array `[0]` as -1, in a data form
-                    // of the index type's width (e.g. data4 0xffffffff), which reads as a large
-                    // positive number.
-                    let upper = if upper == i64::from(u32::MAX) || upper == -1 { -1 } else { upper };
                     let count = upper - lower + 1;
                     Some(u64::try_from(count).map_err(|_| format_err!("negative array length at {}", self.describe(idx)))?)
                 }

@@ -40,7 +40,7 @@
 //! the start of that record, whose own offset is its member's `offset_bits`). Bit positions use
 //! little-endian numbering: bit `n` is bit `n % 8` (LSB = 0) of byte `n / 8`. `bit_size` is the
 //! bitfield width for bitfields, else the size of the field's type in bits (0 for a flexible array
-//! member `T x[]` and for `T x[0]`). Unnamed bitfields (`int : 3;`, `int : 0;`) are not fields:
+//! member `T x[]` and for `T x[0]`; the type strings tell them apart: `"long int[]"` and `"int[0]"`). Unnamed bitfields (`int : 3;`, `int : 0;`) are not fields:
 //! GCC emits no DWARF for them, they only influence the placement of the fields after them.
 //!
 //! Type strings, built from the inside out: base types by their GCC names (`"long unsigned int"`,
@@ -51,6 +51,8 @@
 //! outermost first (`"int[4]"`, `"int[2][3]"`, flexible `"char[]"`, an array of pointers
 //! `"int *[4]"`, a pointer to an array `"int[4] *"`), any function type is `"fn"` (so a function
 //! pointer is `"fn *"`). Qualifiers (`const`, `volatile`, `restrict`, `_Atomic`) are dropped.
+//! The strings follow GCC's DWARF, which folds an array of a typedef'd array into one
+//! multi-dimensional array: with `typedef int row[3];`, a field `row r[2]` has type `"int[2][3]"`.
 //!
 //! Enums: keyed `"enum NAME"`; a tagless enum named by a typedef under the typedef name; any other
 //! tagless enum as `"enum <anonymous:FIRST_CONSTANT>"`. Constants keep declaration order.
