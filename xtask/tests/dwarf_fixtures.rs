@@ -193,7 +193,6 @@ fn arrays_and_function_pointers() {
     assert_eq!(types, want);
     assert_eq!(field_types(&layouts, "struct ar_flex")[1].1, "long int[]");
     assert_eq!(field_types(&layouts, "struct ar_flex2")[1].1, "int[][3]");
-    assert_eq!(layouts.typedefs["ar_row"], "int[3]");
 }
 
 #[test]
