@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::util::Result;
-use crate::{bail, kernels, oracle};
+use crate::layout_json::Layouts;
+use crate::{bail, conformance, kernels, oracle};
 
 const USAGE: &str = "\
 usage: cargo xtask <task> [options]
@@ -17,6 +18,12 @@ tasks:
                           layouts from its DWARF as canonical JSON (cached under target/oracle/)
   oracle --preprocess --tree DIR [--source-file FILE] [--out FILE.i]
                           gcc -E of FILE with kbuild's exact flags for DIR
+
+  conformance [--tree DIR]... [--ours FILE]... [--source-file FILE] [--max-differences N]
+                          compare layouts (one --ours JSON per --tree) with the oracle's; without
+                          --ours, a clearly marked stand-in (the same target with -gdwarf-4) is
+                          compared, which tests the harness and the reader, not the engine;
+                          default trees: the five Debian trees
 
 DIR may also be the name of an unpacked Debian tree: 6.1-amd64, 6.1-cloud-amd64, 6.1-rt-amd64,
 6.12-amd64, 6.12-cloud-amd64. FILE defaults to targets/forensics.c when it exists.
@@ -34,6 +41,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             kernels_task()
         }
         "oracle" => oracle_task(rest),
+        "conformance" => conformance_task(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -182,4 +190,56 @@ fn oracle_task(rest: &[String]) -> Result<ExitCode> {
         println!("oracle: compiled and read in {:.2} s", outcome.seconds);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn conformance_task(rest: &[String]) -> Result<ExitCode> {
+    let args = Args::parse(rest, &["--tree", "--ours", "--source-file", "--max-differences"], &[])?;
+    let trees: Vec<(String, PathBuf)> = if args.all("--tree").is_empty() {
+        kernels::debian_trees()?.into_iter().map(|t| (t.name, t.path)).collect()
+    } else {
+        args.all("--tree").into_iter().map(|t| Ok((t.to_owned(), resolve_tree(t)?))).collect::<Result<_>>()?
+    };
+    let ours_files = args.all("--ours");
+    if !ours_files.is_empty() && ours_files.len() != trees.len() {
+        bail!("give one --ours per tree ({} trees, {} --ours)", trees.len(), ours_files.len());
+    }
+    let max_differences = match args.one("--max-differences")? {
+        Some(n) => n.parse().map_err(|_| crate::format_err!("--max-differences {n}: not a number"))?,
+        None => 20,
+    };
+    let source = match args.one("--source-file")? {
+        Some(file) => PathBuf::from(file),
+        None => match oracle::default_source() {
+            Some(path) => path,
+            None => {
+                let probe = crate::util::repo_root().join("xtask/fixtures/probe.c");
+                println!("conformance: targets/forensics.c does not exist yet; using {}", probe.display());
+                probe
+            }
+        },
+    };
+    if ours_files.is_empty() {
+        println!("conformance: STAND-IN MODE: \"ours\" is the same target compiled with -gdwarf-4, not layout-expert");
+    }
+    let start = Instant::now();
+    let mut reports = Vec::new();
+    for (i, (name, path)) in trees.iter().enumerate() {
+        let (ours, gcc) = match ours_files.get(i) {
+            Some(file) => {
+                let text = crate::util::read_to_string(std::path::Path::new(file))?;
+                let ours = Layouts::from_json(&text, file)?;
+                let gcc = oracle::run(&oracle::Request { tree: path.clone(), source: source.clone(), extra_cflags: Vec::new() })?;
+                (ours, gcc.layouts)
+            }
+            None => conformance::stand_in(path, &source)?,
+        };
+        reports.push(conformance::TreeReport { tree: name.clone(), report: conformance::compare(&ours, &gcc) });
+    }
+    print!("{}", conformance::render(&reports, max_differences));
+    println!("conformance: {} trees in {:.2} s", reports.len(), start.elapsed().as_secs_f64());
+    if reports.iter().all(|r| r.report.is_clean()) {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::FAILURE)
+    }
 }
