@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::util::Result;
 use crate::layout_json::Layouts;
-use crate::{bail, conformance, kernels, oracle};
+use crate::{bail, conformance, custom_config, kernels, oracle};
 
 const USAGE: &str = "\
 usage: cargo xtask <task> [options]
@@ -25,6 +25,11 @@ tasks:
                           compared, which tests the harness and the reader, not the engine;
                           default trees: the five Debian trees
 
+  custom-config --config tinyconfig|defconfig|allnoconfig|randconfig:SEED [--version 6.1]
+                          [--source-file FILE] [--no-oracle]
+                          prepare target/custom-config/<version>-<config>/ from linux-source
+                          (forcing on what a module build needs), then run the oracle on it
+
 DIR may also be the name of an unpacked Debian tree: 6.1-amd64, 6.1-cloud-amd64, 6.1-rt-amd64,
 6.12-amd64, 6.12-cloud-amd64. FILE defaults to targets/forensics.c when it exists.
 ";
@@ -42,6 +47,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         }
         "oracle" => oracle_task(rest),
         "conformance" => conformance_task(rest),
+        "custom-config" => custom_config_task(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -242,4 +248,51 @@ fn conformance_task(rest: &[String]) -> Result<ExitCode> {
     } else {
         Ok(ExitCode::FAILURE)
     }
+}
+
+fn custom_config_task(rest: &[String]) -> Result<ExitCode> {
+    let args = Args::parse(rest, &["--config", "--version", "--source-file"], &["--no-oracle"])?;
+    let configs = args.all("--config");
+    if configs.is_empty() {
+        bail!("--config is required");
+    }
+    let version = args.one("--version")?.unwrap_or("6.1");
+    for text in configs {
+        let config = custom_config::Config::parse(text)?;
+        let start = Instant::now();
+        let prepared = custom_config::prepare(version, config)?;
+        println!("custom-config: {version} {text}: tree {}", prepared.dir.display());
+        println!("custom-config:   source {}", prepared.source_dir.display());
+        for (step, seconds) in &prepared.timings {
+            println!("custom-config:   {step}: {seconds:.1} s");
+        }
+        if prepared.up_to_date {
+            println!("custom-config:   already prepared (stamp matches)");
+        }
+        if prepared.changes.is_empty() {
+            println!("custom-config:   forced options ({}) were already on", custom_config::FORCED_OPTIONS.join(", "));
+        }
+        for change in &prepared.changes {
+            println!("custom-config:   forced {change}");
+        }
+        println!("custom-config:   prepared in {:.1} s", start.elapsed().as_secs_f64());
+        if args.switch("--no-oracle") {
+            continue;
+        }
+        let source = match args.one("--source-file")? {
+            Some(file) => PathBuf::from(file),
+            None => oracle::default_source().unwrap_or_else(|| crate::util::repo_root().join("xtask/fixtures/probe.c")),
+        };
+        let outcome = oracle::run(&oracle::Request { tree: prepared.dir.clone(), source, extra_cflags: Vec::new() })?;
+        println!(
+            "custom-config:   oracle: {} records, {} fields, {} enums in {:.2} s{} ({})",
+            outcome.layouts.records.len(),
+            outcome.layouts.field_count(),
+            outcome.layouts.enums.len(),
+            outcome.seconds,
+            if outcome.cached { " (cached)" } else { "" },
+            outcome.cache_file.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -8,8 +8,8 @@
 //! command kbuild used (from the object's `.NAME.o.cmd` file).
 //!
 //! Caching: the JSON is stored as `target/oracle/<key>.json`, where the key is the SHA-256 of the
-//! canonical tree path, the target's text, the gcc version line, the extra compiler flags, and the
-//! source text of the DWARF reader and the schema modules themselves (so that a change to the
+//! canonical tree path, the tree's `.config`, the target's text, the gcc version line, the extra
+//! compiler flags, and the source text of the DWARF reader and the schema modules themselves (so that a change to the
 //! reader invalidates old results). A repeated run with the same key skips the compile.
 //!
 //! `--preprocess` runs `gcc -E` of the target with exactly kbuild's flags: the compile command
@@ -75,7 +75,10 @@ pub fn run(request: &Request) -> Result<Outcome> {
     let source = canonical(&request.source)?;
     let text = util::read(&source)?;
     let gcc_version = util::gcc_version()?;
-    let key = cache_key(&tree, &text, &gcc_version, &request.extra_cflags)?;
+    // The tree's configuration is part of the key, so a re-prepared tree at the same path is
+    // compiled again.
+    let config = std::fs::read(tree.join(".config")).unwrap_or_default();
+    let key = cache_key(&tree, &config, &text, &gcc_version, &request.extra_cflags)?;
     let cache_file = util::target_dir().join("oracle").join(format!("{key}.json"));
     if let Ok(json) = std::fs::read_to_string(&cache_file) {
         if let Ok(layouts) = Layouts::from_json(&json, &cache_file.display().to_string()) {
@@ -189,10 +192,12 @@ fn canonical(path: &Path) -> Result<PathBuf> {
     path.canonicalize().map_err(|e| format_err!("{}: {e}", path.display()))
 }
 
-fn cache_key(tree: &Path, source_text: &[u8], gcc_version: &str, extra_cflags: &[String]) -> Result<String> {
+fn cache_key(tree: &Path, config: &[u8], source_text: &[u8], gcc_version: &str, extra_cflags: &[String]) -> Result<String> {
     let mut material = Vec::new();
     material.extend_from_slice(b"layout-expert oracle cache 1\0");
     material.extend_from_slice(tree.display().to_string().as_bytes());
+    material.push(0);
+    material.extend_from_slice(config);
     material.push(0);
     material.extend_from_slice(gcc_version.as_bytes());
     material.push(0);
