@@ -26,6 +26,11 @@ use crate::{bail, format_err};
 /// Options forced on after the configuration target, in this order.
 pub const FORCED_OPTIONS: &[&str] = &["64BIT", "MODULES", "NET"];
 
+/// The custom configurations of the conformance suite (`cargo xtask conformance --custom-configs`),
+/// all of kernel 6.1: fixed seeds, so that every run compares the same trees.
+pub const SUITE: &[Config] =
+    &[Config::Tiny, Config::Default, Config::AllNo, Config::Random(1), Config::Random(2), Config::Random(3)];
+
 /// A pinned `linux-source-*` package.
 #[derive(Debug, Clone, Copy)]
 pub struct SourcePackage {

@@ -47,6 +47,10 @@ pub struct Outcome {
     pub cached: bool,
     /// Seconds spent (compile + DWARF reading, or reading the cache).
     pub seconds: f64,
+    /// Of which kbuild compiling the target (0 when cached).
+    pub compile_seconds: f64,
+    /// Of which reading the DWARF (0 when cached).
+    pub read_seconds: f64,
 }
 
 /// A finished module build in a scratch directory.
@@ -82,12 +86,17 @@ pub fn run(request: &Request) -> Result<Outcome> {
     let cache_file = util::target_dir().join("oracle").join(format!("{key}.json"));
     if let Ok(json) = std::fs::read_to_string(&cache_file) {
         if let Ok(layouts) = Layouts::from_json(&json, &cache_file.display().to_string()) {
-            return Ok(Outcome { layouts, cache_file, cached: true, seconds: start.elapsed().as_secs_f64() });
+            let seconds = start.elapsed().as_secs_f64();
+            return Ok(Outcome { layouts, cache_file, cached: true, seconds, compile_seconds: 0.0, read_seconds: 0.0 });
         }
     }
+    let compile_start = Instant::now();
     let build = build_module(&tree, &source, &request.extra_cflags)?;
+    let compile_seconds = compile_start.elapsed().as_secs_f64();
+    let read_start = Instant::now();
     let object = util::read(&build.object)?;
     let mut layouts = dwarf::read_object(&object).map_err(|e| format_err!("{}: {e}", build.object.display()))?;
+    let read_seconds = read_start.elapsed().as_secs_f64();
     layouts.gcc_version = gcc_version;
     layouts.command = build.command.clone();
     layouts.tree = tree.display().to_string();
@@ -96,7 +105,8 @@ pub fn run(request: &Request) -> Result<Outcome> {
     let tmp = cache_file.with_extension(format!("json.tmp-{}", std::process::id()));
     util::write(&tmp, layouts.to_json())?;
     std::fs::rename(&tmp, &cache_file).map_err(|e| format_err!("cannot move {} into place: {e}", tmp.display()))?;
-    Ok(Outcome { layouts, cache_file, cached: false, seconds: start.elapsed().as_secs_f64() })
+    let seconds = start.elapsed().as_secs_f64();
+    Ok(Outcome { layouts, cache_file, cached: false, seconds, compile_seconds, read_seconds })
 }
 
 /// Builds `source` as the object of an out-of-tree module against `tree` with kbuild.
