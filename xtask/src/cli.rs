@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use crate::util::Result;
 use crate::layout_json::Layouts;
+use crate::util::Result;
 use crate::{bail, conformance, custom_config, kernels, oracle};
 
 const USAGE: &str = "\
@@ -18,7 +18,6 @@ tasks:
                           layouts from its DWARF as canonical JSON (cached under target/oracle/)
   oracle --preprocess --tree DIR [--source-file FILE] [--out FILE.i]
                           gcc -E of FILE with kbuild's exact flags for DIR
-
   conformance [--tree DIR]... [--ours FILE]... [--source-file FILE] [--max-differences N]
               [--custom-configs]
                           compare layouts (one --ours JSON per --tree) with the oracle's; without
@@ -26,7 +25,6 @@ tasks:
                           compared, which tests the harness and the reader, not the engine;
                           default trees: the five Debian trees; --custom-configs adds 6.1
                           tinyconfig, defconfig, allnoconfig, randconfig:1..3 (slow the first time)
-
   custom-config --config tinyconfig|defconfig|allnoconfig|randconfig:SEED [--version 6.1]
                           [--source-file FILE] [--no-oracle]
                           prepare target/custom-config/<version>-<config>/ from linux-source
@@ -68,7 +66,9 @@ fn no_args(rest: &[String]) -> Result<()> {
 fn kernels_task() -> Result<ExitCode> {
     let start = Instant::now();
     kernels::ensure_kernels(&mut |kernel, action| match action {
-        kernels::Action::UpToDate => println!("kernels: {} up to date (stamp matches)", kernel.prefix),
+        kernels::Action::UpToDate => {
+            println!("kernels: {} up to date (stamp matches)", kernel.prefix)
+        }
         kernels::Action::Unpacked { from } => println!(
             "kernels: {} unpacked {} packages from {} (SHA-256 checked)",
             kernel.prefix,
@@ -92,7 +92,10 @@ struct Args {
 impl Args {
     /// Parses `rest`, accepting the given value flags and switches only.
     fn parse(rest: &[String], value_flags: &[&str], switch_flags: &[&str]) -> Result<Args> {
-        let mut args = Args { values: Vec::new(), switches: Vec::new() };
+        let mut args = Args {
+            values: Vec::new(),
+            switches: Vec::new(),
+        };
         let mut it = rest.iter();
         while let Some(arg) = it.next() {
             let (flag, inline_value) = match arg.split_once('=') {
@@ -102,7 +105,10 @@ impl Args {
             if value_flags.contains(&flag) {
                 let value = match inline_value {
                     Some(v) => v,
-                    None => it.next().cloned().ok_or_else(|| crate::format_err!("{flag} needs a value"))?,
+                    None => it
+                        .next()
+                        .cloned()
+                        .ok_or_else(|| crate::format_err!("{flag} needs a value"))?,
                 };
                 args.values.push((flag.to_owned(), value));
             } else if switch_flags.contains(&flag) && inline_value.is_none() {
@@ -115,7 +121,11 @@ impl Args {
     }
 
     fn all(&self, flag: &str) -> Vec<&str> {
-        self.values.iter().filter(|(f, _)| f == flag).map(|(_, v)| v.as_str()).collect()
+        self.values
+            .iter()
+            .filter(|(f, _)| f == flag)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     fn one(&self, flag: &str) -> Result<Option<&str>> {
@@ -137,7 +147,10 @@ fn resolve_tree(value: &str) -> Result<PathBuf> {
     if path.is_dir() {
         return Ok(path);
     }
-    if let Some(tree) = kernels::trees_in(&kernels::cache_dir()).into_iter().find(|t| t.name == value) {
+    if let Some(tree) = kernels::trees_in(&kernels::cache_dir())
+        .into_iter()
+        .find(|t| t.name == value)
+    {
         kernels::ensure_kernels(&mut |_, _| {})?;
         return Ok(tree.path);
     }
@@ -148,14 +161,23 @@ fn source_arg(args: &Args) -> Result<PathBuf> {
     match args.one("--source-file")? {
         Some(file) => Ok(PathBuf::from(file)),
         None => oracle::default_source().ok_or_else(|| {
-            crate::format_err!("--source-file is required until the built-in target targets/forensics.c exists")
+            crate::format_err!(
+                "--source-file is required until the built-in target targets/forensics.c exists"
+            )
         }),
     }
 }
 
 fn oracle_task(rest: &[String]) -> Result<ExitCode> {
-    let args = Args::parse(rest, &["--tree", "--source-file", "--out"], &["--preprocess", "--gdwarf-4"])?;
-    let tree = resolve_tree(args.one("--tree")?.ok_or_else(|| crate::format_err!("--tree is required"))?)?;
+    let args = Args::parse(
+        rest,
+        &["--tree", "--source-file", "--out"],
+        &["--preprocess", "--gdwarf-4"],
+    )?;
+    let tree = resolve_tree(
+        args.one("--tree")?
+            .ok_or_else(|| crate::format_err!("--tree is required"))?,
+    )?;
     let source = source_arg(&args)?;
     let out = args.one("--out")?.map(PathBuf::from);
     if args.switch("--preprocess") {
@@ -163,18 +185,39 @@ fn oracle_task(rest: &[String]) -> Result<ExitCode> {
         let out = match out {
             Some(out) => out,
             None => {
-                let stem = source.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                crate::util::target_dir().join("oracle").join(format!("{stem}.i"))
+                let stem = source
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                crate::util::target_dir()
+                    .join("oracle")
+                    .join(format!("{stem}.i"))
             }
         };
         let command = oracle::preprocess(&tree, &source, &out)?;
-        println!("oracle: preprocessed {} against {}", source.display(), tree.display());
+        println!(
+            "oracle: preprocessed {} against {}",
+            source.display(),
+            tree.display()
+        );
         println!("oracle: command (run in the tree directory): {command}");
-        println!("oracle: wrote {} in {:.2} s", out.display(), start.elapsed().as_secs_f64());
+        println!(
+            "oracle: wrote {} in {:.2} s",
+            out.display(),
+            start.elapsed().as_secs_f64()
+        );
         return Ok(ExitCode::SUCCESS);
     }
-    let extra_cflags = if args.switch("--gdwarf-4") { vec!["-gdwarf-4".to_owned()] } else { Vec::new() };
-    let outcome = oracle::run(&oracle::Request { tree, source, extra_cflags })?;
+    let extra_cflags = if args.switch("--gdwarf-4") {
+        vec!["-gdwarf-4".to_owned()]
+    } else {
+        Vec::new()
+    };
+    let outcome = oracle::run(&oracle::Request {
+        tree,
+        source,
+        extra_cflags,
+    })?;
     let layouts = &outcome.layouts;
     if let Some(out) = &out {
         crate::util::write(out, layouts.to_json())?;
@@ -191,9 +234,15 @@ fn oracle_task(rest: &[String]) -> Result<ExitCode> {
         layouts.typedefs.len(),
         layouts.dwarf_version.unwrap_or(0)
     );
-    println!("oracle: json     {}", out.as_ref().unwrap_or(&outcome.cache_file).display());
+    println!(
+        "oracle: json     {}",
+        out.as_ref().unwrap_or(&outcome.cache_file).display()
+    );
     if outcome.cached {
-        println!("oracle: from cache in {:.3} s (delete the file to recompile)", outcome.seconds);
+        println!(
+            "oracle: from cache in {:.3} s (delete the file to recompile)",
+            outcome.seconds
+        );
     } else {
         println!(
             "oracle: compiled and read in {:.2} s (kbuild compile {:.2} s, DWARF read {:.3} s)",
@@ -204,11 +253,21 @@ fn oracle_task(rest: &[String]) -> Result<ExitCode> {
 }
 
 fn conformance_task(rest: &[String]) -> Result<ExitCode> {
-    let args = Args::parse(rest, &["--tree", "--ours", "--source-file", "--max-differences"], &["--custom-configs"])?;
+    let args = Args::parse(
+        rest,
+        &["--tree", "--ours", "--source-file", "--max-differences"],
+        &["--custom-configs"],
+    )?;
     let mut trees: Vec<(String, PathBuf)> = if args.all("--tree").is_empty() {
-        kernels::debian_trees()?.into_iter().map(|t| (t.name, t.path)).collect()
+        kernels::debian_trees()?
+            .into_iter()
+            .map(|t| (t.name, t.path))
+            .collect()
     } else {
-        args.all("--tree").into_iter().map(|t| Ok((t.to_owned(), resolve_tree(t)?))).collect::<Result<_>>()?
+        args.all("--tree")
+            .into_iter()
+            .map(|t| Ok((t.to_owned(), resolve_tree(t)?)))
+            .collect::<Result<_>>()?
     };
     if args.switch("--custom-configs") {
         for config in custom_config::SUITE {
@@ -218,10 +277,16 @@ fn conformance_task(rest: &[String]) -> Result<ExitCode> {
     }
     let ours_files = args.all("--ours");
     if !ours_files.is_empty() && ours_files.len() != trees.len() {
-        bail!("give one --ours per tree ({} trees, {} --ours)", trees.len(), ours_files.len());
+        bail!(
+            "give one --ours per tree ({} trees, {} --ours)",
+            trees.len(),
+            ours_files.len()
+        );
     }
     let max_differences = match args.one("--max-differences")? {
-        Some(n) => n.parse().map_err(|_| crate::format_err!("--max-differences {n}: not a number"))?,
+        Some(n) => n
+            .parse()
+            .map_err(|_| crate::format_err!("--max-differences {n}: not a number"))?,
         None => 20,
     };
     let source = match args.one("--source-file")? {
@@ -230,7 +295,10 @@ fn conformance_task(rest: &[String]) -> Result<ExitCode> {
             Some(path) => path,
             None => {
                 let probe = crate::util::repo_root().join("xtask/fixtures/probe.c");
-                println!("conformance: targets/forensics.c does not exist yet; using {}", probe.display());
+                println!(
+                    "conformance: targets/forensics.c does not exist yet; using {}",
+                    probe.display()
+                );
                 probe
             }
         },
@@ -245,15 +313,26 @@ fn conformance_task(rest: &[String]) -> Result<ExitCode> {
             Some(file) => {
                 let text = crate::util::read_to_string(std::path::Path::new(file))?;
                 let ours = Layouts::from_json(&text, file)?;
-                let gcc = oracle::run(&oracle::Request { tree: path.clone(), source: source.clone(), extra_cflags: Vec::new() })?;
+                let gcc = oracle::run(&oracle::Request {
+                    tree: path.clone(),
+                    source: source.clone(),
+                    extra_cflags: Vec::new(),
+                })?;
                 (ours, gcc.layouts)
             }
             None => conformance::stand_in(path, &source)?,
         };
-        reports.push(conformance::TreeReport { tree: name.clone(), report: conformance::compare(&ours, &gcc) });
+        reports.push(conformance::TreeReport {
+            tree: name.clone(),
+            report: conformance::compare(&ours, &gcc),
+        });
     }
     print!("{}", conformance::render(&reports, max_differences));
-    println!("conformance: {} trees in {:.2} s", reports.len(), start.elapsed().as_secs_f64());
+    println!(
+        "conformance: {} trees in {:.2} s",
+        reports.len(),
+        start.elapsed().as_secs_f64()
+    );
     if reports.iter().all(|r| r.report.is_clean()) {
         Ok(ExitCode::SUCCESS)
     } else {
@@ -262,7 +341,11 @@ fn conformance_task(rest: &[String]) -> Result<ExitCode> {
 }
 
 fn custom_config_task(rest: &[String]) -> Result<ExitCode> {
-    let args = Args::parse(rest, &["--config", "--version", "--source-file"], &["--no-oracle"])?;
+    let args = Args::parse(
+        rest,
+        &["--config", "--version", "--source-file"],
+        &["--no-oracle"],
+    )?;
     let configs = args.all("--config");
     if configs.is_empty() {
         bail!("--config is required");
@@ -272,7 +355,10 @@ fn custom_config_task(rest: &[String]) -> Result<ExitCode> {
         let config = custom_config::Config::parse(text)?;
         let start = Instant::now();
         let prepared = custom_config::prepare(version, config)?;
-        println!("custom-config: {version} {text}: tree {}", prepared.dir.display());
+        println!(
+            "custom-config: {version} {text}: tree {}",
+            prepared.dir.display()
+        );
         println!("custom-config:   source {}", prepared.source_dir.display());
         for (step, seconds) in &prepared.timings {
             println!("custom-config:   {step}: {seconds:.1} s");
@@ -281,20 +367,31 @@ fn custom_config_task(rest: &[String]) -> Result<ExitCode> {
             println!("custom-config:   already prepared (stamp matches)");
         }
         if prepared.changes.is_empty() {
-            println!("custom-config:   forced options ({}) were already on", custom_config::FORCED_OPTIONS.join(", "));
+            println!(
+                "custom-config:   forced options ({}) were already on",
+                custom_config::FORCED_OPTIONS.join(", ")
+            );
         }
         for change in &prepared.changes {
             println!("custom-config:   forced {change}");
         }
-        println!("custom-config:   prepared in {:.1} s", start.elapsed().as_secs_f64());
+        println!(
+            "custom-config:   prepared in {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
         if args.switch("--no-oracle") {
             continue;
         }
         let source = match args.one("--source-file")? {
             Some(file) => PathBuf::from(file),
-            None => oracle::default_source().unwrap_or_else(|| crate::util::repo_root().join("xtask/fixtures/probe.c")),
+            None => oracle::default_source()
+                .unwrap_or_else(|| crate::util::repo_root().join("xtask/fixtures/probe.c")),
         };
-        let outcome = oracle::run(&oracle::Request { tree: prepared.dir.clone(), source, extra_cflags: Vec::new() })?;
+        let outcome = oracle::run(&oracle::Request {
+            tree: prepared.dir.clone(),
+            source,
+            extra_cflags: Vec::new(),
+        })?;
         println!(
             "custom-config:   oracle: {} records, {} fields, {} enums in {:.2} s{} ({})",
             outcome.layouts.records.len(),

@@ -62,7 +62,10 @@ pub enum DifferenceKind {
     /// Record or enum size in bits.
     Size { ours: u64, gcc: u64 },
     /// The field at this position has another name (fields out of order, or renamed).
-    Name { ours: Option<String>, gcc: Option<String> },
+    Name {
+        ours: Option<String>,
+        gcc: Option<String>,
+    },
     /// Field bit offset.
     Offset { ours: u64, gcc: u64 },
     /// Field bit size.
@@ -117,14 +120,24 @@ impl fmt::Display for Difference {
                 ours.as_deref().unwrap_or("<anonymous>"),
                 gcc.as_deref().unwrap_or("<anonymous>")
             ),
-            DifferenceKind::Offset { ours, gcc } => write!(f, "offset_bits ours {ours} vs GCC {gcc}"),
+            DifferenceKind::Offset { ours, gcc } => {
+                write!(f, "offset_bits ours {ours} vs GCC {gcc}")
+            }
             DifferenceKind::BitSize { ours, gcc } => write!(f, "bit_size ours {ours} vs GCC {gcc}"),
-            DifferenceKind::Bitfield { ours, gcc } => write!(f, "bitfield ours {ours} vs GCC {gcc}"),
+            DifferenceKind::Bitfield { ours, gcc } => {
+                write!(f, "bitfield ours {ours} vs GCC {gcc}")
+            }
             DifferenceKind::MissingField => write!(f, "missing in ours"),
             DifferenceKind::ExtraField => write!(f, "extra in ours"),
-            DifferenceKind::MissingNestedRecord => write!(f, "GCC has a nested anonymous record, ours not"),
-            DifferenceKind::ExtraNestedRecord => write!(f, "ours has a nested anonymous record, GCC not"),
-            DifferenceKind::Constants { ours, gcc } => write!(f, "constants ours {ours} vs GCC {gcc}"),
+            DifferenceKind::MissingNestedRecord => {
+                write!(f, "GCC has a nested anonymous record, ours not")
+            }
+            DifferenceKind::ExtraNestedRecord => {
+                write!(f, "ours has a nested anonymous record, GCC not")
+            }
+            DifferenceKind::Constants { ours, gcc } => {
+                write!(f, "constants ours {ours} vs GCC {gcc}")
+            }
             DifferenceKind::Type { ours, gcc } => write!(f, "type ours `{ours}` vs GCC `{gcc}`"),
         }
     }
@@ -142,21 +155,41 @@ pub fn compare(ours: &Layouts, gcc: &Layouts) -> Report {
             Some(our_record) => compare_record(&mut report, key, "", our_record, gcc_record),
             None => {
                 report.fields_compared += gcc_record.field_count();
-                report.differences.push(Difference { record: key.clone(), field: None, kind: DifferenceKind::MissingRecord });
+                report.differences.push(Difference {
+                    record: key.clone(),
+                    field: None,
+                    kind: DifferenceKind::MissingRecord,
+                });
             }
         }
     }
-    for key in ours.records.keys().filter(|k| !gcc.records.contains_key(*k)) {
-        report.differences.push(Difference { record: key.clone(), field: None, kind: DifferenceKind::ExtraRecord });
+    for key in ours
+        .records
+        .keys()
+        .filter(|k| !gcc.records.contains_key(*k))
+    {
+        report.differences.push(Difference {
+            record: key.clone(),
+            field: None,
+            kind: DifferenceKind::ExtraRecord,
+        });
     }
     for (key, gcc_enum) in &gcc.enums {
         match ours.enums.get(key) {
             Some(our_enum) => compare_enum(&mut report, key, our_enum, gcc_enum),
-            None => report.enum_differences.push(Difference { record: key.clone(), field: None, kind: DifferenceKind::MissingRecord }),
+            None => report.enum_differences.push(Difference {
+                record: key.clone(),
+                field: None,
+                kind: DifferenceKind::MissingRecord,
+            }),
         }
     }
     for key in ours.enums.keys().filter(|k| !gcc.enums.contains_key(*k)) {
-        report.enum_differences.push(Difference { record: key.clone(), field: None, kind: DifferenceKind::ExtraRecord });
+        report.enum_differences.push(Difference {
+            record: key.clone(),
+            field: None,
+            kind: DifferenceKind::ExtraRecord,
+        });
     }
     // Report records in key order, with record-level differences before field ones.
     report.differences.sort_by(|a, b| a.record.cmp(&b.record));
@@ -168,15 +201,28 @@ fn compare_enum(report: &mut Report, key: &str, ours: &Enum, gcc: &Enum) {
         report.enum_differences.push(Difference {
             record: key.to_owned(),
             field: None,
-            kind: DifferenceKind::Size { ours: ours.size_bits, gcc: gcc.size_bits },
+            kind: DifferenceKind::Size {
+                ours: ours.size_bits,
+                gcc: gcc.size_bits,
+            },
         });
     }
     if ours.constants != gcc.constants {
-        let show = |e: &Enum| e.constants.0.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join(", ");
+        let show = |e: &Enum| {
+            e.constants
+                .0
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         report.enum_differences.push(Difference {
             record: key.to_owned(),
             field: None,
-            kind: DifferenceKind::Constants { ours: show(ours), gcc: show(gcc) },
+            kind: DifferenceKind::Constants {
+                ours: show(ours),
+                gcc: show(gcc),
+            },
         });
     }
 }
@@ -184,7 +230,11 @@ fn compare_enum(report: &mut Report, key: &str, ours: &Enum, gcc: &Enum) {
 fn compare_record(report: &mut Report, key: &str, prefix: &str, ours: &Record, gcc: &Record) {
     let diff = |kind| Difference {
         record: key.to_owned(),
-        field: if prefix.is_empty() { None } else { Some(prefix.trim_end_matches('.').to_owned()) },
+        field: if prefix.is_empty() {
+            None
+        } else {
+            Some(prefix.trim_end_matches('.').to_owned())
+        },
         kind,
     };
     if ours.kind != gcc.kind {
@@ -194,7 +244,10 @@ fn compare_record(report: &mut Report, key: &str, prefix: &str, ours: &Record, g
         }));
     }
     if ours.size_bits != gcc.size_bits {
-        report.differences.push(diff(DifferenceKind::Size { ours: ours.size_bits, gcc: gcc.size_bits }));
+        report.differences.push(diff(DifferenceKind::Size {
+            ours: ours.size_bits,
+            gcc: gcc.size_bits,
+        }));
     }
     let n = ours.fields.len().max(gcc.fields.len());
     for i in 0..n {
@@ -202,9 +255,19 @@ fn compare_record(report: &mut Report, key: &str, prefix: &str, ours: &Record, g
             (Some(o), Some(g)) => compare_field(report, key, prefix, i, o, g),
             (None, Some(g)) => {
                 report.fields_compared += 1 + g.record.as_ref().map_or(0, |r| r.field_count());
-                report.differences.push(field_diff(key, prefix, i, g, DifferenceKind::MissingField));
+                report.differences.push(field_diff(
+                    key,
+                    prefix,
+                    i,
+                    g,
+                    DifferenceKind::MissingField,
+                ));
             }
-            (Some(o), None) => report.differences.push(field_diff(key, prefix, i, o, DifferenceKind::ExtraField)),
+            (Some(o), None) => {
+                report
+                    .differences
+                    .push(field_diff(key, prefix, i, o, DifferenceKind::ExtraField))
+            }
             (None, None) => {}
         }
     }
@@ -217,30 +280,61 @@ fn field_path(prefix: &str, index: usize, field: &Field) -> String {
     }
 }
 
-fn field_diff(key: &str, prefix: &str, index: usize, field: &Field, kind: DifferenceKind) -> Difference {
-    Difference { record: key.to_owned(), field: Some(field_path(prefix, index, field)), kind }
+fn field_diff(
+    key: &str,
+    prefix: &str,
+    index: usize,
+    field: &Field,
+    kind: DifferenceKind,
+) -> Difference {
+    Difference {
+        record: key.to_owned(),
+        field: Some(field_path(prefix, index, field)),
+        kind,
+    }
 }
 
-fn compare_field(report: &mut Report, key: &str, prefix: &str, index: usize, ours: &Field, gcc: &Field) {
+fn compare_field(
+    report: &mut Report,
+    key: &str,
+    prefix: &str,
+    index: usize,
+    ours: &Field,
+    gcc: &Field,
+) {
     report.fields_compared += 1;
     let mut kinds = Vec::new();
     if ours.name != gcc.name {
-        kinds.push(DifferenceKind::Name { ours: ours.name.clone(), gcc: gcc.name.clone() });
+        kinds.push(DifferenceKind::Name {
+            ours: ours.name.clone(),
+            gcc: gcc.name.clone(),
+        });
     }
     if ours.offset_bits != gcc.offset_bits {
-        kinds.push(DifferenceKind::Offset { ours: ours.offset_bits, gcc: gcc.offset_bits });
+        kinds.push(DifferenceKind::Offset {
+            ours: ours.offset_bits,
+            gcc: gcc.offset_bits,
+        });
     }
     if ours.bit_size != gcc.bit_size {
-        kinds.push(DifferenceKind::BitSize { ours: ours.bit_size, gcc: gcc.bit_size });
+        kinds.push(DifferenceKind::BitSize {
+            ours: ours.bit_size,
+            gcc: gcc.bit_size,
+        });
     }
     if ours.bitfield != gcc.bitfield {
-        kinds.push(DifferenceKind::Bitfield { ours: ours.bitfield, gcc: gcc.bitfield });
+        kinds.push(DifferenceKind::Bitfield {
+            ours: ours.bitfield,
+            gcc: gcc.bitfield,
+        });
     }
     if kinds.is_empty() {
         report.fields_equal += 1;
     }
     for kind in kinds {
-        report.differences.push(field_diff(key, prefix, index, gcc, kind));
+        report
+            .differences
+            .push(field_diff(key, prefix, index, gcc, kind));
     }
     if ours.ty != gcc.ty {
         report.type_differences.push(field_diff(
@@ -248,7 +342,10 @@ fn compare_field(report: &mut Report, key: &str, prefix: &str, index: usize, our
             prefix,
             index,
             gcc,
-            DifferenceKind::Type { ours: ours.ty.clone(), gcc: gcc.ty.clone() },
+            DifferenceKind::Type {
+                ours: ours.ty.clone(),
+                gcc: gcc.ty.clone(),
+            },
         ));
     }
     let nested_prefix = format!("{}.", field_path(prefix, index, gcc));
@@ -256,9 +353,21 @@ fn compare_field(report: &mut Report, key: &str, prefix: &str, index: usize, our
         (Some(o), Some(g)) => compare_record(report, key, &nested_prefix, o, g),
         (None, Some(g)) => {
             report.fields_compared += g.field_count();
-            report.differences.push(field_diff(key, prefix, index, gcc, DifferenceKind::MissingNestedRecord));
+            report.differences.push(field_diff(
+                key,
+                prefix,
+                index,
+                gcc,
+                DifferenceKind::MissingNestedRecord,
+            ));
         }
-        (Some(_), None) => report.differences.push(field_diff(key, prefix, index, gcc, DifferenceKind::ExtraNestedRecord)),
+        (Some(_), None) => report.differences.push(field_diff(
+            key,
+            prefix,
+            index,
+            gcc,
+            DifferenceKind::ExtraNestedRecord,
+        )),
         (None, None) => {}
     }
 }
@@ -277,7 +386,11 @@ pub struct TreeReport {
 /// kernels and cross-checks the reader's two bit-offset encodings; it says nothing about the
 /// engine. Returns (stand-in, GCC).
 pub fn stand_in(tree: &Path, source: &Path) -> Result<(Layouts, Layouts)> {
-    let gcc = oracle::run(&oracle::Request { tree: tree.to_path_buf(), source: source.to_path_buf(), extra_cflags: Vec::new() })?;
+    let gcc = oracle::run(&oracle::Request {
+        tree: tree.to_path_buf(),
+        source: source.to_path_buf(),
+        extra_cflags: Vec::new(),
+    })?;
     let mut ours = oracle::run(&oracle::Request {
         tree: tree.to_path_buf(),
         source: source.to_path_buf(),
@@ -334,7 +447,14 @@ mod tests {
     use crate::layout_json::{Constants, RecordKind};
 
     fn field(name: Option<&str>, offset_bits: u64, bit_size: u64, ty: &str) -> Field {
-        Field { name: name.map(str::to_owned), offset_bits, bit_size, bitfield: false, ty: ty.to_owned(), record: None }
+        Field {
+            name: name.map(str::to_owned),
+            offset_bits,
+            bit_size,
+            bitfield: false,
+            ty: ty.to_owned(),
+            record: None,
+        }
     }
 
     /// GCC's side: `struct s { int a; union { int b; char c; }; long d; }`, `struct t`, an enum.
@@ -343,7 +463,10 @@ mod tests {
         let inner = Record {
             kind: RecordKind::Union,
             size_bits: 32,
-            fields: vec![field(Some("b"), 0, 32, "int"), field(Some("c"), 0, 8, "char")],
+            fields: vec![
+                field(Some("b"), 0, 32, "int"),
+                field(Some("c"), 0, 8, "char"),
+            ],
         };
         let mut anon = field(None, 32, 32, "union <anonymous>");
         anon.record = Some(Box::new(inner));
@@ -352,16 +475,27 @@ mod tests {
             Record {
                 kind: RecordKind::Struct,
                 size_bits: 128,
-                fields: vec![field(Some("a"), 0, 32, "int"), anon, field(Some("d"), 64, 64, "long int")],
+                fields: vec![
+                    field(Some("a"), 0, 32, "int"),
+                    anon,
+                    field(Some("d"), 64, 64, "long int"),
+                ],
             },
         );
         layouts.records.insert(
             "struct t".to_owned(),
-            Record { kind: RecordKind::Struct, size_bits: 8, fields: vec![field(Some("x"), 0, 8, "char")] },
+            Record {
+                kind: RecordKind::Struct,
+                size_bits: 8,
+                fields: vec![field(Some("x"), 0, 8, "char")],
+            },
         );
         layouts.enums.insert(
             "enum e".to_owned(),
-            Enum { size_bits: 32, constants: Constants(vec![("E_A".to_owned(), 0), ("E_B".to_owned(), 1)]) },
+            Enum {
+                size_bits: 32,
+                constants: Constants(vec![("E_A".to_owned(), 0), ("E_B".to_owned(), 1)]),
+            },
         );
         layouts
     }
@@ -371,7 +505,11 @@ mod tests {
     }
 
     fn kinds(report: &Report) -> Vec<(String, Option<String>, DifferenceKind)> {
-        report.differences.iter().map(|d| (d.record.clone(), d.field.clone(), d.kind.clone())).collect()
+        report
+            .differences
+            .iter()
+            .map(|d| (d.record.clone(), d.field.clone(), d.kind.clone()))
+            .collect()
     }
 
     #[test]
@@ -388,7 +526,10 @@ mod tests {
         let mut ours = gcc();
         ours.records.remove("struct t");
         let report = compare(&ours, &gcc());
-        assert_eq!(kinds(&report), vec![("struct t".to_owned(), None, DifferenceKind::MissingRecord)]);
+        assert_eq!(
+            kinds(&report),
+            vec![("struct t".to_owned(), None, DifferenceKind::MissingRecord)]
+        );
         assert_eq!((report.fields_compared, report.fields_equal), (6, 5));
         assert!(!report.is_clean());
     }
@@ -396,9 +537,19 @@ mod tests {
     #[test]
     fn extra_record() {
         let mut ours = gcc();
-        ours.records.insert("struct u".to_owned(), Record { kind: RecordKind::Struct, size_bits: 0, fields: vec![] });
+        ours.records.insert(
+            "struct u".to_owned(),
+            Record {
+                kind: RecordKind::Struct,
+                size_bits: 0,
+                fields: vec![],
+            },
+        );
         let report = compare(&ours, &gcc());
-        assert_eq!(kinds(&report), vec![("struct u".to_owned(), None, DifferenceKind::ExtraRecord)]);
+        assert_eq!(
+            kinds(&report),
+            vec![("struct u".to_owned(), None, DifferenceKind::ExtraRecord)]
+        );
         assert_eq!((report.fields_compared, report.fields_equal), (6, 6));
     }
 
@@ -411,8 +562,22 @@ mod tests {
         assert_eq!(
             kinds(&report),
             vec![
-                ("struct s".to_owned(), None, DifferenceKind::Kind { ours: "union".to_owned(), gcc: "struct".to_owned() }),
-                ("struct s".to_owned(), None, DifferenceKind::Size { ours: 192, gcc: 128 }),
+                (
+                    "struct s".to_owned(),
+                    None,
+                    DifferenceKind::Kind {
+                        ours: "union".to_owned(),
+                        gcc: "struct".to_owned()
+                    }
+                ),
+                (
+                    "struct s".to_owned(),
+                    None,
+                    DifferenceKind::Size {
+                        ours: 192,
+                        gcc: 128
+                    }
+                ),
             ]
         );
     }
@@ -427,9 +592,24 @@ mod tests {
         assert_eq!(
             kinds(&report),
             vec![
-                ("struct s".to_owned(), Some("a".to_owned()), DifferenceKind::BitSize { ours: 3, gcc: 32 }),
-                ("struct s".to_owned(), Some("a".to_owned()), DifferenceKind::Bitfield { ours: true, gcc: false }),
-                ("struct s".to_owned(), Some("d".to_owned()), DifferenceKind::Offset { ours: 96, gcc: 64 }),
+                (
+                    "struct s".to_owned(),
+                    Some("a".to_owned()),
+                    DifferenceKind::BitSize { ours: 3, gcc: 32 }
+                ),
+                (
+                    "struct s".to_owned(),
+                    Some("a".to_owned()),
+                    DifferenceKind::Bitfield {
+                        ours: true,
+                        gcc: false
+                    }
+                ),
+                (
+                    "struct s".to_owned(),
+                    Some("d".to_owned()),
+                    DifferenceKind::Offset { ours: 96, gcc: 64 }
+                ),
             ]
         );
         assert_eq!((report.fields_compared, report.fields_equal), (6, 4));
@@ -454,10 +634,24 @@ mod tests {
         let mut ours = gcc();
         s(&mut ours).fields.pop();
         let report = compare(&ours, &gcc());
-        assert_eq!(kinds(&report), vec![("struct s".to_owned(), Some("d".to_owned()), DifferenceKind::MissingField)]);
+        assert_eq!(
+            kinds(&report),
+            vec![(
+                "struct s".to_owned(),
+                Some("d".to_owned()),
+                DifferenceKind::MissingField
+            )]
+        );
         assert_eq!((report.fields_compared, report.fields_equal), (6, 5));
         let report = compare(&gcc(), &ours);
-        assert_eq!(kinds(&report), vec![("struct s".to_owned(), Some("d".to_owned()), DifferenceKind::ExtraField)]);
+        assert_eq!(
+            kinds(&report),
+            vec![(
+                "struct s".to_owned(),
+                Some("d".to_owned()),
+                DifferenceKind::ExtraField
+            )]
+        );
     }
 
     #[test]
@@ -467,7 +661,11 @@ mod tests {
         let report = compare(&ours, &gcc());
         assert_eq!(
             kinds(&report),
-            vec![("struct s".to_owned(), Some("<anonymous#1>.c".to_owned()), DifferenceKind::BitSize { ours: 16, gcc: 8 })]
+            vec![(
+                "struct s".to_owned(),
+                Some("<anonymous#1>.c".to_owned()),
+                DifferenceKind::BitSize { ours: 16, gcc: 8 }
+            )]
         );
         assert_eq!((report.fields_compared, report.fields_equal), (6, 5));
         let mut ours = gcc();
@@ -475,7 +673,11 @@ mod tests {
         let report = compare(&ours, &gcc());
         assert_eq!(
             kinds(&report),
-            vec![("struct s".to_owned(), Some("<anonymous#1>".to_owned()), DifferenceKind::MissingNestedRecord)]
+            vec![(
+                "struct s".to_owned(),
+                Some("<anonymous#1>".to_owned()),
+                DifferenceKind::MissingNestedRecord
+            )]
         );
         assert_eq!((report.fields_compared, report.fields_equal), (6, 4));
     }
@@ -487,21 +689,37 @@ mod tests {
         let report = compare(&ours, &gcc());
         assert!(report.is_clean());
         assert_eq!(report.type_differences.len(), 1);
-        assert_eq!(report.type_differences[0].to_string(), "struct s field d: type ours `long` vs GCC `long int`");
+        assert_eq!(
+            report.type_differences[0].to_string(),
+            "struct s field d: type ours `long` vs GCC `long int`"
+        );
     }
 
     #[test]
     fn enums() {
         let mut ours = gcc();
         ours.enums.get_mut("enum e").unwrap().constants.0[1].1 = 2;
-        ours.enums.insert("enum f".to_owned(), Enum { size_bits: 8, constants: Constants::default() });
+        ours.enums.insert(
+            "enum f".to_owned(),
+            Enum {
+                size_bits: 8,
+                constants: Constants::default(),
+            },
+        );
         let report = compare(&ours, &gcc());
         assert!(report.differences.is_empty());
         assert!(!report.is_clean());
-        let shown: Vec<String> = report.enum_differences.iter().map(|d| d.to_string()).collect();
+        let shown: Vec<String> = report
+            .enum_differences
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
         assert_eq!(
             shown,
-            vec!["enum e: constants ours E_A=0, E_B=2 vs GCC E_A=0, E_B=1", "enum f: extra in ours (GCC does not have it)"]
+            vec![
+                "enum e: constants ours E_A=0, E_B=2 vs GCC E_A=0, E_B=1",
+                "enum f: extra in ours (GCC does not have it)"
+            ]
         );
     }
 }

@@ -28,8 +28,14 @@ pub const FORCED_OPTIONS: &[&str] = &["64BIT", "MODULES", "NET"];
 
 /// The custom configurations of the conformance suite (`cargo xtask conformance --custom-configs`),
 /// all of kernel 6.1: fixed seeds, so that every run compares the same trees.
-pub const SUITE: &[Config] =
-    &[Config::Tiny, Config::Default, Config::AllNo, Config::Random(1), Config::Random(2), Config::Random(3)];
+pub const SUITE: &[Config] = &[
+    Config::Tiny,
+    Config::Default,
+    Config::AllNo,
+    Config::Random(1),
+    Config::Random(2),
+    Config::Random(3),
+];
 
 /// A pinned `linux-source-*` package.
 #[derive(Debug, Clone, Copy)]
@@ -133,13 +139,17 @@ pub fn source_package(version: &str) -> Result<&'static SourcePackage> {
     SOURCES
         .iter()
         .find(|s| s.version == version)
-        .ok_or_else(|| format_err!("no linux-source package pinned for version {version} (known: 6.1, 6.12)"))
+        .ok_or_else(|| {
+            format_err!("no linux-source package pinned for version {version} (known: 6.1, 6.12)")
+        })
 }
 
 /// Downloads (once) and unpacks (once) the full source of `package`; returns the source directory.
 pub fn ensure_source(package: &SourcePackage, timings: &mut Vec<(String, f64)>) -> Result<PathBuf> {
     let root = util::target_dir().join("kernel-source");
-    let source_dir = root.join(package.version).join(format!("linux-source-{}", package.version));
+    let source_dir = root
+        .join(package.version)
+        .join(format!("linux-source-{}", package.version));
     let stamp = source_dir.join(".layout-expert-stamp");
     if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == package.sha256) {
         return Ok(source_dir);
@@ -150,16 +160,30 @@ pub fn ensure_source(package: &SourcePackage, timings: &mut Vec<(String, f64)>) 
     if !deb.is_file() {
         let start = Instant::now();
         let spec = format!("{}={}", package.name, package.package_version);
-        util::run(Command::new("apt-get").arg("download").arg(&spec).current_dir(&debs))
-            .map_err(|e| format_err!("apt-get download {spec} failed (run `apt-get update` first?): {e}"))?;
+        util::run(
+            Command::new("apt-get")
+                .arg("download")
+                .arg(&spec)
+                .current_dir(&debs),
+        )
+        .map_err(|e| {
+            format_err!("apt-get download {spec} failed (run `apt-get update` first?): {e}")
+        })?;
         if !deb.is_file() {
             bail!("apt-get download {spec} did not produce {}", deb.display());
         }
-        timings.push((format!("apt-get download {spec}"), start.elapsed().as_secs_f64()));
+        timings.push((
+            format!("apt-get download {spec}"),
+            start.elapsed().as_secs_f64(),
+        ));
     }
-    let digest = util::sha256_files(&[deb.clone()])?.remove(0);
+    let digest = util::sha256_files(std::slice::from_ref(&deb))?.remove(0);
     if digest != package.sha256 {
-        bail!("{}: SHA-256 is {digest}, expected {}", deb.display(), package.sha256);
+        bail!(
+            "{}: SHA-256 is {digest}, expected {}",
+            deb.display(),
+            package.sha256
+        );
     }
     let start = Instant::now();
     let unpack_dir = root.join(package.version);
@@ -168,13 +192,26 @@ pub fn ensure_source(package: &SourcePackage, timings: &mut Vec<(String, f64)>) 
     util::create_dir_all(&pkg_dir)?;
     util::run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&pkg_dir))?;
     let tarball = pkg_dir.join(format!("usr/src/linux-source-{}.tar.xz", package.version));
-    util::run(Command::new("tar").arg("-xf").arg(&tarball).arg("-C").arg(&unpack_dir))?;
+    util::run(
+        Command::new("tar")
+            .arg("-xf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(&unpack_dir),
+    )?;
     util::remove_dir_all_if_exists(&pkg_dir)?;
     if !source_dir.join("Makefile").is_file() {
-        bail!("{} has no Makefile after unpacking {}", source_dir.display(), tarball.display());
+        bail!(
+            "{} has no Makefile after unpacking {}",
+            source_dir.display(),
+            tarball.display()
+        );
     }
     util::write(&stamp, package.sha256)?;
-    timings.push(("unpack the source".to_owned(), start.elapsed().as_secs_f64()));
+    timings.push((
+        "unpack the source".to_owned(),
+        start.elapsed().as_secs_f64(),
+    ));
     Ok(source_dir)
 }
 
@@ -184,13 +221,26 @@ pub fn prepare(version: &str, config: Config) -> Result<Prepared> {
     let package = source_package(version)?;
     let mut timings = Vec::new();
     let source_dir = ensure_source(package, &mut timings)?;
-    let dir = util::target_dir().join("custom-config").join(format!("{version}-{}", config.dir_name()));
+    let dir = util::target_dir()
+        .join("custom-config")
+        .join(format!("{version}-{}", config.dir_name()));
     let stamp_path = dir.join(".layout-expert-stamp");
-    let stamp = format!("{}\n{:?}\n{}\n", package.sha256, config, FORCED_OPTIONS.join(" "));
+    let stamp = format!(
+        "{}\n{:?}\n{}\n",
+        package.sha256,
+        config,
+        FORCED_OPTIONS.join(" ")
+    );
     if let Ok(text) = std::fs::read_to_string(&stamp_path) {
         if let Some(rest) = text.strip_prefix(&stamp) {
             let changes = rest.lines().map(str::to_owned).collect();
-            return Ok(Prepared { dir, source_dir, changes, up_to_date: true, timings });
+            return Ok(Prepared {
+                dir,
+                source_dir,
+                changes,
+                up_to_date: true,
+                timings,
+            });
         }
     }
     util::remove_dir_all_if_exists(&dir)?;
@@ -212,7 +262,10 @@ pub fn prepare(version: &str, config: Config) -> Result<Prepared> {
     };
     let start = Instant::now();
     util::run(&mut make(&[config.make_target()]))?;
-    timings.push((format!("make {}", config.make_target()), start.elapsed().as_secs_f64()));
+    timings.push((
+        format!("make {}", config.make_target()),
+        start.elapsed().as_secs_f64(),
+    ));
     let config_file = dir.join(".config");
     let before = read_options(&config_file)?;
     let mut script = Command::new(source_dir.join("scripts/config"));
@@ -223,13 +276,19 @@ pub fn prepare(version: &str, config: Config) -> Result<Prepared> {
     util::run(&mut script)?;
     let start = Instant::now();
     util::run(&mut make(&["olddefconfig"]))?;
-    timings.push(("make olddefconfig".to_owned(), start.elapsed().as_secs_f64()));
+    timings.push((
+        "make olddefconfig".to_owned(),
+        start.elapsed().as_secs_f64(),
+    ));
     let after = read_options(&config_file)?;
     let mut changes = Vec::new();
     for ((option, old), (_, new)) in before.iter().zip(&after) {
         let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "not set".to_owned());
         if new.as_deref() != Some("y") {
-            bail!("CONFIG_{option} is {} after forcing it on (unmet dependencies?)", show(new));
+            bail!(
+                "CONFIG_{option} is {} after forcing it on (unmet dependencies?)",
+                show(new)
+            );
         }
         if old != new {
             changes.push(format!("CONFIG_{option}: {} -> {}", show(old), show(new)));
@@ -237,14 +296,23 @@ pub fn prepare(version: &str, config: Config) -> Result<Prepared> {
     }
     let start = Instant::now();
     util::run(&mut make(&["modules_prepare"]))?;
-    timings.push(("make modules_prepare".to_owned(), start.elapsed().as_secs_f64()));
+    timings.push((
+        "make modules_prepare".to_owned(),
+        start.elapsed().as_secs_f64(),
+    ));
     let mut stamp_text = stamp;
     for change in &changes {
         stamp_text.push_str(change);
         stamp_text.push('\n');
     }
     util::write(&stamp_path, stamp_text)?;
-    Ok(Prepared { dir, source_dir, changes, up_to_date: false, timings })
+    Ok(Prepared {
+        dir,
+        source_dir,
+        changes,
+        up_to_date: false,
+        timings,
+    })
 }
 
 /// The values of [`FORCED_OPTIONS`] in a `.config` (`None`: not set).
@@ -254,7 +322,10 @@ fn read_options(config_file: &Path) -> Result<Vec<(&'static str, Option<String>)
         .iter()
         .map(|option| {
             let prefix = format!("CONFIG_{option}=");
-            let value = text.lines().find_map(|l| l.strip_prefix(&prefix)).map(str::to_owned);
+            let value = text
+                .lines()
+                .find_map(|l| l.strip_prefix(&prefix))
+                .map(str::to_owned);
             (*option, value)
         })
         .collect())
@@ -262,7 +333,12 @@ fn read_options(config_file: &Path) -> Result<Vec<(&'static str, Option<String>)
 
 fn check_tools() -> Result<()> {
     let mut missing = Vec::new();
-    for (tool, package) in [("flex", "flex"), ("bison", "bison"), ("make", "make"), ("gcc-12", "gcc-12")] {
+    for (tool, package) in [
+        ("flex", "flex"),
+        ("bison", "bison"),
+        ("make", "make"),
+        ("gcc-12", "gcc-12"),
+    ] {
         if Command::new(tool).arg("--version").output().is_err() {
             missing.push(package);
         }
@@ -284,7 +360,10 @@ mod tests {
     fn config_names() {
         assert_eq!(Config::parse("tinyconfig").unwrap(), Config::Tiny);
         assert_eq!(Config::parse("randconfig:42").unwrap(), Config::Random(42));
-        assert_eq!(Config::parse("randconfig:42").unwrap().dir_name(), "randconfig-42");
+        assert_eq!(
+            Config::parse("randconfig:42").unwrap().dir_name(),
+            "randconfig-42"
+        );
         assert!(Config::parse("randconfig:x").is_err());
         assert!(Config::parse("oldconfig").is_err());
         assert!(source_package("5.10").is_err());

@@ -54,10 +54,15 @@ pub fn read_object(data: &[u8]) -> Result<Layouts> {
     });
     let mut layouts = Layouts::new("gcc-dwarf");
     let mut units = dwarf.units();
-    while let Some(header) = units.next().map_err(|e| format_err!("reading .debug_info: {e}"))? {
+    while let Some(header) = units
+        .next()
+        .map_err(|e| format_err!("reading .debug_info: {e}"))?
+    {
         let version = header.version();
         layouts.dwarf_version = Some(layouts.dwarf_version.map_or(version, |v| v.max(version)));
-        let unit = dwarf.unit(header).map_err(|e| format_err!("reading a unit header: {e}"))?;
+        let unit = dwarf
+            .unit(header)
+            .map_err(|e| format_err!("reading a unit header: {e}"))?;
         let dies = collect_dies(&dwarf, &unit)?;
         let typedef_targets = dies
             .dies
@@ -65,7 +70,11 @@ pub fn read_object(data: &[u8]) -> Result<Layouts> {
             .filter(|d| d.tag == dw::DW_TAG_typedef && !d.local && d.name.is_some())
             .filter_map(|d| d.ty)
             .collect();
-        Converter { dies: &dies, typedef_targets }.convert_into(&mut layouts)?;
+        Converter {
+            dies: &dies,
+            typedef_targets,
+        }
+        .convert_into(&mut layouts)?;
     }
     if layouts.dwarf_version.is_none() {
         bail!("the object has no DWARF (.debug_info is empty or missing)");
@@ -82,13 +91,22 @@ struct LoadedSection<'data> {
     relocations: object::RelocationMap,
 }
 
-fn load_section<'data>(file: &object::File<'data>, id: gimli::SectionId) -> Result<LoadedSection<'data>> {
+fn load_section<'data>(
+    file: &object::File<'data>,
+    id: gimli::SectionId,
+) -> Result<LoadedSection<'data>> {
     let Some(section) = file.section_by_name(id.name()) else {
-        return Ok(LoadedSection { data: Cow::Borrowed(&[]), relocations: object::RelocationMap::default() });
+        return Ok(LoadedSection {
+            data: Cow::Borrowed(&[]),
+            relocations: object::RelocationMap::default(),
+        });
     };
-    let data = section.uncompressed_data().map_err(|e| format_err!("section {}: {e}", id.name()))?;
-    let relocations =
-        section.relocation_map().map_err(|e| format_err!("relocations of section {}: {e}", id.name()))?;
+    let data = section
+        .uncompressed_data()
+        .map_err(|e| format_err!("section {}: {e}", id.name()))?;
+    let relocations = section
+        .relocation_map()
+        .map_err(|e| format_err!("relocations of section {}: {e}", id.name()))?;
     Ok(LoadedSection { data, relocations })
 }
 
@@ -133,7 +151,10 @@ struct Dies {
     dies: Vec<Die>,
 }
 
-fn collect_dies(dwarf: &gimli::Dwarf<DwarfReader<'_>>, unit: &gimli::Unit<DwarfReader<'_>>) -> Result<Dies> {
+fn collect_dies(
+    dwarf: &gimli::Dwarf<DwarfReader<'_>>,
+    unit: &gimli::Unit<DwarfReader<'_>>,
+) -> Result<Dies> {
     let mut dies: Vec<Die> = Vec::new();
     let mut index_of_offset: FxHashMap<usize, usize> = FxHashMap::default();
     // Type references by unit offset, resolved once all DIEs are known.
@@ -141,7 +162,10 @@ fn collect_dies(dwarf: &gimli::Dwarf<DwarfReader<'_>>, unit: &gimli::Unit<DwarfR
     let mut stack: Vec<usize> = Vec::new();
     let mut depth: isize = 0;
     let mut entries = unit.entries();
-    while let Some((delta, entry)) = entries.next_dfs().map_err(|e| format_err!("reading DIEs: {e}"))? {
+    while let Some((delta, entry)) = entries
+        .next_dfs()
+        .map_err(|e| format_err!("reading DIEs: {e}"))?
+    {
         depth += delta;
         let depth_index = usize::try_from(depth).map_err(|_| format_err!("malformed DIE tree"))?;
         stack.truncate(depth_index);
@@ -168,26 +192,42 @@ fn collect_dies(dwarf: &gimli::Dwarf<DwarfReader<'_>>, unit: &gimli::Unit<DwarfR
         if let Some(p) = parent {
             let pdie = &dies[p];
             die.local = pdie.local
-                || matches!(pdie.tag, dw::DW_TAG_subprogram | dw::DW_TAG_lexical_block | dw::DW_TAG_inlined_subroutine);
+                || matches!(
+                    pdie.tag,
+                    dw::DW_TAG_subprogram
+                        | dw::DW_TAG_lexical_block
+                        | dw::DW_TAG_inlined_subroutine
+                );
         }
         let mut attrs = entry.attrs();
-        while let Some(attr) = attrs.next().map_err(|e| format_err!("reading attributes: {e}"))? {
+        while let Some(attr) = attrs
+            .next()
+            .map_err(|e| format_err!("reading attributes: {e}"))?
+        {
             let value = attr.value();
             match attr.name() {
                 dw::DW_AT_name => {
-                    let s = dwarf.attr_string(unit, value).map_err(|e| format_err!("reading a name: {e}"))?;
-                    let s = s.to_string_lossy().map_err(|e| format_err!("reading a name: {e}"))?;
+                    let s = dwarf
+                        .attr_string(unit, value)
+                        .map_err(|e| format_err!("reading a name: {e}"))?;
+                    let s = s
+                        .to_string_lossy()
+                        .map_err(|e| format_err!("reading a name: {e}"))?;
                     die.name = Some(s.into_owned());
                 }
                 dw::DW_AT_byte_size => die.byte_size = unsigned(&value),
                 dw::DW_AT_bit_size => die.bit_size = unsigned(&value),
-                dw::DW_AT_data_member_location => die.data_member_location = member_location(&value),
+                dw::DW_AT_data_member_location => {
+                    die.data_member_location = member_location(&value)
+                }
                 dw::DW_AT_data_bit_offset => die.data_bit_offset = unsigned(&value),
                 dw::DW_AT_bit_offset => die.bit_offset = signed(&value),
                 dw::DW_AT_type => {
                     let target = match value {
                         AttributeValue::UnitRef(offset) => offset.0,
-                        AttributeValue::DebugInfoRef(offset) => match offset.to_unit_offset(&unit.header) {
+                        AttributeValue::DebugInfoRef(offset) => match offset
+                            .to_unit_offset(&unit.header)
+                        {
                             Some(offset) => offset.0,
                             None => bail!("a type reference leaves its unit (DW_FORM_ref_addr)"),
                         },
@@ -195,7 +235,9 @@ fn collect_dies(dwarf: &gimli::Dwarf<DwarfReader<'_>>, unit: &gimli::Unit<DwarfR
                     };
                     pending_types.push((idx, target));
                 }
-                dw::DW_AT_declaration => die.declaration = matches!(value, AttributeValue::Flag(true)),
+                dw::DW_AT_declaration => {
+                    die.declaration = matches!(value, AttributeValue::Flag(true))
+                }
                 dw::DW_AT_lower_bound => die.lower_bound = signed(&value),
                 dw::DW_AT_upper_bound => die.upper_bound = signed(&value),
                 dw::DW_AT_count => die.count = unsigned(&value),
@@ -216,9 +258,9 @@ fn collect_dies(dwarf: &gimli::Dwarf<DwarfReader<'_>>, unit: &gimli::Unit<DwarfR
         stack.push(idx);
     }
     for (idx, target) in pending_types {
-        let target_idx = *index_of_offset
-            .get(&target)
-            .ok_or_else(|| format_err!("DW_AT_type refers to unit offset {target:#x}, which is no DIE"))?;
+        let target_idx = *index_of_offset.get(&target).ok_or_else(|| {
+            format_err!("DW_AT_type refers to unit offset {target:#x}, which is no DIE")
+        })?;
         dies[idx].ty = Some(target_idx);
     }
     Ok(Dies { dies })
@@ -311,7 +353,11 @@ impl Converter<'_> {
                 }
                 dw::DW_TAG_enumeration_type => {
                     if let Some(name) = &die.name {
-                        insert_enum(&mut layouts.enums, format!("enum {name}"), self.enumeration(idx)?)?;
+                        insert_enum(
+                            &mut layouts.enums,
+                            format!("enum {name}"),
+                            self.enumeration(idx)?,
+                        )?;
                     } else if !self.is_typedef_target(idx) {
                         let key = self.anonymous_enum_name(idx);
                         insert_enum(&mut layouts.enums, key, self.enumeration(idx)?)?;
@@ -319,7 +365,9 @@ impl Converter<'_> {
                 }
                 dw::DW_TAG_typedef => {
                     let Some(name) = &die.name else { continue };
-                    layouts.typedefs.insert(name.clone(), self.type_string(die.ty, 0)?);
+                    layouts
+                        .typedefs
+                        .insert(name.clone(), self.type_string(die.ty, 0)?);
                     let Some(target) = die.ty else { continue };
                     let tdie = self.die(target);
                     if tdie.name.is_some() || tdie.declaration {
@@ -327,10 +375,18 @@ impl Converter<'_> {
                     }
                     match tdie.tag {
                         dw::DW_TAG_structure_type | dw::DW_TAG_union_type => {
-                            insert_record(&mut layouts.records, name.clone(), self.record(target, 0)?)?;
+                            insert_record(
+                                &mut layouts.records,
+                                name.clone(),
+                                self.record(target, 0)?,
+                            )?;
                         }
                         dw::DW_TAG_enumeration_type => {
-                            insert_enum(&mut layouts.enums, name.clone(), self.enumeration(target)?)?;
+                            insert_enum(
+                                &mut layouts.enums,
+                                name.clone(),
+                                self.enumeration(target)?,
+                            )?;
                         }
                         _ => {}
                     }
@@ -375,13 +431,25 @@ impl Converter<'_> {
             }
             fields.push(self.field(idx, child, depth)?);
         }
-        Ok(Record { kind, size_bits: bits(size_bytes)?, fields })
+        Ok(Record {
+            kind,
+            size_bits: bits(size_bytes)?,
+            fields,
+        })
     }
 
     fn field(&self, record_idx: usize, idx: usize, depth: usize) -> Result<Field> {
         let member = self.die(idx);
-        let what = || format!("member `{}` of {}", member.name.as_deref().unwrap_or("<anonymous>"), self.describe(record_idx));
-        let ty = member.ty.ok_or_else(|| format_err!("{} has no type", what()))?;
+        let what = || {
+            format!(
+                "member `{}` of {}",
+                member.name.as_deref().unwrap_or("<anonymous>"),
+                self.describe(record_idx)
+            )
+        };
+        let ty = member
+            .ty
+            .ok_or_else(|| format_err!("{} has no type", what()))?;
         let location_bits = bits(member.data_member_location.unwrap_or(0))?;
         let (offset_bits, bit_size, bitfield) = match (member.bit_size, member.data_bit_offset) {
             // DWARF 5 bitfield.
@@ -396,7 +464,8 @@ impl Converter<'_> {
                 let lsb = i128::from(location_bits) + i128::from(unit_bits)
                     - i128::from(msb_offset)
                     - i128::from(width);
-                let lsb = u64::try_from(lsb).map_err(|_| format_err!("{}: negative bit offset {lsb}", what()))?;
+                let lsb = u64::try_from(lsb)
+                    .map_err(|_| format_err!("{}: negative bit offset {lsb}", what()))?;
                 (lsb, width, true)
             }
             (None, Some(bit_offset)) => (bit_offset, self.size_bits(ty, 0)?, false),
@@ -439,21 +508,27 @@ impl Converter<'_> {
 
     fn enumeration(&self, idx: usize) -> Result<Enum> {
         let die = self.die(idx);
-        let size_bytes =
-            die.byte_size.ok_or_else(|| format_err!("{} has no DW_AT_byte_size", self.describe(idx)))?;
+        let size_bytes = die
+            .byte_size
+            .ok_or_else(|| format_err!("{} has no DW_AT_byte_size", self.describe(idx)))?;
         let mut constants = Vec::new();
         for &child in &die.children {
             let c = self.die(child);
             if c.tag != dw::DW_TAG_enumerator {
                 continue;
             }
-            let name = c.name.clone().ok_or_else(|| format_err!("an enumerator of {} has no name", self.describe(idx)))?;
+            let name = c.name.clone().ok_or_else(|| {
+                format_err!("an enumerator of {} has no name", self.describe(idx))
+            })?;
             let value = c
                 .const_value
                 .ok_or_else(|| format_err!("enumerator {name} has no DW_AT_const_value"))?;
             constants.push((name, value));
         }
-        Ok(Enum { size_bits: bits(size_bytes)?, constants: Constants(constants) })
+        Ok(Enum {
+            size_bits: bits(size_bytes)?,
+            constants: Constants(constants),
+        })
     }
 
     /// The size of a type in bits (0 for an array without bounds).
@@ -477,13 +552,15 @@ impl Converter<'_> {
                 if let Some(bytes) = die.byte_size {
                     return bits(bytes);
                 }
-                let elem = die.ty.ok_or_else(|| format_err!("array without element type at {}", self.describe(idx)))?;
+                let elem = die.ty.ok_or_else(|| {
+                    format_err!("array without element type at {}", self.describe(idx))
+                })?;
                 let mut total = self.size_bits(elem, depth + 1)?;
                 for count in self.dims(idx)? {
                     let count = count.unwrap_or(0);
-                    total = total
-                        .checked_mul(count)
-                        .ok_or_else(|| format_err!("array size overflows at {}", self.describe(idx)))?;
+                    total = total.checked_mul(count).ok_or_else(|| {
+                        format_err!("array size overflows at {}", self.describe(idx))
+                    })?;
                 }
                 Ok(total)
             }
@@ -509,7 +586,9 @@ impl Converter<'_> {
                     // also gives a count of 0.
                     let lower = sub.lower_bound.unwrap_or(0);
                     let count = upper - lower + 1;
-                    Some(u64::try_from(count).map_err(|_| format_err!("negative array length at {}", self.describe(idx)))?)
+                    Some(u64::try_from(count).map_err(|_| {
+                        format_err!("negative array length at {}", self.describe(idx))
+                    })?)
                 }
                 (None, None) => None,
             };
@@ -528,27 +607,41 @@ impl Converter<'_> {
     }
 
     fn type_name(&self, idx: Option<usize>, depth: usize) -> Result<TypeName> {
-        let Some(idx) = idx else { return Ok(TypeName { base: "void".to_owned(), dims: String::new() }) };
+        let Some(idx) = idx else {
+            return Ok(TypeName {
+                base: "void".to_owned(),
+                dims: String::new(),
+            });
+        };
         if depth > MAX_DEPTH {
             bail!("type chain too deep at {}", self.describe(idx));
         }
         let die = self.die(idx);
-        let plain = |base: String| Ok(TypeName { base, dims: String::new() });
+        let plain = |base: String| {
+            Ok(TypeName {
+                base,
+                dims: String::new(),
+            })
+        };
         match die.tag {
             dw::DW_TAG_base_type | dw::DW_TAG_typedef | dw::DW_TAG_unspecified_type => {
                 plain(die.name.clone().unwrap_or_else(|| "<unnamed>".to_owned()))
             }
             dw::DW_TAG_structure_type | dw::DW_TAG_union_type => {
                 let keyword = record_kind(die.tag).keyword();
-                plain(format!("{keyword} {}", die.name.as_deref().unwrap_or("<anonymous>")))
+                plain(format!(
+                    "{keyword} {}",
+                    die.name.as_deref().unwrap_or("<anonymous>")
+                ))
             }
             dw::DW_TAG_enumeration_type => match &die.name {
                 Some(name) => plain(format!("enum {name}")),
                 None => plain(self.anonymous_enum_name(idx)),
             },
-            dw::DW_TAG_const_type | dw::DW_TAG_volatile_type | dw::DW_TAG_restrict_type | dw::DW_TAG_atomic_type => {
-                self.type_name(die.ty, depth + 1)
-            }
+            dw::DW_TAG_const_type
+            | dw::DW_TAG_volatile_type
+            | dw::DW_TAG_restrict_type
+            | dw::DW_TAG_atomic_type => self.type_name(die.ty, depth + 1),
             dw::DW_TAG_pointer_type => plain(format!("{} *", self.type_string(die.ty, depth + 1)?)),
             dw::DW_TAG_subroutine_type => plain("fn".to_owned()),
             dw::DW_TAG_array_type => {
@@ -560,7 +653,10 @@ impl Converter<'_> {
                         None => dims.push_str("[]"),
                     }
                 }
-                Ok(TypeName { base: elem.base, dims: dims + &elem.dims })
+                Ok(TypeName {
+                    base: elem.base,
+                    dims: dims + &elem.dims,
+                })
             }
             other => bail!("unsupported type DIE {other} at {}", self.describe(idx)),
         }
@@ -584,10 +680,16 @@ fn record_kind(tag: gimli::DwTag) -> RecordKind {
 }
 
 fn bits(bytes: u64) -> Result<u64> {
-    bytes.checked_mul(8).ok_or_else(|| format_err!("size {bytes} bytes overflows in bits"))
+    bytes
+        .checked_mul(8)
+        .ok_or_else(|| format_err!("size {bytes} bytes overflows in bits"))
 }
 
-fn insert_record(records: &mut BTreeMap<String, Record>, key: String, record: Record) -> Result<()> {
+fn insert_record(
+    records: &mut BTreeMap<String, Record>,
+    key: String,
+    record: Record,
+) -> Result<()> {
     match records.get(&key) {
         Some(existing) if *existing != record => bail!("two different definitions of `{key}`"),
         Some(_) => Ok(()),

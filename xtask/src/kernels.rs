@@ -136,7 +136,10 @@ pub const KERNELS: &[Kernel] = &[
         packages: &[COMMON_612, AMD64_612, CLOUD_612, KBUILD_612],
         flavours: &[
             ("6.12-amd64", "linux-headers-6.12.117+deb12-amd64"),
-            ("6.12-cloud-amd64", "linux-headers-6.12.117+deb12-cloud-amd64"),
+            (
+                "6.12-cloud-amd64",
+                "linux-headers-6.12.117+deb12-cloud-amd64",
+            ),
         ],
     },
 ];
@@ -258,7 +261,11 @@ fn fetch_and_check(kernel: &Kernel, dir: &Path) -> Result<Vec<PathBuf>> {
                     package.file,
                     package.sha256
                 ),
-                None => bail!("{}/SHA256SUMS does not list {}", dir.display(), package.file),
+                None => bail!(
+                    "{}/SHA256SUMS does not list {}",
+                    dir.display(),
+                    package.file
+                ),
             }
         }
         paths.push(path);
@@ -266,7 +273,11 @@ fn fetch_and_check(kernel: &Kernel, dir: &Path) -> Result<Vec<PathBuf>> {
     let digests = util::sha256_files(&paths)?;
     for ((path, package), digest) in paths.iter().zip(kernel.packages).zip(&digests) {
         if digest != package.sha256 {
-            bail!("{}: SHA-256 is {digest}, expected {}", path.display(), package.sha256);
+            bail!(
+                "{}: SHA-256 is {digest}, expected {}",
+                path.display(),
+                package.sha256
+            );
         }
     }
     Ok(paths)
@@ -275,11 +286,20 @@ fn fetch_and_check(kernel: &Kernel, dir: &Path) -> Result<Vec<PathBuf>> {
 fn apt_download(package: &Package, dir: &Path) -> Result<()> {
     let spec = format!("{}={}", package.name, package.version);
     eprintln!("kernels: apt-get download {spec}");
-    util::run(Command::new("apt-get").arg("download").arg(&spec).current_dir(dir))?;
+    util::run(
+        Command::new("apt-get")
+            .arg("download")
+            .arg(&spec)
+            .current_dir(dir),
+    )?;
     // apt-get names the file with the version's epoch-less form, which is the archive name, but
     // it escapes characters such as `~`/`+` the same way the archive does; look for it.
     if !dir.join(package.file).is_file() {
-        bail!("apt-get download {spec} did not produce {} in {}", package.file, dir.display());
+        bail!(
+            "apt-get download {spec} did not produce {} in {}",
+            package.file,
+            dir.display()
+        );
     }
     Ok(())
 }
@@ -299,7 +319,9 @@ fn stamp_matches(prefix_dir: &Path, stamp: &str) -> bool {
 }
 
 fn unpack(kernel: &Kernel, debs: &[PathBuf], prefix_dir: &Path, stamp: &str) -> Result<()> {
-    let parent = prefix_dir.parent().ok_or_else(|| format_err!("no parent for {}", prefix_dir.display()))?;
+    let parent = prefix_dir
+        .parent()
+        .ok_or_else(|| format_err!("no parent for {}", prefix_dir.display()))?;
     let tmp = parent.join(format!(".{}.tmp-{}", kernel.prefix, std::process::id()));
     util::remove_dir_all_if_exists(&tmp)?;
     util::create_dir_all(&tmp)?;
@@ -315,7 +337,11 @@ fn unpack(kernel: &Kernel, debs: &[PathBuf], prefix_dir: &Path, stamp: &str) -> 
         // Another process may have won the race; its result is as good as ours.
         util::remove_dir_all_if_exists(&tmp)?;
         if !stamp_matches(prefix_dir, stamp) {
-            bail!("cannot move {} to {}: {e}", tmp.display(), prefix_dir.display());
+            bail!(
+                "cannot move {} to {}: {e}",
+                tmp.display(),
+                prefix_dir.display()
+            );
         }
     }
     Ok(())
@@ -337,7 +363,10 @@ fn rewrite_flavour_makefile(flavour_dir: &Path, prefix_dir: &Path) -> Result<()>
         out.push('\n');
     }
     if !changed {
-        bail!("{}: no `include /usr/src/...` line to rewrite", path.display());
+        bail!(
+            "{}: no `include /usr/src/...` line to rewrite",
+            path.display()
+        );
     }
     // The file is a hard link to nothing (dpkg-deb -x wrote it), so writing it in place is safe.
     util::write(&path, out)

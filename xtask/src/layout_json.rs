@@ -182,7 +182,10 @@ impl<'de> Deserialize<'de> for Constants {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a map from enumerator names to integers")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Constants, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Constants, A::Error> {
                 let mut res = Vec::new();
                 while let Some((name, value)) = map.next_entry::<String, i128>()? {
                     res.push((name, value));
@@ -213,17 +216,21 @@ impl Layouts {
 
     /// Parses a document, checking the format tag. `origin` names the input in errors.
     pub fn from_json(text: &str, origin: &str) -> Result<Layouts> {
-        let layouts: Layouts =
-            serde_json::from_str(text).map_err(|e| format_err!("{origin}: not a layout document: {e}"))?;
+        let layouts: Layouts = serde_json::from_str(text)
+            .map_err(|e| format_err!("{origin}: not a layout document: {e}"))?;
         if layouts.format != FORMAT {
-            return Err(format_err!("{origin}: format is `{}`, expected `{FORMAT}`", layouts.format));
+            return Err(format_err!(
+                "{origin}: format is `{}`, expected `{FORMAT}`",
+                layouts.format
+            ));
         }
         Ok(layouts)
     }
 
     /// The document as pretty-printed JSON with a final newline.
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        let mut text = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
         text.push('\n');
         text
     }
@@ -237,7 +244,10 @@ impl Layouts {
 impl Record {
     /// The number of fields, counting those of nested anonymous records.
     pub fn field_count(&self) -> usize {
-        self.fields.iter().map(|f| 1 + f.record.as_ref().map_or(0, |r| r.field_count())).sum()
+        self.fields
+            .iter()
+            .map(|f| 1 + f.record.as_ref().map_or(0, |r| r.field_count()))
+            .sum()
     }
 }
 
@@ -269,12 +279,19 @@ mod tests {
                     bit_size: 64,
                     bitfield: false,
                     ty: "union <anonymous>".to_owned(),
-                    record: Some(Box::new(Record { kind: RecordKind::Union, size_bits: 64, fields: vec![] })),
+                    record: Some(Box::new(Record {
+                        kind: RecordKind::Union,
+                        size_bits: 64,
+                        fields: vec![],
+                    })),
                 }],
             },
         );
         let text = layouts.to_json();
-        assert!(text.find("\"Z\"").unwrap() < text.find("\"A\"").unwrap(), "{text}");
+        assert!(
+            text.find("\"Z\"").unwrap() < text.find("\"A\"").unwrap(),
+            "{text}"
+        );
         assert!(text.contains("18446744073709551615"), "{text}");
         let back = Layouts::from_json(&text, "test").unwrap();
         assert_eq!(back, layouts);
@@ -282,8 +299,11 @@ mod tests {
 
     #[test]
     fn wrong_format_is_rejected() {
-        let err = Layouts::from_json(r#"{"format":"other/1","producer":"x","records":{},"enums":{}}"#, "in.json")
-            .unwrap_err();
+        let err = Layouts::from_json(
+            r#"{"format":"other/1","producer":"x","records":{},"enums":{}}"#,
+            "in.json",
+        )
+        .unwrap_err();
         assert!(err.0.contains("in.json: format is `other/1`"), "{err}");
         let err = Layouts::from_json("{", "in.json").unwrap_err();
         assert!(err.0.starts_with("in.json: not a layout document"), "{err}");

@@ -6,11 +6,11 @@
 //! `conformance` compares two such JSON documents field by field; `custom_config` prepares full
 //! kernel source trees for custom configurations. `main.rs` is only the command-line front end.
 
+pub mod cli;
 pub mod conformance;
 pub mod custom_config;
 pub mod dwarf;
 pub mod kernels;
 pub mod layout_json;
 pub mod oracle;
-pub mod cli;
 pub mod util;

@@ -83,11 +83,20 @@ pub fn run(request: &Request) -> Result<Outcome> {
     // compiled again.
     let config = std::fs::read(tree.join(".config")).unwrap_or_default();
     let key = cache_key(&tree, &config, &text, &gcc_version, &request.extra_cflags)?;
-    let cache_file = util::target_dir().join("oracle").join(format!("{key}.json"));
+    let cache_file = util::target_dir()
+        .join("oracle")
+        .join(format!("{key}.json"));
     if let Ok(json) = std::fs::read_to_string(&cache_file) {
         if let Ok(layouts) = Layouts::from_json(&json, &cache_file.display().to_string()) {
             let seconds = start.elapsed().as_secs_f64();
-            return Ok(Outcome { layouts, cache_file, cached: true, seconds, compile_seconds: 0.0, read_seconds: 0.0 });
+            return Ok(Outcome {
+                layouts,
+                cache_file,
+                cached: true,
+                seconds,
+                compile_seconds: 0.0,
+                read_seconds: 0.0,
+            });
         }
     }
     let compile_start = Instant::now();
@@ -95,7 +104,8 @@ pub fn run(request: &Request) -> Result<Outcome> {
     let compile_seconds = compile_start.elapsed().as_secs_f64();
     let read_start = Instant::now();
     let object = util::read(&build.object)?;
-    let mut layouts = dwarf::read_object(&object).map_err(|e| format_err!("{}: {e}", build.object.display()))?;
+    let mut layouts =
+        dwarf::read_object(&object).map_err(|e| format_err!("{}: {e}", build.object.display()))?;
     let read_seconds = read_start.elapsed().as_secs_f64();
     layouts.gcc_version = gcc_version;
     layouts.command = build.command.clone();
@@ -104,9 +114,17 @@ pub fn run(request: &Request) -> Result<Outcome> {
     // Write through a temporary name so that a concurrent reader never sees half a file.
     let tmp = cache_file.with_extension(format!("json.tmp-{}", std::process::id()));
     util::write(&tmp, layouts.to_json())?;
-    std::fs::rename(&tmp, &cache_file).map_err(|e| format_err!("cannot move {} into place: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, &cache_file)
+        .map_err(|e| format_err!("cannot move {} into place: {e}", tmp.display()))?;
     let seconds = start.elapsed().as_secs_f64();
-    Ok(Outcome { layouts, cache_file, cached: false, seconds, compile_seconds, read_seconds })
+    Ok(Outcome {
+        layouts,
+        cache_file,
+        cached: false,
+        seconds,
+        compile_seconds,
+        read_seconds,
+    })
 }
 
 /// Builds `source` as the object of an out-of-tree module against `tree` with kbuild.
@@ -114,14 +132,23 @@ pub fn build_module(tree: &Path, source: &Path, extra_cflags: &[String]) -> Resu
     let name = module_name(source)?;
     let dir = TempDir::new("oracle")?;
     let c_file = dir.path().join(format!("{name}.c"));
-    std::fs::copy(source, &c_file).map_err(|e| format_err!("cannot copy {} to {}: {e}", source.display(), c_file.display()))?;
+    std::fs::copy(source, &c_file).map_err(|e| {
+        format_err!(
+            "cannot copy {} to {}: {e}",
+            source.display(),
+            c_file.display()
+        )
+    })?;
     let mut kbuild = format!("obj-m += {name}.o\nccflags-y += -g\n");
     for flag in extra_cflags {
         kbuild.push_str(&format!("ccflags-y += {flag}\n"));
     }
     util::write(&dir.path().join("Kbuild"), kbuild)?;
     let mut make = Command::new("make");
-    make.arg("-C").arg(tree).arg(format!("M={}", dir.path().display())).arg(format!("{name}.o"));
+    make.arg("-C")
+        .arg(tree)
+        .arg(format!("M={}", dir.path().display()))
+        .arg(format!("{name}.o"));
     // Debian flavour trees name their compiler in `.kernelvariables`; a full source tree uses
     // `gcc` unless told, so say gcc-12 explicitly there.
     if !tree.join(".kernelvariables").is_file() {
@@ -135,8 +162,17 @@ pub fn build_module(tree: &Path, source: &Path, extra_cflags: &[String]) -> Resu
     let cmd_file = dir.path().join(format!(".{name}.o.cmd"));
     let command = compile_command(&util::read_to_string(&cmd_file)?)
         .ok_or_else(|| format_err!("{}: no `cmd_...o := ...` line", cmd_file.display()))?;
-    let cwd = if tree.join("include/generated/autoconf.h").is_file() { tree.to_path_buf() } else { dir.path().to_path_buf() };
-    Ok(ModuleBuild { dir, object, command, cwd })
+    let cwd = if tree.join("include/generated/autoconf.h").is_file() {
+        tree.to_path_buf()
+    } else {
+        dir.path().to_path_buf()
+    };
+    Ok(ModuleBuild {
+        dir,
+        object,
+        command,
+        cwd,
+    })
 }
 
 /// Writes `gcc -E` of `source` with kbuild's exact flags for `tree` to `out`; returns the command.
@@ -144,12 +180,23 @@ pub fn preprocess(tree: &Path, source: &Path, out: &Path) -> Result<String> {
     let tree = canonical(tree)?;
     let source = canonical(source)?;
     let build = build_module(&tree, &source, &[])?;
-    let out = if out.is_absolute() { out.to_path_buf() } else { std::env::current_dir().map_err(|e| format_err!("{e}"))?.join(out) };
+    let out = if out.is_absolute() {
+        out.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| format_err!("{e}"))?
+            .join(out)
+    };
     if let Some(parent) = out.parent() {
         util::create_dir_all(parent)?;
     }
     let command = preprocess_command(&build.command, &build.object, &out)?;
-    util::run(Command::new("sh").arg("-c").arg(&command).current_dir(&build.cwd))?;
+    util::run(
+        Command::new("sh")
+            .arg("-c")
+            .arg(&command)
+            .current_dir(&build.cwd),
+    )?;
     Ok(command)
 }
 
@@ -160,7 +207,10 @@ pub fn preprocess_command(command: &str, object: &Path, out: &Path) -> Result<St
         bail!("the kbuild command has no `{compile}`: {command}");
     }
     let replaced = command.replacen(&compile, &format!("-E -o {}", out.display()), 1);
-    let words: Vec<&str> = replaced.split(' ').filter(|w| !w.starts_with("-Wp,-MMD,") && !w.is_empty()).collect();
+    let words: Vec<&str> = replaced
+        .split(' ')
+        .filter(|w| !w.starts_with("-Wp,-MMD,") && !w.is_empty())
+        .collect();
     Ok(words.join(" "))
 }
 
@@ -168,7 +218,9 @@ pub fn preprocess_command(command: &str, object: &Path, out: &Path) -> Result<St
 /// `cmd_X.o :=` or `savedcmd_X.o :=` line, up to the first `;` outside quotes (kbuild appends the
 /// objtool run after it).
 pub fn compile_command(cmd_file_text: &str) -> Option<String> {
-    let line = cmd_file_text.lines().find(|l| l.starts_with("cmd_") || l.starts_with("savedcmd_"))?;
+    let line = cmd_file_text
+        .lines()
+        .find(|l| l.starts_with("cmd_") || l.starts_with("savedcmd_"))?;
     let (_, value) = line.split_once(" := ")?;
     let mut quote: Option<char> = None;
     let mut end = value.len();
@@ -191,7 +243,16 @@ fn module_name(source: &Path) -> Result<String> {
         .file_stem()
         .and_then(|s| s.to_str())
         .ok_or_else(|| format_err!("{}: no usable file name", source.display()))?;
-    let name: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    let name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     if name.is_empty() {
         bail!("{}: empty module name", source.display());
     }
@@ -199,10 +260,17 @@ fn module_name(source: &Path) -> Result<String> {
 }
 
 fn canonical(path: &Path) -> Result<PathBuf> {
-    path.canonicalize().map_err(|e| format_err!("{}: {e}", path.display()))
+    path.canonicalize()
+        .map_err(|e| format_err!("{}: {e}", path.display()))
 }
 
-fn cache_key(tree: &Path, config: &[u8], source_text: &[u8], gcc_version: &str, extra_cflags: &[String]) -> Result<String> {
+fn cache_key(
+    tree: &Path,
+    config: &[u8],
+    source_text: &[u8],
+    gcc_version: &str,
+    extra_cflags: &[String],
+) -> Result<String> {
     let mut material = Vec::new();
     material.extend_from_slice(b"layout-expert oracle cache 1\0");
     material.extend_from_slice(tree.display().to_string().as_bytes());
@@ -228,9 +296,15 @@ mod tests {
     fn compile_command_stops_at_objtool() {
         let text = "savedcmd_/m/p.o := gcc-12 -Wp,-MMD,/m/.p.o.d -DKBUILD_BASENAME='\"p;q\"' -c -o /m/p.o /m/p.c   ; ./tools/objtool/objtool --module /m/p.o\n\nsource_/m/p.o := /m/p.c\n";
         let command = compile_command(text).unwrap();
-        assert_eq!(command, "gcc-12 -Wp,-MMD,/m/.p.o.d -DKBUILD_BASENAME='\"p;q\"' -c -o /m/p.o /m/p.c");
+        assert_eq!(
+            command,
+            "gcc-12 -Wp,-MMD,/m/.p.o.d -DKBUILD_BASENAME='\"p;q\"' -c -o /m/p.o /m/p.c"
+        );
         let pp = preprocess_command(&command, Path::new("/m/p.o"), Path::new("/out/p.i")).unwrap();
-        assert_eq!(pp, "gcc-12 -DKBUILD_BASENAME='\"p;q\"' -E -o /out/p.i /m/p.c");
+        assert_eq!(
+            pp,
+            "gcc-12 -DKBUILD_BASENAME='\"p;q\"' -E -o /out/p.i /m/p.c"
+        );
         assert!(preprocess_command(&command, Path::new("/x.o"), Path::new("/out/p.i")).is_err());
         assert_eq!(compile_command("nothing here"), None);
     }

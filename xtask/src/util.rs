@@ -92,10 +92,17 @@ pub fn sha256_files(paths: &[PathBuf]) -> Result<Vec<String>> {
         return Ok(Vec::new());
     }
     let text = run_stdout(Command::new("sha256sum").args(paths))?;
-    let digests: Vec<String> =
-        text.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_owned).collect();
+    let digests: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect();
     if digests.len() != paths.len() {
-        bail!("sha256sum printed {} digests for {} files", digests.len(), paths.len());
+        bail!(
+            "sha256sum printed {} digests for {} files",
+            digests.len(),
+            paths.len()
+        );
     }
     Ok(digests)
 }
@@ -109,20 +116,31 @@ pub fn sha256_bytes(data: &[u8]) -> Result<String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format_err!("cannot run sha256sum: {e}"))?;
-    let mut stdin = child.stdin.take().ok_or_else(|| format_err!("sha256sum has no stdin"))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| format_err!("sha256sum has no stdin"))?;
     // Write from a thread so that a large input cannot deadlock against the output pipe.
     let data = data.to_vec();
     let writer = std::thread::spawn(move || stdin.write_all(&data));
-    let output = child.wait_with_output().map_err(|e| format_err!("sha256sum: {e}"))?;
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format_err!("sha256sum: {e}"))?;
     writer
         .join()
         .map_err(|_| format_err!("sha256sum writer thread panicked"))?
         .map_err(|e| format_err!("writing to sha256sum: {e}"))?;
     if !output.status.success() {
-        bail!("sha256sum failed: {}", String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "sha256sum failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     let text = String::from_utf8_lossy(&output.stdout);
-    text.split_whitespace().next().map(str::to_owned).ok_or_else(|| format_err!("sha256sum printed nothing"))
+    text.split_whitespace()
+        .next()
+        .map(str::to_owned)
+        .ok_or_else(|| format_err!("sha256sum printed nothing"))
 }
 
 /// The first line of `gcc-12 --version`, e.g. `gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0`.

@@ -15,7 +15,8 @@ use xtask::{conformance, kernels, oracle, util};
 
 /// The built-in target `targets/forensics.c` once it exists, else the oracle's own probe.
 fn probe() -> PathBuf {
-    oracle::default_source().unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/probe.c"))
+    oracle::default_source()
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/probe.c"))
 }
 
 #[test]
@@ -28,10 +29,22 @@ fn conformance_stand_in_on_debian_trees() {
         assert_eq!(gcc.dwarf_version, Some(5), "{}", tree.name);
         assert_eq!(ours.dwarf_version, Some(4), "{}", tree.name);
         // Both targets include linux/sched.h, linux/fs.h and net/sock.h: hundreds of records.
-        assert!(gcc.records.len() > 400, "{}: only {} records", tree.name, gcc.records.len());
-        assert!(gcc.records.contains_key("struct task_struct"), "{}", tree.name);
+        assert!(
+            gcc.records.len() > 400,
+            "{}: only {} records",
+            tree.name,
+            gcc.records.len()
+        );
+        assert!(
+            gcc.records.contains_key("struct task_struct"),
+            "{}",
+            tree.name
+        );
         let report = conformance::compare(&ours, &gcc);
-        reports.push(conformance::TreeReport { tree: tree.name.clone(), report });
+        reports.push(conformance::TreeReport {
+            tree: tree.name.clone(),
+            report,
+        });
     }
     let table = conformance::render(&reports, 20);
     for r in &reports {
@@ -46,7 +59,12 @@ fn static_asserts(layouts: &Layouts) -> (String, usize) {
     let mut out = String::new();
     let mut n = 0;
     for (key, record) in &layouts.records {
-        writeln!(out, "_Static_assert(sizeof({key}) * 8 == {}, \"sizeof({key})\");", record.size_bits).unwrap();
+        writeln!(
+            out,
+            "_Static_assert(sizeof({key}) * 8 == {}, \"sizeof({key})\");",
+            record.size_bits
+        )
+        .unwrap();
         n += 1;
         let mut fields = Vec::new();
         flatten(record, "", 0, &mut fields);
@@ -71,7 +89,12 @@ fn static_asserts(layouts: &Layouts) -> (String, usize) {
 }
 
 /// Named non-bitfield fields as C member designators, with absolute offsets.
-fn flatten(record: &Record, prefix: &str, base_bits: u64, out: &mut Vec<(String, u64, u64, String)>) {
+fn flatten(
+    record: &Record,
+    prefix: &str,
+    base_bits: u64,
+    out: &mut Vec<(String, u64, u64, String)>,
+) {
     for field in &record.fields {
         let offset = base_bits + field.offset_bits;
         match (&field.name, &field.record) {
@@ -94,9 +117,16 @@ fn flatten(record: &Record, prefix: &str, base_bits: u64, out: &mut Vec<(String,
 #[test]
 fn oracle_numbers_hold_as_static_asserts() {
     let trees = kernels::debian_trees().unwrap();
-    for tree in trees.iter().filter(|t| t.name == "6.1-amd64" || t.name == "6.12-amd64") {
-        let outcome = oracle::run(&oracle::Request { tree: tree.path.clone(), source: probe(), extra_cflags: Vec::new() })
-            .unwrap();
+    for tree in trees
+        .iter()
+        .filter(|t| t.name == "6.1-amd64" || t.name == "6.12-amd64")
+    {
+        let outcome = oracle::run(&oracle::Request {
+            tree: tree.path.clone(),
+            source: probe(),
+            extra_cflags: Vec::new(),
+        })
+        .unwrap();
         let (asserts, n) = static_asserts(&outcome.layouts);
         assert!(n > 5000, "{}: only {n} asserts", tree.name);
         let dir = util::TempDir::new("static-asserts").unwrap();
