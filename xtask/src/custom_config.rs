@@ -24,7 +24,11 @@ use crate::util::{self, Result};
 use crate::{bail, format_err};
 
 /// Options forced on after the configuration target, in this order.
-pub const FORCED_OPTIONS: &[&str] = &["64BIT", "MODULES", "NET"];
+///
+/// `64BIT` (normally already on with `ARCH=x86_64`), `MODULES` (kbuild refuses `M=` builds
+/// without it), `NET` (the default target's sockets) and `PROC_FS` (the default target's
+/// `proc_dir_entry` and `*_seq_afinfo` types are only declared with it).
+pub const FORCED_OPTIONS: &[&str] = &["64BIT", "MODULES", "NET", "PROC_FS"];
 
 /// The custom configurations of the conformance suite (`cargo xtask conformance --custom-configs`),
 /// all of kernel 6.1: fixed seeds, so that every run compares the same trees.
