@@ -371,3 +371,42 @@ fn rewrite_flavour_makefile(flavour_dir: &Path, prefix_dir: &Path) -> Result<()>
     // The file is a hard link to nothing (dpkg-deb -x wrote it), so writing it in place is safe.
     util::write(&path, out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_trees_in_three_prefixes() {
+        let names: Vec<String> = trees_in(Path::new("/c")).into_iter().map(|t| t.name).collect();
+        assert_eq!(names, ["6.1-amd64", "6.1-cloud-amd64", "6.1-rt-amd64", "6.12-amd64", "6.12-cloud-amd64"]);
+        let rt = &trees_in(Path::new("/c"))[2];
+        assert_eq!(rt.path, Path::new("/c/6.1-rt/usr/src/linux-headers-6.1.0-56-rt-amd64"));
+    }
+
+    #[test]
+    fn flavour_makefile_include_is_rewritten() {
+        let dir = util::TempDir::new("kernels-test").unwrap();
+        let makefile = dir.path().join("Makefile");
+        util::write(&makefile, "include /usr/src/linux-headers-6.1.0-56-common/Makefile\n").unwrap();
+        rewrite_flavour_makefile(dir.path(), Path::new("/cache/6.1")).unwrap();
+        assert_eq!(
+            util::read_to_string(&makefile).unwrap(),
+            "include /cache/6.1/usr/src/linux-headers-6.1.0-56-common/Makefile\n"
+        );
+        // A Makefile without such a line is an error, not silently left alone.
+        let err = rewrite_flavour_makefile(dir.path(), Path::new("/cache/6.1")).unwrap_err();
+        assert!(err.0.contains("no `include /usr/src/...` line"), "{err}");
+    }
+
+    #[test]
+    fn pins_are_sha256_digests() {
+        for kernel in KERNELS {
+            for package in kernel.packages {
+                assert_eq!(package.sha256.len(), 64, "{}", package.file);
+                assert!(package.file.starts_with(package.name), "{}", package.file);
+                assert!(package.file.contains(package.version), "{}", package.file);
+            }
+        }
+    }
+}

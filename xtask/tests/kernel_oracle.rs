@@ -137,3 +137,19 @@ fn oracle_numbers_hold_as_static_asserts() {
         oracle::build_module(&tree.path, &source, &[]).unwrap();
     }
 }
+
+#[test]
+fn preprocess_uses_kbuild_flags() {
+    let trees = kernels::debian_trees().unwrap();
+    let tree = trees.iter().find(|t| t.name == "6.12-amd64").unwrap();
+    let dir = util::TempDir::new("preprocess-test").unwrap();
+    let out = dir.path().join("probe.i");
+    let command = oracle::preprocess(&tree.path, &probe(), &out).unwrap();
+    assert!(command.contains(&format!(" -E -o {} ", out.display())), "{command}");
+    assert!(!command.contains("-MMD") && !command.contains(" -c "), "{command}");
+    assert!(command.contains("-include ") && command.contains("-D__KERNEL__"), "{command}");
+    let text = util::read_to_string(&out).unwrap();
+    // The forced include and the tree's generated config were both seen.
+    assert!(text.contains("struct task_struct {"), "no task_struct definition in {}", out.display());
+    assert!(!text.contains("CONFIG_64BIT"), "CONFIG_64BIT left unexpanded in {}", out.display());
+}
