@@ -378,17 +378,36 @@ mod tests {
 
     #[test]
     fn five_trees_in_three_prefixes() {
-        let names: Vec<String> = trees_in(Path::new("/c")).into_iter().map(|t| t.name).collect();
-        assert_eq!(names, ["6.1-amd64", "6.1-cloud-amd64", "6.1-rt-amd64", "6.12-amd64", "6.12-cloud-amd64"]);
+        let names: Vec<String> = trees_in(Path::new("/c"))
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "6.1-amd64",
+                "6.1-cloud-amd64",
+                "6.1-rt-amd64",
+                "6.12-amd64",
+                "6.12-cloud-amd64"
+            ]
+        );
         let rt = &trees_in(Path::new("/c"))[2];
-        assert_eq!(rt.path, Path::new("/c/6.1-rt/usr/src/linux-headers-6.1.0-56-rt-amd64"));
+        assert_eq!(
+            rt.path,
+            Path::new("/c/6.1-rt/usr/src/linux-headers-6.1.0-56-rt-amd64")
+        );
     }
 
     #[test]
     fn flavour_makefile_include_is_rewritten() {
         let dir = util::TempDir::new("kernels-test").unwrap();
         let makefile = dir.path().join("Makefile");
-        util::write(&makefile, "include /usr/src/linux-headers-6.1.0-56-common/Makefile\n").unwrap();
+        util::write(
+            &makefile,
+            "include /usr/src/linux-headers-6.1.0-56-common/Makefile\n",
+        )
+        .unwrap();
         rewrite_flavour_makefile(dir.path(), Path::new("/cache/6.1")).unwrap();
         assert_eq!(
             util::read_to_string(&makefile).unwrap(),

@@ -8,9 +8,10 @@
 //! command kbuild used (from the object's `.NAME.o.cmd` file).
 //!
 //! Caching: the JSON is stored as `target/oracle/<key>.json`, where the key is the SHA-256 of the
-//! canonical tree path, the tree's `.config`, the target's text, the gcc version line, the extra
-//! compiler flags, and the source text of the DWARF reader and the schema modules themselves (so that a change to the
-//! reader invalidates old results). A repeated run with the same key skips the compile.
+//! canonical tree path, the tree's `.config`, the target's text and module name, the gcc version
+//! line, the extra compiler flags, and the source text of the DWARF reader and the schema modules
+//! themselves (so that a change to the reader invalidates old results). A repeated run with the
+//! same key skips the compile; the JSON is written to a temporary name and renamed into place.
 //!
 //! `--preprocess` runs `gcc -E` of the target with exactly kbuild's flags: the compile command
 //! from the `.cmd` file with `-c -o NAME.o` replaced by `-E -o OUT.i` and `-Wp,-MMD,...` dropped,
@@ -82,12 +83,21 @@ pub fn run(request: &Request) -> Result<Outcome> {
     // The tree's configuration is part of the key, so a re-prepared tree at the same path is
     // compiled again.
     let config = std::fs::read(tree.join(".config")).unwrap_or_default();
-    let key = cache_key(&tree, &config, &text, &gcc_version, &request.extra_cflags)?;
+    let key = cache_key(
+        &tree,
+        &config,
+        &text,
+        &module_name(&source)?,
+        &gcc_version,
+        &request.extra_cflags,
+    )?;
     let cache_file = util::target_dir()
         .join("oracle")
         .join(format!("{key}.json"));
     if let Ok(json) = std::fs::read_to_string(&cache_file) {
-        if let Ok(layouts) = Layouts::from_json(&json, &cache_file.display().to_string()) {
+        if let Ok(mut layouts) = Layouts::from_json(&json, &cache_file.display().to_string()) {
+            // The same text may live at another path; report the one asked about.
+            layouts.source = source.display().to_string();
             let seconds = start.elapsed().as_secs_f64();
             return Ok(Outcome {
                 layouts,
@@ -268,6 +278,7 @@ fn cache_key(
     tree: &Path,
     config: &[u8],
     source_text: &[u8],
+    module_name: &str,
     gcc_version: &str,
     extra_cflags: &[String],
 ) -> Result<String> {
@@ -280,6 +291,9 @@ fn cache_key(
     material.extend_from_slice(gcc_version.as_bytes());
     material.push(0);
     material.extend_from_slice(extra_cflags.join(" ").as_bytes());
+    material.push(0);
+    // The module name (from the file name) is part of kbuild's command line.
+    material.extend_from_slice(module_name.as_bytes());
     material.push(0);
     material.extend_from_slice(include_str!("dwarf.rs").as_bytes());
     material.extend_from_slice(include_str!("layout_json.rs").as_bytes());

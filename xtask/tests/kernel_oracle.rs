@@ -145,11 +145,28 @@ fn preprocess_uses_kbuild_flags() {
     let dir = util::TempDir::new("preprocess-test").unwrap();
     let out = dir.path().join("probe.i");
     let command = oracle::preprocess(&tree.path, &probe(), &out).unwrap();
-    assert!(command.contains(&format!(" -E -o {} ", out.display())), "{command}");
-    assert!(!command.contains("-MMD") && !command.contains(" -c "), "{command}");
-    assert!(command.contains("-include ") && command.contains("-D__KERNEL__"), "{command}");
+    assert!(
+        command.contains(&format!(" -E -o {} ", out.display())),
+        "{command}"
+    );
+    assert!(
+        !command.contains("-MMD") && !command.contains(" -c "),
+        "{command}"
+    );
+    assert!(
+        command.contains("-include ") && command.contains("-D__KERNEL__"),
+        "{command}"
+    );
     let text = util::read_to_string(&out).unwrap();
     // The forced include and the tree's generated config were both seen.
-    assert!(text.contains("struct task_struct {"), "no task_struct definition in {}", out.display());
-    assert!(text.contains("include/generated/autoconf.h\""), "autoconf.h not read in {}", out.display());
+    assert!(
+        text.contains("struct task_struct {"),
+        "no task_struct definition in {}",
+        out.display()
+    );
+    assert!(
+        text.contains("include/generated/autoconf.h\""),
+        "autoconf.h not read in {}",
+        out.display()
+    );
 }
