@@ -1,15 +1,17 @@
 //! `cargo xtask oracle`: GCC itself says what the layouts are.
 //!
 //! The target C file is built as an out-of-tree kernel module against a kernel tree with that
-//! tree's own kbuild and gcc-12 (`make -C TREE M=TMP NAME.o`, with `ccflags-y += -g` in the
-//! module's `Kbuild` file), in a scratch directory; only the object is built, so modpost never
+//! tree's own kbuild and gcc-12 (`make -C TREE M=TMP NAME.o`, with `ccflags-y += -g
+//! -gno-split-dwarf -femit-struct-debug-detailed=any` in the module's `Kbuild` file, so that
+//! configurations with split or reduced debug info still put every type into the object), in a
+//! scratch directory; only the object is built, so modpost never
 //! runs and the target needs no `MODULE_LICENSE`. The DWARF of the object is read by `dwarf` into
 //! the canonical layout JSON of `layout_json`, together with the gcc version and the exact compile
 //! command kbuild used (from the object's `.NAME.o.cmd` file).
 //!
 //! Caching: the JSON is stored as `target/oracle/<key>.json`, where the key is the SHA-256 of the
 //! canonical tree path, the tree's `.config`, the target's text and module name, the gcc version
-//! line, the extra compiler flags, and the source text of the DWARF reader and the schema modules
+//! line, the debug and extra compiler flags, and the source text of the DWARF reader and the schema modules
 //! themselves (so that a change to the reader invalidates old results). A repeated run with the
 //! same key skips the compile; the JSON is written to a temporary name and renamed into place.
 //!
@@ -25,6 +27,9 @@ use std::time::Instant;
 use crate::layout_json::Layouts;
 use crate::util::{self, Result, TempDir};
 use crate::{bail, dwarf, format_err};
+
+/// The debug flags the module's `Kbuild` file adds after kbuild's own flags.
+pub const DEBUG_CFLAGS: &[&str] = &["-g", "-gno-split-dwarf", "-femit-struct-debug-detailed=any"];
 
 /// What to build.
 #[derive(Debug, Clone)]
@@ -117,6 +122,13 @@ pub fn run(request: &Request) -> Result<Outcome> {
     let mut layouts =
         dwarf::read_object(&object).map_err(|e| format_err!("{}: {e}", build.object.display()))?;
     let read_seconds = read_start.elapsed().as_secs_f64();
+    if layouts.records.is_empty() {
+        bail!(
+            "{}: the DWARF of {} has no struct or union at all (debug info split or reduced?)",
+            source.display(),
+            build.object.display()
+        );
+    }
     layouts.gcc_version = gcc_version;
     layouts.command = build.command.clone();
     layouts.tree = tree.display().to_string();
@@ -149,7 +161,13 @@ pub fn build_module(tree: &Path, source: &Path, extra_cflags: &[String]) -> Resu
             c_file.display()
         )
     })?;
-    let mut kbuild = format!("obj-m += {name}.o\nccflags-y += -g\n");
+    // `-g` for DWARF; the other two undo what some configurations (DEBUG_INFO_SPLIT,
+    // DEBUG_INFO_REDUCED) add, which would move the DWARF to a `.dwo` file or keep struct
+    // definitions from headers out of it. They do not change code or layouts.
+    let mut kbuild = format!(
+        "obj-m += {name}.o\nccflags-y += {}\n",
+        DEBUG_CFLAGS.join(" ")
+    );
     for flag in extra_cflags {
         kbuild.push_str(&format!("ccflags-y += {flag}\n"));
     }
@@ -289,6 +307,8 @@ fn cache_key(
     material.extend_from_slice(config);
     material.push(0);
     material.extend_from_slice(gcc_version.as_bytes());
+    material.push(0);
+    material.extend_from_slice(DEBUG_CFLAGS.join(" ").as_bytes());
     material.push(0);
     material.extend_from_slice(extra_cflags.join(" ").as_bytes());
     material.push(0);
