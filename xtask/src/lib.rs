@@ -4,7 +4,9 @@
 //! builds a C file as an out-of-tree kernel module with kbuild and gcc-12 and turns the DWARF of
 //! the object (read by `dwarf`) into the canonical layout JSON defined in `layout_json`;
 //! `conformance` compares two such JSON documents field by field; `custom_config` prepares full
-//! kernel source trees for custom configurations. `main.rs` is only the command-line front end.
+//! kernel source trees for custom configurations; `util` holds the error type and the plumbing
+//! for external commands. `cli` parses `cargo xtask` arguments by hand (no clap, to keep xtask
+//! cheap to compile) and `main.rs` only calls it.
 
 pub mod cli;
 pub mod conformance;
