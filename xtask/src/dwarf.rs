@@ -281,13 +281,13 @@ fn unsigned(value: &AttributeValue<DwarfReader<'_>>) -> Option<u64> {
 fn signed(value: &AttributeValue<DwarfReader<'_>>) -> Option<i64> {
     match *value {
         AttributeValue::Sdata(v) => Some(v),
-        // GCC writes a constant with a data form only when it is not negative (data forms are
-        // zero-extended by consumers), except for bounds, where it writes e.g. 0xffffffff as the
-        // upper bound of `[0]` in a data4 form. Such values are handled by the caller.
+        // GCC writes a constant with a data form only when it is not negative: data forms are
+        // zero-extended (negative values, such as a DWARF 4 `DW_AT_bit_offset` of a packed
+        // bitfield that runs past its storage unit, come as `DW_FORM_sdata`).
         AttributeValue::Data1(v) => Some(v.into()),
         AttributeValue::Data2(v) => Some(v.into()),
         AttributeValue::Data4(v) => Some(v.into()),
-        AttributeValue::Data8(v) => Some(v as i64),
+        AttributeValue::Data8(v) => i64::try_from(v).ok(),
         AttributeValue::Udata(v) => i64::try_from(v).ok(),
         _ => None,
     }
