@@ -20,6 +20,8 @@ tasks:
                           gcc -E of FILE with kbuild's exact flags for DIR
   conformance [--tree DIR]... [--ours FILE]... [--source-file FILE] [--max-differences N]
               [--custom-configs]
+  conformance --ours FILE --gcc FILE
+                          compare two layout JSON files (exit 1 on any difference)
                           compare layouts (one --ours JSON per --tree) with the oracle's; without
                           --ours, a clearly marked stand-in (the same target with -gdwarf-4) is
                           compared, which tests the harness and the reader, not the engine;
@@ -255,9 +257,57 @@ fn oracle_task(rest: &[String]) -> Result<ExitCode> {
 fn conformance_task(rest: &[String]) -> Result<ExitCode> {
     let args = Args::parse(
         rest,
-        &["--tree", "--ours", "--source-file", "--max-differences"],
+        &[
+            "--tree",
+            "--ours",
+            "--gcc",
+            "--source-file",
+            "--max-differences",
+        ],
         &["--custom-configs"],
     )?;
+    let max_differences = match args.one("--max-differences")? {
+        Some(n) => n
+            .parse()
+            .map_err(|_| crate::format_err!("--max-differences {n}: not a number"))?,
+        None => 20,
+    };
+    // Two files: compare them without building anything.
+    if let Some(gcc_file) = args.one("--gcc")? {
+        let ours_file = args
+            .one("--ours")?
+            .ok_or_else(|| crate::format_err!("--gcc needs --ours"))?;
+        if !args.all("--tree").is_empty() || args.switch("--custom-configs") {
+            bail!("--gcc compares two files; it takes no --tree or --custom-configs");
+        }
+        let ours = Layouts::from_json(
+            &crate::util::read_to_string(std::path::Path::new(ours_file))?,
+            ours_file,
+        )?;
+        let gcc = Layouts::from_json(
+            &crate::util::read_to_string(std::path::Path::new(gcc_file))?,
+            gcc_file,
+        )?;
+        // The tree's directory name (e.g. `linux-headers-6.1.0-56-amd64`), else the file name.
+        let shown = if gcc.tree.is_empty() {
+            gcc_file
+        } else {
+            gcc.tree.as_str()
+        };
+        let name = std::path::Path::new(shown)
+            .file_name()
+            .map_or_else(|| shown.to_owned(), |n| n.to_string_lossy().into_owned());
+        let reports = [conformance::TreeReport {
+            tree: name,
+            report: conformance::compare(&ours, &gcc),
+        }];
+        print!("{}", conformance::render(&reports, max_differences));
+        return Ok(if reports[0].report.is_clean() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
     let mut trees: Vec<(String, PathBuf)> = if args.all("--tree").is_empty() {
         kernels::debian_trees()?
             .into_iter()
@@ -283,12 +333,6 @@ fn conformance_task(rest: &[String]) -> Result<ExitCode> {
             ours_files.len()
         );
     }
-    let max_differences = match args.one("--max-differences")? {
-        Some(n) => n
-            .parse()
-            .map_err(|_| crate::format_err!("--max-differences {n}: not a number"))?,
-        None => 20,
-    };
     let source = match args.one("--source-file")? {
         Some(file) => PathBuf::from(file),
         None => match oracle::default_source() {
