@@ -403,14 +403,20 @@ pub fn stand_in(tree: &Path, source: &Path) -> Result<(Layouts, Layouts)> {
 /// The summary table and the first `max_differences` differences of each tree, as text.
 pub fn render(reports: &[TreeReport], max_differences: usize) -> String {
     let mut out = String::new();
+    let width = reports
+        .iter()
+        .map(|t| t.tree.len())
+        .max()
+        .unwrap_or(0)
+        .max(4);
     out.push_str(&format!(
-        "{:<20} {:>17} {:>15} {:>12} {:>8}\n",
+        "{:<width$} {:>17} {:>15} {:>12} {:>8}\n",
         "tree", "records ours/GCC", "fields compared", "fields equal", "percent"
     ));
     for tree in reports {
         let r = &tree.report;
         out.push_str(&format!(
-            "{:<20} {:>17} {:>15} {:>12} {:>7.2}%\n",
+            "{:<width$} {:>17} {:>15} {:>12} {:>7.2}%\n",
             tree.tree,
             format!("{}/{}", r.records_ours, r.records_gcc),
             r.fields_compared,
@@ -721,5 +727,41 @@ mod tests {
                 "enum f: extra in ours (GCC does not have it)"
             ]
         );
+    }
+
+    #[test]
+    fn render_table_and_differences() {
+        let mut ours = gcc();
+        s(&mut ours).fields[2].offset_bits = 96;
+        let reports = [
+            TreeReport {
+                tree: "a-long-tree-name".to_owned(),
+                report: compare(&ours, &gcc()),
+            },
+            TreeReport {
+                tree: "b".to_owned(),
+                report: compare(&gcc(), &gcc()),
+            },
+        ];
+        let text = render(&reports, 20);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "tree              records ours/GCC fields compared fields equal  percent"
+        );
+        assert_eq!(
+            lines[1],
+            "a-long-tree-name               2/2               6            5   83.33%"
+        );
+        assert_eq!(
+            lines[2],
+            "b                              2/2               6            6  100.00%"
+        );
+        assert_eq!(lines[4], "a-long-tree-name: 1 layout differences:");
+        assert_eq!(
+            lines[5],
+            "  struct s field d: offset_bits ours 96 vs GCC 64"
+        );
+        assert_eq!(lines.len(), 6);
     }
 }
