@@ -340,8 +340,15 @@ impl Converter<'_> {
     }
 
     fn convert_into(&self, layouts: &mut Layouts) -> Result<()> {
+        let mut declared = Vec::new();
         for (idx, die) in self.dies.dies.iter().enumerate() {
-            if die.local || die.declaration {
+            if die.local {
+                continue;
+            }
+            if die.declaration {
+                if let (Some(name), Some(keyword)) = (&die.name, tag_keyword(die.tag)) {
+                    declared.push(format!("{keyword} {name}"));
+                }
                 continue;
             }
             match die.tag {
@@ -394,6 +401,13 @@ impl Converter<'_> {
                 _ => {}
             }
         }
+        for key in declared {
+            if !layouts.records.contains_key(&key) && !layouts.enums.contains_key(&key) {
+                layouts.declarations.push(key);
+            }
+        }
+        layouts.declarations.sort();
+        layouts.declarations.dedup();
         Ok(())
     }
 
@@ -668,6 +682,16 @@ impl Converter<'_> {
             Some(name) => format!("{} `{name}`", die.tag),
             None => format!("anonymous {}", die.tag),
         }
+    }
+}
+
+/// `struct`, `union` or `enum` for a tagged type DIE.
+fn tag_keyword(tag: gimli::DwTag) -> Option<&'static str> {
+    match tag {
+        dw::DW_TAG_structure_type => Some("struct"),
+        dw::DW_TAG_union_type => Some("union"),
+        dw::DW_TAG_enumeration_type => Some("enum"),
+        _ => None,
     }
 }
 

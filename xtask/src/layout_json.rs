@@ -24,7 +24,8 @@
 //!     }
 //!   },
 //!   "enums": { "enum pid_type": { "size_bits": 32, "constants": { "PIDTYPE_PID": 0 } } },
-//!   "typedefs": { "atomic_t": "struct <anonymous>", "u32": "unsigned int" }   // optional
+//!   "typedefs": { "atomic_t": "struct <anonymous>", "u32": "unsigned int" },  // optional
+//!   "declarations": [ "struct mount" ]     // optional: declared, never defined in the target
 //! }
 //! ```
 //!
@@ -99,6 +100,10 @@ pub struct Layouts {
     /// Typedef names and the canonical type string each one names.
     #[serde(default)]
     pub typedefs: BTreeMap<String, String>,
+    /// Tagged structs, unions and enums the target names but never defines (only a declaration
+    /// such as `struct mount;` was seen), sorted. Informational; not compared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub declarations: Vec<String>,
 }
 
 /// Whether a record is a struct or a union.
@@ -211,6 +216,7 @@ impl Layouts {
             records: BTreeMap::new(),
             enums: BTreeMap::new(),
             typedefs: BTreeMap::new(),
+            declarations: Vec::new(),
         }
     }
 

@@ -210,6 +210,7 @@ fn anonymous_members() {
         ("an_atomic_t", true)
     );
     assert_eq!(layouts.typedefs["an_atomic_t"], "struct <anonymous>");
+    assert_eq!(layouts.declarations, ["struct an_opaque"]);
 }
 
 #[test]
