@@ -1,4 +1,6 @@
-//! Lexer tests: token shapes, splices, losslessness.
+//! Lexer tests (token shapes, splices, losslessness); the parser tests are in `tests/parser.rs`.
+
+mod parser;
 
 use expect_test::{expect, Expect};
 

@@ -1,0 +1,83 @@
+//! Parser tests: every case under `test_data/parser/{ok,err}` is parsed and its tree and errors
+//! are compared with the `.rast` dump next to it (`UPDATE_EXPECT=1` rewrites the dumps). Each case
+//! also checks that the tree's text is the input, that the event stream is well formed, and that
+//! `ok` cases have no errors while `err` cases have at least one.
+
+use std::{
+    fmt::Write,
+    path::{Path, PathBuf},
+};
+
+use expect_test::expect_file;
+
+use crate::{lex, parse, parse_events, Event, SyntaxKind};
+
+/// The tree of `text` as an indented dump, followed by its errors.
+fn dump(text: &str) -> (String, usize) {
+    let parse = parse(text);
+    let root = parse.syntax_node();
+    assert_eq!(root.text().to_string(), text, "the tree must give the input back");
+    check_events(text);
+    let mut out = format!("{root:#?}");
+    for error in parse.errors() {
+        writeln!(out, "error {:?} (line {}): {}", error.range(), error.line(), error.message())
+            .unwrap();
+    }
+    (out, parse.errors().len())
+}
+
+/// The event stream is balanced, starts with the root, and has one `Token` per significant token.
+fn check_events(text: &str) {
+    let lexed = lex(text);
+    let events = parse_events(text, &lexed);
+    assert_eq!(events.events().first(), Some(&Event::Start(SyntaxKind::HEADER_FILE)));
+    let mut depth = 0i32;
+    let mut tokens = Vec::new();
+    for event in events.events() {
+        match *event {
+            Event::Start(_) => depth += 1,
+            Event::Finish => {
+                depth -= 1;
+                assert!(depth >= 0, "more Finish than Start");
+            }
+            Event::Token(i) => tokens.push(i as usize),
+            Event::Error(i) => assert!((i as usize) < events.errors().len()),
+        }
+    }
+    assert_eq!(depth, 0, "unbalanced events");
+    let significant: Vec<usize> =
+        (0..lexed.len()).filter(|&i| !lexed.kind(i).is_inline_trivia()).collect();
+    assert_eq!(tokens, significant, "every significant token appears once, in order");
+}
+
+fn cases(dir: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data/parser").join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "h"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no cases in {}", dir.display());
+    files
+}
+
+#[test]
+fn parse_ok() {
+    for path in cases("ok") {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (actual, errors) = dump(&text);
+        expect_file![path.with_extension("rast")].assert_eq(&actual);
+        assert_eq!(errors, 0, "{} must parse without errors", path.display());
+    }
+}
+
+#[test]
+fn parse_err() {
+    for path in cases("err") {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (actual, errors) = dump(&text);
+        expect_file![path.with_extension("rast")].assert_eq(&actual);
+        assert!(errors > 0, "{} must have errors", path.display());
+    }
+}
