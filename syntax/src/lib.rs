@@ -16,7 +16,7 @@ mod syntax_node;
 
 use std::{marker::PhantomData, sync::Arc};
 
-pub use rowan::{GreenNode, NodeCache, TextRange, TextSize};
+pub use rowan::{GreenNode, GreenNodeData, NodeCache, NodeOrToken, TextRange, TextSize};
 pub use smol_str::SmolStr;
 
 pub use crate::{

@@ -1,0 +1,185 @@
+//! The syntax crate on every header of the real kernel packages: each `.h` file (regular files
+//! only; symlinks point at files that are parsed anyway) under the `usr/src` of each unpacked
+//! kernel (6.1 common and flavours, 6.1-rt common-rt and flavour, 6.12 common and flavours, and
+//! the kbuild packages) is lexed, parsed and built into a tree. The tree's text must equal the
+//! file's bytes, the event stream must hold every significant token once, and no file may have a
+//! syntax error unless it is listed in `MALFORMED` with the reason. Prints files, bytes and time.
+
+use std::{
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use syntax::{Event, GreenNode, NodeOrToken};
+use xtask::kernels;
+
+/// Files that really are malformed, as paths relative to their `usr/src`, with the reason.
+/// Empty: every header of the pinned packages parses without errors.
+const MALFORMED: &[(&str, &str)] = &[];
+
+/// The `usr/src` directories of the unpacked kernels.
+fn corpus_roots() -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = kernels::debian_trees()
+        .expect("the kernel packages unpack (cargo xtask kernels)")
+        .iter()
+        .filter_map(|tree| tree.path.parent().map(Path::to_path_buf))
+        .collect();
+    roots.sort();
+    roots.dedup();
+    roots
+}
+
+fn collect_headers(dir: &Path, out: &mut Vec<PathBuf>) {
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+    for entry in entries {
+        let entry = entry.unwrap();
+        let file_type = entry.file_type().unwrap();
+        let path = entry.path();
+        if file_type.is_dir() {
+            collect_headers(&path, out);
+        } else if file_type.is_file() && path.extension().is_some_and(|ext| ext == "h") {
+            out.push(path);
+        }
+    }
+}
+
+/// Appends the text of a green tree to `out`.
+fn green_text(node: &GreenNode, out: &mut String) {
+    fn walk(node: &syntax::GreenNodeData, out: &mut String) {
+        for child in node.children() {
+            match child {
+                NodeOrToken::Node(node) => walk(node, out),
+                NodeOrToken::Token(token) => out.push_str(token.text()),
+            }
+        }
+    }
+    walk(node, out);
+}
+
+/// The outcome for one batch of files.
+#[derive(Default)]
+struct Tally {
+    files: usize,
+    bytes: usize,
+    lex_and_events: Duration,
+    tree: Duration,
+    /// `(path, first error)` of each file with errors.
+    with_errors: Vec<(PathBuf, String)>,
+    problems: Vec<String>,
+}
+
+fn check_file(path: &Path, tally: &mut Tally) {
+    let bytes =
+        std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let Ok(text) = String::from_utf8(bytes) else {
+        tally.problems.push(format!("{}: not UTF-8", path.display()));
+        return;
+    };
+    tally.files += 1;
+    tally.bytes += text.len();
+
+    let start = Instant::now();
+    let lexed = syntax::lex(&text);
+    let events = syntax::parse_events(&text, &lexed);
+    tally.lex_and_events += start.elapsed();
+
+    let start = Instant::now();
+    let parse = syntax::build_tree(&text, &lexed, &events, None);
+    tally.tree += start.elapsed();
+
+    let mut rebuilt = String::with_capacity(text.len());
+    green_text(parse.green(), &mut rebuilt);
+    if rebuilt != text {
+        tally.problems.push(format!("{}: the tree's text differs from the file", path.display()));
+    }
+    let mut expected_token = 0;
+    for event in events.events() {
+        if let Event::Token(i) = *event {
+            while expected_token < lexed.len() && lexed.kind(expected_token).is_inline_trivia() {
+                expected_token += 1;
+            }
+            if i as usize != expected_token {
+                tally
+                    .problems
+                    .push(format!("{}: event for token {i} out of order", path.display()));
+                break;
+            }
+            expected_token += 1;
+        }
+    }
+    if let Some(first) = parse.errors().first() {
+        tally.with_errors.push((path.to_path_buf(), first.to_string()));
+    }
+}
+
+#[test]
+fn every_kernel_header_parses_losslessly_without_errors() {
+    let roots = corpus_roots();
+    assert!(!roots.is_empty());
+    let mut files = Vec::new();
+    for root in &roots {
+        collect_headers(root, &mut files);
+    }
+    files.sort();
+    // Three kernels of some 8000 headers each; a much smaller count means a broken unpack.
+    assert!(files.len() > 20_000, "only {} header files under {roots:?}", files.len());
+
+    let wall = Instant::now();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+    let chunk = files.len().div_ceil(threads);
+    let tallies: Vec<Tally> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|batch| {
+                scope.spawn(move || {
+                    let mut tally = Tally::default();
+                    for path in batch {
+                        check_file(path, &mut tally);
+                    }
+                    tally
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let wall = wall.elapsed();
+
+    let mut total = Tally::default();
+    for t in tallies {
+        total.files += t.files;
+        total.bytes += t.bytes;
+        total.lex_and_events += t.lex_and_events;
+        total.tree += t.tree;
+        total.with_errors.extend(t.with_errors);
+        total.problems.extend(t.problems);
+    }
+    let megabytes = total.bytes as f64 / 1e6;
+    eprintln!(
+        "syntax corpus: {} files, {} bytes ({megabytes:.1} MB), {} with errors; wall {:.2}s on {threads} \
+         threads; CPU time: lex+events {:.2}s ({:.0} MB/s), tree {:.2}s ({:.0} MB/s)",
+        total.files,
+        total.bytes,
+        total.with_errors.len(),
+        wall.as_secs_f64(),
+        total.lex_and_events.as_secs_f64(),
+        megabytes / total.lex_and_events.as_secs_f64(),
+        total.tree.as_secs_f64(),
+        megabytes / total.tree.as_secs_f64(),
+    );
+
+    assert!(total.problems.is_empty(), "{}", total.problems.join("\n"));
+    let unexpected: Vec<String> = total
+        .with_errors
+        .iter()
+        .filter(|(path, _)| {
+            !roots.iter().any(|root| {
+                path.strip_prefix(root)
+                    .is_ok_and(|rel| MALFORMED.iter().any(|(listed, _)| Path::new(listed) == rel))
+            })
+        })
+        .map(|(path, error)| format!("{}: {error}", path.display()))
+        .collect();
+    assert!(unexpected.is_empty(), "unexpected syntax errors:\n{}", unexpected.join("\n"));
+    assert_eq!(total.with_errors.len(), MALFORMED.len(), "a listed malformed file now parses");
+}
