@@ -34,8 +34,9 @@ impl ParseEvents {
         &self.events
     }
 
-    /// All errors: first those of the parser (which `Event::Error` points at), then those of the
-    /// lexer (unterminated comments), which have no event.
+    /// All errors: first those of the parser (which `Event::Error` points at), then those that
+    /// need token text (duplicate parameter names) and those of the lexer (unterminated
+    /// comments), which have no event.
     pub fn errors(&self) -> &[EventError] {
         &self.errors
     }
@@ -83,12 +84,44 @@ pub fn parse_events(text: &str, lexed: &Lexed) -> ParseEvents {
     let (events, raw) = p.finish();
     let mut errors: Vec<EventError> =
         raw.into_iter().map(|e| EventError { token: e.lexed_index, message: e.message }).collect();
+    validate_param_lists(text, lexed, &events, &mut errors);
     for e in lexed.errors() {
         if e.kind == LexErrorKind::UnterminatedComment {
             errors.push(EventError { token: e.token as u32, message: "unterminated comment" });
         }
     }
     ParseEvents { events, errors }
+}
+
+/// Checks that need the spelling of parameter names, which the parser cannot see: a name used
+/// twice, and `__VA_ARGS__` as a name.
+fn validate_param_lists(text: &str, lexed: &Lexed, events: &[Event], errors: &mut Vec<EventError>) {
+    let mut depth = 0usize;
+    let mut names: Vec<std::borrow::Cow<'_, str>> = Vec::new();
+    for event in events {
+        match *event {
+            Event::Start(PARAM_LIST) => {
+                depth = 1;
+                names.clear();
+            }
+            Event::Start(_) if depth > 0 => depth += 1,
+            Event::Finish if depth > 0 => depth -= 1,
+            Event::Token(i) if depth > 0 && lexed.kind(i as usize) == IDENT => {
+                let name = cooked(lexed.text(text, i as usize));
+                if name == "__VA_ARGS__" {
+                    errors.push(EventError {
+                        token: i,
+                        message: "__VA_ARGS__ can not be used as a parameter name",
+                    });
+                } else if names.contains(&name) {
+                    errors.push(EventError { token: i, message: "duplicate macro parameter" });
+                } else {
+                    names.push(name);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Builds the parser's input: significant tokens, whether space came before each, unterminated

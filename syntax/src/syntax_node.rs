@@ -70,7 +70,6 @@ pub(crate) fn build_green(
     let mut next = 0usize;
     let mut last_emitted = None;
     let mut open: Vec<SyntaxKind> = Vec::with_capacity(16);
-    let mut previous_event = None;
     for &event in events {
         match event {
             Event::Start(kind) => {
@@ -96,13 +95,13 @@ pub(crate) fn build_green(
             Event::Finish => {
                 let kind = open.pop().unwrap_or(SyntaxKind::HEADER_FILE);
                 let only_trivia_left = last_significant.is_none_or(|last| next > last);
-                // Trailing trivia of the last line: on the line of the last token unless that
-                // token was a newline, in which case the parser opened an empty `TEXT` for them.
+                // Trailing trivia of the last line: in the node of the last token's line, unless
+                // that token was a newline; then the parser ends the file with a `TEXT` for them.
                 let flush = only_trivia_left
                     && takes_leading_trivia(kind)
                     && (open.is_empty()
-                        || last_emitted != Some(SyntaxKind::NEWLINE)
-                        || previous_event == Some(Event::Start(SyntaxKind::TEXT)));
+                        || kind == SyntaxKind::TEXT
+                        || last_emitted != Some(SyntaxKind::NEWLINE));
                 if flush {
                     while next < kinds.len() {
                         token(&mut builder, next);
@@ -113,7 +112,6 @@ pub(crate) fn build_green(
             }
             Event::Error(_) => {}
         }
-        previous_event = Some(event);
     }
     builder.finish()
 }

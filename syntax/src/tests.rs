@@ -1,5 +1,7 @@
-//! Lexer tests (token shapes, splices, losslessness); the parser tests are in `tests/parser.rs`.
+//! Lexer tests (token shapes, splices, losslessness); the parser tests are in `tests/parser.rs`
+//! and the typed-AST walkthrough in `tests/ast.rs`.
 
+mod ast;
 mod parser;
 
 use expect_test::{expect, Expect};

@@ -24,9 +24,11 @@ struct OpenConditional {
 pub(crate) fn header_file(p: &mut Parser<'_>) {
     let file = p.start(HEADER_FILE);
     let mut open: Vec<OpenConditional> = Vec::new();
+    let mut ended_with_text = false;
     while !p.at_eof() {
         // Every item starts at the beginning of a line, so a `#` here starts a directive.
-        if !p.at(T![#]) {
+        ended_with_text = !p.at(T![#]);
+        if ended_with_text {
             text(p);
             continue;
         }
@@ -79,8 +81,9 @@ pub(crate) fn header_file(p: &mut Parser<'_>) {
             _ => directive(p, keyword),
         }
     }
-    if p.trailing_trivia_line() {
-        // The builder fills this node with the trivia of the last, newline-less line.
+    if p.trailing_trivia_line() && !ended_with_text {
+        // The builder fills this node with the trivia of the last, newline-less line (or with
+        // the `TEXT` just before, if the file ends with one).
         p.start(TEXT).complete(p);
     }
     while let Some(group) = open.pop() {
