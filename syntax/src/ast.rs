@@ -10,6 +10,12 @@ pub use rowan::ast::{AstChildren, AstNode};
 
 use crate::{cooked, CLanguage, SmolStr, SyntaxKind, SyntaxNode, SyntaxToken, T};
 
+/// A position-independent handle to a node, to keep across trees (red nodes are `!Send` and
+/// short-lived; keep the `GreenNode` and these pointers instead).
+pub type SyntaxNodePtr = rowan::ast::SyntaxNodePtr<CLanguage>;
+/// A typed [`SyntaxNodePtr`].
+pub type AstPtr<N> = rowan::ast::AstPtr<N>;
+
 macro_rules! ast_node {
     ($(#[$doc:meta])* $name:ident = $($kind:ident)|+) => {
         $(#[$doc])*

@@ -12,7 +12,7 @@ mod grammar;
 
 use crate::SyntaxKind::{self, *};
 
-pub(crate) use grammar::header_file;
+pub(crate) use grammar::{header_file, MAX_CONDITIONAL_DEPTH};
 
 /// One step of the parse, in source order.
 ///
@@ -172,9 +172,21 @@ pub(crate) struct Parser<'i> {
     pos: usize,
     events: Vec<Event>,
     errors: Vec<RawError>,
+    params: ParamNames,
 }
 
-/// An open node; `complete` closes it. Dropping one without completing it is a bug.
+/// The parameter-name tokens of every macro parameter list, for the checks that need their
+/// spelling (done by the glue, which can read text).
+#[derive(Debug, Default)]
+pub(crate) struct ParamNames {
+    /// `Lexed` indices of parameter-name identifiers, list after list.
+    pub(crate) tokens: Vec<u32>,
+    /// The end (in `tokens`) of each list.
+    pub(crate) list_ends: Vec<u32>,
+}
+
+/// An open node; `complete` closes it. Dropping one without completing it is a bug in the
+/// grammar, caught by a debug assertion (the "drop bomb").
 #[must_use]
 pub(crate) struct Marker {
     _private: (),
@@ -183,6 +195,13 @@ pub(crate) struct Marker {
 impl Marker {
     pub(crate) fn complete(self, p: &mut Parser<'_>) {
         p.events.push(Event::Finish);
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Marker {
+    fn drop(&mut self) {
+        debug_assert!(std::thread::panicking(), "a Marker was dropped without being completed");
     }
 }
 
@@ -193,11 +212,24 @@ impl<'i> Parser<'i> {
             pos: 0,
             events: Vec::with_capacity(input.len() + input.len() / 4),
             errors: Vec::new(),
+            params: ParamNames::default(),
         }
     }
 
-    pub(crate) fn finish(self) -> (Vec<Event>, Vec<RawError>) {
-        (self.events, self.errors)
+    pub(crate) fn finish(self) -> (Vec<Event>, Vec<RawError>, ParamNames) {
+        (self.events, self.errors, self.params)
+    }
+
+    /// Records the current token (an identifier) as a parameter name of the open list.
+    pub(crate) fn note_param_name(&mut self) {
+        if let Some(&index) = self.input.lexed_index.get(self.pos) {
+            self.params.tokens.push(index);
+        }
+    }
+
+    /// Ends the parameter list whose names were noted since the previous call.
+    pub(crate) fn end_param_list(&mut self) {
+        self.params.list_ends.push(self.params.tokens.len() as u32);
     }
 
     /// Opens a node of `kind` before the current token.

@@ -7,7 +7,7 @@
 
 use crate::{
     cooked,
-    parser::{self, Event, Input, Parser, PpKeyword},
+    parser::{self, Event, Input, ParamNames, Parser, PpKeyword},
     LexErrorKind, Lexed, SyntaxError,
     SyntaxKind::{self, *},
     TextRange, TextSize, T,
@@ -81,10 +81,10 @@ pub fn parse_events(text: &str, lexed: &Lexed) -> ParseEvents {
     let input = input(text, lexed);
     let mut p = Parser::new(&input);
     parser::header_file(&mut p);
-    let (events, raw) = p.finish();
+    let (events, raw, params) = p.finish();
     let mut errors: Vec<EventError> =
         raw.into_iter().map(|e| EventError { token: e.lexed_index, message: e.message }).collect();
-    validate_param_lists(text, lexed, &events, &mut errors);
+    validate_param_names(text, lexed, &params, &mut errors);
     for e in lexed.errors() {
         if e.kind == LexErrorKind::UnterminatedComment {
             errors.push(EventError { token: e.token as u32, message: "unterminated comment" });
@@ -94,33 +94,31 @@ pub fn parse_events(text: &str, lexed: &Lexed) -> ParseEvents {
 }
 
 /// Checks that need the spelling of parameter names, which the parser cannot see: a name used
-/// twice, and `__VA_ARGS__` as a name.
-fn validate_param_lists(text: &str, lexed: &Lexed, events: &[Event], errors: &mut Vec<EventError>) {
-    let mut depth = 0usize;
+/// twice in one list, and `__VA_ARGS__` as a name.
+fn validate_param_names(
+    text: &str,
+    lexed: &Lexed,
+    params: &ParamNames,
+    errors: &mut Vec<EventError>,
+) {
     let mut names: Vec<std::borrow::Cow<'_, str>> = Vec::new();
-    for event in events {
-        match *event {
-            Event::Start(PARAM_LIST) => {
-                depth = 1;
-                names.clear();
+    let mut start = 0usize;
+    for &end in &params.list_ends {
+        names.clear();
+        for &i in &params.tokens[start..end as usize] {
+            let name = cooked(lexed.text(text, i as usize));
+            if name == "__VA_ARGS__" {
+                errors.push(EventError {
+                    token: i,
+                    message: "__VA_ARGS__ can not be used as a parameter name",
+                });
+            } else if names.contains(&name) {
+                errors.push(EventError { token: i, message: "duplicate macro parameter" });
+            } else {
+                names.push(name);
             }
-            Event::Start(_) if depth > 0 => depth += 1,
-            Event::Finish if depth > 0 => depth -= 1,
-            Event::Token(i) if depth > 0 && lexed.kind(i as usize) == IDENT => {
-                let name = cooked(lexed.text(text, i as usize));
-                if name == "__VA_ARGS__" {
-                    errors.push(EventError {
-                        token: i,
-                        message: "__VA_ARGS__ can not be used as a parameter name",
-                    });
-                } else if names.contains(&name) {
-                    errors.push(EventError { token: i, message: "duplicate macro parameter" });
-                } else {
-                    names.push(name);
-                }
-            }
-            _ => {}
         }
+        start = end as usize;
     }
 }
 

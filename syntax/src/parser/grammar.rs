@@ -20,10 +20,17 @@ struct OpenConditional {
     seen_else: bool,
 }
 
+/// How deeply conditionals may nest in the tree. Deeper groups are kept flat, as `ERROR` lines,
+/// because rowan's trees recurse on their depth (dropping one, for instance), and a file with
+/// 100,000 nested `#if`s would overflow the stack. Real headers nest a dozen levels at most.
+pub(crate) const MAX_CONDITIONAL_DEPTH: usize = 256;
+
 /// `HEADER_FILE = item*`, where an item is `TEXT`, a directive or a `CONDITIONAL`.
 pub(crate) fn header_file(p: &mut Parser<'_>) {
     let file = p.start(HEADER_FILE);
     let mut open: Vec<OpenConditional> = Vec::new();
+    // Conditionals opened beyond `MAX_CONDITIONAL_DEPTH`, whose lines are flat `ERROR` nodes.
+    let mut too_deep = 0usize;
     let mut ended_with_text = false;
     while !p.at_eof() {
         // Every item starts at the beginning of a line, so a `#` here starts a directive.
@@ -33,6 +40,23 @@ pub(crate) fn header_file(p: &mut Parser<'_>) {
             continue;
         }
         let keyword = if p.nth(1) == Some(IDENT) { p.nth_keyword(1) } else { PpKeyword::None };
+        let opens_group = matches!(keyword, PpKeyword::If | PpKeyword::Ifdef | PpKeyword::Ifndef);
+        if (too_deep > 0 && is_conditional_keyword(keyword))
+            || (opens_group && open.len() >= MAX_CONDITIONAL_DEPTH)
+        {
+            let m = p.start(ERROR);
+            match keyword {
+                PpKeyword::If | PpKeyword::Ifdef | PpKeyword::Ifndef => {
+                    p.error("conditional directives nested too deeply (more than 256 levels)");
+                    too_deep += 1;
+                }
+                PpKeyword::Endif => too_deep -= 1,
+                _ => {}
+            }
+            p.bump_line();
+            m.complete(p);
+            continue;
+        }
         match keyword {
             PpKeyword::If | PpKeyword::Ifdef | PpKeyword::Ifndef => {
                 let opening = p.pos();
@@ -92,6 +116,20 @@ pub(crate) fn header_file(p: &mut Parser<'_>) {
         group.conditional.complete(p);
     }
     file.complete(p);
+}
+
+fn is_conditional_keyword(keyword: PpKeyword) -> bool {
+    matches!(
+        keyword,
+        PpKeyword::If
+            | PpKeyword::Ifdef
+            | PpKeyword::Ifndef
+            | PpKeyword::Elif
+            | PpKeyword::Elifdef
+            | PpKeyword::Elifndef
+            | PpKeyword::Else
+            | PpKeyword::Endif
+    )
 }
 
 /// `TEXT = (non-directive line)+`.
@@ -174,6 +212,13 @@ fn param_list(p: &mut Parser<'_>) {
         m.complete(p);
         return;
     }
+    param_list_body(p);
+    p.end_param_list();
+    m.complete(p);
+}
+
+/// The parameters and the closing `)` of a parameter list whose `(` was consumed.
+fn param_list_body(p: &mut Parser<'_>) {
     loop {
         match p.current() {
             Some(IDENT | T![...]) => {
@@ -212,7 +257,6 @@ fn param_list(p: &mut Parser<'_>) {
             }
         }
     }
-    m.complete(p);
 }
 
 /// One parameter; returns whether it is variadic (`...` or `name...`).
@@ -221,6 +265,7 @@ fn param(p: &mut Parser<'_>) -> bool {
     let variadic = if p.eat(T![...]) {
         true
     } else {
+        p.note_param_name();
         p.bump();
         p.eat(T![...])
     };

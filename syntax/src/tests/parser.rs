@@ -81,3 +81,63 @@ fn parse_err() {
         assert!(errors > 0, "{} must have errors", path.display());
     }
 }
+
+/// Parses `text` and checks the invariants that hold for any input: the tree gives the text back
+/// and the events are well formed.
+fn check_invariants(text: &str) {
+    let parse = parse(text);
+    assert_eq!(parse.syntax_node().text().to_string(), text, "lossless on {text:?}");
+    check_events(text);
+}
+
+/// Every prefix of every case, every case with one byte removed, and every case with a
+/// troublesome snippet inserted at each position: no panic, lossless, well-formed events.
+#[test]
+fn mutated_cases_keep_the_invariants() {
+    const SNIPPETS: &[&str] = &["#", "\\\n", "\n", "(", ")", "\"", "'", "/*", "*/", "...", ","];
+    let mut count = 0;
+    for path in cases("ok").into_iter().chain(cases("err")) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let boundaries: Vec<usize> =
+            (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+        for &i in &boundaries {
+            check_invariants(&text[..i]);
+            if i < text.len() {
+                let next = boundaries.iter().copied().find(|&j| j > i).unwrap_or(text.len());
+                check_invariants(&format!("{}{}", &text[..i], &text[next..]));
+            }
+            for snippet in SNIPPETS {
+                check_invariants(&format!("{}{snippet}{}", &text[..i], &text[i..]));
+            }
+            count += 2 + SNIPPETS.len();
+        }
+    }
+    assert!(count > 10_000, "only {count} inputs");
+}
+
+/// Conditionals nested beyond the limit are kept flat, so the tree's depth stays bounded and
+/// nothing recurses 100,000 levels deep.
+#[test]
+fn very_deep_conditionals_are_flattened() {
+    let depth = 100_000;
+    let text = format!("{}int x;\n{}", "#if X\n".repeat(depth), "#endif\n".repeat(depth));
+    let parse = parse(&text);
+    assert_eq!(parse.syntax_node().text().len(), crate::TextSize::from(text.len() as u32));
+    let too_deep = depth - crate::parser::MAX_CONDITIONAL_DEPTH;
+    assert_eq!(parse.errors().len(), too_deep);
+    assert!(parse.errors()[0].message().contains("nested too deeply"));
+    assert_eq!(parse.errors()[0].line(), crate::parser::MAX_CONDITIONAL_DEPTH as u32 + 1);
+    let (mut depth, mut max_depth) = (0, 0);
+    for event in parse.syntax_node().preorder() {
+        match event {
+            rowan::WalkEvent::Enter(_) => {
+                depth += 1;
+                max_depth = max_depth.max(depth);
+            }
+            rowan::WalkEvent::Leave(_) => depth -= 1,
+        }
+    }
+    // The root, two nodes per open group, and the innermost TEXT or ERROR line.
+    assert_eq!(max_depth, 2 * crate::parser::MAX_CONDITIONAL_DEPTH + 2);
+    check_events(&text);
+}
