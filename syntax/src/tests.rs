@@ -153,3 +153,33 @@ fn every_kind_is_classified() {
     assert!(SyntaxKind::HASH2.is_punct());
     assert!(!SyntaxKind::IDENT.is_punct());
 }
+
+/// `header.ungram` names every node kind, and nothing else.
+#[test]
+fn grammar_names_every_node_kind() {
+    let grammar = include_str!("../header.ungram");
+    let mut in_grammar: Vec<String> = grammar
+        .lines()
+        .filter_map(|line| line.strip_suffix(" ="))
+        .filter(|name| name.chars().all(|c| c.is_ascii_alphanumeric()))
+        .map(|name| {
+            let mut kind = String::new();
+            for (i, c) in name.chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    kind.push('_');
+                }
+                kind.push(c.to_ascii_uppercase());
+            }
+            kind
+        })
+        .filter(|kind| kind != "ITEM")
+        .collect();
+    in_grammar.sort();
+    let mut node_kinds: Vec<String> = (0..u16::MAX)
+        .map_while(SyntaxKind::from_raw)
+        .filter(|kind| !kind.is_token())
+        .map(|kind| format!("{kind:?}"))
+        .collect();
+    node_kinds.sort();
+    assert_eq!(in_grammar, node_kinds);
+}
