@@ -126,13 +126,8 @@ fn validate_param_names(
 /// literals, and the directive keyword of each identifier that follows a line-initial `#`.
 fn input(text: &str, lexed: &Lexed) -> Input {
     let kinds = lexed.kinds();
-    let mut input = Input::with_capacity(kinds.len() / 2 + 1);
-    let mut unterminated = lexed
-        .errors()
-        .iter()
-        .filter(|e| e.kind == LexErrorKind::UnterminatedLiteral)
-        .map(|e| e.token)
-        .peekable();
+    let mut input = Input::with_capacity(kinds.len());
+    let lex_errors = lexed.errors();
     let mut space_before = false;
     let mut at_line_start = true;
     let mut after_directive_hash = false;
@@ -151,14 +146,11 @@ fn input(text: &str, lexed: &Lexed) -> Input {
         } else {
             PpKeyword::None
         };
-        let mut is_unterminated = false;
-        while let Some(&t) = unterminated.peek() {
-            if t > i {
-                break;
-            }
-            is_unterminated |= t == i;
-            unterminated.next();
-        }
+        // Unterminated literals are rare `UNKNOWN` tokens; the lexer's errors are sorted.
+        let is_unterminated = kind == UNKNOWN
+            && lex_errors
+                .binary_search_by_key(&i, |e| e.token)
+                .is_ok_and(|at| lex_errors[at].kind == LexErrorKind::UnterminatedLiteral);
         input.push(kind, i as u32, space_before, is_unterminated, keyword);
         after_directive_hash = kind == T![#] && at_line_start;
         at_line_start = kind == NEWLINE;
