@@ -12,7 +12,9 @@ mod grammar;
 
 use crate::SyntaxKind::{self, *};
 
-pub(crate) use grammar::{header_file, MAX_CONDITIONAL_DEPTH};
+pub(crate) use grammar::header_file;
+#[cfg(test)]
+pub(crate) use grammar::MAX_CONDITIONAL_DEPTH;
 
 /// One step of the parse, in source order.
 ///

@@ -85,6 +85,10 @@ pub(crate) fn build_green(
             Event::Token(i) => {
                 let i = i as usize;
                 while next < i {
+                    debug_assert!(
+                        kinds[next].is_inline_trivia(),
+                        "the parser skipped significant token {next}"
+                    );
                     token(&mut builder, next);
                     next += 1;
                 }
