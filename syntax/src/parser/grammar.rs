@@ -106,8 +106,8 @@ pub(crate) fn header_file(p: &mut Parser<'_>) {
         }
     }
     if p.trailing_trivia_line() && !ended_with_text {
-        // The builder fills this node with the trivia of the last, newline-less line (or with
-        // the `TEXT` just before, if the file ends with one).
+        // The last line holds only trivia (and no newline). A `TEXT` that ends the file takes
+        // them itself; otherwise the builder puts them into this empty `TEXT`.
         p.start(TEXT).complete(p);
     }
     while let Some(group) = open.pop() {

@@ -141,3 +141,8 @@ fn very_deep_conditionals_are_flattened() {
     assert_eq!(max_depth, 2 * crate::parser::MAX_CONDITIONAL_DEPTH + 2);
     check_events(&text);
 }
+
+#[test]
+fn events_are_eight_bytes() {
+    assert_eq!(std::mem::size_of::<Event>(), 8);
+}
