@@ -146,3 +146,68 @@ fn very_deep_conditionals_are_flattened() {
 fn events_are_eight_bytes() {
     assert_eq!(std::mem::size_of::<Event>(), 8);
 }
+
+/// The event stream of a small file, as the engine sees it when it lowers a file without a
+/// tree: trivia appear only as gaps between token indices.
+#[test]
+fn event_stream_walkthrough() {
+    let text = "#ifdef A /* c */\n#define F(x) (x)\nint a;\n#endif\n";
+    let lexed = lex(text);
+    let events = parse_events(text, &lexed);
+    let mut out = String::new();
+    let mut depth = 0;
+    for event in events.events() {
+        match *event {
+            Event::Start(kind) => {
+                writeln!(out, "{}{kind:?}", "  ".repeat(depth)).unwrap();
+                depth += 1;
+            }
+            Event::Finish => depth -= 1,
+            Event::Token(i) => writeln!(
+                out,
+                "{}{i}: {:?} {:?}",
+                "  ".repeat(depth),
+                lexed.kind(i as usize),
+                lexed.text(text, i as usize)
+            )
+            .unwrap(),
+            Event::Error(i) => writeln!(out, "error {:?}", events.errors()[i as usize]).unwrap(),
+        }
+    }
+    expect_test::expect![[r##"
+        HEADER_FILE
+          CONDITIONAL
+            BRANCH
+              0: HASH "#"
+              1: IDENT "ifdef"
+              CONDITION
+                NAME
+                  3: IDENT "A"
+              6: NEWLINE "\n"
+              DEFINE
+                7: HASH "#"
+                8: IDENT "define"
+                NAME
+                  10: IDENT "F"
+                PARAM_LIST
+                  11: L_PAREN "("
+                  PARAM
+                    12: IDENT "x"
+                  13: R_PAREN ")"
+                REPLACEMENT
+                  15: L_PAREN "("
+                  16: IDENT "x"
+                  17: R_PAREN ")"
+                18: NEWLINE "\n"
+              TEXT
+                19: IDENT "int"
+                21: IDENT "a"
+                22: SEMICOLON ";"
+                23: NEWLINE "\n"
+            BRANCH
+              24: HASH "#"
+              25: IDENT "endif"
+              26: NEWLINE "\n"
+    "##]]
+    .assert_eq(&out);
+}
