@@ -93,8 +93,8 @@ pub fn parse_events(text: &str, lexed: &Lexed) -> ParseEvents {
     ParseEvents { events, errors }
 }
 
-/// Checks that need the spelling of parameter names, which the parser cannot see: a name used
-/// twice in one list, and `__VA_ARGS__` as a name.
+/// The check that needs the spelling of parameter names, which the parser cannot see: a name
+/// used twice in one list. (`__VA_ARGS__` as a name only draws a warning from GCC.)
 fn validate_param_names(
     text: &str,
     lexed: &Lexed,
@@ -107,12 +107,7 @@ fn validate_param_names(
         names.clear();
         for &i in &params.tokens[start..end as usize] {
             let name = cooked(lexed.text(text, i as usize));
-            if name == "__VA_ARGS__" {
-                errors.push(EventError {
-                    token: i,
-                    message: "__VA_ARGS__ can not be used as a parameter name",
-                });
-            } else if names.contains(&name) {
+            if names.contains(&name) {
                 errors.push(EventError { token: i, message: "duplicate macro parameter" });
             } else {
                 names.push(name);

@@ -1,17 +1,23 @@
-//! The syntax crate on every header of the real kernel packages: each `.h` file (regular files
-//! only; symlinks point at files that are parsed anyway) under the `usr/src` of each unpacked
-//! kernel (6.1 common and flavours, 6.1-rt common-rt and flavour, 6.12 common and flavours, and
-//! the kbuild packages) is lexed, parsed and built into a tree. The tree's text must equal the
-//! file's bytes, and no file may have a syntax error unless it is listed in `MALFORMED` with the
-//! reason. The tree builder's debug assertion (on in test builds) also checks that every
-//! significant token came from a token event. Prints files, bytes and time.
+//! The syntax crate against real inputs and a real compiler.
+//!
+//! The corpus: each `.h` file (regular files only; symlinks point at files that are parsed anyway)
+//! under the `usr/src` of each unpacked kernel (6.1 common and flavours, 6.1-rt common-rt and
+//! flavour, 6.12 common and flavours, and the kbuild packages) is lexed, parsed and built into a
+//! tree. The tree's text must equal the file's bytes, and no file may have a syntax error unless it
+//! is listed in `MALFORMED` with the reason. The tree builder's debug assertion (on in test builds)
+//! also checks that every significant token came from a token event. Prints files, bytes and time.
+//!
+//! GCC's verdict: every error case of the parser's snapshot tests is given to `gcc-12 -E`, and GCC
+//! must report errors on exactly the lines where the parser does.
 
 use std::{
+    collections::BTreeSet,
     path::{Path, PathBuf},
+    process::Command,
     time::{Duration, Instant},
 };
 
-use xtask::kernels;
+use xtask::{kernels, util};
 
 /// Files that really are malformed, as paths relative to their `usr/src`, with the reason.
 /// Empty: every header of the pinned packages parses without errors.
@@ -162,4 +168,44 @@ fn every_kernel_header_parses_losslessly_without_errors() {
         .collect();
     assert!(unexpected.is_empty(), "unexpected syntax errors:\n{}", unexpected.join("\n"));
     assert_eq!(total.with_errors.len(), MALFORMED.len(), "a listed malformed file now parses");
+}
+
+/// For each case in `syntax/test_data/parser/err`, the lines where `gcc-12 -E` reports errors are
+/// the lines where the parser reports errors. An empty `a.h` on the include path lets the include
+/// cases get past the file lookup; GCC's "the conditional began here" follow-up lines are left
+/// out, as the parser reports such an error once, at the directive that breaks the rule.
+#[test]
+fn error_cases_agree_with_gcc() {
+    let dir = util::repo_root().join("syntax/test_data/parser/err");
+    let include_dir = util::TempDir::new("syntax-gcc").unwrap();
+    util::write(&include_dir.path().join("a.h"), "").unwrap();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "h"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 10, "only {} error cases in {}", cases.len(), dir.display());
+    for case in &cases {
+        let text = std::fs::read_to_string(case).unwrap();
+        let ours: BTreeSet<u32> =
+            syntax::parse(&text).errors().iter().map(|error| error.line()).collect();
+
+        let output = Command::new("gcc-12")
+            .args(["-E", "-P", "-w", "-x", "c", "-o", "/dev/null", "-I"])
+            .arg(include_dir.path())
+            .arg(case)
+            .output()
+            .expect("gcc-12 runs");
+        assert!(!output.status.success(), "gcc-12 accepts {}", case.display());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let prefix = format!("{}:", case.display());
+        let gcc: BTreeSet<u32> = stderr
+            .lines()
+            .filter_map(|line| line.strip_prefix(&prefix))
+            .filter(|rest| rest.contains(" error: ") && !rest.contains("began here"))
+            .filter_map(|rest| rest.split(':').next()?.parse().ok())
+            .collect();
+        assert_eq!(ours, gcc, "error lines of {}; GCC said:\n{stderr}", case.display());
+    }
 }

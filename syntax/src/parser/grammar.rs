@@ -236,6 +236,14 @@ fn param_list_body(p: &mut Parser<'_>) {
                 if !p.eat(T![,]) {
                     p.error("expected ',' or ')' in macro parameter list");
                     error_token(p);
+                    // Resynchronise on the next separator, as one error per list is enough.
+                    while !p.at_line_end() && !p.at(T![,]) && !p.at(T![')']) {
+                        error_token(p);
+                    }
+                    if p.eat(T![')']) {
+                        break;
+                    }
+                    p.eat(T![,]);
                 }
             }
             None | Some(NEWLINE) => {
@@ -250,6 +258,9 @@ fn param_list_body(p: &mut Parser<'_>) {
             Some(_) => {
                 p.error("expected parameter name in macro parameter list");
                 error_token(p);
+                while !p.at_line_end() && !p.at(T![,]) && !p.at(T![')']) {
+                    error_token(p);
+                }
                 if p.eat(T![')']) {
                     break;
                 }
