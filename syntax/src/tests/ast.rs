@@ -151,3 +151,22 @@ struct s { int a; };
         "###]],
     );
 }
+
+/// Calls every accessor on every node of a tree (the mutation test runs this on thousands of
+/// malformed inputs: accessors must not panic, whatever the parser left out).
+pub(super) fn call_every_accessor(text: &str) {
+    let parse = parse(text);
+    let mut out = String::new();
+    render_items(parse.tree().items(), 0, &mut out);
+    for node in parse.syntax_node().descendants() {
+        if let Some(include) = Include::cast(node.clone()) {
+            let _ = (include.header_name(), include.computed_path().map(|c| c.tokens().count()));
+        }
+        if let Some(branch) = Branch::cast(node.clone()) {
+            let _ = branch.keyword();
+        }
+        if let Some(define) = crate::ast::Define::cast(node) {
+            let _ = define.replacement().map(|r| r.tokens().count());
+        }
+    }
+}

@@ -88,10 +88,12 @@ fn check_invariants(text: &str) {
     let parse = parse(text);
     assert_eq!(parse.syntax_node().text().to_string(), text, "lossless on {text:?}");
     check_events(text);
+    super::ast::call_every_accessor(text);
 }
 
 /// Every prefix of every case, every case with one byte removed, and every case with a
-/// troublesome snippet inserted at each position: no panic, lossless, well-formed events.
+/// troublesome snippet inserted at each position: no panic (in the parser or in any typed
+/// accessor), lossless, well-formed events.
 #[test]
 fn mutated_cases_keep_the_invariants() {
     const SNIPPETS: &[&str] = &["#", "\\\n", "\n", "(", ")", "\"", "'", "/*", "*/", "...", ","];
