@@ -29,7 +29,7 @@ pub enum SyntaxKind {
     PP_NUMBER,
     /// A string literal with optional prefix (`L`, `u`, `U`, `u8`).
     STRING,
-    /// A character constant with optional prefix.
+    /// A character constant with optional prefix (`L`, `u`, `U`; not `u8`, which is C23).
     CHAR,
     /// A character that starts no token (`@`, `` ` ``, a stray `\`), or an unterminated quote and
     /// the rest of its line, which GCC also passes through as one "other" token.

@@ -183,3 +183,20 @@ fn grammar_names_every_node_kind() {
     node_kinds.sort();
     assert_eq!(in_grammar, node_kinds);
 }
+
+/// `u8` prefixes strings only: in GCC's -std=gnu11 (the kernel's), `u8'a'` is the identifier
+/// `u8` and the character constant `'a'` (checked with `#define u8 X`, which expands there).
+#[test]
+fn u8_prefixes_strings_not_characters() {
+    check_lex(
+        "u8'a' u8\"s\" u'c'",
+        expect![[r#"
+            IDENT "u8"
+            CHAR "'a'"
+            WHITESPACE " "
+            STRING "u8\"s\""
+            WHITESPACE " "
+            CHAR "u'c'"
+        "#]],
+    );
+}
