@@ -6,7 +6,8 @@
 //! comment, a multi-character punctuator) stays in that token's text; [`cooked`] removes them.
 //! Lexing never fails: problems are reported as [`LexError`]s next to the tokens. Not handled:
 //! raw string literals (`R"x(...)x"`, which GCC also accepts in C's GNU modes); no kernel header
-//! has one, so `R` lexes as an identifier and the rest as a string.
+//! has one, so `R` lexes as an identifier and the rest as a string. A lone carriage return (not
+//! before `\n`) is whitespace here while GCC ends a line there; no kernel header has one either.
 
 use std::borrow::Cow;
 
