@@ -8,7 +8,9 @@
 //! also checks that every significant token came from a token event. Prints files, bytes and time.
 //!
 //! GCC's verdict: every error case of the parser's snapshot tests is given to `gcc-12 -E`, and GCC
-//! must report errors on exactly the lines where the parser does.
+//! must report errors on exactly the lines where the parser does. And every `#define` of the 6.1
+//! kernel's headers (all branches of every file) must be the macro GCC defines from the same
+//! lines: name, function-likeness, parameters, and body tokens with their spacing.
 
 use std::{
     collections::BTreeSet,
@@ -17,6 +19,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use syntax::{ast::Define, AstNode, NodeOrToken, SyntaxKind};
 use xtask::{kernels, util};
 
 /// Files that really are malformed, as paths relative to their `usr/src`, with the reason.
@@ -208,4 +211,119 @@ fn error_cases_agree_with_gcc() {
             .collect();
         assert_eq!(ours, gcc, "error lines of {}; GCC said:\n{stderr}", case.display());
     }
+}
+
+/// A macro as `gcc -dM` prints it: `#define NAME(a,b...) body`, parameters joined by commas, body
+/// tokens separated by one space where the source had whitespace or a comment, and always one
+/// space before `##` (GCC's own quirk). An object-like macro with an empty body still has the
+/// space after its name.
+fn dm_line(define: &Define, name: &str) -> String {
+    let mut line = format!("#define {name}");
+    if let Some(list) = define.params() {
+        let params: Vec<String> = list
+            .params()
+            .map(|p| {
+                let name = p.name().map(|t| syntax::cooked(t.text()).into_owned());
+                let dots = if p.is_variadic() { "..." } else { "" };
+                format!("{}{dots}", name.unwrap_or_default())
+            })
+            .collect();
+        line.push_str(&format!("({})", params.join(",")));
+    }
+    line.push(' ');
+    let Some(body) = define.replacement() else { return line };
+    let (mut first, mut space) = (true, false);
+    for element in body.syntax().children_with_tokens() {
+        let NodeOrToken::Token(token) = element else { continue };
+        match token.kind() {
+            SyntaxKind::WHITESPACE | SyntaxKind::BLOCK_COMMENT | SyntaxKind::LINE_COMMENT => {
+                space = true
+            }
+            SyntaxKind::LINE_SPLICE => {}
+            kind => {
+                if !first && (space || kind == SyntaxKind::HASH2) {
+                    line.push(' ');
+                }
+                line.push_str(&syntax::cooked(token.text()));
+                (first, space) = (false, false);
+            }
+        }
+    }
+    line
+}
+
+/// Every `#define` line of the 6.1 kernel's header packages (common, amd64, cloud-amd64, kbuild),
+/// in every branch of every file, is copied into one file with its macro renamed to a unique name
+/// (so later definitions do not replace earlier ones); `gcc-12 -E -dM` on that file must print, for
+/// each, the definition the syntax tree describes.
+#[test]
+fn defines_agree_with_gcc() {
+    let root = corpus_roots()
+        .into_iter()
+        .find(|root| root.parent().and_then(Path::parent).is_some_and(|k| k.ends_with("6.1")))
+        .expect("the 6.1 kernel is unpacked");
+    let mut files = Vec::new();
+    collect_headers(&root, &mut files);
+    files.sort();
+
+    let mut copied = String::new();
+    let mut expected: Vec<String> = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let parse = syntax::parse(&text);
+        for define in parse.syntax_node().descendants().filter_map(Define::cast) {
+            let Some(name) = define.name() else { continue };
+            let unique = format!("__syntax_check_{}", expected.len());
+            let line = define.syntax().text().to_string();
+            let start = usize::from(define.syntax().text_range().start());
+            let name_range = name.syntax().text_range();
+            let (name_start, name_end) =
+                (usize::from(name_range.start()) - start, usize::from(name_range.end()) - start);
+            copied.push_str(&line[..name_start]);
+            copied.push_str(&unique);
+            copied.push_str(&line[name_end..]);
+            if !line.ends_with('\n') {
+                copied.push('\n');
+            }
+            expected.push(dm_line(&define, &unique));
+        }
+    }
+    assert!(expected.len() > 300_000, "only {} defines under {}", expected.len(), root.display());
+
+    let dir = util::TempDir::new("syntax-defines").unwrap();
+    let input = dir.path().join("defines.h");
+    util::write(&input, &copied).unwrap();
+    let output = Command::new("gcc-12")
+        .args(["-E", "-dM", "-w", "-x", "c"])
+        .arg(&input)
+        .output()
+        .expect("gcc-12 runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && stderr.is_empty(), "gcc-12 -dM failed:\n{stderr}");
+    let mut from_gcc: Vec<Option<String>> = vec![None; expected.len()];
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Some(rest) = line.strip_prefix("#define __syntax_check_") else { continue };
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if let Ok(i) = rest[..digits].parse::<usize>() {
+            if i < from_gcc.len() {
+                from_gcc[i] = Some(line.to_string());
+            }
+        }
+    }
+    let differences: Vec<String> = expected
+        .iter()
+        .zip(&from_gcc)
+        .filter(|(ours, gcc)| gcc.as_deref() != Some(ours.as_str()))
+        .take(20)
+        .map(|(ours, gcc)| format!("ours: {ours}\ngcc:  {gcc:?}"))
+        .collect();
+    eprintln!(
+        "syntax defines: {} #define lines of the 6.1 headers compared with gcc-12 -dM",
+        expected.len()
+    );
+    assert!(
+        differences.is_empty(),
+        "definitions that differ from GCC's:\n{}",
+        differences.join("\n")
+    );
 }
