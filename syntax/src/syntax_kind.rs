@@ -29,7 +29,7 @@ pub enum SyntaxKind {
     PP_NUMBER,
     /// A string literal with optional prefix (`L`, `u`, `U`, `u8`).
     STRING,
-    /// A character constant with optional prefix.
+    /// A character constant with optional prefix (`L`, `u`, `U`; not `u8`, which is C23).
     CHAR,
     /// A character that starts no token (`@`, `` ` ``, a stray `\`), or an unterminated quote and
     /// the rest of its line, which GCC also passes through as one "other" token.
@@ -88,8 +88,50 @@ pub enum SyntaxKind {
     // Nodes.
     /// The root of a header file.
     HEADER_FILE,
-    /// Wraps tokens the parser could not place.
+    /// Wraps tokens the parser could not place, or a whole stray directive line (`#endif` with
+    /// no `#if`).
     ERROR,
+    /// A run of non-directive lines (C text), each with its `NEWLINE`.
+    TEXT,
+    /// `#define NAME REPLACEMENT` or `#define NAME(PARAM_LIST) REPLACEMENT`.
+    DEFINE,
+    /// The macro name of a `#define`, `#undef`, `#ifdef` or `#ifndef`: one `IDENT`.
+    NAME,
+    /// `(a, b, ...)` of a function-like macro, parentheses included.
+    PARAM_LIST,
+    /// One parameter: `IDENT`, `...` or GNU `IDENT ...`.
+    PARAM,
+    /// The body tokens of a `#define` (possibly empty), without the final `NEWLINE`.
+    REPLACEMENT,
+    /// `#undef NAME`.
+    UNDEF,
+    /// `#include` with a `HEADER_NAME`, a `STRING` or a `COMPUTED_PATH`.
+    INCLUDE,
+    /// `#include_next`, shaped like `INCLUDE`.
+    INCLUDE_NEXT,
+    /// `<...>` of an include: the `<` and `>` tokens and everything between them.
+    HEADER_NAME,
+    /// The macro tokens of a computed include (`#include MACRO`).
+    COMPUTED_PATH,
+    /// An `#if`/`#ifdef`/`#ifndef` group: its `BRANCH`es, the last one being the `#endif` line.
+    CONDITIONAL,
+    /// One directive line of a conditional (`#if`, `#elif`, `#else`, `#endif`, ...) followed by
+    /// the items it controls (none for `#endif`).
+    BRANCH,
+    /// The expression of `#if`/`#elif`, or the macro name of `#ifdef`/`#ifndef` (as a `NAME`).
+    CONDITION,
+    /// `#error ...`.
+    ERROR_DIRECTIVE,
+    /// `#warning ...`.
+    WARNING_DIRECTIVE,
+    /// `#pragma ...`.
+    PRAGMA,
+    /// `#line N "file"` or a GNU line marker `# N "file" flags`.
+    LINE_DIRECTIVE,
+    /// A `#` alone on its line.
+    NULL_DIRECTIVE,
+    /// Any other directive (`#ident`, `#assert`, assembler comments in `__ASSEMBLY__` blocks).
+    UNKNOWN_DIRECTIVE,
 
     /// Sentinel: not a real kind.
     #[doc(hidden)]
@@ -131,13 +173,16 @@ impl SyntaxKind {
 }
 
 /// Every kind, indexed by its raw value (the enum is dense from 0).
+#[rustfmt::skip]
 const ALL_KINDS: &[SyntaxKind] = &[
     WHITESPACE, NEWLINE, LINE_SPLICE, BLOCK_COMMENT, LINE_COMMENT, IDENT, PP_NUMBER, STRING, CHAR,
     UNKNOWN, L_PAREN, R_PAREN, L_BRACK, R_BRACK, L_CURLY, R_CURLY, DOT, DOT3, ARROW, PLUS2, MINUS2,
     AMP, STAR, PLUS, MINUS, TILDE, BANG, SLASH, PERCENT, SHL, SHR, LT, GT, LTEQ, GTEQ, EQ2, NEQ,
     CARET, PIPE, AMP2, PIPE2, QUESTION, COLON, SEMICOLON, EQ, STAR_EQ, SLASH_EQ, PERCENT_EQ,
     PLUS_EQ, MINUS_EQ, SHL_EQ, SHR_EQ, AMP_EQ, CARET_EQ, PIPE_EQ, COMMA, HASH, HASH2, HEADER_FILE,
-    ERROR,
+    ERROR, TEXT, DEFINE, NAME, PARAM_LIST, PARAM, REPLACEMENT, UNDEF, INCLUDE, INCLUDE_NEXT,
+    HEADER_NAME, COMPUTED_PATH, CONDITIONAL, BRANCH, CONDITION, ERROR_DIRECTIVE, WARNING_DIRECTIVE,
+    PRAGMA, LINE_DIRECTIVE, NULL_DIRECTIVE, UNKNOWN_DIRECTIVE,
 ];
 
 /// Spells a punctuator kind: `T![;]` is `SyntaxKind::SEMICOLON`.

@@ -1,4 +1,8 @@
-//! Lexer tests: token shapes, splices, losslessness.
+//! Lexer tests (token shapes, splices, losslessness); the parser tests are in `tests/parser.rs`
+//! and the typed-AST walkthrough in `tests/ast.rs`.
+
+mod ast;
+mod parser;
 
 use expect_test::{expect, Expect};
 
@@ -148,4 +152,51 @@ fn every_kind_is_classified() {
     assert!(!SyntaxKind::IDENT.is_trivia());
     assert!(SyntaxKind::HASH2.is_punct());
     assert!(!SyntaxKind::IDENT.is_punct());
+}
+
+/// `header.ungram` names every node kind, and nothing else.
+#[test]
+fn grammar_names_every_node_kind() {
+    let grammar = include_str!("../header.ungram");
+    let mut in_grammar: Vec<String> = grammar
+        .lines()
+        .filter_map(|line| line.strip_suffix(" ="))
+        .filter(|name| name.chars().all(|c| c.is_ascii_alphanumeric()))
+        .map(|name| {
+            let mut kind = String::new();
+            for (i, c) in name.chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    kind.push('_');
+                }
+                kind.push(c.to_ascii_uppercase());
+            }
+            kind
+        })
+        .filter(|kind| kind != "ITEM")
+        .collect();
+    in_grammar.sort();
+    let mut node_kinds: Vec<String> = (0..u16::MAX)
+        .map_while(SyntaxKind::from_raw)
+        .filter(|kind| !kind.is_token())
+        .map(|kind| format!("{kind:?}"))
+        .collect();
+    node_kinds.sort();
+    assert_eq!(in_grammar, node_kinds);
+}
+
+/// `u8` prefixes strings only: in GCC's -std=gnu11 (the kernel's), `u8'a'` is the identifier
+/// `u8` and the character constant `'a'` (checked with `#define u8 X`, which expands there).
+#[test]
+fn u8_prefixes_strings_not_characters() {
+    check_lex(
+        "u8'a' u8\"s\" u'c'",
+        expect![[r#"
+            IDENT "u8"
+            CHAR "'a'"
+            WHITESPACE " "
+            STRING "u8\"s\""
+            WHITESPACE " "
+            CHAR "u'c'"
+        "#]],
+    );
 }

@@ -1,0 +1,3 @@
+#else
+#elif X
+int c;

@@ -1,0 +1,3 @@
+#define
+#define 3 x
+#undef

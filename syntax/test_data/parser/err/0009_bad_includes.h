@@ -1,0 +1,3 @@
+#include
+#include <a.h
+#include "a.h

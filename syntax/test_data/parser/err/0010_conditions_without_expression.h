@@ -1,0 +1,7 @@
+#if
+#elif
+#endif
+#ifdef
+#endif
+#ifndef 3
+#endif

@@ -1,0 +1,2 @@
+#define D(a, b, a) a
+#define OK(a, b...) a

@@ -1,0 +1,6 @@
+struct a {
+	int x;
+};
+
+// comment only
+extern int y; /* trailing */

@@ -1,0 +1,4 @@
+#define A 1
+#ifdef A
+int a;
+#endif

@@ -1,0 +1,4 @@
+#ifdef A
+#elifdef B
+#elifndef C
+#endif
