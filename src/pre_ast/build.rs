@@ -1,0 +1,442 @@
+//! Building the pre-AST from a kernel tree and a target file: the include graph under every
+//! configuration at once.
+//!
+//! Starting from kbuild's forced includes and the target, every `#include` and `#include_next`
+//! of every branch is followed, and every `__has_include`/`__has_include_next` probe is resolved
+//! (a file that exists is stored, so later existence answers are right: a path absent from the
+//! pre-AST does not exist). Computed includes (`#include MACRO`) are resolved by collecting every
+//! `#define` of the macro in all files seen (all branches) and resolving each candidate, until
+//! nothing new is found. Whatever cannot be resolved is recorded with the including file and
+//! line, as a warning: in a branch no configuration activates it is harmless.
+//!
+//! The result is exactly the set of files a preprocessor can open for this target under any
+//! configuration, given the same resolution rule (`pre_ast::resolve_in`).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::pre_ast::directives::{self, Directive, IncludeTarget};
+use crate::pre_ast::tree::KernelTree;
+use crate::pre_ast::vfs::{self, DiskMap};
+use crate::pre_ast::{
+    predefined, resolve_in, FileId, FileKind, GeneratedHeader, Metadata, PreAst, PreAstFile,
+    UnresolvedInclude,
+};
+
+/// What to build from.
+#[derive(Clone, Debug)]
+pub struct BuildInput {
+    pub tree: KernelTree,
+    /// The target's file name (its virtual path is `target/<name>`), e.g. `forensics.c`.
+    pub target_name: String,
+    pub target_text: String,
+    /// The target's directory on disk, for its quoted includes (`None` for the built-in target).
+    pub target_dir: Option<PathBuf>,
+    /// Build even when no predefined-macro table matches the tree's compiler (the closest
+    /// known table is used and a warning recorded).
+    pub force: bool,
+}
+
+/// Counts for the summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BuildStats {
+    pub files: usize,
+    pub bytes_in: u64,
+    pub computed_includes_resolved: usize,
+}
+
+/// A build that could not be done.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BuildError {
+    Compiler(predefined::UnknownCompiler),
+    Read { path: PathBuf, message: String },
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::Compiler(e) => write!(
+                f,
+                "{e} (use --force to build with the closest table anyway)"
+            ),
+            BuildError::Read { path, message } => write!(f, "{}: {message}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// Builds the pre-AST; also returns warnings (besides the unresolved includes it records).
+pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), BuildError> {
+    let tree = &input.tree;
+    let mut warnings = Vec::new();
+    let table = match predefined::table_for(tree.gcc_version, &tree.cc_version_text) {
+        Ok(t) => t,
+        Err(e) if input.force => {
+            let t = &predefined::TABLES[predefined::TABLES.len() - 1];
+            warnings.push(format!(
+                "{e}; using the {} table because of --force",
+                t.name
+            ));
+            t
+        }
+        Err(e) => return Err(BuildError::Compiler(e)),
+    };
+    let separate = tree.srctree != tree.objtree;
+    let order = vfs::kbuild_search_order(separate, &tree.src_makefile);
+    let map = DiskMap::new(tree, input.target_dir.clone());
+    let mut g = Graph {
+        map: &map,
+        dirs: &order.dirs,
+        files: Vec::new(),
+        seen: FxHashMap::default(),
+        queue: Vec::new(),
+        defines: FxHashMap::default(),
+        unresolved: Vec::new(),
+        bytes_in: 0,
+    };
+    let mut forced = Vec::new();
+    for path in &order.forced_includes {
+        match g.open(path)? {
+            Some(id) => forced.push(id),
+            None => g.unresolved.push(UnresolvedInclude {
+                from: "<command line>".to_string(),
+                line: 0,
+                spelled: path.clone(),
+                reason: "forced include (-include) not found in the tree".to_string(),
+            }),
+        }
+    }
+    let target_path = format!("{}/{}", vfs::TARGET, input.target_name);
+    let target = g.add(
+        target_path.clone(),
+        input.target_text.clone(),
+        input.target_text.len(),
+    );
+    let mut computed: Vec<(FileId, u32, bool, String)> = Vec::new();
+    let mut tried: FxHashSet<(FileId, u32, String)> = FxHashSet::default();
+    let mut resolved: FxHashSet<(FileId, u32)> = FxHashSet::default();
+    loop {
+        while let Some(id) = g.queue.pop() {
+            g.scan(id, &mut computed)?;
+        }
+        // Computed includes: try every definition of the macro seen so far; a newly opened file
+        // can bring new definitions, so repeat until nothing new is tried.
+        let mut progressed = false;
+        for (from, line, next, text) in &computed {
+            for candidate in candidates(text, &g.defines) {
+                if !tried.insert((*from, *line, candidate.spelled())) {
+                    continue;
+                }
+                progressed = true;
+                if g.include(*from, &candidate, *next)?.is_some() {
+                    resolved.insert((*from, *line));
+                }
+            }
+        }
+        if !progressed && g.queue.is_empty() {
+            break;
+        }
+    }
+    for (from, line, _, text) in &computed {
+        if resolved.contains(&(*from, *line)) {
+            continue;
+        }
+        let name = macro_name(text);
+        let tried_here: Vec<String> = candidates(text, &g.defines)
+            .iter()
+            .map(IncludeTarget::spelled)
+            .collect();
+        let reason = if !tried_here.is_empty() {
+            format!(
+                "computed include: no candidate exists ({})",
+                tried_here.join(", ")
+            )
+        } else {
+            match g.defines.get(name) {
+                Some(defs) if defs.iter().all(|d| d.0) => format!(
+                    "computed include: `{name}` is function-like, its expansion depends on its arguments"
+                ),
+                Some(_) => format!("computed include: no definition of `{name}` names a header"),
+                None => format!("computed include: `{name}` is defined in no file of the graph"),
+            }
+        };
+        let from_path = g.files[from.0 as usize].path.clone();
+        g.unresolved.push(UnresolvedInclude {
+            from: from_path,
+            line: *line,
+            spelled: text.clone(),
+            reason,
+        });
+    }
+    let resolved_computed = resolved.len();
+    let mut files = g.files;
+    for f in &mut files {
+        if let Some(rel) = map.obj_relative(&f.path) {
+            if let Some(h) = generated_kind(rel) {
+                f.kind = FileKind::ConfigDerived(h);
+            }
+        }
+    }
+    let mut unresolved = g.unresolved;
+    unresolved.sort_by(|a, b| (&a.from, a.line, &a.spelled).cmp(&(&b.from, b.line, &b.spelled)));
+    let stats = BuildStats {
+        files: files.len(),
+        bytes_in: g.bytes_in,
+        computed_includes_resolved: resolved_computed,
+    };
+    let meta = Metadata {
+        kernel_release: tree.kernel_release.clone(),
+        kernel_version: tree.kernel_version.clone(),
+        arch: "x86_64".to_string(),
+        compiler: tree.cc_version_text.clone(),
+    };
+    let mut pre = PreAst::new(meta, files, order.dirs.clone());
+    pre.forced_includes = forced;
+    pre.target = Some(target);
+    let stem = Path::new(&input.target_name)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("target");
+    pre.predefined = format!("{}{}", table.macros, predefined::kbuild_defines(stem));
+    pre.gcc_version = tree.gcc_version;
+    pre.kbuild_flags = kbuild_flags(separate);
+    pre.flag_rules = predefined::flag_rules(&tree.src_makefile);
+    pre.unresolved = unresolved;
+    pre.notes = target_notes(&input.target_text);
+    Ok((pre, stats, warnings))
+}
+
+/// The kind of a generated header, by its path relative to the object tree. The four named
+/// kinds are regenerated by `make-profile`; the others differ between flavours of one kernel
+/// (found by diffing the Debian 6.1 amd64, cloud and rt trees and 6.12 amd64 and cloud): the
+/// release string, the build stamp and the x32 syscall table (present only with
+/// `CONFIG_X86_X32_ABI`).
+pub fn generated_kind(obj_relative: &str) -> Option<GeneratedHeader> {
+    Some(match obj_relative {
+        "include/generated/autoconf.h" => GeneratedHeader::Autoconf,
+        "include/generated/bounds.h" => GeneratedHeader::Bounds,
+        "include/generated/timeconst.h" => GeneratedHeader::Timeconst,
+        "include/generated/asm-offsets.h" => GeneratedHeader::AsmOffsets,
+        "include/generated/utsrelease.h"
+        | "include/generated/utsversion.h"
+        | "include/generated/compile.h"
+        | "arch/x86/include/generated/asm/syscalls_x32.h" => GeneratedHeader::Other,
+        _ => return None,
+    })
+}
+
+/// The config-independent kbuild flags that matter to preprocessing, with virtual paths.
+fn kbuild_flags(separate: bool) -> Vec<String> {
+    let _ = separate;
+    let mut flags: Vec<String> = predefined::BASE_FLAGS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    flags.push(format!("-fmacro-prefix-map={}/=", vfs::SRC));
+    flags.extend(["-D__KERNEL__", "-DMODULE"].map(String::from));
+    flags
+}
+
+/// The target's own notes: lines `// unavailable: …` it writes next to its `__has_include`
+/// guards, so the summary lists what a headers package lacks and why.
+fn target_notes(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("// unavailable-without-source:"))
+        .map(|s| s.trim().to_string())
+        .collect()
+}
+
+/// The candidates of a computed include `text` (a macro name, possibly with arguments): every
+/// object-like definition of the macro that is a header name, following macro-to-macro
+/// definitions.
+fn candidates(text: &str, defines: &FxHashMap<String, Vec<(bool, String)>>) -> Vec<IncludeTarget> {
+    let mut out = Vec::new();
+    let mut stack = vec![macro_name(text).to_string()];
+    let mut visited: FxHashSet<String> = FxHashSet::default();
+    while let Some(name) = stack.pop() {
+        if !visited.insert(name.clone()) {
+            continue;
+        }
+        for (function_like, body) in defines.get(&name).map(Vec::as_slice).unwrap_or(&[]) {
+            if *function_like {
+                continue;
+            }
+            match IncludeTarget::parse(body) {
+                IncludeTarget::Computed(t) => {
+                    let n = macro_name(&t);
+                    if !n.is_empty() && n.len() == t.trim().len() {
+                        stack.push(n.to_string());
+                    }
+                }
+                t => {
+                    if !out.contains(&t) {
+                        out.push(t);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn macro_name(text: &str) -> &str {
+    let t = text.trim();
+    let end = t
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+        .unwrap_or(t.len());
+    &t[..end]
+}
+
+struct Graph<'a> {
+    map: &'a DiskMap,
+    dirs: &'a [String],
+    files: Vec<PreAstFile>,
+    /// Every virtual path probed, with the file when it exists.
+    seen: FxHashMap<String, Option<FileId>>,
+    queue: Vec<FileId>,
+    /// Every `#define` seen in any file: name → (function-like, body).
+    defines: FxHashMap<String, Vec<(bool, String)>>,
+    unresolved: Vec<UnresolvedInclude>,
+    bytes_in: u64,
+}
+
+impl Graph<'_> {
+    fn add(&mut self, path: String, text: String, n_bytes: usize) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        self.bytes_in += n_bytes as u64;
+        self.seen.insert(path.clone(), Some(id));
+        self.files.push(PreAstFile {
+            path,
+            text,
+            kind: FileKind::Source,
+        });
+        self.queue.push(id);
+        id
+    }
+
+    /// The file at a normalised virtual path, read from disk the first time.
+    fn open(&mut self, vpath: &str) -> Result<Option<FileId>, BuildError> {
+        if let Some(r) = self.seen.get(vpath) {
+            return Ok(*r);
+        }
+        let Some(real) = self.map.real_path(vpath) else {
+            self.seen.insert(vpath.to_string(), None);
+            return Ok(None);
+        };
+        match std::fs::read(&real) {
+            Ok(bytes) => {
+                let n = bytes.len();
+                let text = match String::from_utf8(bytes) {
+                    Ok(s) => s,
+                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                };
+                Ok(Some(self.add(vpath.to_string(), text, n)))
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                self.seen.insert(vpath.to_string(), None);
+                Ok(None)
+            }
+            // A directory of that name is not a file to include (GCC skips it too).
+            Err(_) if real.is_dir() => {
+                self.seen.insert(vpath.to_string(), None);
+                Ok(None)
+            }
+            Err(e) => Err(BuildError::Read {
+                path: real,
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    fn include(
+        &mut self,
+        from: FileId,
+        target: &IncludeTarget,
+        next: bool,
+    ) -> Result<Option<FileId>, BuildError> {
+        let (name, angled) = match target {
+            IncludeTarget::Angled(n) => (n, true),
+            IncludeTarget::Quoted(n) => (n, false),
+            IncludeTarget::Computed(_) => return Ok(None),
+        };
+        let from_path = self.files[from.0 as usize].path.clone();
+        let mut err = None;
+        let dirs = self.dirs;
+        let found = resolve_in(
+            dirs,
+            &from_path,
+            name,
+            angled,
+            next,
+            &mut |p| match self.open(p) {
+                Ok(r) => r,
+                Err(e) => {
+                    err.get_or_insert(e);
+                    None
+                }
+            },
+        );
+        match err {
+            Some(e) => Err(e),
+            None => Ok(found),
+        }
+    }
+
+    fn scan(
+        &mut self,
+        id: FileId,
+        computed: &mut Vec<(FileId, u32, bool, String)>,
+    ) -> Result<(), BuildError> {
+        let found = directives::scan(&self.files[id.0 as usize].text);
+        for d in found {
+            match d {
+                Directive::Define {
+                    name,
+                    function_like,
+                    body,
+                    ..
+                } => {
+                    let defs = self.defines.entry(name).or_default();
+                    if !defs.iter().any(|(f, b)| *f == function_like && *b == body) {
+                        defs.push((function_like, body));
+                    }
+                }
+                Directive::Include { line, next, target } => {
+                    if let IncludeTarget::Computed(text) = &target {
+                        computed.push((id, line, next, text.clone()));
+                    } else if self.include(id, &target, next)?.is_none() {
+                        self.unresolved.push(UnresolvedInclude {
+                            from: self.files[id.0 as usize].path.clone(),
+                            line,
+                            spelled: target.spelled(),
+                            reason: "not found in any include directory".to_string(),
+                        });
+                    }
+                }
+                Directive::HasInclude { line, next, target } => {
+                    // A probe that finds nothing is an answer (0), not a problem; the file's
+                    // absence from the pre-AST records it. Only a computed probe is reported.
+                    if let IncludeTarget::Computed(text) = &target {
+                        self.unresolved.push(UnresolvedInclude {
+                            from: self.files[id.0 as usize].path.clone(),
+                            line,
+                            spelled: text.clone(),
+                            reason: "computed __has_include probe is not resolved".to_string(),
+                        });
+                    } else {
+                        self.include(id, &target, next)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
