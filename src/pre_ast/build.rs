@@ -440,3 +440,8 @@ impl Graph<'_> {
         Ok(())
     }
 }
+
+/// The built-in target: the headers forensics tools read, one declaration per type they need.
+pub const BUILTIN_TARGET: &str = include_str!("../../targets/forensics.c");
+/// Its file name (its virtual path is `target/forensics.c`).
+pub const BUILTIN_TARGET_NAME: &str = "forensics.c";

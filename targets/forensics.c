@@ -1,0 +1,2 @@
+#include <linux/sched.h>
+struct task_struct *t;
