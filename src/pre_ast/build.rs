@@ -95,6 +95,7 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
         queue: Vec::new(),
         defines: FxHashMap::default(),
         unresolved: Vec::new(),
+        failed_probes: Vec::new(),
         bytes_in: 0,
     };
     let mut forced = Vec::new();
@@ -172,6 +173,7 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
         });
     }
     let resolved_computed = resolved.len();
+    let g_failed = g.failed_probes;
     let mut files = g.files;
     for f in &mut files {
         if let Some(rel) = map.obj_relative(&f.path) {
@@ -205,7 +207,13 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
     pre.kbuild_flags = kbuild_flags(separate);
     pre.flag_rules = predefined::flag_rules(&tree.src_makefile);
     pre.unresolved = unresolved;
-    pre.notes = target_notes(&input.target_text);
+    pre.notes = target_notes(
+        &input.target_text,
+        g_failed
+            .iter()
+            .filter(|(f, _)| *f == target)
+            .map(|(_, l)| *l),
+    );
     Ok((pre, stats, warnings))
 }
 
@@ -240,13 +248,27 @@ fn kbuild_flags(separate: bool) -> Vec<String> {
     flags
 }
 
-/// The target's own notes: lines `// unavailable: …` it writes next to its `__has_include`
-/// guards, so the summary lists what a headers package lacks and why.
-fn target_notes(text: &str) -> Vec<String> {
-    text.lines()
-        .filter_map(|l| l.trim().strip_prefix("// unavailable-without-source:"))
-        .map(|s| s.trim().to_string())
-        .collect()
+/// What the target wanted but this tree lacks: for each `__has_include` probe of the target
+/// that found nothing, the target's own explanation, a `// unavailable-without-source: …`
+/// comment on the line before the probe (or the probe line itself when there is none).
+fn target_notes(text: &str, failed_lines: impl Iterator<Item = u32>) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut notes: Vec<String> = failed_lines
+        .filter_map(|line| {
+            let idx = line as usize;
+            let probe = lines.get(idx.checked_sub(1)?)?.trim();
+            let before = idx
+                .checked_sub(2)
+                .and_then(|i| lines.get(i))
+                .map(|l| l.trim());
+            match before.and_then(|l| l.strip_prefix("// unavailable-without-source:")) {
+                Some(why) => Some(format!("{}; a full kernel source tree has it", why.trim())),
+                None => Some(format!("line {line}: `{probe}` found nothing in this tree")),
+            }
+        })
+        .collect();
+    notes.dedup();
+    notes
 }
 
 /// The candidates of a computed include `text` (a macro name, possibly with arguments): every
@@ -300,6 +322,8 @@ struct Graph<'a> {
     /// Every `#define` seen in any file: name → (function-like, body).
     defines: FxHashMap<String, Vec<(bool, String)>>,
     unresolved: Vec<UnresolvedInclude>,
+    /// `__has_include` probes that found nothing: (file, line).
+    failed_probes: Vec<(FileId, u32)>,
     bytes_in: u64,
 }
 
@@ -431,8 +455,8 @@ impl Graph<'_> {
                             spelled: text.clone(),
                             reason: "computed __has_include probe is not resolved".to_string(),
                         });
-                    } else {
-                        self.include(id, &target, next)?;
+                    } else if self.include(id, &target, next)?.is_none() {
+                        self.failed_probes.push((id, line));
                     }
                 }
             }
@@ -445,3 +469,293 @@ impl Graph<'_> {
 pub const BUILTIN_TARGET: &str = include_str!("../../targets/forensics.c");
 /// Its file name (its virtual path is `target/forensics.c`).
 pub const BUILTIN_TARGET_NAME: &str = "forensics.c";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pre_ast::tree;
+
+    /// Writes a fixture (`//- /path` markers, rust-analyzer style) into a fresh temporary
+    /// directory and returns it.
+    pub(crate) fn fixture(name: &str, text: &str) -> PathBuf {
+        let root =
+            std::env::temp_dir().join(format!("layout-expert-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for chunk in text.split("//- /").skip(1) {
+            let (path, body) = chunk.split_once('\n').unwrap_or((chunk, ""));
+            let p = root.join(path.trim());
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, body).unwrap();
+        }
+        root
+    }
+
+    const DEBIAN_TREE: &str = r#"
+//- /usr/src/headers-common/Makefile
+VERSION = 6
+PATCHLEVEL = 1
+SUBLEVEL = 192
+USERINCLUDE := -include $(srctree)/include/linux/compiler-version.h
+//- /usr/src/headers-common/include/linux/compiler-version.h
+//- /usr/src/headers-common/include/linux/kconfig.h
+#include <generated/autoconf.h>
+//- /usr/src/headers-common/include/linux/compiler_types.h
+#ifdef __CHECKER__
+#include <linux/checker.h>
+#endif
+//- /usr/src/headers-common/include/linux/types.h
+#include "local.h"
+#ifdef CONFIG_A
+#include <linux/a.h>
+#else
+#include <linux/b.h>
+#endif
+#include <asm/foo.h>
+#if __has_include(<linux/probed.h>) || __has_include(<linux/absent.h>)
+#endif
+#define HDR <linux/c.h>
+#define HDR_ALIAS HDR
+#define TRACE_INCLUDE(x) <trace/x.h>
+//- /usr/src/headers-common/include/linux/local.h
+//- /usr/src/headers-common/include/linux/a.h
+#include <generated/bounds.h>
+//- /usr/src/headers-common/include/linux/b.h
+#include <linux/missing.h>
+//- /usr/src/headers-common/include/linux/c.h
+//- /usr/src/headers-common/include/linux/checker.h
+//- /usr/src/headers-common/include/linux/probed.h
+//- /usr/src/headers-common/include/linux/computed.h
+#include HDR_ALIAS
+#include TRACE_INCLUDE(foo)
+//- /usr/src/headers-common/include/linux/unused.h
+//- /usr/src/headers-common/arch/x86/include/asm/foo.h
+#include_next <asm/foo.h>
+//- /usr/src/headers-amd64/arch/x86/include/generated/asm/foo.h
+#include <asm-generic/foo.h>
+//- /usr/src/headers-common/include/asm-generic/foo.h
+//- /usr/src/headers-amd64/Makefile
+include /nonexistent/usr/src/headers-common/Makefile
+//- /usr/src/headers-amd64/.config
+#
+# Linux/x86 6.1.192 Kernel Configuration
+#
+CONFIG_CC_VERSION_TEXT="gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0"
+CONFIG_GCC_VERSION=120200
+//- /usr/src/headers-amd64/include/generated/autoconf.h
+#define CONFIG_A 1
+//- /usr/src/headers-amd64/include/generated/bounds.h
+//- /usr/src/headers-amd64/include/generated/utsrelease.h
+#define UTS_RELEASE "6.1.0-56-amd64"
+"#;
+
+    const TARGET: &str = "#include <linux/types.h>\n#include <linux/computed.h>\n\
+        // unavailable-without-source: struct mount: fs/mount.h is not public\n\
+        #if __has_include(<../fs/mount.h>)\n#include <../fs/mount.h>\n#endif\n";
+
+    fn build_fixture(name: &str) -> (PreAst, tree::KernelTree) {
+        let root = fixture(name, DEBIAN_TREE);
+        let tree = tree::discover(&root.join("usr/src/headers-amd64")).unwrap();
+        let input = BuildInput {
+            tree: tree.clone(),
+            target_name: "t.c".into(),
+            target_text: TARGET.into(),
+            target_dir: None,
+            force: false,
+        };
+        let (pre, stats, warnings) = build(&input).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(stats.files, pre.files.len());
+        std::fs::remove_dir_all(root).unwrap();
+        (pre, tree)
+    }
+
+    #[test]
+    fn debian_tree_with_relocated_common_dir() {
+        let (pre, tree) = build_fixture("debian");
+        assert_eq!(tree.layout, tree::TreeLayout::SeparateObjtree);
+        assert!(tree.srctree.ends_with("usr/src/headers-common"));
+        assert_eq!(
+            tree.relocated_from,
+            Some(PathBuf::from("/nonexistent/usr/src/headers-common"))
+        );
+        assert_eq!(pre.meta.kernel_release, "6.1.0-56-amd64");
+        assert_eq!(pre.meta.kernel_version, "6.1.192");
+        assert_eq!(pre.gcc_version, 120200);
+        let mut paths: Vec<&str> = pre.files.iter().map(|f| f.path.as_str()).collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                "obj/arch/x86/include/generated/asm/foo.h",
+                "obj/include/generated/autoconf.h",
+                "obj/include/generated/bounds.h",
+                "src/arch/x86/include/asm/foo.h",
+                "src/include/asm-generic/foo.h",
+                "src/include/linux/a.h",
+                "src/include/linux/b.h",
+                "src/include/linux/c.h",
+                "src/include/linux/checker.h",
+                "src/include/linux/compiler-version.h",
+                "src/include/linux/compiler_types.h",
+                "src/include/linux/computed.h",
+                "src/include/linux/kconfig.h",
+                "src/include/linux/local.h",
+                "src/include/linux/probed.h",
+                "src/include/linux/types.h",
+                "target/t.c",
+            ]
+        );
+        let forced: Vec<&str> = pre
+            .forced_includes
+            .iter()
+            .map(|&id| pre.file(id).path.as_str())
+            .collect();
+        assert_eq!(
+            forced,
+            [
+                "src/include/linux/compiler-version.h",
+                "src/include/linux/kconfig.h",
+                "src/include/linux/compiler_types.h"
+            ]
+        );
+        let kind = |p: &str| pre.file(pre.lookup(p).unwrap()).kind.clone();
+        assert_eq!(
+            kind("obj/include/generated/autoconf.h"),
+            FileKind::ConfigDerived(GeneratedHeader::Autoconf)
+        );
+        assert_eq!(
+            kind("obj/include/generated/bounds.h"),
+            FileKind::ConfigDerived(GeneratedHeader::Bounds)
+        );
+        assert_eq!(kind("src/include/linux/types.h"), FileKind::Source);
+        // The loaded model resolves the same way the builder did.
+        let foo = pre.lookup("src/arch/x86/include/asm/foo.h").unwrap();
+        assert_eq!(
+            pre.resolve_include(foo, "asm/foo.h", true, true),
+            pre.lookup("obj/arch/x86/include/generated/asm/foo.h")
+        );
+        assert_eq!(
+            pre.resolve_include(pre.target.unwrap(), "linux/absent.h", true, false),
+            None
+        );
+        let unresolved: Vec<String> = pre
+            .unresolved
+            .iter()
+            .map(|u| format!("{}:{}: {}: {}", u.from, u.line, u.spelled, u.reason))
+            .collect();
+        assert_eq!(
+            unresolved,
+            [
+                "src/include/linux/b.h:1: <linux/missing.h>: not found in any include directory",
+                "src/include/linux/computed.h:2: TRACE_INCLUDE(foo): computed include: `TRACE_INCLUDE` is function-like, its expansion depends on its arguments",
+                "target/t.c:5: <../fs/mount.h>: not found in any include directory",
+            ]
+        );
+        assert_eq!(
+            pre.notes,
+            ["struct mount: fs/mount.h is not public; a full kernel source tree has it"]
+        );
+        assert!(pre.predefined.contains("#define __GNUC__ 12\n"));
+        assert!(pre.predefined.contains("#define KBUILD_MODNAME \"t\"\n"));
+    }
+
+    #[test]
+    fn build_directory_and_in_place_tree() {
+        // `make O=build`: the build directory's Makefile includes the source tree's.
+        let root = fixture(
+            "odir",
+            r#"
+//- /linux/Makefile
+VERSION = 6
+PATCHLEVEL = 12
+SUBLEVEL = 117
+//- /linux/include/linux/kconfig.h
+//- /build/Makefile
+# Automatically generated by scripts/mkmakefile: don't edit
+include ROOT/linux/Makefile
+//- /build/.config
+CONFIG_GCC_VERSION=120200
+//- /build/include/generated/autoconf.h
+//- /build/include/config/kernel.release
+6.12.117
+"#,
+        );
+        let mk = root.join("build/Makefile");
+        let text = std::fs::read_to_string(&mk)
+            .unwrap()
+            .replace("ROOT", root.to_str().unwrap());
+        std::fs::write(&mk, text).unwrap();
+        let t = tree::discover(&root.join("build")).unwrap();
+        assert_eq!(
+            (t.layout, t.relocated_from.clone()),
+            (tree::TreeLayout::SeparateObjtree, None)
+        );
+        assert_eq!(
+            (t.kernel_release.as_str(), t.kernel_version.as_str()),
+            ("6.12.117", "6.12.117")
+        );
+        // The source directory itself has no build output: a clear error pointing at O=.
+        let e = tree::discover(&root.join("linux")).unwrap_err();
+        assert!(
+            e.message.contains("no .config") && e.message.contains("O=DIR"),
+            "{e}"
+        );
+        // Prepared in place.
+        std::fs::copy(root.join("build/.config"), root.join("linux/.config")).unwrap();
+        std::fs::create_dir_all(root.join("linux/include/generated")).unwrap();
+        std::fs::write(root.join("linux/include/generated/autoconf.h"), "").unwrap();
+        std::fs::write(
+            root.join("linux/include/generated/utsrelease.h"),
+            "#define UTS_RELEASE \"6.12.0-custom\"\n",
+        )
+        .unwrap();
+        let t = tree::discover(&root.join("linux")).unwrap();
+        assert_eq!(
+            (t.layout, t.kernel_release.as_str()),
+            (tree::TreeLayout::InPlace, "6.12.0-custom")
+        );
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn not_a_kernel_tree() {
+        let root = fixture(
+            "notkernel",
+            "//- /empty/README\nhello\n//- /make/Makefile\nall:\n\techo hi\n",
+        );
+        for (dir, needle) in [
+            ("missing", "does not exist"),
+            ("empty/README", "is not a directory"),
+            ("empty", "no Makefile"),
+            ("make", "not a kernel Makefile"),
+        ] {
+            let e = tree::discover(&root.join(dir)).unwrap_err();
+            assert!(e.to_string().contains(needle), "{dir}: {e}");
+        }
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn unknown_compiler_is_an_error_unless_forced() {
+        let root = fixture("clang", DEBIAN_TREE);
+        let cfg = root.join("usr/src/headers-amd64/.config");
+        let text = std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("CONFIG_GCC_VERSION=120200", "CONFIG_GCC_VERSION=130300");
+        std::fs::write(&cfg, text).unwrap();
+        let tree = tree::discover(&root.join("usr/src/headers-amd64")).unwrap();
+        let mut input = BuildInput {
+            tree,
+            target_name: "t.c".into(),
+            target_text: TARGET.into(),
+            target_dir: None,
+            force: false,
+        };
+        let e = build(&input).unwrap_err();
+        assert!(e.to_string().contains("CONFIG_GCC_VERSION=130300"), "{e}");
+        input.force = true;
+        let (_, _, warnings) = build(&input).unwrap();
+        assert_eq!(warnings.len(), 1);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+}
