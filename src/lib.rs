@@ -9,3 +9,4 @@
 pub mod db;
 pub mod input;
 pub mod pre_ast;
+pub mod token;
