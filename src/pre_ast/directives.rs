@@ -2,12 +2,13 @@
 //! and `__has_include`/`__has_include_next` probes in `#if`/`#elif`) in one file's text.
 //!
 //! This is the only place that looks at a file's text while building the pre-AST, so it can be
-//! replaced by the syntax crate's typed tree without touching the graph builder. It follows C's
-//! translation phases 2 and 3 as far as directives need: backslash-newline splices join lines,
-//! comments become one space (a block comment can continue a directive onto the next line, and
-//! a `#` after a comment that began on an earlier line is not at the start of a line), and string
-//! and character literals hide comment starters. Literals end at an unspliced newline, as GCC's
-//! do.
+//! replaced by the syntax crate's typed tree (when it lands) without touching the graph builder.
+//! It reads the syntax crate's lexer tokens, which already follow C's translation phases 2 and 3:
+//! backslash-newline splices, comments as trivia (a block comment can continue a directive onto
+//! the next line, and a `#` after a comment that began on an earlier line is not at the start of
+//! a line), and literals that hide comment starters.
+
+use syntax::{cooked, Lexed, SyntaxKind};
 
 /// One recognised directive.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,224 +73,144 @@ impl IncludeTarget {
     }
 }
 
-/// The directives of `text`, in order.
+/// The directives of `text`, in order, from the syntax crate's tokens: a `#` first on a logical
+/// line (only inline trivia before it; a newline inside a block comment does not start a line),
+/// then the directive name. Line splices are inside tokens or `LINE_SPLICE` trivia already.
 pub fn scan(text: &str) -> Vec<Directive> {
+    let lexed = syntax::lex(text);
+    let n = lexed.len();
     let mut out = Vec::new();
-    for (line, logical) in logical_lines(text.as_bytes()) {
-        let s = String::from_utf8_lossy(&logical);
-        let Some(rest) = s.trim_start().strip_prefix('#') else {
+    let mut line = 1u32;
+    let mut at_line_start = true;
+    let mut toks: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let kind = lexed.kind(i);
+        if kind == SyntaxKind::NEWLINE {
+            line += 1;
+            at_line_start = true;
+            i += 1;
             continue;
-        };
-        let rest = rest.trim_start();
-        let name_len = ident_len(rest.as_bytes());
-        let (name, args) = rest.split_at(name_len);
-        match name {
-            "include" | "include_next" => out.push(Directive::Include {
-                line,
-                next: name == "include_next",
-                target: IncludeTarget::parse(args),
-            }),
-            "define" => {
-                let args = args.trim_start();
-                let n = ident_len(args.as_bytes());
-                if n == 0 {
-                    continue;
-                }
-                let (macro_name, after) = args.split_at(n);
-                let (function_like, body) = match after.strip_prefix('(') {
-                    Some(params) => (true, params.find(')').map_or("", |i| &params[i + 1..])),
-                    None => (false, after),
-                };
-                out.push(Directive::Define {
-                    line,
-                    name: macro_name.to_string(),
-                    function_like,
-                    body: body.trim().to_string(),
-                });
-            }
-            "if" | "elif" => has_include_probes(args, line, &mut out),
-            _ => {}
         }
+        if at_line_start && kind == SyntaxKind::HASH {
+            let directive_line = line;
+            toks.clear();
+            let mut j = i + 1;
+            while j < n && lexed.kind(j) != SyntaxKind::NEWLINE {
+                if !lexed.kind(j).is_trivia() {
+                    toks.push(j);
+                }
+                line += newlines(lexed.text(text, j));
+                j += 1;
+            }
+            directive(text, &lexed, &toks, directive_line, &mut out);
+            at_line_start = false;
+            i = j;
+            continue;
+        }
+        if !kind.is_inline_trivia() {
+            at_line_start = false;
+        }
+        line += newlines(lexed.text(text, i));
+        i += 1;
     }
     out
 }
 
-fn has_include_probes(cond: &str, line: u32, out: &mut Vec<Directive>) {
-    let b = cond.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let n = ident_len(&b[i..]);
-        if n == 0 {
-            i += 1;
-            continue;
-        }
-        let word = &cond[i..i + n];
-        i += n;
-        let next = match word {
-            "__has_include" => false,
-            "__has_include_next" => true,
-            _ => continue,
-        };
-        let after = cond[i..].trim_start();
-        let Some(inner) = after.strip_prefix('(') else {
-            continue;
-        };
-        let target = IncludeTarget::parse(inner);
-        let target = match target {
-            IncludeTarget::Computed(t) => {
-                let t = t.split(')').next().unwrap_or("").trim().to_string();
-                IncludeTarget::Computed(t)
+fn newlines(token_text: &str) -> u32 {
+    token_text.bytes().filter(|&b| b == b'\n').count() as u32
+}
+
+/// Interprets one directive: `toks` are its non-trivia tokens after the `#`.
+fn directive(text: &str, lexed: &Lexed, toks: &[usize], line: u32, out: &mut Vec<Directive>) {
+    let Some(&first) = toks.first() else { return };
+    if lexed.kind(first) != SyntaxKind::IDENT {
+        return;
+    }
+    let tok_text = |k: usize| cooked(lexed.text(text, toks[k]));
+    match &*tok_text(0) {
+        name @ ("include" | "include_next") => {
+            if toks.len() < 2 {
+                return;
             }
-            t => t,
-        };
-        out.push(Directive::HasInclude { line, next, target });
+            let target = include_target(text, lexed, &toks[1..]);
+            out.push(Directive::Include { line, next: name == "include_next", target });
+        }
+        "define" => {
+            if toks.len() < 2 || lexed.kind(toks[1]) != SyntaxKind::IDENT {
+                return;
+            }
+            let name = tok_text(1).into_owned();
+            let function_like = toks.len() > 2
+                && lexed.kind(toks[2]) == SyntaxKind::L_PAREN
+                && lexed.range(toks[2]).start == lexed.range(toks[1]).end;
+            let body_from = if function_like {
+                toks.iter().position(|&t| lexed.kind(t) == SyntaxKind::R_PAREN).map_or(toks.len(), |p| p + 1)
+            } else {
+                2
+            };
+            let body = span_text(text, lexed, &toks[body_from.min(toks.len())..]);
+            out.push(Directive::Define { line, name, function_like, body });
+        }
+        "if" | "elif" => {
+            let mut k = 1;
+            while k < toks.len() {
+                let word = tok_text(k);
+                let next = match &*word {
+                    "__has_include" => false,
+                    "__has_include_next" => true,
+                    _ => {
+                        k += 1;
+                        continue;
+                    }
+                };
+                k += 1;
+                if k < toks.len() && lexed.kind(toks[k]) == SyntaxKind::L_PAREN {
+                    let close = (k + 1..toks.len())
+                        .find(|&m| lexed.kind(toks[m]) == SyntaxKind::R_PAREN)
+                        .unwrap_or(toks.len());
+                    let inner = &toks[k + 1..close.max(k + 1)];
+                    if !inner.is_empty() {
+                        out.push(Directive::HasInclude { line, next, target: include_target(text, lexed, inner) });
+                    }
+                    k = close;
+                }
+            }
+        }
+        _ => {}
     }
 }
 
-fn ident_len(b: &[u8]) -> usize {
-    match b.first() {
-        Some(c) if c.is_ascii_alphabetic() || *c == b'_' || *c == b'$' => {}
-        _ => return 0,
+/// The header an include names, from the tokens after the directive name (or inside a
+/// `__has_include(…)`).
+fn include_target(text: &str, lexed: &Lexed, toks: &[usize]) -> IncludeTarget {
+    let first = toks[0];
+    match lexed.kind(first) {
+        SyntaxKind::LT => {
+            if let Some(&gt) = toks.iter().find(|&&t| lexed.kind(t) == SyntaxKind::GT) {
+                let inner = &text[lexed.range(first).end..lexed.range(gt).start];
+                return IncludeTarget::Angled(cooked(inner).into_owned());
+            }
+        }
+        SyntaxKind::STRING => {
+            let s = cooked(lexed.text(text, first));
+            if let Some(inner) = s.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+                return IncludeTarget::Quoted(inner.to_string());
+            }
+        }
+        _ => {}
     }
-    b.iter()
-        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_' || **c == b'$')
-        .count()
+    IncludeTarget::Computed(span_text(text, lexed, toks))
 }
 
-/// Splits text into logical lines (after splices and comments), each with its 1-based first
-/// physical line. Lines that cannot hold a directive are returned empty, so the caller skips
-/// them cheaply.
-fn logical_lines(b: &[u8]) -> Vec<(u32, Vec<u8>)> {
-    let mut lines = Vec::new();
-    let mut cur: Vec<u8> = Vec::new();
-    let mut line = 1u32;
-    let mut start_line = 1u32;
-    // Whether the current logical line can still be a directive: only whitespace (and nothing
-    // from an earlier line) has been seen before a `#`.
-    let mut maybe_directive = true;
-    let mut seen_non_ws = false;
-    let mut i = 0;
-    // Peeks the next byte after skipping splices; returns (byte, index of it).
-    let peek = |mut j: usize, line: &mut u32| -> Option<(u8, usize)> {
-        loop {
-            match b.get(j) {
-                Some(b'\\') if b.get(j + 1) == Some(&b'\n') => {
-                    *line += 1;
-                    j += 2;
-                }
-                Some(b'\\') if b.get(j + 1) == Some(&b'\r') && b.get(j + 2) == Some(&b'\n') => {
-                    *line += 1;
-                    j += 3;
-                }
-                Some(&c) => return Some((c, j)),
-                None => return None,
-            }
+/// The source text from the first to the last of `toks`, splices removed, trimmed.
+fn span_text(text: &str, lexed: &Lexed, toks: &[usize]) -> String {
+    match (toks.first(), toks.last()) {
+        (Some(&a), Some(&b)) => {
+            cooked(&text[lexed.range(a).start..lexed.range(b).end]).trim().to_string()
         }
-    };
-    while let Some((c, j)) = peek(i, &mut line) {
-        i = j + 1;
-        match c {
-            b'\n' => {
-                lines.push((
-                    start_line,
-                    if maybe_directive {
-                        std::mem::take(&mut cur)
-                    } else {
-                        Vec::new()
-                    },
-                ));
-                cur.clear();
-                line += 1;
-                start_line = line;
-                maybe_directive = true;
-                seen_non_ws = false;
-            }
-            b'/' => match peek(i, &mut line) {
-                Some((b'*', k)) => {
-                    // Block comment: skip to `*/`, counting lines; it becomes one space.
-                    i = k + 1;
-                    let mut prev_star = false;
-                    while let Some((d, k)) = peek(i, &mut line) {
-                        i = k + 1;
-                        if d == b'\n' {
-                            line += 1;
-                        }
-                        if prev_star && d == b'/' {
-                            break;
-                        }
-                        prev_star = d == b'*';
-                    }
-                    if maybe_directive {
-                        cur.push(b' ');
-                    }
-                }
-                Some((b'/', k)) => {
-                    // Line comment: skip to the newline (splices continue it).
-                    i = k + 1;
-                    while let Some((d, k)) = peek(i, &mut line) {
-                        if d == b'\n' {
-                            i = k;
-                            break;
-                        }
-                        i = k + 1;
-                    }
-                }
-                _ => {
-                    if maybe_directive {
-                        cur.push(c);
-                    }
-                    seen_non_ws = true;
-                }
-            },
-            b'"' | b'\'' => {
-                // A literal; in a directive's header name `<…>` quotes cannot appear, and a
-                // `"…"` header name is a string literal as far as comments are concerned.
-                if maybe_directive {
-                    cur.push(c);
-                }
-                while let Some((d, k)) = peek(i, &mut line) {
-                    if d == b'\n' {
-                        i = k;
-                        break;
-                    }
-                    i = k + 1;
-                    if maybe_directive {
-                        cur.push(d);
-                    }
-                    if d == b'\\' {
-                        if let Some((e, k2)) = peek(i, &mut line) {
-                            if e != b'\n' {
-                                i = k2 + 1;
-                                if maybe_directive {
-                                    cur.push(e);
-                                }
-                            }
-                        }
-                    } else if d == c {
-                        break;
-                    }
-                }
-                seen_non_ws = true;
-            }
-            _ => {
-                if maybe_directive {
-                    if !seen_non_ws && !c.is_ascii_whitespace() {
-                        seen_non_ws = true;
-                        if c != b'#' {
-                            maybe_directive = false;
-                            cur.clear();
-                            continue;
-                        }
-                    }
-                    cur.push(c);
-                }
-            }
-        }
+        _ => String::new(),
     }
-    if maybe_directive && !cur.is_empty() {
-        lines.push((start_line, cur));
-    }
-    lines
 }
 
 #[cfg(test)]
