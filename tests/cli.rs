@@ -320,7 +320,21 @@ fn check_real_tree(flavour: &kernels::Flavour, release: &str, version: &str) -> 
 
 #[test]
 fn real_debian_6_1_amd64_tree() {
-    check_real_tree(&kernels::DEBIAN_6_1_AMD64, "6.1.0-56-amd64", "6.1.192");
+    let pre = check_real_tree(&kernels::DEBIAN_6_1_AMD64, "6.1.0-56-amd64", "6.1.192");
+    // The real file, damaged: truncations and bit flips across it are clear errors, no panics.
+    let bytes = format::encode(&pre);
+    assert_eq!(format::decode(&bytes).unwrap(), pre);
+    let step = bytes.len() / 300 + 1;
+    for i in (0..bytes.len()).filter(|i| *i < 128 || i % step == 0) {
+        assert!(
+            format::decode(&bytes[..i]).is_err(),
+            "truncated to {i} bytes was accepted"
+        );
+        let mut b = bytes.clone();
+        b[i] ^= 1 << (i % 8);
+        let e = format::decode(&b).expect_err("a flipped bit was accepted");
+        assert!(!e.to_string().is_empty());
+    }
 }
 
 #[test]

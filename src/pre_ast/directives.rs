@@ -134,7 +134,11 @@ fn directive(text: &str, lexed: &Lexed, toks: &[usize], line: u32, out: &mut Vec
                 return;
             }
             let target = include_target(text, lexed, &toks[1..]);
-            out.push(Directive::Include { line, next: name == "include_next", target });
+            out.push(Directive::Include {
+                line,
+                next: name == "include_next",
+                target,
+            });
         }
         "define" => {
             if toks.len() < 2 || lexed.kind(toks[1]) != SyntaxKind::IDENT {
@@ -145,12 +149,19 @@ fn directive(text: &str, lexed: &Lexed, toks: &[usize], line: u32, out: &mut Vec
                 && lexed.kind(toks[2]) == SyntaxKind::L_PAREN
                 && lexed.range(toks[2]).start == lexed.range(toks[1]).end;
             let body_from = if function_like {
-                toks.iter().position(|&t| lexed.kind(t) == SyntaxKind::R_PAREN).map_or(toks.len(), |p| p + 1)
+                toks.iter()
+                    .position(|&t| lexed.kind(t) == SyntaxKind::R_PAREN)
+                    .map_or(toks.len(), |p| p + 1)
             } else {
                 2
             };
             let body = span_text(text, lexed, &toks[body_from.min(toks.len())..]);
-            out.push(Directive::Define { line, name, function_like, body });
+            out.push(Directive::Define {
+                line,
+                name,
+                function_like,
+                body,
+            });
         }
         "if" | "elif" => {
             let mut k = 1;
@@ -171,7 +182,11 @@ fn directive(text: &str, lexed: &Lexed, toks: &[usize], line: u32, out: &mut Vec
                         .unwrap_or(toks.len());
                     let inner = &toks[k + 1..close.max(k + 1)];
                     if !inner.is_empty() {
-                        out.push(Directive::HasInclude { line, next, target: include_target(text, lexed, inner) });
+                        out.push(Directive::HasInclude {
+                            line,
+                            next,
+                            target: include_target(text, lexed, inner),
+                        });
                     }
                     k = close;
                 }
@@ -206,9 +221,9 @@ fn include_target(text: &str, lexed: &Lexed, toks: &[usize]) -> IncludeTarget {
 /// The source text from the first to the last of `toks`, splices removed, trimmed.
 fn span_text(text: &str, lexed: &Lexed, toks: &[usize]) -> String {
     match (toks.first(), toks.last()) {
-        (Some(&a), Some(&b)) => {
-            cooked(&text[lexed.range(a).start..lexed.range(b).end]).trim().to_string()
-        }
+        (Some(&a), Some(&b)) => cooked(&text[lexed.range(a).start..lexed.range(b).end])
+            .trim()
+            .to_string(),
         _ => String::new(),
     }
 }

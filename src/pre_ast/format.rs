@@ -1,12 +1,14 @@
 //! The pre-AST file format: one file, a fixed header, then a deflate-compressed payload in a
 //! hand-written length-prefixed binary encoding.
 //!
-//! Header (40 bytes, little-endian): magic `LXPREAST` (8 bytes), format version (u32), flags
-//! (u32, 0), payload length uncompressed (u64), payload length compressed (u64), CRC-32 of the
-//! compressed payload (u32), CRC-32 of the preceding 36 header bytes (u32). The payload is raw
-//! deflate. Inside it, integers are LEB128 varints, strings are a varint length then UTF-8 bytes,
-//! lists are a varint count then the items. Decoding never panics: every read is bounds-checked
-//! and every failure is a `FormatError` saying what is wrong.
+//! Header (little-endian): magic `LXPREAST` (8 bytes), format version (u32), flags (u32, 0),
+//! chunk count N (u32, 1 to 64), reserved (u32, 0), then per chunk its uncompressed length
+//! (u64), compressed length (u64) and the CRC-32 of its compressed bytes (u32), then the CRC-32
+//! of all preceding header bytes (u32). The chunks follow, each raw deflate; they are the
+//! payload cut into N nearly equal pieces, so they compress and decompress in parallel.
+//! Inside the payload, integers are LEB128 varints, strings are a varint length then UTF-8
+//! bytes, lists are a varint count then the items. Decoding never panics: every read is
+//! bounds-checked and every failure is a `FormatError` saying what is wrong.
 //!
 //! Version history: 1, the first.
 
@@ -24,7 +26,6 @@ use crate::pre_ast::{
 
 pub const MAGIC: &[u8; 8] = b"LXPREAST";
 pub const FORMAT_VERSION: u32 = 1;
-const HEADER_LEN: usize = 40;
 /// Refuse payloads claiming more than this (a corrupt length must not allocate gigabytes).
 const MAX_PAYLOAD: u64 = 1 << 32;
 
@@ -106,21 +107,85 @@ pub fn encode(pre: &PreAst) -> Vec<u8> {
         w.str(&f.text);
     }
     let payload = w.0;
-    let mut enc = DeflateEncoder::new(Vec::with_capacity(payload.len() / 4), Compression::fast());
-    enc.write_all(&payload)
-        .expect("writing to a Vec cannot fail");
-    let compressed = enc.finish().expect("writing to a Vec cannot fail");
-    let mut out = Vec::with_capacity(HEADER_LEN + compressed.len());
+    let n_chunks = if payload.len() < MIN_CHUNK {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4)
+    };
+    let pieces: Vec<&[u8]> = split_even(&payload, n_chunks);
+    let compressed: Vec<Vec<u8>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = pieces[1..]
+            .iter()
+            .map(|p| scope.spawn(move || deflate(p)))
+            .collect();
+        let mut out = vec![deflate(pieces[0])];
+        out.extend(
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("compression does not panic")),
+        );
+        out
+    });
+    let mut out =
+        Vec::with_capacity(header_len(n_chunks) + compressed.iter().map(Vec::len).sum::<usize>());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&0u32.to_le_bytes());
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&(compressed.len() as u64).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(&compressed).to_le_bytes());
+    out.extend_from_slice(&(n_chunks as u32).to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    for (piece, c) in pieces.iter().zip(&compressed) {
+        out.extend_from_slice(&(piece.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(c.len() as u64).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(c).to_le_bytes());
+    }
     let header_crc = crc32fast::hash(&out);
     out.extend_from_slice(&header_crc.to_le_bytes());
-    out.extend_from_slice(&compressed);
+    for c in &compressed {
+        out.extend_from_slice(c);
+    }
     out
+}
+
+/// Payloads smaller than this are one chunk.
+const MIN_CHUNK: usize = 1 << 16;
+const MAX_CHUNKS: usize = 64;
+const FIXED_HEADER: usize = 24;
+const CHUNK_ENTRY: usize = 20;
+
+fn header_len(n_chunks: usize) -> usize {
+    FIXED_HEADER + CHUNK_ENTRY * n_chunks + 4
+}
+
+fn split_even(b: &[u8], n: usize) -> Vec<&[u8]> {
+    let size = b.len().div_ceil(n).max(1);
+    let mut v: Vec<&[u8]> = b.chunks(size).collect();
+    while v.len() < n {
+        v.push(&[]);
+    }
+    v
+}
+
+fn deflate(b: &[u8]) -> Vec<u8> {
+    let mut enc = DeflateEncoder::new(Vec::with_capacity(b.len() / 3), Compression::fast());
+    enc.write_all(b).expect("writing to a Vec cannot fail");
+    enc.finish().expect("writing to a Vec cannot fail")
+}
+
+/// Inflates `compressed` into exactly `out`.
+fn inflate_into(compressed: &[u8], out: &mut [u8]) -> Result<(), FormatError> {
+    let mut dec = DeflateDecoder::new(compressed);
+    dec.read_exact(out)
+        .map_err(|e| FormatError::Corrupt(format!("cannot decompress: {e}")))?;
+    let mut extra = [0u8; 1];
+    match dec.read(&mut extra) {
+        Ok(0) => Ok(()),
+        Ok(_) => Err(FormatError::Corrupt(
+            "a chunk is longer than the header says".to_string(),
+        )),
+        Err(e) => Err(FormatError::Corrupt(format!("cannot decompress: {e}"))),
+    }
 }
 
 /// Decodes a pre-AST file.
@@ -128,15 +193,29 @@ pub fn decode(bytes: &[u8]) -> Result<PreAst, FormatError> {
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         return Err(FormatError::NotPreAst);
     }
-    if bytes.len() < HEADER_LEN {
-        return Err(FormatError::Truncated {
-            expected: HEADER_LEN as u64,
-            actual: bytes.len() as u64,
-        });
-    }
     let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap_or([0; 4]));
     let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0; 8]));
-    if crc32fast::hash(&bytes[..36]) != u32_at(36) {
+    let truncated = |expected: usize| FormatError::Truncated {
+        expected: expected as u64,
+        actual: bytes.len() as u64,
+    };
+    if bytes.len() < FIXED_HEADER {
+        return Err(truncated(FIXED_HEADER));
+    }
+    let n_chunks = u32_at(16) as usize;
+    if n_chunks == 0 || n_chunks > MAX_CHUNKS {
+        // The header checksum cannot be located; report what is checkable.
+        let version = u32_at(8);
+        if version > FORMAT_VERSION {
+            return Err(FormatError::Newer { version });
+        }
+        return Err(FormatError::HeaderChecksum);
+    }
+    let hlen = header_len(n_chunks);
+    if bytes.len() < hlen {
+        return Err(truncated(hlen));
+    }
+    if crc32fast::hash(&bytes[..hlen - 4]) != u32_at(hlen - 4) {
         return Err(FormatError::HeaderChecksum);
     }
     let version = u32_at(8);
@@ -146,41 +225,66 @@ pub fn decode(bytes: &[u8]) -> Result<PreAst, FormatError> {
     if version < FORMAT_VERSION {
         return Err(FormatError::Older { version });
     }
-    let raw_len = u64_at(16);
-    let compressed_len = u64_at(24);
-    let total = (HEADER_LEN as u64).saturating_add(compressed_len);
-    if (bytes.len() as u64) < total {
+    let mut chunks = Vec::with_capacity(n_chunks);
+    let (mut raw_total, mut pos) = (0u64, hlen as u64);
+    for k in 0..n_chunks {
+        let e = FIXED_HEADER + k * CHUNK_ENTRY;
+        let (raw, comp, crc) = (u64_at(e), u64_at(e + 8), u32_at(e + 16));
+        raw_total = raw_total.saturating_add(raw);
+        let end = pos.saturating_add(comp);
+        chunks.push((raw as usize, pos as usize, end, crc));
+        pos = end;
+    }
+    if (bytes.len() as u64) < pos {
         return Err(FormatError::Truncated {
-            expected: total,
+            expected: pos,
             actual: bytes.len() as u64,
         });
     }
-    if (bytes.len() as u64) > total {
+    if (bytes.len() as u64) > pos {
         return Err(FormatError::Corrupt(format!(
             "{} bytes of trailing data",
-            bytes.len() as u64 - total
+            bytes.len() as u64 - pos
         )));
     }
-    if raw_len > MAX_PAYLOAD {
+    if raw_total > MAX_PAYLOAD {
         return Err(FormatError::Corrupt(format!(
-            "payload length {raw_len} is implausible"
+            "payload length {raw_total} is implausible"
         )));
     }
-    let compressed = &bytes[HEADER_LEN..];
-    if crc32fast::hash(compressed) != u32_at(32) {
-        return Err(FormatError::PayloadChecksum);
+    for &(_, start, end, crc) in &chunks {
+        if crc32fast::hash(&bytes[start..end as usize]) != crc {
+            return Err(FormatError::PayloadChecksum);
+        }
     }
-    let mut payload = Vec::with_capacity(raw_len as usize);
-    DeflateDecoder::new(compressed)
-        .take(raw_len + 1)
-        .read_to_end(&mut payload)
-        .map_err(|e| FormatError::Corrupt(format!("cannot decompress: {e}")))?;
-    if payload.len() as u64 != raw_len {
-        return Err(FormatError::Corrupt(format!(
-            "payload is {} bytes, header says {raw_len}",
-            payload.len()
-        )));
+    let mut payload = vec![0u8; raw_total as usize];
+    let mut slices: Vec<&mut [u8]> = Vec::with_capacity(n_chunks);
+    let mut rest: &mut [u8] = &mut payload;
+    for &(raw, ..) in &chunks {
+        let (head, tail) = rest.split_at_mut(raw);
+        slices.push(head);
+        rest = tail;
     }
+    std::thread::scope(|scope| {
+        let mut work = chunks.iter().zip(slices);
+        let first = work.next();
+        let handles: Vec<_> = work
+            .map(|(&(_, start, end, _), out)| {
+                scope.spawn(move || inflate_into(&bytes[start..end as usize], out))
+            })
+            .collect();
+        let mut res = match first {
+            Some((&(_, start, end, _), out)) => inflate_into(&bytes[start..end as usize], out),
+            None => Ok(()),
+        };
+        for h in handles {
+            let r = h
+                .join()
+                .unwrap_or_else(|_| Err(FormatError::Corrupt("decompression failed".to_string())));
+            res = res.and(r);
+        }
+        res
+    })?;
     decode_payload(&payload)
 }
 
@@ -476,8 +580,9 @@ mod tests {
         // A newer format version with a valid header checksum.
         let mut newer = bytes.clone();
         newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
-        let crc = crc32fast::hash(&newer[..36]);
-        newer[36..40].copy_from_slice(&crc.to_le_bytes());
+        let hlen = header_len(1);
+        let crc = crc32fast::hash(&newer[..hlen - 4]);
+        newer[hlen - 4..hlen].copy_from_slice(&crc.to_le_bytes());
         assert_eq!(
             decode(&newer),
             Err(FormatError::Newer {
@@ -488,6 +593,40 @@ mod tests {
     }
 
     #[test]
+    fn several_chunks() {
+        let small = sample();
+        let big: String = (0..40_000u32)
+            .map(|i| format!("#define M{i} {}\n", i.wrapping_mul(2_654_435_761)))
+            .collect();
+        let mut files = small.files.clone();
+        files.push(PreAstFile {
+            path: "src/include/big.h".into(),
+            text: big,
+            kind: FileKind::Source,
+        });
+        let mut pre = PreAst::new(small.meta.clone(), files, small.search_dirs.clone());
+        pre.target = small.target;
+        let bytes = encode(&pre);
+        let n_chunks = u32::from_le_bytes(bytes[16..20].try_into().unwrap()) as usize;
+        let expected = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        assert_eq!(n_chunks, expected);
+        assert_eq!(decode(&bytes).unwrap(), pre);
+        // Truncations and bit flips across the header and every chunk.
+        let step = bytes.len() / 500 + 1;
+        for i in (0..bytes.len()).filter(|i| *i < header_len(n_chunks) || i % step == 0) {
+            assert!(
+                decode(&bytes[..i]).is_err(),
+                "truncated to {i} bytes was accepted"
+            );
+            let mut b = bytes.clone();
+            b[i] ^= 0x10;
+            assert!(decode(&b).is_err(), "byte {i} flipped was accepted");
+        }
+    }
+
+    #[test]
     fn corrupt_payload_behind_valid_checksums_is_an_error() {
         // Garbage that compresses and checksums correctly must still be rejected cleanly.
         for garbage in [
@@ -495,12 +634,12 @@ mod tests {
             vec![0x05, 0x01, 0x02],
             (0..=255u8).collect(),
         ] {
-            let mut enc = DeflateEncoder::new(Vec::new(), Compression::fast());
-            enc.write_all(&garbage).unwrap();
-            let compressed = enc.finish().unwrap();
+            let compressed = deflate(&garbage);
             let mut out = Vec::new();
             out.extend_from_slice(MAGIC);
             out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+            out.extend_from_slice(&0u32.to_le_bytes());
+            out.extend_from_slice(&1u32.to_le_bytes());
             out.extend_from_slice(&0u32.to_le_bytes());
             out.extend_from_slice(&(garbage.len() as u64).to_le_bytes());
             out.extend_from_slice(&(compressed.len() as u64).to_le_bytes());
