@@ -120,8 +120,15 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
     let mut tried: FxHashSet<(FileId, u32, String)> = FxHashSet::default();
     let mut resolved: FxHashSet<(FileId, u32)> = FxHashSet::default();
     loop {
-        while let Some(id) = g.queue.pop() {
-            g.scan(id, &mut computed)?;
+        // Breadth-first, one level at a time: the files of a level are scanned in parallel
+        // (scanning is pure), then their includes are resolved in order, which reads the next
+        // level from disk. The order, and so the output, does not depend on the threads.
+        while !g.queue.is_empty() {
+            let level = std::mem::take(&mut g.queue);
+            let scanned = scan_parallel(&g.files, &level);
+            for (id, found) in level.into_iter().zip(scanned) {
+                g.process(id, found, &mut computed)?;
+            }
         }
         // Computed includes: try every definition of the macro seen so far; a newly opened file
         // can bring new definitions, so repeat until nothing new is tried.
@@ -312,6 +319,49 @@ fn macro_name(text: &str) -> &str {
     &t[..end]
 }
 
+/// The directives of each file of `ids`, on up to `available_parallelism` threads.
+fn scan_parallel(files: &[PreAstFile], ids: &[FileId]) -> Vec<Vec<Directive>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let total: usize = ids.iter().map(|id| files[id.0 as usize].text.len()).sum();
+    if threads < 2 || total < 1 << 16 {
+        return ids
+            .iter()
+            .map(|id| directives::scan(&files[id.0 as usize].text))
+            .collect();
+    }
+    // Contiguous groups of about equal size, so the results stay in order.
+    let per_thread = total / threads + 1;
+    let mut groups: Vec<&[FileId]> = Vec::new();
+    let (mut start, mut acc) = (0, 0);
+    for (i, id) in ids.iter().enumerate() {
+        acc += files[id.0 as usize].text.len();
+        if acc >= per_thread {
+            groups.push(&ids[start..=i]);
+            start = i + 1;
+            acc = 0;
+        }
+    }
+    groups.push(&ids[start..]);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = groups
+            .iter()
+            .map(|g| {
+                scope.spawn(move || {
+                    g.iter()
+                        .map(|id| directives::scan(&files[id.0 as usize].text))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("scanning does not panic"))
+            .collect()
+    })
+}
+
 struct Graph<'a> {
     map: &'a DiskMap,
     dirs: &'a [String],
@@ -414,12 +464,12 @@ impl Graph<'_> {
         }
     }
 
-    fn scan(
+    fn process(
         &mut self,
         id: FileId,
+        found: Vec<Directive>,
         computed: &mut Vec<(FileId, u32, bool, String)>,
     ) -> Result<(), BuildError> {
-        let found = directives::scan(&self.files[id.0 as usize].text);
         for d in found {
             match d {
                 Directive::Define {

@@ -301,4 +301,17 @@ mod tests {
             ],
         );
     }
+
+    #[test]
+    fn never_panics_on_truncated_or_odd_input() {
+        let text = "#include <a.h\n#include \"b.h\n#define\n#define F(\n#if __has_include(\n\
+                    #if __has_include_next(<x>\n#include\n# \\\n include <c.h>\n/* open";
+        for end in (0..=text.len()).filter(|&e| text.is_char_boundary(e)) {
+            let _ = scan(&text[..end]);
+        }
+        assert_eq!(
+            scan("#include <a.h\n"),
+            [Directive::Include { line: 1, next: false, target: IncludeTarget::Computed("<a.h".into()) }]
+        );
+    }
 }
