@@ -229,6 +229,8 @@ struct mod_tree_root forensics_mod_tree_root;
 
 // unavailable-without-source: struct sched_class: kernel/sched/sched.h is not in the public headers
 #if __has_include(<../kernel/sched/sched.h>)
+/* kernel/sched/sched.h expects what kernel/sched/build_policy.c includes before it. */
+#include <linux/sched/cputime.h>
 #include <../kernel/sched/sched.h>
 struct sched_class forensics_sched_class;
 #endif

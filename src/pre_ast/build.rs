@@ -710,6 +710,27 @@ CONFIG_GCC_VERSION=120200
     }
 
     #[test]
+    fn source_only_headers_are_used_when_the_tree_has_them() {
+        let root = fixture(
+            "fullsrc",
+            &format!("{DEBIAN_TREE}//- /usr/src/headers-common/fs/mount.h\n#include <linux/c.h>\n"),
+        );
+        let tree = tree::discover(&root.join("usr/src/headers-amd64")).unwrap();
+        let input = BuildInput {
+            tree,
+            target_name: "t.c".into(),
+            target_text: TARGET.into(),
+            target_dir: None,
+            force: false,
+        };
+        let (pre, _, _) = build(&input).unwrap();
+        assert!(pre.lookup("src/fs/mount.h").is_some());
+        assert!(pre.notes.is_empty(), "{:?}", pre.notes);
+        assert!(!pre.unresolved.iter().any(|u| u.spelled.contains("mount")));
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
     fn build_directory_and_in_place_tree() {
         // `make O=build`: the build directory's Makefile includes the source tree's.
         let root = fixture(

@@ -311,7 +311,11 @@ mod tests {
         }
         assert_eq!(
             scan("#include <a.h\n"),
-            [Directive::Include { line: 1, next: false, target: IncludeTarget::Computed("<a.h".into()) }]
+            [Directive::Include {
+                line: 1,
+                next: false,
+                target: IncludeTarget::Computed("<a.h".into())
+            }]
         );
     }
 }
