@@ -23,11 +23,11 @@ into profiles for Rekall and Volatility 3.";
 
 const EXAMPLES: &str = "\
 Examples:
-  # Debian/Ubuntu: headers of the running kernel (linux-headers-$(uname -r) installed)
-  layout-expert build-pre-ast --linux-repository-path /usr/src/linux-headers-$(uname -r) 6.1.pre-ast
+  # Debian/Ubuntu, headers of the running kernel (package linux-headers-$(uname -r)):
+  layout-expert build-pre-ast -l /usr/src/linux-headers-$(uname -r) $(uname -r).pre-ast
 
-  # The original tool's spelling is accepted too
-  layout-expert build_pre_ast --linux_repository_path /usr/src/linux-headers-6.1.0-56-amd64 out.pre-ast";
+  # Details and more examples:
+  layout-expert build-pre-ast --help";
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -72,13 +72,14 @@ TREE is one of:
 
 Examples:
   # The built-in target (the types forensics tools read), headers of a Debian kernel:
-  layout-expert build-pre-ast --linux-repository-path /usr/src/linux-headers-6.1.0-56-amd64 6.1.pre-ast
+  layout-expert build-pre-ast -l /usr/src/linux-headers-6.1.0-56-amd64 6.1.pre-ast
 
   # Your own target file, e.g. Rekall's tools/linux/module.c:
   layout-expert build-pre-ast -l ~/src/linux-build -s module.c linux.pre-ast
 
   # The original tool's spelling:
-  layout-expert build_pre_ast --source_file_path module.c --linux_repository_path TREE out.pre-ast";
+  layout-expert build_pre_ast --source_file_path module.c \\
+      --linux_repository_path TREE out.pre-ast";
 
 /// Arguments of `build-pre-ast`.
 #[derive(Debug, Args)]
