@@ -373,3 +373,111 @@ fn original_spelling_and_quiet() {
     assert!(pre.lookup("target/mine.c").is_some() && pre.lookup("target/local.h").is_some());
     assert!(pre.predefined.contains("#define KBUILD_MODNAME \"mine\"\n"));
 }
+
+/// The predefined macros the pre-AST gives for a tree's own config equal what GCC defines under
+/// kbuild's real command line for the built-in target compiled as a module of that tree (taken
+/// from kbuild's `.forensics.o.cmd`, with `-dM -E` on an empty file instead of `-c`, and without
+/// the forced includes, so only the compiler's and the command line's macros are printed).
+fn check_predefined_against_kbuild(flavour: &kernels::Flavour) {
+    let tree = kernels::debian_tree(flavour);
+    let dir = scratch(&format!("kbuild-{}", flavour.name));
+    std::fs::write(
+        dir.join("forensics.c"),
+        layout_expert::pre_ast::build::BUILTIN_TARGET,
+    )
+    .unwrap();
+    std::fs::write(dir.join("Kbuild"), "obj-m += forensics.o\n").unwrap();
+    let make = Command::new("make")
+        .arg("-C")
+        .arg(&tree)
+        .arg(format!("M={}", dir.display()))
+        // BTF for the .ko needs pahole and changes nothing in the compile.
+        .arg("CONFIG_DEBUG_INFO_BTF_MODULES=")
+        .arg("modules")
+        .output()
+        .expect("make is needed for this test");
+    assert!(
+        make.status.success(),
+        "kbuild failed:\n{}\n{}",
+        String::from_utf8_lossy(&make.stdout),
+        stderr(&make)
+    );
+    let cmd = std::fs::read_to_string(dir.join(".forensics.o.cmd")).unwrap();
+    let compile = cmd
+        .lines()
+        .next()
+        .unwrap()
+        .split_once(":=")
+        .unwrap()
+        .1
+        .split(';')
+        .next()
+        .unwrap();
+    // Shell words are kept as written (the -D flags carry shell quoting); drop the dependency
+    // output, the forced includes, and the object and source, and print the macros instead.
+    let words: Vec<&str> = compile.split_whitespace().collect();
+    let mut kept: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        if w == "-include" || w == "-o" {
+            i += 2;
+            continue;
+        }
+        if !(w.starts_with("-Wp,") || w == "-c" || w.ends_with("forensics.c")) {
+            kept.push(w);
+        }
+        i += 1;
+    }
+    let shell = format!("{} -dM -E -x c /dev/null | LC_ALL=C sort", kept.join(" "));
+    let gcc = Command::new("sh")
+        .arg("-c")
+        .arg(&shell)
+        .current_dir(&tree)
+        .output()
+        .unwrap();
+    assert!(gcc.status.success(), "{shell}: {}", stderr(&gcc));
+    let gcc_lines: Vec<String> = String::from_utf8_lossy(&gcc.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+
+    let out = dir.join("forensics.pre-ast");
+    let o = layout_expert(&[
+        "build-pre-ast",
+        "-q",
+        "-l",
+        tree.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let pre = format::decode(&std::fs::read(&out).unwrap()).unwrap();
+    let config = std::fs::read_to_string(tree.join(".config")).unwrap();
+    let is_set = |opt: &str| {
+        config
+            .lines()
+            .any(|l| l.strip_prefix(opt).is_some_and(|r| r == "=y" || r == "=m"))
+    };
+    let mut ours: Vec<String> = pre
+        .predefined_for(&is_set)
+        .lines()
+        .map(String::from)
+        .collect();
+    ours.sort();
+    let only_gcc: Vec<&String> = gcc_lines.iter().filter(|l| !ours.contains(l)).collect();
+    let only_ours: Vec<&String> = ours.iter().filter(|l| !gcc_lines.contains(l)).collect();
+    assert!(
+        only_gcc.is_empty() && only_ours.is_empty(),
+        "predefined macros differ from kbuild's compile\nonly in gcc: {only_gcc:#?}\nonly in the pre-AST: {only_ours:#?}"
+    );
+}
+
+#[test]
+fn predefined_macros_match_kbuild_6_1_amd64() {
+    check_predefined_against_kbuild(&kernels::DEBIAN_6_1_AMD64_KBUILD);
+}
+
+#[test]
+fn predefined_macros_match_kbuild_6_12_amd64() {
+    check_predefined_against_kbuild(&kernels::DEBIAN_6_12_AMD64_KBUILD);
+}

@@ -211,7 +211,7 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
         .unwrap_or("target");
     pre.predefined = format!("{}{}", table.macros, predefined::kbuild_defines(stem));
     pre.gcc_version = tree.gcc_version;
-    pre.kbuild_flags = kbuild_flags(separate);
+    pre.kbuild_flags = kbuild_flags(&tree.src_makefile);
     pre.flag_rules = predefined::flag_rules(&tree.src_makefile);
     pre.unresolved = unresolved;
     pre.notes = target_notes(
@@ -244,12 +244,14 @@ pub fn generated_kind(obj_relative: &str) -> Option<GeneratedHeader> {
 }
 
 /// The config-independent kbuild flags that matter to preprocessing, with virtual paths.
-fn kbuild_flags(separate: bool) -> Vec<String> {
-    let _ = separate;
+fn kbuild_flags(src_makefile: &str) -> Vec<String> {
     let mut flags: Vec<String> = predefined::BASE_FLAGS
         .iter()
         .map(|s| s.to_string())
         .collect();
+    if src_makefile.contains("-funsigned-char") {
+        flags.push("-funsigned-char".to_string());
+    }
     flags.push(format!("-fmacro-prefix-map={}/=", vfs::SRC));
     flags.extend(["-D__KERNEL__", "-DMODULE"].map(String::from));
     flags

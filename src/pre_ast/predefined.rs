@@ -23,6 +23,8 @@
 //! - `-DRANDSTRUCT` (`CONFIG_RANDSTRUCT`): `scripts/Makefile.randstruct`; `-DLATENT_ENTROPY_PLUGIN`,
 //!   `-DSTRUCTLEAK_PLUGIN`, `-DSTACKLEAK_PLUGIN` (`CONFIG_GCC_PLUGIN_*`):
 //!   `scripts/Makefile.gcc-plugins`.
+//! - `-funsigned-char` (every configuration, from Linux 6.2 on; the rule has no condition and is
+//!   present when the tree's top `Makefile` passes the flag): `__CHAR_UNSIGNED__ 1`.
 //!
 //! Flags checked to define no macro (so not modelled): retpoline and return-thunk flags,
 //! `-mharden-sls`, `-ftrivial-auto-var-init`, `-fzero-call-used-regs`, frame-pointer flags,
@@ -192,7 +194,7 @@ pub fn flag_rules(src_makefile: &str) -> Vec<FlagRule> {
     } else {
         &["CONFIG_FUNCTION_TRACER", "CONFIG_FTRACE_MCOUNT_USE_OBJTOOL"]
     };
-    vec![
+    let mut rules = vec![
         rule(
             &["CONFIG_CC_OPTIMIZE_FOR_PERFORMANCE"],
             &[],
@@ -317,7 +319,19 @@ pub fn flag_rules(src_makefile: &str) -> Vec<FlagRule> {
             &[],
             "scripts/Makefile.gcc-plugins",
         ),
-    ]
+    ];
+    if src_makefile.contains("-funsigned-char") {
+        // Not config-dependent but version-dependent: kbuild passes it from Linux 6.2 on.
+        rules.push(rule(
+            &[],
+            &[],
+            &["-funsigned-char"],
+            &[("__CHAR_UNSIGNED__", "1")],
+            &[],
+            "Makefile: KBUILD_CFLAGS += -funsigned-char (Linux 6.2 and later)",
+        ));
+    }
+    rules
 }
 
 /// kbuild's `-D` flags for a module built from `target_stem` (`scripts/Makefile.lib`:
@@ -385,7 +399,7 @@ mod tests {
         let base = gcc_macros(BASE_FLAGS);
         assert_same(&sorted(table.macros), &base, "base table");
         // Every rule: the base table with the rule applied equals gcc with the rule's flags.
-        for rule in flag_rules("CONFIG_HAVE_OBJTOOL_NOP_MCOUNT") {
+        for rule in flag_rules("CONFIG_HAVE_OBJTOOL_NOP_MCOUNT -funsigned-char") {
             let mut flags: Vec<&str> = BASE_FLAGS.to_vec();
             flags.extend(
                 rule.flags

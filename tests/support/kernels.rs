@@ -34,6 +34,28 @@ pub const DEBIAN_6_12_AMD64: Flavour = Flavour {
     flavour_dir: "usr/src/linux-headers-6.12.117+deb12-amd64",
 };
 
+/// The same flavours with kbuild's scripts, set up so that `make -C TREE M=DIR modules` works:
+/// the flavour Makefile's `include` line is rewritten to the unpacked `-common` directory.
+pub const DEBIAN_6_1_AMD64_KBUILD: Flavour = Flavour {
+    name: "6.1-amd64-kbuild",
+    debs: &[
+        "linux-headers-6.1.0-56-common_6.1.192-2_all.deb",
+        "linux-headers-6.1.0-56-amd64_6.1.192-2_amd64.deb",
+        "linux-kbuild-6.1_6.1.192-2_amd64.deb",
+    ],
+    flavour_dir: "usr/src/linux-headers-6.1.0-56-amd64",
+};
+
+pub const DEBIAN_6_12_AMD64_KBUILD: Flavour = Flavour {
+    name: "6.12-amd64-kbuild",
+    debs: &[
+        "linux-headers-6.12.117+deb12-common_6.12.117-1~deb12u1_all.deb",
+        "linux-headers-6.12.117+deb12-amd64_6.12.117-1~deb12u1_amd64.deb",
+        "linux-kbuild-6.12.117+deb12_6.12.117-1~deb12u1_amd64.deb",
+    ],
+    flavour_dir: "usr/src/linux-headers-6.12.117+deb12-amd64",
+};
+
 static LOCK: Mutex<()> = Mutex::new(());
 
 pub fn repo_root() -> PathBuf {
@@ -76,6 +98,29 @@ pub fn debian_tree(flavour: &Flavour) -> PathBuf {
             Ok(s) if s.success() => {}
             other => panic!("dpkg-deb -x {} failed: {other:?}", path.display()),
         }
+    }
+    if flavour.debs.iter().any(|d| d.starts_with("linux-kbuild")) {
+        // Point the flavour's Makefile at the unpacked -common directory (where it will be
+        // after the rename below).
+        let mk = tmp.join(flavour.flavour_dir).join("Makefile");
+        let text = std::fs::read_to_string(&mk).unwrap();
+        let named = text
+            .lines()
+            .find_map(|l| l.strip_prefix("include "))
+            .unwrap()
+            .trim()
+            .to_string();
+        let common = Path::new(&named).parent().unwrap().file_name().unwrap();
+        let final_common = dest
+            .join(flavour.flavour_dir)
+            .parent()
+            .unwrap()
+            .join(common);
+        std::fs::write(
+            &mk,
+            format!("include {}/Makefile\n", final_common.display()),
+        )
+        .unwrap();
     }
     std::fs::write(tmp.join(".complete"), "").unwrap();
     let _ = std::fs::remove_dir_all(&dest);
