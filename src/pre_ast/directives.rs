@@ -162,37 +162,47 @@ fn directive(text: &str, lexed: &Lexed, toks: &[usize], line: u32, out: &mut Vec
                 function_like,
                 body,
             });
+            // A probe inside a macro is evaluated where the macro is used in an `#if`.
+            has_include_probes(text, lexed, toks, line, out);
         }
-        "if" | "elif" => {
-            let mut k = 1;
-            while k < toks.len() {
-                let word = tok_text(k);
-                let next = match &*word {
-                    "__has_include" => false,
-                    "__has_include_next" => true,
-                    _ => {
-                        k += 1;
-                        continue;
-                    }
-                };
-                k += 1;
-                if k < toks.len() && lexed.kind(toks[k]) == SyntaxKind::L_PAREN {
-                    let close = (k + 1..toks.len())
-                        .find(|&m| lexed.kind(toks[m]) == SyntaxKind::R_PAREN)
-                        .unwrap_or(toks.len());
-                    let inner = &toks[k + 1..close.max(k + 1)];
-                    if !inner.is_empty() {
-                        out.push(Directive::HasInclude {
-                            line,
-                            next,
-                            target: include_target(text, lexed, inner),
-                        });
-                    }
-                    k = close;
-                }
-            }
-        }
+        "if" | "elif" => has_include_probes(text, lexed, toks, line, out),
         _ => {}
+    }
+}
+
+/// The `__has_include(…)`/`__has_include_next(…)` probes among `toks`.
+fn has_include_probes(
+    text: &str,
+    lexed: &Lexed,
+    toks: &[usize],
+    line: u32,
+    out: &mut Vec<Directive>,
+) {
+    let mut k = 1;
+    while k < toks.len() {
+        let next = match &*cooked(lexed.text(text, toks[k])) {
+            "__has_include" => false,
+            "__has_include_next" => true,
+            _ => {
+                k += 1;
+                continue;
+            }
+        };
+        k += 1;
+        if k < toks.len() && lexed.kind(toks[k]) == SyntaxKind::L_PAREN {
+            let close = (k + 1..toks.len())
+                .find(|&m| lexed.kind(toks[m]) == SyntaxKind::R_PAREN)
+                .unwrap_or(toks.len());
+            let inner = &toks[k + 1..close.max(k + 1)];
+            if !inner.is_empty() {
+                out.push(Directive::HasInclude {
+                    line,
+                    next,
+                    target: include_target(text, lexed, inner),
+                });
+            }
+            k = close;
+        }
     }
 }
 
@@ -284,7 +294,8 @@ mod tests {
              #endif\n\
              #define G /* multi\n line */ 1\n\
              #error don't\n\
-             #include <after/apostrophe.h>\n",
+             #include <after/apostrophe.h>\n\
+             #define HAS_X __has_include(<x.h>)\n",
             &[
                 "1: include <linux/types.h>",
                 "2: include_next \"x.h\"",
@@ -298,6 +309,8 @@ mod tests {
                 "15: has_include <c.h>",
                 "17: define G [1]",
                 "20: include <after/apostrophe.h>",
+                "21: define HAS_X [__has_include(<x.h>)]",
+                "21: has_include <x.h>",
             ],
         );
     }
