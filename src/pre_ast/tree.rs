@@ -86,6 +86,8 @@ pub fn discover(path: &Path) -> Result<KernelTree, TreeError> {
     })?;
     let (layout, srctree, objtree, relocated_from) = match included_makefile(&makefile) {
         Some(included) => {
+            // A relative path is relative to the directory make runs in, TREE.
+            let included = path.join(included);
             let named = included.parent().map(Path::to_path_buf).unwrap_or_default();
             let (srctree, relocated) = if named.join("include/linux/kconfig.h").is_file() {
                 (named, None)
