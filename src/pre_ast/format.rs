@@ -107,13 +107,9 @@ pub fn encode(pre: &PreAst) -> Vec<u8> {
         w.str(&f.text);
     }
     let payload = w.0;
-    let n_chunks = if payload.len() < MIN_CHUNK {
-        1
-    } else {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 4)
-    };
+    // The chunk count depends only on the payload, so the same pre-AST gives the same bytes on
+    // every machine.
+    let n_chunks = (payload.len() / MIN_CHUNK).clamp(1, 4);
     let pieces: Vec<&[u8]> = split_even(&payload, n_chunks);
     let compressed: Vec<Vec<u8>> = std::thread::scope(|scope| {
         let handles: Vec<_> = pieces[1..]
@@ -148,7 +144,7 @@ pub fn encode(pre: &PreAst) -> Vec<u8> {
     out
 }
 
-/// Payloads smaller than this are one chunk.
+/// Payloads smaller than twice this are one chunk; from four times this on, four chunks.
 const MIN_CHUNK: usize = 1 << 16;
 const MAX_CHUNKS: usize = 64;
 const FIXED_HEADER: usize = 24;
@@ -608,9 +604,7 @@ mod tests {
         pre.target = small.target;
         let bytes = encode(&pre);
         let n_chunks = u32::from_le_bytes(bytes[16..20].try_into().unwrap()) as usize;
-        let expected = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 4);
+        let expected = 4;
         assert_eq!(n_chunks, expected);
         assert_eq!(decode(&bytes).unwrap(), pre);
         // Truncations and bit flips across the header and every chunk.
