@@ -78,47 +78,41 @@ impl IncludeTarget {
 /// then the directive name. Line splices are inside tokens or `LINE_SPLICE` trivia already.
 pub fn scan(text: &str) -> Vec<Directive> {
     let lexed = syntax::lex(text);
-    let n = lexed.len();
+    let kinds = lexed.kinds();
     let mut out = Vec::new();
-    let mut line = 1u32;
+    // Line numbers are counted only up to each directive, in one pass over the bytes.
+    let (mut line, mut counted_to) = (1u32, 0usize);
     let mut at_line_start = true;
     let mut toks: Vec<usize> = Vec::new();
     let mut i = 0;
-    while i < n {
-        let kind = lexed.kind(i);
+    while i < kinds.len() {
+        let kind = kinds[i];
         if kind == SyntaxKind::NEWLINE {
-            line += 1;
             at_line_start = true;
-            i += 1;
-            continue;
-        }
-        if at_line_start && kind == SyntaxKind::HASH {
-            let directive_line = line;
+        } else if at_line_start && kind == SyntaxKind::HASH {
+            let start = lexed.range(i).start;
+            line += newlines(&text.as_bytes()[counted_to..start]);
+            counted_to = start;
             toks.clear();
-            let mut j = i + 1;
-            while j < n && lexed.kind(j) != SyntaxKind::NEWLINE {
-                if !lexed.kind(j).is_trivia() {
-                    toks.push(j);
+            i += 1;
+            while i < kinds.len() && kinds[i] != SyntaxKind::NEWLINE {
+                if !kinds[i].is_trivia() {
+                    toks.push(i);
                 }
-                line += newlines(lexed.text(text, j));
-                j += 1;
+                i += 1;
             }
-            directive(text, &lexed, &toks, directive_line, &mut out);
-            at_line_start = false;
-            i = j;
+            directive(text, &lexed, &toks, line, &mut out);
             continue;
-        }
-        if !kind.is_inline_trivia() {
+        } else if !kind.is_inline_trivia() {
             at_line_start = false;
         }
-        line += newlines(lexed.text(text, i));
         i += 1;
     }
     out
 }
 
-fn newlines(token_text: &str) -> u32 {
-    token_text.bytes().filter(|&b| b == b'\n').count() as u32
+fn newlines(bytes: &[u8]) -> u32 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u32
 }
 
 /// Interprets one directive: `toks` are its non-trivia tokens after the `#`.
