@@ -1,7 +1,17 @@
 //! The `layout-expert` command line: argument parsing, progress output, exit codes and atomic
 //! writes. The engine itself does no I/O.
 
+mod cli;
+
+use clap::Parser;
+
 fn main() {
-    eprintln!("layout-expert: not yet implemented");
-    std::process::exit(2);
+    let args = cli::Cli::parse();
+    let result = match &args.command {
+        cli::Command::BuildPreAst(a) => cli::build_pre_ast::run(a, args.quiet),
+    };
+    if let Err(message) = result {
+        eprintln!("layout-expert: error: {message}");
+        std::process::exit(1);
+    }
 }

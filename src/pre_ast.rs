@@ -4,7 +4,18 @@
 //! generated headers must be regenerated from the target's config).
 //!
 //! This module holds the in-memory model and include resolution over its virtual file system.
-//! Building it from a kernel tree and the on-disk format live in submodules.
+//! Building it from a kernel tree and the on-disk format live in submodules: `tree` (finding the
+//! source and object trees, release, version, compiler), `vfs` (virtual paths and kbuild's include
+//! search order), `directives` (recognising `#include`/`#define`/`__has_include` in a file),
+//! `build` (the include graph), `predefined` (the compiler's predefined macros and kbuild's
+//! config-dependent flags) and `format` (the file format).
+
+pub mod build;
+pub mod directives;
+pub mod format;
+pub mod predefined;
+pub mod tree;
+pub mod vfs;
 
 use rustc_hash::FxHashMap;
 
@@ -70,16 +81,77 @@ pub struct PreAst {
     /// The root of the include graph (the target source file).
     pub target: Option<FileId>,
     /// The compiler's predefined macros and kbuild's `-D` flags, as `#define` lines.
+    /// Only the config-independent part: `flag_rules` add the rest for a given config
+    /// (see `PreAst::predefined_for`).
     pub predefined: String,
+    /// `CONFIG_GCC_VERSION` of the tree (e.g. 120200), which chose the predefined-macro table.
+    pub gcc_version: u32,
+    /// The config-independent kbuild flags that affect preprocessing, in command-line order,
+    /// with paths written as virtual paths (for example `-fmacro-prefix-map=src/=`).
+    pub kbuild_flags: Vec<String>,
+    /// Flags kbuild passes only under some configurations, with the macros they define.
+    pub flag_rules: Vec<predefined::FlagRule>,
+    /// Includes that could not be resolved while building (every branch is followed, so some of
+    /// them are legitimate in branches that no configuration activates).
+    pub unresolved: Vec<UnresolvedInclude>,
+    /// Types or headers the target wanted but the tree does not have (from the target's own
+    /// `__has_include` guards), with the reason.
+    pub notes: Vec<String>,
     by_path: FxHashMap<String, FileId>,
+}
+
+/// An `#include` (or `__has_include` probe) that did not resolve to a file of the tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnresolvedInclude {
+    /// Virtual path of the including file.
+    pub from: String,
+    /// 1-based line of the directive.
+    pub line: u32,
+    /// The include as written after the directive name (`<linux/x.h>`, `"x.h"` or `MACRO(...)`).
+    pub spelled: String,
+    /// Why it is unresolved, in words.
+    pub reason: String,
 }
 
 impl PreAst {
     /// Builds the model from files; `search_dirs` in kbuild order.
     pub fn new(meta: Metadata, files: Vec<PreAstFile>, search_dirs: Vec<String>) -> PreAst {
-        let by_path =
-            files.iter().enumerate().map(|(i, f)| (f.path.clone(), FileId(i as u32))).collect();
-        PreAst { meta, files, search_dirs, by_path, ..PreAst::default() }
+        let by_path = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.clone(), FileId(i as u32)))
+            .collect();
+        PreAst {
+            meta,
+            files,
+            search_dirs,
+            by_path,
+            ..PreAst::default()
+        }
+    }
+
+    /// The predefined macros for one configuration: the config-independent table followed by
+    /// the macros of every flag rule whose condition holds; `is_set("CONFIG_X")` says whether
+    /// an option is `y` or `m`.
+    pub fn predefined_for(&self, is_set: &dyn Fn(&str) -> bool) -> String {
+        let mut out = self.predefined.clone();
+        for rule in &self.flag_rules {
+            if rule.applies(is_set) {
+                rule.write_defines(&mut out);
+            }
+        }
+        out
+    }
+
+    /// The files whose stored text must be replaced by a regeneration from the target config.
+    pub fn config_derived(&self) -> impl Iterator<Item = (FileId, GeneratedHeader)> + '_ {
+        self.files
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| match f.kind {
+                FileKind::ConfigDerived(g) => Some((FileId(i as u32), g)),
+                FileKind::Source => None,
+            })
     }
 
     pub fn file(&self, id: FileId) -> &PreAstFile {
@@ -93,10 +165,7 @@ impl PreAst {
     /// The index of the search directory `file` lives under (the first that is a prefix of its
     /// path), which is where `#include_next` continues from.
     pub fn search_dir_of(&self, file: FileId) -> Option<usize> {
-        let path = &self.file(file).path;
-        self.search_dirs.iter().position(|d| {
-            path.len() > d.len() && path.starts_with(d.as_str()) && path.as_bytes()[d.len()] == b'/'
-        })
+        search_dir_index(&self.search_dirs, &self.file(file).path)
     }
 
     /// Resolves an `#include` as GCC does with `-nostdinc` and only `-I` directories: a quoted name
@@ -109,28 +178,59 @@ impl PreAst {
         angled: bool,
         include_next: bool,
     ) -> Option<FileId> {
-        if spelled.starts_with('/') {
-            return None;
-        }
-        let start = if include_next {
-            match self.search_dir_of(from) {
-                Some(i) => i + 1,
-                None => 0,
-            }
-        } else {
-            if !angled {
-                let from_path = &self.file(from).path;
-                let dir = from_path.rfind('/').map_or("", |i| &from_path[..i]);
-                if let Some(id) = self.lookup(&normalize(&format!("{dir}/{spelled}"))) {
-                    return Some(id);
-                }
-            }
-            0
-        };
-        self.search_dirs[start.min(self.search_dirs.len())..]
-            .iter()
-            .find_map(|d| self.lookup(&normalize(&format!("{d}/{spelled}"))))
+        let from_path = &self.file(from).path;
+        resolve_in(
+            &self.search_dirs,
+            from_path,
+            spelled,
+            angled,
+            include_next,
+            &mut |p| self.lookup(p),
+        )
     }
+}
+
+/// The search-directory index a virtual path lives under: the first search directory that is a
+/// prefix of it (the rule `PreAst::search_dir_of` uses).
+pub fn search_dir_index(search_dirs: &[String], path: &str) -> Option<usize> {
+    search_dirs.iter().position(|d| {
+        path.len() > d.len() && path.starts_with(d.as_str()) && path.as_bytes()[d.len()] == b'/'
+    })
+}
+
+/// The one include-resolution rule, shared by `PreAst::resolve_include` and the builder (which
+/// probes the disk instead of the loaded files): GCC with `-nostdinc` and only `-I` directories.
+/// A quoted name is first looked up in the including file's directory, then the search
+/// directories in order; `include_next` starts after the directory `from_path` lives under.
+/// `lookup` maps a normalised virtual path to a file when it exists.
+pub fn resolve_in<T>(
+    search_dirs: &[String],
+    from_path: &str,
+    spelled: &str,
+    angled: bool,
+    include_next: bool,
+    lookup: &mut dyn FnMut(&str) -> Option<T>,
+) -> Option<T> {
+    if spelled.starts_with('/') {
+        return None;
+    }
+    let start = if include_next {
+        match search_dir_index(search_dirs, from_path) {
+            Some(i) => i + 1,
+            None => 0,
+        }
+    } else {
+        if !angled {
+            let dir = from_path.rfind('/').map_or("", |i| &from_path[..i]);
+            if let Some(id) = lookup(&normalize(&format!("{dir}/{spelled}"))) {
+                return Some(id);
+            }
+        }
+        0
+    };
+    search_dirs[start.min(search_dirs.len())..]
+        .iter()
+        .find_map(|d| lookup(&normalize(&format!("{d}/{spelled}"))))
 }
 
 /// Normalises a virtual path: removes `.` and empty segments and folds `..` (never above the root).
