@@ -1,0 +1,159 @@
+//! Preprocessor tests: every expectation is gcc-12's own `-E` output for the same input (never
+//! our output blessed), compared token by token, pragmas included.
+
+use std::sync::Arc;
+
+use crate::pre_ast::FileId;
+use crate::preprocess::engine::{Engine, FileProvider, MainFile};
+use crate::preprocess::skeleton::{self, FileSkeleton};
+use crate::preprocess::test_gcc::{gcc_e, tokens_of_gcc_output};
+use crate::preprocess::Preprocessed;
+
+/// Files for snippet tests: `//- name` markers split a fixture into files; the first is main.
+struct MemFiles {
+    files: Vec<(String, String)>,
+}
+
+impl FileProvider for MemFiles {
+    fn skeleton(&self, file: FileId) -> Result<Arc<FileSkeleton>, String> {
+        Ok(Arc::new(skeleton::lower(&self.files[file.0 as usize].1)))
+    }
+    fn resolve(&self, _from: Option<FileId>, spelled: &str, _angled: bool, _next: bool) -> Option<FileId> {
+        self.files.iter().position(|(n, _)| n == spelled).map(|i| FileId(i as u32))
+    }
+    fn display_name(&self, file: FileId) -> String {
+        self.files[file.0 as usize].0.clone()
+    }
+}
+
+fn predefined() -> String {
+    thread_local! {
+        static PREDEFINED: String = crate::preprocess::dev_tree::gcc_predefined().expect("gcc-12 -dM");
+    }
+    PREDEFINED.with(|p| p.clone())
+}
+
+/// Our tokens in the shape `tokens_of_gcc_output` gives gcc's.
+pub(crate) fn our_tokens(pp: &Preprocessed) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut p = 0;
+    for (i, t) in pp.tokens.iter().enumerate() {
+        while p < pp.pragmas.len() && pp.pragmas[p].before_token as usize <= i {
+            out.push(pp.pragmas[p].text.split_whitespace().collect::<Vec<_>>().join(" "));
+            p += 1;
+        }
+        out.push(t.text.to_string());
+    }
+    for pr in &pp.pragmas[p..] {
+        out.push(pr.text.split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+    out
+}
+
+fn run_ours(fixture: &str) -> Result<Preprocessed, String> {
+    let mut files = Vec::new();
+    let mut cur: Option<(String, String)> = None;
+    for line in fixture.lines() {
+        if let Some(name) = line.strip_prefix("//- ") {
+            files.extend(cur.take());
+            cur = Some((name.trim().to_owned(), String::new()));
+        } else {
+            let c = cur.get_or_insert_with(|| ("main.c".to_owned(), String::new()));
+            c.1.push_str(line);
+            c.1.push('\n');
+        }
+    }
+    files.extend(cur.take());
+    let mem = MemFiles { files };
+    Engine::new(&mem).run(&predefined(), &[], MainFile::File(FileId(0))).map_err(|e| e.to_string())
+}
+
+/// Checks our tokens against gcc-12's for a fixture (files after the first are written to a
+/// temporary directory for gcc's includes).
+#[track_caller]
+fn check(fixture: &str) {
+    let ours = our_tokens(&run_ours(fixture).unwrap_or_else(|e| panic!("our preprocessor failed: {e}")));
+    let dir = std::env::temp_dir().join(format!("le-pp-{}-{}", std::process::id(), fixture.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut main = String::new();
+    let mut name: Option<String> = None;
+    let mut body = String::new();
+    let flush = |name: &Option<String>, body: &str, main: &mut String| match name {
+        None => main.push_str(body),
+        Some(n) => std::fs::write(dir.join(n), body).unwrap(),
+    };
+    for line in fixture.lines() {
+        if let Some(n) = line.strip_prefix("//- ") {
+            flush(&name, &body, &mut main);
+            body.clear();
+            name = if main.is_empty() && name.is_none() { None } else { Some(n.trim().to_owned()) };
+            if n.trim() == "main.c" {
+                name = None;
+            }
+        } else {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    flush(&name, &body, &mut main);
+    let inc = format!("-I{}", dir.display());
+    let gcc = tokens_of_gcc_output(&gcc_e(&main, &[&inc, "-P"]));
+    assert_eq!(ours, gcc, "ours (left) and gcc-12 (right) differ");
+}
+
+#[test]
+fn object_and_function_macros() {
+    check(
+        "#define A 1 + B\n#define B (2)\n#define F(x, y) x * y + F(y, x)\n#define G F\nA F(1, 2) G(3, 4) G (5,\n 6)\nF\n(7, 8) F;\n#define EMPTY\n#define E() e\nE() E( ) [EMPTY]\n",
+    );
+}
+
+#[test]
+fn stringify_and_paste() {
+    check(
+        "#define S(x) #x\n#define XS(x) S(x)\n#define CAT(a, b) a ## b\n#define XCAT(a, b) CAT(a, b)\nS(a  +  b) S( \"q\\\"\" 'c' ) XS(CAT(x, 1)) CAT(x, ) CAT(, y) CAT(,) XCAT(XCAT(a, b), c)\nS(f(x,  y) g) XS(__LINE__) CAT(1, e+5) S() XS(S(a b))\n#define L(x) S(  x  ) S( x y)\nL(1  2)\n",
+    );
+}
+
+#[test]
+fn variadics() {
+    check(
+        "#define V(fmt, ...) f(fmt, ## __VA_ARGS__)\n#define N(fmt, args...) g(fmt, ## args)\n#define W(...) h(__VA_ARGS__) #__VA_ARGS__\n#define O(a, ...) k(a __VA_OPT__(,) __VA_ARGS__)\nV(1) V(1,) V(1, 2, 3) N(1) N(1, 2, 3) W() W(a, b,  c) O(1) O(1, 2)\n",
+    );
+}
+
+#[test]
+fn rescanning_and_disabled_macros() {
+    check(
+        "#define f(a) a*g\n#define g(a) f(a)\nf(2)(9)\n#define x 3\n#define h(a) a+x\n#undef x\n#define x 2\n#define z z[0]\nz h(h(z)) \n#define AA BB\n#define BB AA\nAA BB\n#define q(x) x\n#define r(x) q(q)(x)\nr(1) q(q)(q)(1)\n#define obj (obj + 1)\nobj\n",
+    );
+}
+
+#[test]
+fn conditionals_and_arithmetic() {
+    check(
+        "#define ONE 1\n#if ONE && defined ONE && defined(ONE) && !defined TWO\nyes1\n#endif\n#if 1 & 2 && 4\nno\n#elif 2 | 1 == 1\nyes2\n#else\nno\n#endif\n#if -1 < 0u\nno\n#elif (-1 < 0) && ~0 == -1 && 0x7fffffffffffffff + 0 > 0 && (1 ? -1 : 0u) > 0\nyes3\n#endif\n#ifdef ONE\n#ifndef ONE\nno\n#else\nyes4\n#endif\n#endif\n#if __has_attribute(__fallthrough__) > 1 && __has_builtin(__builtin_constant_p)\nyes5\n#endif\n#if defined(__has_include) && !__has_include(\"nonexistent.h\") && __has_include(\"inc.h\")\nyes6\n#endif\n#if 0\n#error not reached\n#garbage\n#endif\n//- inc.h\nint inc;\n",
+    );
+}
+
+#[test]
+fn includes_guards_pragmas_and_counters() {
+    check(
+        "#include \"a.h\"\n#include \"a.h\"\n#include \"b.h\"\n#include \"b.h\"\n#define HDR \"a.h\"\n#include HDR\n__COUNTER__ __COUNTER__ __LINE__ __INCLUDE_LEVEL__\n_Pragma(\"GCC diagnostic push\") x _Pragma(\"message(\\\"hi\\\")\")\n#pragma GCC diagnostic pop\n#define DO_PRAGMA(x) _Pragma(#x) after\nDO_PRAGMA(GCC diagnostic ignored \"-Wfoo\")\n//- a.h\n#ifndef A_H\n#define A_H\nint a;\n#endif\n//- b.h\n#pragma once\nint b __LINE__;\n",
+    );
+}
+
+#[test]
+fn errors_name_file_and_line() {
+    let err = run_ours("int a;\n#if 1\n#error this config is wrong\n#endif\n").unwrap_err();
+    assert!(err.starts_with("main.c:3: #error this config is wrong"), "{err}");
+    let err = run_ours("#include \"x.h\"\n//- x.h\nint x;\n#include <missing.h>\n").unwrap_err();
+    assert!(err.starts_with("x.h:2: missing.h: No such file or directory"), "{err}");
+    assert!(err.contains("included from main.c:1"), "{err}");
+    let err = run_ours("#define F(a, b) a\nF(1)\n").unwrap_err();
+    assert!(err.contains("requires 2 arguments, but only 1 given"), "{err}");
+    let err = run_ours("#if 1 / 0\n#endif\n").unwrap_err();
+    assert!(err.contains("division by zero"), "{err}");
+    let err = run_ours("#endif\n").unwrap_err();
+    assert!(err.contains("#endif without #if"), "{err}");
+}
