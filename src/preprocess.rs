@@ -276,7 +276,8 @@ impl<'a> PreAstFiles<'a> {
                 }
                 self.bounds_h(file)
             }
-            GeneratedHeader::AsmOffsets | GeneratedHeader::Other => Err(format!(
+            GeneratedHeader::AsmOffsets => Ok(generated::asm_offsets_h(&self.pre_ast.file(file).text)),
+            GeneratedHeader::Other => Err(format!(
                 "{path} is derived from the configuration and we cannot regenerate it yet (it needs the layout engine)"
             )),
         }

@@ -75,7 +75,7 @@ pub fn preprocess_to_text(pre_ast: &PreAst, config: &ConfigFile) -> Result<Strin
 /// directory, with the built-in probe as target.
 pub fn load_pre_ast(path: &Path) -> Result<PreAst, String> {
     if path.is_dir() {
-        let predefined = dev_tree::gcc_predefined()?;
+        let predefined = dev_tree::gcc_predefined(dev_tree::kbuild_command(path)?)?;
         return dev_tree::pre_ast_from_flavour(path, "probe.c", PROBE_C, predefined);
     }
     Err(format!("{}: reading pre-AST files is not wired yet; pass a kernel headers flavour directory", path.display()))

@@ -8,21 +8,109 @@ use std::process::Command;
 
 use crate::pre_ast::{FileId, FileKind, GeneratedHeader, Metadata, PreAst, PreAstFile};
 
-/// The C-dialect and target flags of kbuild's x86-64 compile that change predefined macros
-/// (from the real command line of a 6.1 module build; 6.12 uses the same ones).
-pub const KBUILD_MACRO_FLAGS: &[&str] = &[
-    "-nostdinc", "-fno-strict-aliasing", "-fno-common", "-fshort-wchar", "-fno-PIE", "-std=gnu11",
-    "-mno-sse", "-mno-mmx", "-mno-sse2", "-mno-3dnow", "-mno-avx", "-fcf-protection=none", "-m64",
-    "-mno-80387", "-mno-fp-ret-in-387", "-mpreferred-stack-boundary=3", "-mskip-rax-setup",
-    "-mtune=generic", "-mno-red-zone", "-mcmodel=kernel", "-fno-asynchronous-unwind-tables",
-    "-mindirect-branch=thunk-extern", "-mindirect-branch-register", "-mfunction-return=thunk-extern",
-    "-fno-jump-tables", "-fno-delete-null-pointer-checks", "-O2", "-fstack-protector-strong",
-    "-fno-stack-clash-protection", "-pg", "-mrecord-mcount", "-mfentry", "-fno-strict-overflow",
-    "-fno-stack-check", "-fconserve-stack",
+/// kbuild's real command line for a module `probe.c`, recorded from `make M=... modules` in each
+/// Debian flavour (templated: `{srctree}`, `{target}`, `{output}`), with `-c` replaced by `-E`.
+pub const KBUILD_COMMANDS: &[(&str, &str)] = &[
+    ("6.1-amd64", include_str!("kbuild_cmd/6.1-amd64.cmd")),
+    ("6.1-cloud-amd64", include_str!("kbuild_cmd/6.1-cloud-amd64.cmd")),
+    ("6.1-rt-amd64", include_str!("kbuild_cmd/6.1-rt-amd64.cmd")),
+    ("6.12-amd64", include_str!("kbuild_cmd/6.12-amd64.cmd")),
+    ("6.12-cloud-amd64", include_str!("kbuild_cmd/6.12-cloud-amd64.cmd")),
 ];
 
-/// kbuild's `-D` flags for a module named `probe` (in command-line order).
-pub const KBUILD_DEFINES: &str = "#define __KERNEL__ 1\n#define CC_USING_FENTRY 1\n#define MODULE 1\n#define KBUILD_BASENAME \"probe\"\n#define KBUILD_MODNAME \"probe\"\n#define __KBUILD_MODNAME kmod_probe\n";
+/// The recorded command for a flavour directory (`linux-headers-6.1.0-56-cloud-amd64` →
+/// `6.1-cloud-amd64`), falling back to the plain amd64 flavour of the same kernel series.
+pub fn kbuild_command(flavour: &Path) -> Result<&'static str, String> {
+    let name = flavour.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let rest = name.strip_prefix("linux-headers-").ok_or_else(|| format!("{name}: not a linux-headers flavour directory"))?;
+    let mut parts = rest.split('.');
+    let series = format!("{}.{}", parts.next().unwrap_or(""), parts.next().unwrap_or("").split(|c: char| !c.is_ascii_digit()).next().unwrap_or(""));
+    let flavour_kind = ["rt-amd64", "cloud-amd64", "amd64"].into_iter().find(|k| rest.ends_with(k)).unwrap_or("amd64");
+    for key in [format!("{series}-{flavour_kind}"), format!("{series}-amd64")] {
+        if let Some((_, cmd)) = KBUILD_COMMANDS.iter().find(|(k, _)| *k == key) {
+            return Ok(cmd.trim());
+        }
+    }
+    Err(format!("{name}: no recorded kbuild command for Linux {series}"))
+}
+
+/// Splits a command line into words as the shell would (single and double quotes, no expansion).
+pub fn shell_words(cmd: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut chars = cmd.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_word = true;
+                for c in chars.by_ref() {
+                    if c == '\'' {
+                        break;
+                    }
+                    cur.push(c);
+                }
+            }
+            '"' => {
+                in_word = true;
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => cur.extend(chars.next()),
+                        c => cur.push(c),
+                    }
+                }
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                cur.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    words
+}
+
+/// The words of a recorded command with its placeholders filled in.
+pub fn command_words(cmd: &str, srctree: &Path, target: &Path, output: &Path) -> Vec<String> {
+    shell_words(cmd)
+        .into_iter()
+        .map(|w| {
+            w.replace("{srctree}", &srctree.to_string_lossy())
+                .replace("{target}", &target.to_string_lossy())
+                .replace("{output}", &output.to_string_lossy())
+        })
+        .collect()
+}
+
+/// The flags of a recorded command that change predefined macros: everything but include paths,
+/// forced includes, warnings, debug info, the file names and `-E -o`.
+pub fn macro_flags(cmd: &str) -> Vec<String> {
+    let words = shell_words(cmd);
+    let mut out = Vec::new();
+    let mut i = 1;
+    while i < words.len() {
+        let w = &words[i];
+        i += 1;
+        if w == "-include" || w == "-o" {
+            i += 1;
+            continue;
+        }
+        if w.starts_with("-I") || w.starts_with("-W") || w.starts_with("-g") || w == "-E" || w == "-c" || !w.starts_with('-') || w.starts_with("-fmacro-prefix-map") {
+            continue;
+        }
+        out.push(w.clone());
+    }
+    out
+}
 
 /// The source tree of a flavour directory: the directory its Makefile includes, or the sibling
 /// with the same name when that absolute path does not exist here.
@@ -41,19 +129,18 @@ pub fn source_tree(flavour: &Path) -> Result<PathBuf, String> {
     }
 }
 
-/// The predefined macros of gcc-12 for kbuild's flags, plus kbuild's `-D`s.
-pub fn gcc_predefined() -> Result<String, String> {
+/// The predefined macros of gcc-12 for a recorded kbuild command, its `-D`s included
+/// (`gcc -dM` lists them with the built-in ones).
+pub fn gcc_predefined(cmd: &str) -> Result<String, String> {
     let out = Command::new("gcc-12")
         .args(["-dM", "-E", "-x", "c", "/dev/null"])
-        .args(KBUILD_MACRO_FLAGS)
+        .args(macro_flags(cmd))
         .output()
         .map_err(|e| format!("cannot run gcc-12: {e}"))?;
     if !out.status.success() {
         return Err(format!("gcc-12 -dM -E failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
-    let mut text = String::from_utf8(out.stdout).map_err(|_| "gcc output is not UTF-8")?;
-    text.push_str(KBUILD_DEFINES);
-    Ok(text)
+    String::from_utf8(out.stdout).map_err(|_| "gcc output is not UTF-8".to_owned())
 }
 
 /// Builds the in-memory pre-AST of a flavour directory with `target` as the main file.

@@ -60,6 +60,8 @@ enum Builtin {
     HasAttribute,
     HasBuiltin,
     HasCAttribute,
+    /// `__layout_expert_needs_layout(NAME)`: a config-derived value we cannot compute yet.
+    NeedsLayout,
 }
 
 struct Macro {
@@ -154,6 +156,7 @@ impl<'a> Engine<'a> {
             ("__has_cpp_attribute", Builtin::HasAttribute),
             ("__has_builtin", Builtin::HasBuiltin),
             ("__has_c_attribute", Builtin::HasCAttribute),
+            (crate::preprocess::generated::NEEDS_LAYOUT, Builtin::NeedsLayout),
         ] {
             let m = Macro { def: None, builtin: Some(b), obj_body: None, disabled: Cell::new(false), origin: (0, 0) };
             engine.macros.insert(SmolStr::new_static(name), Rc::new(m));
@@ -865,6 +868,10 @@ impl<'a> Engine<'a> {
                 self.prevent_expansion -= 1;
                 res?;
                 return Ok(true);
+            }
+            Builtin::NeedsLayout => {
+                let what = self.paren_ident(&name.text)?;
+                return self.error(format!("{what} (from asm-offsets.h) is an offset in a kernel struct: computing it needs the layout engine"));
             }
             Builtin::HasInclude | Builtin::HasIncludeNext => {
                 let v = self.has_include(b == Builtin::HasIncludeNext)?;

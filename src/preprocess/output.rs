@@ -73,3 +73,46 @@ fn needs_space(prev: Option<u8>, next: Option<u8>) -> bool {
         || (a == b'.' && b.is_ascii_digit())
         || (b"+-*/%<>=!&|^#.:".contains(&a) && b"+-*/%<>=&|#.:".contains(&b))
 }
+
+/// The tokens of `gcc -E` output, for comparisons: line markers dropped, each `#pragma` line one
+/// string with single spaces.
+pub fn gcc_tokens(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("# ") || trimmed.starts_with("#line") {
+            continue;
+        }
+        if trimmed.starts_with("#pragma") {
+            out.push(trimmed.split_whitespace().collect::<Vec<_>>().join(" "));
+            continue;
+        }
+        let sk = crate::preprocess::skeleton::lower(line);
+        out.extend(sk.tokens.iter().map(|t| t.text.to_string()));
+    }
+    out
+}
+
+/// Our tokens in the shape of `gcc_tokens`, with the index of each in `pp.tokens` (`None` for a
+/// pragma).
+pub fn our_tokens_indexed(pp: &Preprocessed) -> Vec<(String, Option<usize>)> {
+    let mut out = Vec::with_capacity(pp.tokens.len() + pp.pragmas.len());
+    let mut p = 0;
+    let pragma = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (i, t) in pp.tokens.iter().enumerate() {
+        while p < pp.pragmas.len() && pp.pragmas[p].before_token as usize <= i {
+            out.push((pragma(&pp.pragmas[p].text), None));
+            p += 1;
+        }
+        out.push((t.text.to_string(), Some(i)));
+    }
+    for pr in &pp.pragmas[p..] {
+        out.push((pragma(&pr.text), None));
+    }
+    out
+}
+
+/// Our tokens in the shape of `gcc_tokens`.
+pub fn our_tokens(pp: &Preprocessed) -> Vec<String> {
+    our_tokens_indexed(pp).into_iter().map(|(t, _)| t).collect()
+}

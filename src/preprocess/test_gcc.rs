@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 pub(crate) fn gcc_e(src: &str, extra: &[&str]) -> String {
     let mut child = Command::new("gcc-12")
         .args(["-E", "-x", "c", "-"])
-        .args(crate::preprocess::dev_tree::KBUILD_MACRO_FLAGS)
+        .args(crate::preprocess::dev_tree::macro_flags(crate::preprocess::dev_tree::KBUILD_COMMANDS[0].1))
         .args(extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -19,22 +19,4 @@ pub(crate) fn gcc_e(src: &str, extra: &[&str]) -> String {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "gcc-12 failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
-}
-
-/// The tokens of `gcc -E` output, without line markers; `#pragma` lines are kept as one string.
-pub(crate) fn tokens_of_gcc_output(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("# ") || trimmed.starts_with("#line") {
-            continue;
-        }
-        if trimmed.starts_with("#pragma") {
-            out.push(trimmed.split_whitespace().collect::<Vec<_>>().join(" "));
-            continue;
-        }
-        let sk = crate::preprocess::skeleton::lower(line);
-        out.extend(sk.tokens.iter().map(|t| t.text.to_string()));
-    }
-    out
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use crate::pre_ast::FileId;
 use crate::preprocess::engine::{Engine, FileProvider, MainFile};
 use crate::preprocess::skeleton::{self, FileSkeleton};
-use crate::preprocess::test_gcc::{gcc_e, tokens_of_gcc_output};
+use crate::preprocess::output::{gcc_tokens as tokens_of_gcc_output, our_tokens};
+use crate::preprocess::test_gcc::gcc_e;
 use crate::preprocess::Preprocessed;
 
 /// Files for snippet tests: `//- name` markers split a fixture into files; the first is main.
@@ -28,26 +29,9 @@ impl FileProvider for MemFiles {
 
 fn predefined() -> String {
     thread_local! {
-        static PREDEFINED: String = crate::preprocess::dev_tree::gcc_predefined().expect("gcc-12 -dM");
+        static PREDEFINED: String = crate::preprocess::dev_tree::gcc_predefined(crate::preprocess::dev_tree::KBUILD_COMMANDS[0].1).expect("gcc-12 -dM");
     }
     PREDEFINED.with(|p| p.clone())
-}
-
-/// Our tokens in the shape `tokens_of_gcc_output` gives gcc's.
-pub(crate) fn our_tokens(pp: &Preprocessed) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut p = 0;
-    for (i, t) in pp.tokens.iter().enumerate() {
-        while p < pp.pragmas.len() && pp.pragmas[p].before_token as usize <= i {
-            out.push(pp.pragmas[p].text.split_whitespace().collect::<Vec<_>>().join(" "));
-            p += 1;
-        }
-        out.push(t.text.to_string());
-    }
-    for pr in &pp.pragmas[p..] {
-        out.push(pr.text.split_whitespace().collect::<Vec<_>>().join(" "));
-    }
-    out
 }
 
 fn run_ours(fixture: &str) -> Result<Preprocessed, String> {
