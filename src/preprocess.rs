@@ -263,7 +263,32 @@ impl<'a> PreAstFiles<'a> {
     pub fn generated_text(&self, file: FileId, which: GeneratedHeader) -> Result<String, String> {
         let path = &self.pre_ast.file(file).path;
         match which {
-            GeneratedHeader::Autoconf => Ok(autoconf_h_text(None, None, &self.config.options)),
+            GeneratedHeader::Autoconf => {
+                // kconfig prefixes hex values with 0x when `.config` spells them without; the
+                // symbol types are not in `.config`, so take them from the stored autoconf.h
+                // (a symbol's type is a property of the kernel version, not of the config).
+                let stored = &self.pre_ast.file(file).text;
+                let hex: rustc_hash::FxHashSet<&str> = stored
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("#define "))
+                    .filter_map(|l| l.split_once(' '))
+                    .filter(|(_, v)| v.starts_with("0x") || v.starts_with("0X"))
+                    .map(|(n, _)| n)
+                    .collect();
+                let options: Vec<(SmolStr, SmolStr)> = self
+                    .config
+                    .options
+                    .iter()
+                    .map(|(n, v)| {
+                        if hex.contains(n.as_str()) && !v.starts_with("0x") && !v.starts_with("0X") {
+                            (n.clone(), SmolStr::from(format!("0x{v}")))
+                        } else {
+                            (n.clone(), v.clone())
+                        }
+                    })
+                    .collect();
+                Ok(autoconf_h_text(None, None, &options))
+            }
             GeneratedHeader::Timeconst => {
                 let hz = self.config.options.iter().find(|(n, _)| n == "CONFIG_HZ").map(|(_, v)| v.clone());
                 let hz = hz.ok_or_else(|| format!("{path}: CONFIG_HZ is not set in the configuration"))?;
