@@ -141,3 +141,47 @@ fn errors_name_file_and_line() {
     let err = run_ours("#endif\n").unwrap_err();
     assert!(err.contains("#endif without #if"), "{err}");
 }
+
+/// A tiny pre-AST: a target that includes a header and autoconf.h, with one config-dependent
+/// branch.
+fn fixture_pre_ast() -> crate::pre_ast::PreAst {
+    use crate::pre_ast::{FileKind, GeneratedHeader, Metadata, PreAst, PreAstFile};
+    let files = vec![
+        PreAstFile { path: "target/t.c".into(), text: "#include <linux/a.h>\nint t = A;\n".into(), kind: FileKind::Source },
+        PreAstFile {
+            path: "src/include/linux/a.h".into(),
+            text: "#ifndef A_H\n#define A_H\n#include <generated/autoconf.h>\n#ifdef CONFIG_X\n#define A 1\n#else\n#define A 0\n#endif\n#endif\n".into(),
+            kind: FileKind::Source,
+        },
+        PreAstFile {
+            path: "obj/include/generated/autoconf.h".into(),
+            text: "#define CONFIG_STORED_ON_THE_PREPARATION_MACHINE 1\n".into(),
+            kind: FileKind::ConfigDerived(GeneratedHeader::Autoconf),
+        },
+    ];
+    let mut pre_ast = PreAst::new(Metadata::default(), files, vec!["src/include".into(), "obj/include".into()]);
+    pre_ast.target = Some(FileId(0));
+    pre_ast
+}
+
+#[test]
+fn skeletons_are_shared_across_configs() {
+    use crate::input::KernelConfig;
+    use crate::preprocess::{preprocessed, PreAstInput};
+    let db = crate::db::LoggingDatabase::default();
+    let input = PreAstInput::from_pre_ast(&db, Arc::new(fixture_pre_ast()));
+    let on = KernelConfig::new(&db, "on".into(), vec![("CONFIG_X".into(), "1".into())].into());
+    let off = KernelConfig::new(&db, "off".into(), Vec::new().into());
+    let texts = |pp: &Preprocessed| pp.tokens.iter().map(|t| t.text.to_string()).collect::<Vec<_>>().join(" ");
+    assert_eq!(texts(&preprocessed(&db, input, on).unwrap()), "int t = 1 ;");
+    assert_eq!(texts(&preprocessed(&db, input, off).unwrap()), "int t = 0 ;");
+    let log = db.take_log();
+    let n_skeletons = log.iter().filter(|l| l.contains("file_skeleton")).count();
+    let n_pp = log.iter().filter(|l| l.contains("preprocessed")).count();
+    // Two stored source files (the config-derived autoconf.h is regenerated, never lowered from
+    // its stored text), each lowered once for both configs.
+    assert_eq!((n_skeletons, n_pp), (2, 2), "{log:?}");
+    // Asking again runs nothing.
+    let _ = preprocessed(&db, input, on);
+    assert_eq!(db.take_log(), Vec::<String>::new());
+}
