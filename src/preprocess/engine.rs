@@ -700,9 +700,36 @@ impl<'a> Engine<'a> {
         let mut expanded: Vec<Option<Vec<Tok>>> = vec![None; args.len()];
         let va_index = if def.variadic { Some(args.len() - 1) } else { None };
         let va_present = va_index.is_some_and(|i| args[i].iter().any(|t| !t.is_padding()));
+        let body = &def.body;
+        if !body.iter().any(|b| b.tok.has(PASTE_LEFT) || matches!(b.role, Role::VaOptStart)) {
+            // No `##` and no `__VA_OPT__`: substitute straight into the result.
+            let mut out: Vec<Tok> = Vec::with_capacity(body.len() + 8);
+            for (i, bt) in body.iter().enumerate() {
+                match bt.role {
+                    Role::Plain | Role::VaOptStart | Role::VaOptEnd => out.push(stamped(&bt.tok, exp_id)),
+                    Role::Stringify(p) => {
+                        let mut s = stringify(&args[p as usize]);
+                        s.flags = bt.tok.flags & PREV_WHITE;
+                        s.exp = exp_id;
+                        out.push(s);
+                    }
+                    Role::Param(p) => {
+                        let p = p as usize;
+                        if expanded[p].is_none() {
+                            expanded[p] = Some(self.expand_list(&args[p])?);
+                        }
+                        if i > 0 {
+                            out.push(padding(Some(&bt.tok)));
+                        }
+                        out.extend(expanded[p].as_ref().expect("just expanded").iter().cloned());
+                        out.push(padding(None));
+                    }
+                }
+            }
+            return Ok(out);
+        }
         let mut elems: Vec<Vec<Tok>> = Vec::with_capacity(def.body.len());
         let mut paste: Vec<bool> = Vec::with_capacity(def.body.len());
-        let body = &def.body;
         let mut i = 0;
         while i < body.len() {
             let bt = &body[i];

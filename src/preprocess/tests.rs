@@ -185,3 +185,17 @@ fn skeletons_are_shared_across_configs() {
     let _ = preprocessed(&db, input, on);
     assert_eq!(db.take_log(), Vec::<String>::new());
 }
+
+#[test]
+fn cli_refuses_other_versions_and_prints_gcc_e() {
+    use crate::config::ConfigFile;
+    use crate::preprocess::cli::{check_version, preprocess_to_text};
+    let mut pre_ast = fixture_pre_ast();
+    pre_ast.meta.kernel_version = "6.1.192".into();
+    let other = ConfigFile::parse("my.config", "# Linux/x86 6.12.117 Kernel Configuration\nCONFIG_X=y\n").unwrap();
+    let err = check_version(&pre_ast, &other, false).unwrap_err();
+    assert!(err.contains("Linux 6.12.117") && err.contains("Linux 6.1.192") && err.contains("--force"), "{err}");
+    assert!(check_version(&pre_ast, &other, true).is_ok());
+    let text = preprocess_to_text(&pre_ast, &other).unwrap();
+    assert_eq!(text, "# 2 \"target/t.c\"\nint t = 1;\n");
+}
