@@ -88,6 +88,8 @@ pub struct Expansion {
     pub line: u32,
     /// The expansion the macro's name token came from (0: written in a file).
     pub parent: u32,
+    /// Where the macro was defined (file index, line).
+    pub defined_at: (u32, u32),
 }
 
 /// A taken conditional branch.
@@ -124,7 +126,11 @@ impl Preprocessed {
         let mut e = self.token_exp.get(token).copied().unwrap_or(0);
         while e != 0 && out.len() < 64 {
             let x = &self.expansions[e as usize];
-            out.push(format!("{} ({}:{})", x.name, self.files[x.file as usize], x.line));
+            let (df, dl) = x.defined_at;
+            out.push(format!(
+                "{} invoked at {}:{}, defined at {}:{}",
+                x.name, self.files[x.file as usize], x.line, self.files[df as usize], dl
+            ));
             e = x.parent;
         }
         out

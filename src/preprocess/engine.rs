@@ -141,7 +141,7 @@ impl<'a> Engine<'a> {
             file_table: FxHashMap::default(),
             out: Preprocessed::default(),
         };
-        engine.out.expansions.push(Expansion { name: SmolStr::default(), file: 0, line: 0, parent: 0 });
+        engine.out.expansions.push(Expansion { name: SmolStr::default(), file: 0, line: 0, parent: 0, defined_at: (0, 0) });
         engine.out.conds.push(CondRecord { file: 0, line: 0, kind: BranchKind::If, text: String::new(), parent: 0 });
         for (name, b) in [
             ("__FILE__", Builtin::File),
@@ -556,7 +556,7 @@ impl<'a> Engine<'a> {
         };
         let toks: Rc<[Tok]> = match &def.params {
             None => {
-                self.out.expansions.push(Expansion { name: def.name.clone(), file, line, parent: name.exp });
+                self.out.expansions.push(Expansion { name: def.name.clone(), file, line, parent: name.exp, defined_at: m.origin });
                 if def.body.iter().any(|b| b.tok.has(PASTE_LEFT)) {
                     let elems: Vec<Vec<Tok>> = def.body.iter().map(|b| vec![stamped(&b.tok, exp_id)]).collect();
                     let pasted = self.paste_sequence(def.body.iter().map(|b| b.tok.has(PASTE_LEFT)).collect(), elems)?;
@@ -570,7 +570,7 @@ impl<'a> Engine<'a> {
             }
             Some(params) => {
                 let Some((args, va_elided)) = self.collect_args(&def, params.len())? else { return Ok(false) };
-                self.out.expansions.push(Expansion { name: def.name.clone(), file, line, parent: name.exp });
+                self.out.expansions.push(Expansion { name: def.name.clone(), file, line, parent: name.exp, defined_at: m.origin });
                 Rc::from(self.replace_args(&def, args, va_elided, exp_id)?)
             }
         };
