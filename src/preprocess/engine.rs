@@ -62,6 +62,9 @@ enum Builtin {
     HasCAttribute,
     /// `__layout_expert_needs_layout(NAME)`: a config-derived value we cannot compute yet.
     NeedsLayout,
+    /// `__DATE__`, `__TIME__`, `__TIMESTAMP__`: not reproducible (kbuild builds with
+    /// `-Werror=date-time`, so a kernel header never uses them).
+    DateTime,
 }
 
 struct Macro {
@@ -157,6 +160,9 @@ impl<'a> Engine<'a> {
             ("__has_builtin", Builtin::HasBuiltin),
             ("__has_c_attribute", Builtin::HasCAttribute),
             (crate::preprocess::generated::NEEDS_LAYOUT, Builtin::NeedsLayout),
+            ("__DATE__", Builtin::DateTime),
+            ("__TIME__", Builtin::DateTime),
+            ("__TIMESTAMP__", Builtin::DateTime),
         ] {
             let m = Macro { def: None, builtin: Some(b), obj_body: None, disabled: Cell::new(false), origin: (0, 0) };
             engine.macros.insert(SmolStr::new_static(name), Rc::new(m));
@@ -895,6 +901,9 @@ impl<'a> Engine<'a> {
                 self.prevent_expansion -= 1;
                 res?;
                 return Ok(true);
+            }
+            Builtin::DateTime => {
+                return self.error(format!("macro \"{}\" might prevent reproducible builds (kbuild makes this an error)", name.text));
             }
             Builtin::NeedsLayout => {
                 let what = self.paren_ident(&name.text)?;

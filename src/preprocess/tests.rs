@@ -199,3 +199,69 @@ fn cli_refuses_other_versions_and_prints_gcc_e() {
     let text = preprocess_to_text(&pre_ast, &other).unwrap();
     assert_eq!(text, "# 2 \"target/t.c\"\nint t = 1;\n");
 }
+
+/// Checks a small tree against gcc-12: `files` are virtual paths (written under a temporary
+/// directory for gcc), `dirs` the `-I` directories in order, the first file the main file.
+#[track_caller]
+fn check_tree(files: &[(&str, &str)], dirs: &[&str]) {
+    use crate::pre_ast::{FileKind, Metadata, PreAst, PreAstFile};
+    use crate::preprocess::{preprocess, TargetConfig};
+    let pre_files: Vec<PreAstFile> =
+        files.iter().map(|(p, t)| PreAstFile { path: p.to_string(), text: t.to_string(), kind: FileKind::Source }).collect();
+    let mut pre_ast = PreAst::new(Metadata::default(), pre_files, dirs.iter().map(|d| d.to_string()).collect());
+    pre_ast.target = Some(FileId(0));
+    pre_ast.predefined = predefined();
+    let config = TargetConfig { options: Vec::new().into() };
+    let skel = |id: FileId| Arc::new(skeleton::lower(&pre_ast.file(id).text));
+    let ours = our_tokens(&preprocess(&pre_ast, &config, &skel).unwrap_or_else(|e| panic!("ours failed: {e}")));
+
+    let tmp = std::env::temp_dir().join(format!("le-pp-tree-{}-{}", std::process::id(), files[0].1.len()));
+    for (p, t) in files {
+        let path = tmp.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, t).unwrap();
+    }
+    let mut args: Vec<String> = dirs.iter().map(|d| format!("-I{}", tmp.join(d).display())).collect();
+    args.push("-P".into());
+    // gcc reads the main file from its real place so that quoted includes see its directory.
+    let out = std::process::Command::new("gcc-12")
+        .args(["-E"])
+        .args(crate::preprocess::dev_tree::macro_flags(crate::preprocess::dev_tree::KBUILD_COMMANDS[0].1))
+        .args(&args)
+        .arg(tmp.join(files[0].0))
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert!(out.status.success(), "gcc failed: {}", String::from_utf8_lossy(&out.stderr));
+    let gcc = tokens_of_gcc_output(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(ours, gcc, "ours (left) and gcc-12 (right) differ");
+}
+
+#[test]
+fn include_next_and_quoted_includes() {
+    check_tree(
+        &[
+            ("t/main.c", "#include \"local.h\"\n#include <x.h>\n#if __has_include(<y.h>) && !__has_include(<nope.h>)\nhas_y\n#endif\n"),
+            ("t/local.h", "int local;\n"),
+            ("a/x.h", "int a_x;\n#include_next <x.h>\n#if __has_include_next(<x.h>)\nmore_x\n#endif\n"),
+            ("b/x.h", "int b_x;\n#include \"sub/s.h\"\n"),
+            ("b/sub/s.h", "int b_sub_s;\n"),
+            ("b/y.h", ""),
+        ],
+        &["a", "b"],
+    );
+}
+
+#[test]
+fn directives_and_newlines_inside_macro_arguments() {
+    check(
+        "#define F(x, y) [x|y]\n#define S(x) #x\nF(1,\n#ifdef __x86_64__\n 2\n#else\n 3\n#endif\n)\nS(a\n  b\n c) F\n\n(4, 5)\n",
+    );
+}
+
+#[test]
+fn paste_rescan_and_lookahead_corner_cases() {
+    check(
+        "#define CAT(a, b) a ## b\n#define CAT3(a, b, c) a ## b ## c\n#define FOO foo_expanded\n#define f(x) (x)\n#define LPAREN (\n#define EMPTY\n#define ID(x) x\nCAT(F, OO) CAT3(a, , c) CAT3(, , ) CAT(f, )(1) f LPAREN 2) ID(f LPAREN 3)) f EMPTY (4) ID(f EMPTY (5))\nCAT(<, <=) CAT(-, >) CAT(%:, %:) CAT(., 5) CAT(L, 'a') CAT(u8, \"s\") CAT(0x, 1p-3)\n#define str(x) #x\n#define xstr(x) str(x)\nxstr(CAT(a b, c d)) xstr(ID( ID(1)  ID( 2 ) )) str( ID(x)  +  y )\n",
+    );
+}
