@@ -88,7 +88,12 @@ fn tokens_equal_gcc_e_on_debian_trees() {
     let tmp = std::env::temp_dir().join(format!("le-pp-oracle-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
     let probe = tmp.join("probe.c");
-    std::fs::write(&probe, layout_expert::preprocess::cli::PROBE_C).unwrap();
+    // `LAYOUT_EXPERT_PP_TARGET=file.c` checks another target (for example the pre-AST's).
+    let target_text = match std::env::var_os("LAYOUT_EXPERT_PP_TARGET") {
+        Some(p) => std::fs::read_to_string(p).unwrap(),
+        None => layout_expert::preprocess::cli::PROBE_C.to_owned(),
+    };
+    std::fs::write(&probe, &target_text).unwrap();
     let mut pre_asts: FxHashMap<String, PreAst> = FxHashMap::default();
     let mut failures = Vec::new();
     for &(prefix, base, flavour) in TREES {
@@ -97,7 +102,7 @@ fn tokens_equal_gcc_e_on_debian_trees() {
         let flavour_dir = src.join(flavour);
         let pre_ast = pre_asts.entry(format!("{prefix}/{base}")).or_insert_with(|| {
             let predefined = dev_tree::gcc_predefined(dev_tree::kbuild_command(&base_dir).unwrap()).unwrap();
-            dev_tree::pre_ast_from_flavour(&base_dir, "probe.c", layout_expert::preprocess::cli::PROBE_C, predefined).unwrap()
+            dev_tree::pre_ast_from_flavour(&base_dir, "probe.c", &target_text, predefined).unwrap()
         });
         let config_text = std::fs::read(flavour_dir.join(".config")).unwrap();
         let config = ConfigFile::parse_bytes(".config", &config_text).unwrap();
