@@ -243,6 +243,14 @@ pub fn preprocessed(db: &dyn Db, pre_ast: PreAstInput, config: KernelConfig) -> 
     preprocess(shape, &target, &skel).map(Arc::new)
 }
 
+/// Only the tokens of `preprocessed`: a firewall for the declaration stage, so that a config change
+/// that moves lines or conditions but yields the same tokens is backdated here and nothing
+/// downstream re-runs.
+#[salsa::tracked(returns(clone))]
+pub fn preprocessed_tokens(db: &dyn Db, pre_ast: PreAstInput, config: KernelConfig) -> Result<Arc<[Token]>, PpError> {
+    preprocessed(db, pre_ast, config).map(|pp| Arc::from(pp.tokens.as_slice()))
+}
+
 /// The engine's view of a pre-AST under one configuration: stored files through
 /// `source_skeleton`, config-derived ones regenerated (once per translation unit).
 pub struct PreAstFiles<'a> {

@@ -77,8 +77,24 @@ struct Macro {
     origin: (u32, u32),
 }
 
+/// The tokens of a context: a macro's shared body, or a list built for this context.
+enum Toks {
+    Shared(Rc<[Tok]>),
+    Owned(Vec<Tok>),
+}
+
+impl std::ops::Deref for Toks {
+    type Target = [Tok];
+    fn deref(&self) -> &[Tok] {
+        match self {
+            Toks::Shared(t) => t,
+            Toks::Owned(t) => t,
+        }
+    }
+}
+
 struct Context {
-    toks: Rc<[Tok]>,
+    toks: Toks,
     pos: usize,
     mac: Option<Rc<Macro>>,
     /// When non-zero, every token read gets this expansion id.
@@ -560,28 +576,27 @@ impl<'a> Engine<'a> {
         } else {
             self.exp_point
         };
-        let toks: Rc<[Tok]> = match &def.params {
+        let toks: Vec<Tok> = match &def.params {
             None => {
                 self.out.expansions.push(Expansion { name: def.name.clone(), file, line, parent: name.exp, defined_at: m.origin });
                 if def.body.iter().any(|b| b.tok.has(PASTE_LEFT)) {
                     let elems: Vec<Vec<Tok>> = def.body.iter().map(|b| vec![stamped(&b.tok, exp_id)]).collect();
-                    let pasted = self.paste_sequence(def.body.iter().map(|b| b.tok.has(PASTE_LEFT)).collect(), elems)?;
-                    Rc::from(pasted)
+                    self.paste_sequence(def.body.iter().map(|b| b.tok.has(PASTE_LEFT)).collect(), elems)?
                 } else {
                     let body = m.obj_body.clone().expect("object-like macros have a body");
                     m.disabled.set(true);
-                    self.contexts.push(Context { toks: body, pos: 0, mac: Some(m), stamp: exp_id });
+                    self.contexts.push(Context { toks: Toks::Shared(body), pos: 0, mac: Some(m), stamp: exp_id });
                     return Ok(true);
                 }
             }
             Some(params) => {
                 let Some((args, va_elided)) = self.collect_args(&def, params.len())? else { return Ok(false) };
                 self.out.expansions.push(Expansion { name: def.name.clone(), file, line, parent: name.exp, defined_at: m.origin });
-                Rc::from(self.replace_args(&def, args, va_elided, exp_id)?)
+                self.replace_args(&def, args, va_elided, exp_id)?
             }
         };
         m.disabled.set(true);
-        self.contexts.push(Context { toks, pos: 0, mac: Some(m), stamp: 0 });
+        self.contexts.push(Context { toks: Toks::Owned(toks), pos: 0, mac: Some(m), stamp: 0 });
         Ok(true)
     }
 
@@ -628,7 +643,7 @@ impl<'a> Engine<'a> {
         if !t.is(T!['(']) {
             self.back_up(t);
             if let Some(p) = pad {
-                self.contexts.push(Context { toks: Rc::from(vec![p]), pos: 0, mac: None, stamp: 0 });
+                self.contexts.push(Context { toks: Toks::Owned(vec![p]), pos: 0, mac: None, stamp: 0 });
             }
             return Ok(None);
         }
@@ -673,7 +688,7 @@ impl<'a> Engine<'a> {
     fn back_up(&mut self, t: Tok) {
         match self.contexts.last_mut() {
             Some(ctx) if ctx.pos > 0 => ctx.pos -= 1,
-            _ => self.contexts.push(Context { toks: Rc::from(vec![t]), pos: 0, mac: None, stamp: 0 }),
+            _ => self.contexts.push(Context { toks: Toks::Owned(vec![t]), pos: 0, mac: None, stamp: 0 }),
         }
     }
 
@@ -682,7 +697,7 @@ impl<'a> Engine<'a> {
         let mut v: Vec<Tok> = Vec::with_capacity(toks.len() + 1);
         v.extend_from_slice(toks);
         v.push(eof_tok());
-        self.contexts.push(Context { toks: Rc::from(v), pos: 0, mac: None, stamp: 0 });
+        self.contexts.push(Context { toks: Toks::Owned(v), pos: 0, mac: None, stamp: 0 });
         let depth = self.contexts.len();
         let mut out = Vec::new();
         loop {
@@ -929,7 +944,7 @@ impl<'a> Engine<'a> {
         let mut tok = tok;
         tok.flags = name.flags & PREV_WHITE;
         tok.exp = name.exp;
-        self.contexts.push(Context { toks: Rc::from(vec![tok]), pos: 0, mac: None, stamp: 0 });
+        self.contexts.push(Context { toks: Toks::Owned(vec![tok]), pos: 0, mac: None, stamp: 0 });
         Ok(true)
     }
 
@@ -1042,7 +1057,7 @@ impl<'a> Engine<'a> {
         v.push(eof_tok());
         let saved_dir = self.in_directive;
         self.in_directive = true;
-        self.contexts.push(Context { toks: Rc::from(v), pos: 0, mac: None, stamp: 0 });
+        self.contexts.push(Context { toks: Toks::Owned(v), pos: 0, mac: None, stamp: 0 });
         let depth = self.contexts.len();
         let res = self.eval_collect();
         while self.contexts.len() >= depth {

@@ -184,6 +184,17 @@ fn skeletons_are_shared_across_configs() {
     // Asking again runs nothing.
     let _ = preprocessed(&db, input, on);
     assert_eq!(db.take_log(), Vec::<String>::new());
+    // A config change that keeps the tokens: `preprocessed` re-runs, the token firewall is
+    // backdated, so a query reading only the tokens would not re-run.
+    use salsa::Setter;
+    let mut db = db;
+    let _ = crate::preprocess::preprocessed_tokens(&db, input, on);
+    let _ = db.take_log();
+    on.set_options(&mut db).to(vec![("CONFIG_X".into(), "1".into()), ("CONFIG_UNUSED".into(), "1".into())].into());
+    let toks = crate::preprocess::preprocessed_tokens(&db, input, on).unwrap();
+    assert_eq!(toks.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(), ["int", "t", "=", "1", ";"]);
+    let log = db.take_log();
+    assert_eq!(log.iter().filter(|l| l.contains("file_skeleton")).count(), 0, "{log:?}");
 }
 
 #[test]
