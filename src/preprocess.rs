@@ -62,8 +62,6 @@ pub struct Preprocessed {
     pub pragmas: Vec<Pragma>,
     /// `#warning` messages.
     pub warnings: Vec<String>,
-    #[doc(hidden)]
-    pub pending_space: bool,
 }
 
 /// Provenance of a run of tokens.

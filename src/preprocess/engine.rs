@@ -59,7 +59,8 @@ enum Builtin {
     HasIncludeNext,
     HasAttribute,
     HasBuiltin,
-    HasCAttribute,
+    /// `__has_c_attribute`: C23 attributes, which GCC 12 answers for `gnu11` too.
+    CAttribute,
     /// `__layout_expert_needs_layout(NAME)`: a config-derived value we cannot compute yet.
     NeedsLayout,
     /// `__DATE__`, `__TIME__`, `__TIMESTAMP__`: not reproducible (kbuild builds with
@@ -137,6 +138,8 @@ pub struct Engine<'a> {
     cur_line: u32,
     exp_point: (u32, u32),
     file_table: FxHashMap<Option<FileId>, u32>,
+    /// A padding with whitespace was seen since the last output token.
+    pending_space: bool,
     pub out: Preprocessed,
 }
 
@@ -158,6 +161,7 @@ impl<'a> Engine<'a> {
             cur_line: 0,
             exp_point: (0, 0),
             file_table: FxHashMap::default(),
+            pending_space: false,
             out: Preprocessed::default(),
         };
         engine.out.expansions.push(Expansion { name: SmolStr::default(), file: 0, line: 0, parent: 0, defined_at: (0, 0) });
@@ -174,7 +178,7 @@ impl<'a> Engine<'a> {
             ("__has_attribute", Builtin::HasAttribute),
             ("__has_cpp_attribute", Builtin::HasAttribute),
             ("__has_builtin", Builtin::HasBuiltin),
-            ("__has_c_attribute", Builtin::HasCAttribute),
+            ("__has_c_attribute", Builtin::CAttribute),
             (crate::preprocess::generated::NEEDS_LAYOUT, Builtin::NeedsLayout),
             ("__DATE__", Builtin::DateTime),
             ("__TIME__", Builtin::DateTime),
@@ -305,7 +309,7 @@ impl<'a> Engine<'a> {
     fn emit(&mut self, t: Tok) {
         if t.is_padding() {
             if t.flags & (PAD_WHITE) != 0 {
-                self.out.pending_space = true;
+                self.pending_space = true;
             }
             return;
         }
@@ -320,7 +324,7 @@ impl<'a> Engine<'a> {
             Some(r) if r.file == file && r.line == line && r.cond == cond => {}
             _ => self.out.runs.push(Run { start: idx, file, line, cond }),
         }
-        let space = t.has(PREV_WHITE) || std::mem::take(&mut self.out.pending_space);
+        let space = t.has(PREV_WHITE) || std::mem::take(&mut self.pending_space);
         self.out.spaces.push(space);
         self.out.token_exp.push(t.exp);
         self.out.tokens.push(crate::token::Token { kind: t.kind, text: t.text });
@@ -928,7 +932,7 @@ impl<'a> Engine<'a> {
                 let v = self.has_include(b == Builtin::HasIncludeNext)?;
                 Tok::new(SyntaxKind::PP_NUMBER, if v { "1" } else { "0" })
             }
-            Builtin::HasAttribute | Builtin::HasBuiltin | Builtin::HasCAttribute => {
+            Builtin::HasAttribute | Builtin::HasBuiltin | Builtin::CAttribute => {
                 let operand = self.paren_ident(&name.text)?;
                 let v = match b {
                     Builtin::HasBuiltin => builtins::has_builtin(&operand),

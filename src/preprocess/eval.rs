@@ -227,8 +227,7 @@ impl<'a> Parser<'a> {
 
     fn binary(&mut self, min_prec: u8, live: bool) -> Result<Value, String> {
         let mut lhs = self.unary(live)?;
-        loop {
-            let Some(t) = self.peek() else { break };
+        while let Some(t) = self.peek() {
             let Some(prec) = precedence(t.kind) else { break };
             if prec < min_prec {
                 break;

@@ -58,7 +58,7 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
 
 /// The multiplier `ceil(2^b * n / d)` for dividing by `d/n` with a shift of `b`.
 fn mul(b: u32, n: u128, d: u128) -> u128 {
-    ((n << b) + d - 1) / d
+    (n << b).div_ceil(d)
 }
 
 /// The adjustment added before the shift when the division must round up.

@@ -44,9 +44,8 @@ pub fn write_gcc_e(pp: &Preprocessed) -> String {
                 }
             }
         }
-        if !at_bol && pp.spaces.get(i).copied().unwrap_or(false) {
-            out.push(' ');
-        } else if !at_bol && needs_space(out.as_bytes().last().copied(), tok.text.as_bytes().first().copied()) {
+        let spaced = pp.spaces.get(i).copied().unwrap_or(false);
+        if !at_bol && (spaced || needs_space(out.as_bytes().last().copied(), tok.text.as_bytes().first().copied())) {
             out.push(' ');
         }
         out.push_str(&tok.text);
