@@ -6,7 +6,9 @@
 //! preprocessed tokens) → `layout` (GCC x86-64 System V record layout) → `profile` (Rekall and
 //! Volatility 3 outputs). `db` wires the salsa database.
 
+pub mod config;
 pub mod db;
 pub mod input;
 pub mod pre_ast;
+pub mod preprocess;
 pub mod token;

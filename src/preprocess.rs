@@ -1,0 +1,388 @@
+//! C preprocessing of the pre-AST's target under one kernel configuration: token for token what
+//! `gcc -E` produces with kbuild's command line.
+//!
+//! Two levels. `file_skeleton(file)` lowers one file into its directive skeleton; it depends on
+//! the file's text only, so it runs at most once per file however many configurations are
+//! processed. `preprocessed(pre_ast, config)` runs the translation unit (predefined macros,
+//! forced includes, target) under one configuration. The key is the whole translation unit plus
+//! the config, because what a header expands to depends on every macro defined before it; the
+//! per-file work that does not depend on that (lexing, lowering) is what is shared.
+//!
+//! Config-derived headers (autoconf.h, bounds.h, timeconst.h) are regenerated from the config and
+//! never read from the pre-AST's stored copy. Every output token has provenance in side tables:
+//! the file and line (runs), the chain of `#if` branches that kept it, and the macro expansion it
+//! came from.
+
+pub mod builtins;
+pub mod cli;
+pub mod dev_tree;
+pub mod engine;
+pub mod eval;
+pub mod generated;
+pub mod output;
+pub mod skeleton;
+#[cfg(test)]
+mod test_gcc;
+#[cfg(test)]
+mod tests;
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+use smol_str::SmolStr;
+
+use crate::config::autoconf_h_text;
+use crate::db::Db;
+use crate::input::{KernelConfig, SourceFile};
+use crate::pre_ast::{FileId, FileKind, GeneratedHeader, PreAst};
+use crate::preprocess::engine::{Engine, FileProvider, MainFile};
+use crate::preprocess::generated::{RuleSizes, TypeSizes};
+use crate::preprocess::skeleton::{BranchKind, FileSkeleton};
+use crate::token::Token;
+
+/// The preprocessed translation unit.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Preprocessed {
+    pub tokens: Vec<Token>,
+    /// Whether a space preceded each token (for printing only).
+    pub spaces: Vec<bool>,
+    /// The macro expansion each token came from (an index into `expansions`; 0 for none).
+    pub token_exp: Vec<u32>,
+    /// Runs of tokens from the same file, line and `#if` chain, in token order.
+    pub runs: Vec<Run>,
+    /// Macro expansions; entry 0 is "none".
+    pub expansions: Vec<Expansion>,
+    /// Taken `#if` branches; entry 0 is the root (no condition).
+    pub conds: Vec<CondRecord>,
+    /// File names as GCC spells them, indexed by `Run::file`.
+    pub files: Vec<String>,
+    /// `#pragma` lines and `_Pragma` operators, at their place in the token stream.
+    pub pragmas: Vec<Pragma>,
+    /// `#warning` messages.
+    pub warnings: Vec<String>,
+}
+
+/// Provenance of a run of tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    /// Index of the run's first token.
+    pub start: u32,
+    /// Index into `Preprocessed::files`.
+    pub file: u32,
+    /// The line in that file (for macro expansions, the line of the outermost invocation).
+    pub line: u32,
+    /// The innermost taken `#if` branch (index into `Preprocessed::conds`).
+    pub cond: u32,
+}
+
+/// One macro expansion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expansion {
+    pub name: SmolStr,
+    /// Where the outermost invocation containing it is (file index, line).
+    pub file: u32,
+    pub line: u32,
+    /// The expansion the macro's name token came from (0: written in a file).
+    pub parent: u32,
+    /// Where the macro was defined (file index, line).
+    pub defined_at: (u32, u32),
+}
+
+/// A taken conditional branch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CondRecord {
+    pub file: u32,
+    pub line: u32,
+    pub kind: BranchKind,
+    /// The condition as written.
+    pub text: String,
+    /// The enclosing taken branch.
+    pub parent: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pragma {
+    /// The pragma comes before this token index.
+    pub before_token: u32,
+    /// `#pragma ...` as GCC -E prints it.
+    pub text: String,
+    pub line: u32,
+}
+
+impl Preprocessed {
+    /// The run a token belongs to.
+    pub fn run_of(&self, token: usize) -> Option<&Run> {
+        let i = self.runs.partition_point(|r| r.start as usize <= token);
+        i.checked_sub(1).map(|i| &self.runs[i])
+    }
+
+    /// The macro expansion chain of a token, innermost first: `NAME (file:line)`.
+    pub fn expansion_chain(&self, token: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut e = self.token_exp.get(token).copied().unwrap_or(0);
+        while e != 0 && out.len() < 64 {
+            let x = &self.expansions[e as usize];
+            let (df, dl) = x.defined_at;
+            out.push(format!(
+                "{} invoked at {}:{}, defined at {}:{}",
+                x.name, self.files[x.file as usize], x.line, self.files[df as usize], dl
+            ));
+            e = x.parent;
+        }
+        out
+    }
+
+    /// The `#if` chain that kept a token, innermost first: `#ifdef X (file:line)`.
+    pub fn cond_chain(&self, token: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut c = self.run_of(token).map_or(0, |r| r.cond);
+        while c != 0 {
+            let x = &self.conds[c as usize];
+            out.push(format!("#{} {} ({}:{})", x.kind.spelling(), x.text, self.files[x.file as usize], x.line));
+            c = x.parent;
+        }
+        out
+    }
+}
+
+/// A preprocessing error: an `#error`, a missing include, a malformed directive or macro use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PpError {
+    pub file: String,
+    pub line: u32,
+    pub message: String,
+    /// The includers, innermost first: (file, line of the `#include`).
+    pub include_chain: Vec<(String, u32)>,
+}
+
+impl fmt::Display for PpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)?;
+        for (file, line) in &self.include_chain {
+            write!(f, "\n    included from {file}:{line}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PpError {}
+
+/// How GCC spells a pre-AST file in `__FILE__` and line markers: kbuild passes
+/// `-fmacro-prefix-map=$(srctree)/=` and runs in the object tree, so source-tree files lose their
+/// prefix and object-tree files are `./…`.
+pub fn gcc_file_name(virtual_path: &str) -> String {
+    if let Some(rest) = virtual_path.strip_prefix("src/") {
+        rest.to_owned()
+    } else if let Some(rest) = virtual_path.strip_prefix("obj/") {
+        format!("./{rest}")
+    } else {
+        virtual_path.to_owned()
+    }
+}
+
+/// The configuration as the preprocessor needs it: autoconf.h's macros.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetConfig {
+    pub options: Arc<[(SmolStr, SmolStr)]>,
+}
+
+/// Preprocesses the pre-AST's target under `config`. `source_skeleton` gives the skeleton of an
+/// ordinary (not config-derived) file; the salsa query passes `file_skeleton`, other callers a
+/// cache.
+pub fn preprocess(
+    pre_ast: &PreAst,
+    config: &TargetConfig,
+    source_skeleton: &dyn Fn(FileId) -> Arc<FileSkeleton>,
+) -> Result<Preprocessed, PpError> {
+    let target = pre_ast.target.ok_or_else(|| PpError {
+        file: String::new(),
+        line: 0,
+        message: "the pre-AST has no target file".into(),
+        include_chain: Vec::new(),
+    })?;
+    let files = PreAstFiles::new(pre_ast, config, source_skeleton, &RuleSizes);
+    Engine::new(&files).run(&pre_ast.predefined, &pre_ast.forced_includes, MainFile::File(target))
+}
+
+/// The skeleton of one source file: config-independent, computed at most once per file.
+#[salsa::tracked(returns(clone))]
+pub fn file_skeleton(db: &dyn Db, file: SourceFile) -> Arc<FileSkeleton> {
+    Arc::new(skeleton::lower(file.text(db)))
+}
+
+/// A pre-AST as a salsa input: its shape (paths, search order, flags) and one `SourceFile`
+/// input per file, parallel to `PreAst::files`.
+#[salsa::input(debug)]
+pub struct PreAstInput {
+    #[returns(ref)]
+    pub pre_ast: Arc<PreAst>,
+    #[returns(ref)]
+    pub sources: Arc<[SourceFile]>,
+}
+
+impl PreAstInput {
+    /// Creates the inputs for a loaded pre-AST.
+    pub fn from_pre_ast(db: &dyn Db, pre_ast: Arc<PreAst>) -> PreAstInput {
+        let sources: Vec<SourceFile> =
+            pre_ast.files.iter().map(|f| SourceFile::new(db, f.path.as_str().into(), f.text.as_str().into())).collect();
+        PreAstInput::new(db, pre_ast, sources.into())
+    }
+}
+
+/// The preprocessed target of a pre-AST under one configuration.
+#[salsa::tracked(returns(clone))]
+pub fn preprocessed(db: &dyn Db, pre_ast: PreAstInput, config: KernelConfig) -> Result<Arc<Preprocessed>, PpError> {
+    let shape = pre_ast.pre_ast(db);
+    let sources = pre_ast.sources(db);
+    let target = TargetConfig { options: config.options(db).clone() };
+    let skel = |id: FileId| file_skeleton(db, sources[id.0 as usize]);
+    preprocess(shape, &target, &skel).map(Arc::new)
+}
+
+/// Only the tokens of `preprocessed`: a firewall for the declaration stage, so that a config change
+/// that moves lines or conditions but yields the same tokens is backdated here and nothing
+/// downstream re-runs.
+#[salsa::tracked(returns(clone))]
+pub fn preprocessed_tokens(db: &dyn Db, pre_ast: PreAstInput, config: KernelConfig) -> Result<Arc<[Token]>, PpError> {
+    preprocessed(db, pre_ast, config).map(|pp| Arc::from(pp.tokens.as_slice()))
+}
+
+/// The engine's view of a pre-AST under one configuration: stored files through
+/// `source_skeleton`, config-derived ones regenerated (once per translation unit).
+pub struct PreAstFiles<'a> {
+    pre_ast: &'a PreAst,
+    config: &'a TargetConfig,
+    source_skeleton: &'a dyn Fn(FileId) -> Arc<FileSkeleton>,
+    sizes: &'a dyn TypeSizes,
+    generated: RefCell<FxHashMap<FileId, Arc<FileSkeleton>>>,
+    /// Set while bounds.c is preprocessed: bounds.h must not be needed then.
+    generating_bounds: bool,
+}
+
+impl<'a> PreAstFiles<'a> {
+    pub fn new(
+        pre_ast: &'a PreAst,
+        config: &'a TargetConfig,
+        source_skeleton: &'a dyn Fn(FileId) -> Arc<FileSkeleton>,
+        sizes: &'a dyn TypeSizes,
+    ) -> PreAstFiles<'a> {
+        PreAstFiles { pre_ast, config, source_skeleton, sizes, generated: RefCell::default(), generating_bounds: false }
+    }
+
+    /// The regenerated text of a config-derived header.
+    pub fn generated_text(&self, file: FileId, which: GeneratedHeader) -> Result<String, String> {
+        let path = &self.pre_ast.file(file).path;
+        match which {
+            GeneratedHeader::Autoconf => {
+                // kconfig prefixes hex values with 0x when `.config` spells them without; the
+                // symbol types are not in `.config`, so take them from the stored autoconf.h
+                // (a symbol's type is a property of the kernel version, not of the config).
+                let stored = &self.pre_ast.file(file).text;
+                let hex: rustc_hash::FxHashSet<&str> = stored
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("#define "))
+                    .filter_map(|l| l.split_once(' '))
+                    .filter(|(_, v)| v.starts_with("0x") || v.starts_with("0X"))
+                    .map(|(n, _)| n)
+                    .collect();
+                let options: Vec<(SmolStr, SmolStr)> = self
+                    .config
+                    .options
+                    .iter()
+                    .map(|(n, v)| {
+                        if hex.contains(n.as_str()) && !v.starts_with("0x") && !v.starts_with("0X") {
+                            (n.clone(), SmolStr::from(format!("0x{v}")))
+                        } else {
+                            (n.clone(), v.clone())
+                        }
+                    })
+                    .collect();
+                Ok(autoconf_h_text(None, None, &options))
+            }
+            GeneratedHeader::Timeconst => {
+                let hz = self.config.options.iter().find(|(n, _)| n == "CONFIG_HZ").map(|(_, v)| v.clone());
+                let hz = hz.ok_or_else(|| format!("{path}: CONFIG_HZ is not set in the configuration"))?;
+                let hz: u64 = hz.parse().map_err(|_| format!("{path}: CONFIG_HZ={hz} is not a number"))?;
+                generated::timeconst_h(hz)
+            }
+            GeneratedHeader::Bounds => {
+                if self.generating_bounds {
+                    return Err(format!("{path} is needed while generating it from kernel/bounds.c"));
+                }
+                self.bounds_h(file)
+            }
+            GeneratedHeader::AsmOffsets => Ok(generated::asm_offsets_h(&self.pre_ast.file(file).text)),
+            GeneratedHeader::Other => Err(format!(
+                "{path} is derived from the configuration and we cannot regenerate it yet (it needs the layout engine)"
+            )),
+        }
+    }
+
+    /// bounds.h: the constants the stored copy lists, each computed the way kernel/bounds.c does
+    /// under the target config (never the stored values).
+    fn bounds_h(&self, file: FileId) -> Result<String, String> {
+        let stored = generated::parse_bounds_h(&self.pre_ast.file(file).text);
+        let mut nested = PreAstFiles::new(self.pre_ast, self.config, self.source_skeleton, self.sizes);
+        nested.generating_bounds = true;
+        let main = MainFile::Text { name: "kernel/bounds.c".into(), text: generated::BOUNDS_C.into() };
+        let (pp, values) = Engine::new(&nested)
+            .run_and_eval(
+                &self.pre_ast.predefined,
+                &self.pre_ast.forced_includes,
+                main,
+                &["defined(MAX_NR_GENS)", "MAX_NR_GENS + 1", "defined(MAX_NR_TIERS)", "MAX_NR_TIERS - 2"],
+            )
+            .map_err(|e| format!("while preprocessing kernel/bounds.c: {e}"))?;
+        let value_if = |defined: usize| match (&values[defined], &values[defined + 1]) {
+            (Ok(d), Ok(v)) if d.is_true() => Some(v.as_i128()),
+            _ => None,
+        };
+        let inputs = generated::BoundsInputs {
+            options: &self.config.options,
+            tokens: &pp.tokens,
+            max_nr_gens_plus_1: value_if(0),
+            max_nr_tiers_minus_2: value_if(2),
+        };
+        let mut entries = Vec::new();
+        for e in &stored {
+            if let Some(v) = generated::bounds_value(&e.name, &inputs, self.sizes)? {
+                entries.push((e.name.clone(), v, e.expr.clone()));
+            }
+        }
+        Ok(generated::bounds_h(&entries))
+    }
+}
+
+impl FileProvider for PreAstFiles<'_> {
+    fn skeleton(&self, file: FileId) -> Result<Arc<FileSkeleton>, String> {
+        match self.pre_ast.file(file).kind {
+            FileKind::Source => Ok((self.source_skeleton)(file)),
+            FileKind::ConfigDerived(which) => {
+                if let Some(sk) = self.generated.borrow().get(&file) {
+                    return Ok(sk.clone());
+                }
+                let text = self.generated_text(file, which)?;
+                let sk = Arc::new(skeleton::lower(&text));
+                self.generated.borrow_mut().insert(file, sk.clone());
+                Ok(sk)
+            }
+        }
+    }
+
+    fn resolve(&self, from: Option<FileId>, spelled: &str, angled: bool, next: bool) -> Option<FileId> {
+        match from {
+            Some(from) => self.pre_ast.resolve_include(from, spelled, angled, next),
+            None => self
+                .pre_ast
+                .search_dirs
+                .iter()
+                .find_map(|d| self.pre_ast.lookup(&crate::pre_ast::normalize(&format!("{d}/{spelled}")))),
+        }
+    }
+
+    fn display_name(&self, file: FileId) -> String {
+        gcc_file_name(&self.pre_ast.file(file).path)
+    }
+}

@@ -1,0 +1,129 @@
+//! The preprocessor's acceptance test: for each Debian tree, our token stream for the target
+//! equals `gcc -E` with kbuild's real command line for the same object, ignoring whitespace and
+//! line markers. The pre-AST is built once per kernel version from one flavour's tree; each other
+//! flavour contributes only its `.config`.
+//!
+//! The kernel trees are the unpacked Debian header packages under `<repo>/target/kernels`
+//! (`cargo xtask kernels` unpacks them).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use layout_expert::config::ConfigFile;
+use layout_expert::pre_ast::{FileId, PreAst};
+use layout_expert::preprocess::{dev_tree, output, preprocess, skeleton, Preprocessed, TargetConfig};
+use rustc_hash::FxHashMap;
+
+/// (kernel prefix, flavour whose tree the pre-AST is built from, flavour whose config is applied).
+const TREES: &[(&str, &str, &str)] = &[
+    ("6.1", "linux-headers-6.1.0-56-amd64", "linux-headers-6.1.0-56-amd64"),
+    ("6.1", "linux-headers-6.1.0-56-amd64", "linux-headers-6.1.0-56-cloud-amd64"),
+    ("6.1-rt", "linux-headers-6.1.0-56-rt-amd64", "linux-headers-6.1.0-56-rt-amd64"),
+    ("6.12", "linux-headers-6.12.117+deb12-amd64", "linux-headers-6.12.117+deb12-amd64"),
+    ("6.12", "linux-headers-6.12.117+deb12-amd64", "linux-headers-6.12.117+deb12-cloud-amd64"),
+];
+
+fn kernels_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/kernels");
+    assert!(dir.is_dir(), "{} is missing: run `cargo xtask kernels` first", dir.display());
+    dir
+}
+
+fn skeleton_cache(pre_ast: &PreAst) -> impl Fn(FileId) -> Arc<skeleton::FileSkeleton> + '_ {
+    let cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> = Default::default();
+    move |id| {
+        if let Some(s) = cache.borrow().get(&id) {
+            return s.clone();
+        }
+        let s = Arc::new(skeleton::lower(&pre_ast.file(id).text));
+        cache.borrow_mut().insert(id, s.clone());
+        s
+    }
+}
+
+/// gcc -E of the probe with the flavour's recorded kbuild command, run from the flavour dir.
+fn gcc_reference(flavour: &Path, probe: &Path, out: &Path) -> String {
+    let cmd = dev_tree::kbuild_command(flavour).unwrap();
+    let src = dev_tree::source_tree(flavour).unwrap();
+    let words = dev_tree::command_words(cmd, &src, probe, out);
+    let status = Command::new("gcc-12").args(&words[1..]).current_dir(flavour).status().expect("gcc-12 runs");
+    assert!(status.success(), "gcc -E failed in {}", flavour.display());
+    std::fs::read_to_string(out).unwrap()
+}
+
+fn describe_mismatch(ours: &[(String, Option<usize>)], gcc: &[String], pp: &Preprocessed) -> String {
+    let n = ours.len().min(gcc.len());
+    let i = (0..n).find(|&i| ours[i].0 != gcc[i]).unwrap_or(n);
+    let ctx = |v: Vec<&str>| v.join(" ");
+    let lo = i.saturating_sub(12);
+    let mut msg = format!(
+        "first difference at token {i} (ours {} tokens, gcc {}):\n  ours: ... {} [[{}]] {} ...\n  gcc:  ... {} [[{}]] {} ...\n",
+        ours.len(),
+        gcc.len(),
+        ctx(ours[lo..i].iter().map(|t| t.0.as_str()).collect()),
+        ours.get(i).map_or("<end>", |t| t.0.as_str()),
+        ctx(ours[(i + 1).min(ours.len())..(i + 8).min(ours.len())].iter().map(|t| t.0.as_str()).collect()),
+        ctx(gcc[lo..i].iter().map(|t| t.as_str()).collect()),
+        gcc.get(i).map_or("<end>", |t| t.as_str()),
+        ctx(gcc[(i + 1).min(gcc.len())..(i + 8).min(gcc.len())].iter().map(|t| t.as_str()).collect()),
+    );
+    if let Some(idx) = ours.get(i).and_then(|t| t.1).or_else(|| ours[..i].iter().rev().find_map(|t| t.1)) {
+        if let Some(run) = pp.run_of(idx) {
+            msg.push_str(&format!("  ours comes from {}:{}\n", pp.files[run.file as usize], run.line));
+        }
+        for e in pp.expansion_chain(idx) {
+            msg.push_str(&format!("  expanded from macro {e}\n"));
+        }
+        for c in pp.cond_chain(idx) {
+            msg.push_str(&format!("  kept by {c}\n"));
+        }
+    }
+    msg
+}
+
+#[test]
+fn tokens_equal_gcc_e_on_debian_trees() {
+    let kernels = kernels_dir();
+    let tmp = std::env::temp_dir().join(format!("le-pp-oracle-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let probe = tmp.join("probe.c");
+    // `LAYOUT_EXPERT_PP_TARGET=file.c` checks another target (for example the pre-AST's).
+    let target_text = match std::env::var_os("LAYOUT_EXPERT_PP_TARGET") {
+        Some(p) => std::fs::read_to_string(p).unwrap(),
+        None => layout_expert::preprocess::cli::PROBE_C.to_owned(),
+    };
+    std::fs::write(&probe, &target_text).unwrap();
+    let mut pre_asts: FxHashMap<String, PreAst> = FxHashMap::default();
+    let mut failures = Vec::new();
+    for &(prefix, base, flavour) in TREES {
+        let src = kernels.join(prefix).join("usr/src");
+        let base_dir = src.join(base);
+        let flavour_dir = src.join(flavour);
+        let pre_ast = pre_asts.entry(format!("{prefix}/{base}")).or_insert_with(|| {
+            let predefined = dev_tree::gcc_predefined(dev_tree::kbuild_command(&base_dir).unwrap()).unwrap();
+            dev_tree::pre_ast_from_flavour(&base_dir, "probe.c", &target_text, predefined).unwrap()
+        });
+        let config_text = std::fs::read(flavour_dir.join(".config")).unwrap();
+        let config = ConfigFile::parse_bytes(".config", &config_text).unwrap();
+        let target = TargetConfig { options: config.options.clone().into() };
+        let skel = skeleton_cache(pre_ast);
+        let pp = match preprocess(pre_ast, &target, &skel) {
+            Ok(pp) => pp,
+            Err(e) => {
+                failures.push(format!("{flavour}: our preprocessor failed: {e}"));
+                continue;
+            }
+        };
+        let out = tmp.join(format!("{flavour}.i"));
+        let gcc = output::gcc_tokens(&gcc_reference(&flavour_dir, &probe, &out));
+        let ours = output::our_tokens_indexed(&pp);
+        let same = ours.len() == gcc.len() && ours.iter().zip(&gcc).all(|(a, b)| a.0 == *b);
+        eprintln!("{flavour}: ours {} tokens, gcc {} tokens, equal: {same}", ours.len(), gcc.len());
+        if !same {
+            failures.push(format!("{flavour}: {}", describe_mismatch(&ours, &gcc, &pp)));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
