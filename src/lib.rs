@@ -9,4 +9,6 @@
 pub mod db;
 pub mod input;
 pub mod pre_ast;
+pub mod layout;
 pub mod token;
+pub mod ty;
