@@ -98,7 +98,7 @@ pub fn ty_layout(
 ) -> Result<TyLayout, LayoutError> {
     match ty {
         Ty::Void => Err(LayoutError::NotAnObject("void".into())),
-        Ty::Function => Err(LayoutError::NotAnObject("function type".into())),
+        Ty::Function(_) => Err(LayoutError::NotAnObject("function type".into())),
         Ty::Base(base) => Ok(base_layout(*base)),
         Ty::Pointer(_) => Ok(TyLayout { size_bits: 64, align_bits: 64 }),
         Ty::Array(elem, len) => {

@@ -7,8 +7,10 @@
 //! Volatility 3 outputs). `db` wires the salsa database.
 
 pub mod db;
+pub mod decl;
 pub mod input;
 pub mod pre_ast;
+pub mod profile;
 pub mod layout;
 pub mod token;
 pub mod ty;

@@ -127,8 +127,8 @@ pub enum Ty {
     Pointer(Arc<Ty>),
     /// An array; `len == None` is a flexible array member `T x[]`.
     Array(Arc<Ty>, Option<u64>),
-    /// A function type (only behind a pointer in a valid record).
-    Function,
+    /// A function type (only behind a pointer in a valid record), with its signature.
+    Function(Arc<FnSig>),
     /// A complete struct or union definition.
     Record(Arc<RecordTy>),
     /// A struct or union known by its tag only: a pointer target, or an incomplete type.
@@ -183,6 +183,20 @@ pub struct EnumTy {
     pub align_bits: Option<u64>,
 }
 
+/// The return and parameter types of a function type, resolved shallowly (records by tag), so
+/// the debug-info closure can follow them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FnSig {
+    pub ret: Ty,
+    pub params: Vec<Ty>,
+}
+
+impl Default for Ty {
+    fn default() -> Ty {
+        Ty::Void
+    }
+}
+
 /// A typedef.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TypedefTy {
@@ -232,7 +246,7 @@ impl fmt::Display for Ty {
                 }
                 write!(f, "{elem}{dims}")
             }
-            Ty::Function => f.write_str("fn"),
+            Ty::Function(_) => f.write_str("fn"),
             Ty::Record(rec) => match &rec.tag {
                 Some(tag) => write!(f, "{} {tag}", rec.kind.keyword()),
                 None => write!(f, "{} <anonymous>", rec.kind.keyword()),

@@ -575,7 +575,7 @@ impl CGen {
             Ty::Void => "void".into(),
             Ty::Base(b) => b.c_spelling().into(),
             Ty::Pointer(_) => "void *".into(),
-            Ty::Function => unreachable!("fixtures have no function types by value"),
+            Ty::Function(_) => unreachable!("fixtures have no function types by value"),
             Ty::Array(..) => {
                 let (spec, dims) = self.declarator_parts(ty);
                 let name = format!("arr_{}", self.done.len());
