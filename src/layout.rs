@@ -10,7 +10,7 @@ mod record;
 mod target;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::{fmt, sync::Arc};
 

@@ -466,7 +466,7 @@ fn check(recs: &[RecordTy]) {
 
 /// Writes the listing lines for every accessible field of `rec`, which sits at `base_bits` in
 /// the root record `root` (anonymous members are flattened, as C lets them be accessed).
-fn list_fields(rec: &RecordTy, base_bits: u64, root: &str, main: &mut String, ours: &mut String) {
+pub(crate) fn list_fields(rec: &RecordTy, base_bits: u64, root: &str, main: &mut String, ours: &mut String) {
     let layout = layout_of_record(rec).unwrap();
     for (f, fl) in rec.fields.iter().zip(&layout.fields) {
         let offset_bits = base_bits + fl.offset_bits;
@@ -496,7 +496,7 @@ fn list_fields(rec: &RecordTy, base_bits: u64, root: &str, main: &mut String, ou
     }
 }
 
-fn run_gcc(program: &str) -> String {
+pub(crate) fn run_gcc(program: &str) -> String {
     let dir = std::env::temp_dir().join(format!(
         "layout-expert-layout-{}-{}",
         std::process::id(),
