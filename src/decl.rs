@@ -13,6 +13,7 @@ mod closure;
 mod eval;
 mod index;
 mod parse;
+pub mod query;
 mod resolve;
 
 #[cfg(test)]

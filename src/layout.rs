@@ -6,6 +6,7 @@
 //! a guess. The rules for records live in `record`, the data model in `target`; the salsa query
 //! `layout` (in `query`) memoises the same functions per interned record.
 
+pub mod query;
 mod record;
 mod target;
 

@@ -42,7 +42,7 @@ pub(crate) struct TopDecl {
 }
 
 /// The index of a translation unit's file-scope declarations.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeclIndex {
     pub(crate) typedef_names: FxHashSet<SmolStr>,
     /// Typedef names of function types (`typedef int fn_t(void);`): `fn_t f;` declares a function.

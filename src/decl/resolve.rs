@@ -36,7 +36,13 @@ pub struct Resolver<'a> {
     enum_partial: FxHashMap<usize, Vec<i128>>,
     in_progress: FxHashSet<(u8, SmolStr)>,
     layouts: FxHashMap<usize, (Arc<RecordTy>, Result<Arc<RecordLayout>, LayoutError>)>,
+    /// Where nested records come from when this resolver serves one salsa query: the query for
+    /// that record, so each record is resolved (and memoised) once per translation unit.
+    record_source: Option<Box<RecordSource<'a>>>,
 }
+
+/// A provider of complete record definitions by kind and tag.
+pub(crate) type RecordSource<'a> = dyn FnMut(RecordKind, &str) -> Result<Arc<RecordTy>, DeclError> + 'a;
 
 /// The attributes of a declaration that change its layout.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -58,7 +64,23 @@ impl<'a> Resolver<'a> {
             enum_partial: FxHashMap::default(),
             in_progress: FxHashSet::default(),
             layouts: FxHashMap::default(),
+            record_source: None,
         }
+    }
+
+    /// A resolver that asks `source` for every record it needs by tag.
+    pub(crate) fn with_record_source(toks: &'a [Token], index: &'a DeclIndex, source: Box<RecordSource<'a>>) -> Resolver<'a> {
+        let mut resolver = Resolver::new(toks, index);
+        resolver.record_source = Some(source);
+        resolver
+    }
+
+    /// Resolves the body of `struct tag` / `union tag` here, without asking the record source.
+    pub(crate) fn record_here(&mut self, kind: RecordKind, tag: &str) -> Result<Arc<RecordTy>, DeclError> {
+        let Some(def) = self.index.records.get(&(kind, SmolStr::from(tag))) else {
+            return Err(DeclError::new(0, format!("{} {tag} has no definition", kind.keyword())));
+        };
+        self.record_body(kind, def.tag.clone(), def.body.clone(), &def.attrs.clone())
     }
 
     /// The complete definition of `struct tag` / `union tag`.
@@ -66,6 +88,11 @@ impl<'a> Resolver<'a> {
         let key = (kind, SmolStr::from(tag));
         if let Some(res) = self.records.get(&key) {
             return res.clone();
+        }
+        if let Some(source) = &mut self.record_source {
+            let res = source(kind, tag);
+            self.records.insert(key, res.clone());
+            return res;
         }
         let Some(def) = self.index.records.get(&key) else {
             return Err(DeclError::new(0, format!("{} {tag} has no definition", kind.keyword())));
