@@ -117,7 +117,11 @@ impl DeclIndex {
                     p.skip_group()?;
                 }
                 p.expect(T![;], "`;`")?;
-                return Ok(p.pos);
+                let next = p.pos;
+                drop(p);
+                // A file-scope `_Static_assert` uses enumerators like any declaration does.
+                self.note_enum_uses(toks, pos..next, &(0..0));
+                return Ok(next);
             }
             _ => {}
         }
