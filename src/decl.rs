@@ -27,7 +27,7 @@ use syntax::SyntaxKind;
 use crate::token::Token;
 
 pub use crate::decl::{
-    closure::{emitted_records, EmittedRecords},
+    closure::{emitted_for_unit, emitted_records, EmittedRecords},
     index::DeclIndex,
     resolve::Resolver,
 };

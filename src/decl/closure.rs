@@ -26,6 +26,14 @@ pub struct EmittedRecords {
     pub errors: Vec<(String, DeclError)>,
 }
 
+/// The records and enums GCC emits for a translation unit: the closure of the variables it
+/// defines (`static` ones included).
+pub fn emitted_for_unit(resolver: &mut Resolver<'_>) -> EmittedRecords {
+    let roots: Vec<SmolStr> =
+        resolver.index.variables().iter().filter(|name| resolver.is_defined_variable(name)).cloned().collect();
+    emitted_records(resolver, &roots)
+}
+
 /// Walks from the types of `roots` (variable names) through everything they reach.
 pub fn emitted_records(resolver: &mut Resolver<'_>, roots: &[SmolStr]) -> EmittedRecords {
     let mut walk = Walk { out: EmittedRecords::default(), seen_keys: FxHashSet::default(), seen_anon: FxHashSet::default() };
@@ -36,8 +44,11 @@ pub fn emitted_records(resolver: &mut Resolver<'_>, roots: &[SmolStr]) -> Emitte
         }
     }
     // GCC also keeps the enum types whose enumerators were used at file scope before each
-    // emitted variable (in array bounds, for example).
+    // variable whose object it emits (in array bounds, for example).
     for root in roots {
+        if !resolver.is_emitted_object(root) {
+            continue;
+        }
         let uses = resolver.index.enum_uses_by_var.get(root).cloned().unwrap_or_default();
         for at in uses {
             match resolver.enum_def(at) {

@@ -162,9 +162,16 @@ impl<'a> Resolver<'a> {
         best.unwrap_or_else(|| Err(DeclError::new(0, format!("unknown variable `{name}`"))))
     }
 
-    /// Whether GCC emits the variable: it has a definition that is not `static` (unused static
-    /// variables are dropped at -O2, and so is their debug info).
-    pub fn is_emitted_variable(&self, name: &str) -> bool {
+    /// Whether the variable is defined here (a declaration without `extern`, or with an
+    /// initializer). GCC's debug info describes every such variable, `static` ones included
+    /// (early debug info keeps them even when -O2 drops the object).
+    pub fn is_defined_variable(&self, name: &str) -> bool {
+        self.index.vars.get(name).is_some_and(|decls| decls.iter().any(|(d, _)| !self.index.decls[*d].specs.is_extern))
+    }
+
+    /// Whether the variable's object is emitted: defined and not `static` (GCC drops unused
+    /// static objects at -O2, and with them the types only they kept alive).
+    pub fn is_emitted_object(&self, name: &str) -> bool {
         self.index.vars.get(name).is_some_and(|decls| {
             decls.iter().any(|(d, _)| {
                 let specs = &self.index.decls[*d].specs;

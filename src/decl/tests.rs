@@ -271,3 +271,149 @@ fn gcc_e(src: &str) -> String {
     assert!(out.status.success(), "gcc-12 -E failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("gcc -E output is UTF-8")
 }
+
+#[test]
+fn emitted_set_equals_gcc_dwarf() {
+    let src = r#"
+struct list_head { struct list_head *next, *prev; };
+typedef struct { int counter; } atomic_like_t;
+struct only_declared;
+struct never_used { int x; };
+struct only_in_sizeof { char c[3]; };
+struct param { int p; };
+struct ret { int r; };
+union via_array { int i; char c; };
+struct via_typedef_ptr { long l; };
+typedef struct via_typedef_ptr *tp_t;
+enum in_bound { IB0, IB1, IB_MAX };
+enum in_function { IF0, IF1 };
+enum in_assert { IA0, IA1 };
+enum field_enum { FE0 };
+enum { ANON_FIRST, ANON_COUNT };
+struct holder {
+    struct list_head list;
+    atomic_like_t count;
+    struct only_declared *opaque;
+    struct ret *(*callback)(struct param *, int);
+    union via_array arr[2];
+    tp_t tp;
+    enum field_enum fe;
+    char by_enum[IB_MAX];
+    char by_sizeof[sizeof(struct only_in_sizeof)];
+    char anon[ANON_COUNT];
+    struct { int nested_anon; } inline_anon;
+};
+static inline int uses_enum(void) { return IF1; }
+_Static_assert(IA1 == 1, "file-scope assertion");
+extern struct never_used ext;
+static struct never_used unused_static;
+enum late { L0, L_MAX };
+struct late_holder { char b[L_MAX]; };
+struct holder defined_holder;
+"#;
+    let (toks, locs) = tokens_from_gcc_e(&gcc_e(src));
+    let index = DeclIndex::build(&toks);
+    assert!(index.errors.is_empty());
+    let mut resolver = Resolver::new(&toks, &index);
+    let emitted = crate::decl::emitted_for_unit(&mut resolver);
+    let errors: Vec<String> = emitted.errors.iter().map(|(w, e)| format!("{w}: {}", e.render(&locs))).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut ours: Vec<String> =
+        emitted.records.iter().map(|it| it.0.clone()).chain(emitted.enums.iter().map(|it| it.0.clone())).collect();
+    ours.sort();
+    assert_eq!(ours, dwarf_type_keys(src));
+}
+
+/// The keys of the complete structs, unions and enums in gcc-12's DWARF for `src` (compiled
+/// with `-g -O2`), read with `readelf`: `struct X`, a typedef name for a tagless record or enum a
+/// typedef names, `enum <anonymous:FIRST>` for other tagless enums.
+fn dwarf_type_keys(src: &str) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("layout-expert-dwarf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let c = dir.join("unit.c");
+    let o = dir.join("unit.o");
+    std::fs::write(&c, src).unwrap();
+    let out = Command::new("gcc-12").args(["-std=gnu11", "-w", "-g", "-O2", "-c", "-o"]).arg(&o).arg(&c).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dump = Command::new("readelf").arg("--debug-dump=info").arg(&o).output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = String::from_utf8_lossy(&dump.stdout);
+    #[derive(Default, Clone)]
+    struct Die {
+        depth: u32,
+        tag: String,
+        name: Option<String>,
+        declaration: bool,
+        ty: Option<String>,
+        first_child_name: Option<String>,
+    }
+    let mut dies: Vec<(String, Die)> = Vec::new();
+    let mut parents: Vec<usize> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix('<') {
+            if let Some((depth, after)) = rest.split_once("><") {
+                if let Some((offset, after)) = after.split_once(">: Abbrev Number: ") {
+                    let Some(tag) = after.split_once('(').map(|it| it.1.trim_end_matches(')').to_owned()) else { continue };
+                    let depth: u32 = depth.parse().unwrap_or(0);
+                    parents.truncate(depth as usize);
+                    dies.push((format!("0x{}", offset.trim_start_matches('0')), Die { depth, tag, ..Die::default() }));
+                    parents.push(dies.len() - 1);
+                    continue;
+                }
+            }
+            let Some((_, attr)) = rest.split_once('>') else { continue };
+            let Some((name, value)) = attr.trim().split_once(':') else { continue };
+            let value = value.trim();
+            let value = value.rsplit_once("): ").map_or(value, |it| it.1).trim().to_owned();
+            let Some(last) = dies.last_mut() else { continue };
+            match name.trim() {
+                "DW_AT_name" => last.1.name = Some(value),
+                "DW_AT_declaration" => last.1.declaration = true,
+                "DW_AT_type" => last.1.ty = Some(value.trim_matches(|c| c == '<' || c == '>').to_owned()),
+                _ => {}
+            }
+        }
+    }
+    // First enumerator names, for tagless enums.
+    for i in 0..dies.len() {
+        if dies[i].1.tag == "DW_TAG_enumerator" && dies[i].1.depth == 2 {
+            if let Some(parent) = (0..i).rev().find(|j| dies[*j].1.depth == 1) {
+                if dies[parent].1.first_child_name.is_none() {
+                    dies[parent].1.first_child_name = dies[i].1.name.clone();
+                }
+            }
+        }
+    }
+    let kind = |tag: &str| match tag {
+        "DW_TAG_structure_type" => Some("struct"),
+        "DW_TAG_union_type" => Some("union"),
+        "DW_TAG_enumeration_type" => Some("enum"),
+        _ => None,
+    };
+    let mut typedef_named = std::collections::BTreeMap::new();
+    for (_, die) in &dies {
+        if die.tag == "DW_TAG_typedef" {
+            if let (Some(name), Some(ty)) = (&die.name, &die.ty) {
+                typedef_named.insert(ty.clone(), name.clone());
+            }
+        }
+    }
+    let mut keys = Vec::new();
+    for (offset, die) in &dies {
+        let Some(kw) = kind(&die.tag) else { continue };
+        if die.declaration || die.depth != 1 {
+            continue;
+        }
+        match (&die.name, typedef_named.get(offset)) {
+            (Some(name), _) => keys.push(format!("{kw} {name}")),
+            (None, Some(typedef)) => keys.push(typedef.clone()),
+            (None, None) if kw == "enum" => {
+                keys.push(format!("enum <anonymous:{}>", die.first_child_name.clone().unwrap_or_default()))
+            }
+            (None, None) => {}
+        }
+    }
+    keys.sort();
+    keys
+}
