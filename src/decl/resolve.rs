@@ -292,8 +292,7 @@ impl<'a> Resolver<'a> {
     /// The type named by declaration specifiers.
     pub(crate) fn base_type(&mut self, specs: &Specs, deep: bool) -> Result<Ty, DeclError> {
         let ty = match &specs.named {
-            None => Ty::Base(base_from_keywords(&specs.base).map_err(|m| DeclError::new(specs.start, m))?)
-                .or_void(&specs.base),
+            None => base_from_keywords(&specs.base).map_err(|m| DeclError::new(specs.start, m))?,
             Some(named) => {
                 if specs.base.any() {
                     return Err(DeclError::new(specs.start, "a type name combined with base type keywords"));
@@ -567,34 +566,19 @@ impl<'a> Resolver<'a> {
     }
 }
 
-trait OrVoid {
-    fn or_void(self, kw: &BaseKeywords) -> Ty;
-}
-
-impl OrVoid for Ty {
-    fn or_void(self, kw: &BaseKeywords) -> Ty {
-        if kw.void > 0 {
-            Ty::Void
-        } else {
-            self
-        }
-    }
-}
-
 /// The base type named by keywords (`unsigned long int`, `long double`, `_Bool`…).
-fn base_from_keywords(kw: &BaseKeywords) -> Result<BaseTy, String> {
-    if let Some(_at) = kw.unsupported {
-        return Err("a floating, complex or other unsupported base type".into());
+fn base_from_keywords(kw: &BaseKeywords) -> Result<Ty, String> {
+    if kw.unsupported.is_some() {
+        return Err("a complex, decimal or other base type we do not lay out".into());
     }
     if kw.void > 0 {
-        // The caller turns this into `void`.
-        return Ok(BaseTy::Int);
+        return Ok(Ty::Void);
     }
     let unsigned = kw.unsigned > 0;
     if kw.signed > 0 && unsigned {
         return Err("both signed and unsigned".into());
     }
-    Ok(if kw.bool > 0 {
+    Ok(Ty::Base(if kw.bool > 0 {
         BaseTy::Bool
     } else if kw.char > 0 {
         if unsigned {
@@ -640,7 +624,7 @@ fn base_from_keywords(kw: &BaseKeywords) -> Result<BaseTy, String> {
         BaseTy::UInt
     } else {
         BaseTy::Int
-    })
+    }))
 }
 
 /// `mode(...)` on a declaration: the integer type of that size, keeping the signedness.

@@ -417,3 +417,35 @@ fn dwarf_type_keys(src: &str) -> Vec<String> {
     keys.sort();
     keys
 }
+
+#[test]
+fn qualifiers_address_spaces_and_gnu_keywords() {
+    check(
+        r#"
+const long cl;
+struct quals {
+    _Atomic int ai;
+    _Atomic(long) al;
+    int __seg_gs *gs_ptr;
+    __extension__ unsigned long long ext;
+    volatile const char vc;
+    char * __restrict__ rp;
+    __typeof__(cl) typeof_const;
+    struct forward *p;
+};
+"#,
+        &["struct quals"],
+    );
+}
+
+#[test]
+fn typeof_unqual_names_the_unqualified_type() {
+    // GCC 12 predates `typeof_unqual`, so this checks the type strings only.
+    let src = "const long x;\nstruct u { typeof_unqual(const int) a; __typeof_unqual__(x) b; typeof(x) *c; };";
+    let (toks, _) = tokens_from_gcc_e(src);
+    let index = DeclIndex::build(&toks);
+    let mut resolver = Resolver::new(&toks, &index);
+    let rec = resolver.record(RecordKind::Struct, "u").unwrap();
+    let types: Vec<String> = rec.fields.iter().map(|f| f.ty.to_string()).collect();
+    assert_eq!(types, ["int", "long int", "long int *"]);
+}
