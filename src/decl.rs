@@ -55,7 +55,10 @@ pub struct DeclError {
 
 impl DeclError {
     pub(crate) fn new(token: usize, message: impl Into<String>) -> DeclError {
-        DeclError { message: message.into(), token }
+        DeclError {
+            message: message.into(),
+            token,
+        }
     }
 
     /// The message with its source location, when `locs` knows the token.
@@ -107,12 +110,18 @@ pub fn tokens_from_gcc_e(text: &str) -> (Vec<Token>, Vec<SourceLoc>) {
                 }
                 j += 1;
             }
-            let marker = words.first().map(|w| lexed.kind(*w) == SyntaxKind::PP_NUMBER).unwrap_or(false);
+            let marker = words
+                .first()
+                .map(|w| lexed.kind(*w) == SyntaxKind::PP_NUMBER)
+                .unwrap_or(false);
             if marker {
                 if let Ok(n) = lexed.text(text, words[0]).parse::<u32>() {
                     line = n;
                 }
-                if let Some(name) = words.get(1).filter(|w| lexed.kind(**w) == SyntaxKind::STRING) {
+                if let Some(name) = words
+                    .get(1)
+                    .filter(|w| lexed.kind(**w) == SyntaxKind::STRING)
+                {
                     let quoted = lexed.text(text, *name);
                     file = Arc::from(quoted.trim_matches('"'));
                 }
@@ -127,8 +136,14 @@ pub fn tokens_from_gcc_e(text: &str) -> (Vec<Token>, Vec<SourceLoc>) {
         at_line_start = false;
         let raw = lexed.text(text, i);
         let spelling = syntax::cooked(raw);
-        tokens.push(Token { kind, text: SmolStr::from(spelling.as_ref()) });
-        locs.push(SourceLoc { file: Arc::clone(&file), line });
+        tokens.push(Token {
+            kind,
+            text: SmolStr::from(spelling.as_ref()),
+        });
+        locs.push(SourceLoc {
+            file: Arc::clone(&file),
+            line,
+        });
         i += 1;
     }
     (tokens, locs)

@@ -119,8 +119,9 @@ impl RecordKind {
 }
 
 /// A resolved type.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Ty {
+    #[default]
     Void,
     Base(BaseTy),
     /// A pointer; the target is kept for naming only (its layout never matters).
@@ -189,12 +190,6 @@ pub struct EnumTy {
 pub struct FnSig {
     pub ret: Ty,
     pub params: Vec<Ty>,
-}
-
-impl Default for Ty {
-    fn default() -> Ty {
-        Ty::Void
-    }
 }
 
 /// A typedef.

@@ -29,14 +29,23 @@ pub struct EmittedRecords {
 /// The records and enums GCC emits for a translation unit: the closure of the variables it
 /// defines (`static` ones included).
 pub fn emitted_for_unit(resolver: &mut Resolver<'_>) -> EmittedRecords {
-    let roots: Vec<SmolStr> =
-        resolver.index.variables().iter().filter(|name| resolver.is_defined_variable(name)).cloned().collect();
+    let roots: Vec<SmolStr> = resolver
+        .index
+        .variables()
+        .iter()
+        .filter(|name| resolver.is_defined_variable(name))
+        .cloned()
+        .collect();
     emitted_records(resolver, &roots)
 }
 
 /// Walks from the types of `roots` (variable names) through everything they reach.
 pub fn emitted_records(resolver: &mut Resolver<'_>, roots: &[SmolStr]) -> EmittedRecords {
-    let mut walk = Walk { out: EmittedRecords::default(), seen_keys: FxHashSet::default(), seen_anon: FxHashSet::default() };
+    let mut walk = Walk {
+        out: EmittedRecords::default(),
+        seen_keys: FxHashSet::default(),
+        seen_anon: FxHashSet::default(),
+    };
     for root in roots {
         match resolver.variable(root) {
             Ok(ty) => walk.ty(resolver, &ty),
@@ -49,11 +58,19 @@ pub fn emitted_records(resolver: &mut Resolver<'_>, roots: &[SmolStr]) -> Emitte
         if !resolver.is_emitted_object(root) {
             continue;
         }
-        let uses = resolver.index.enum_uses_by_var.get(root).cloned().unwrap_or_default();
+        let uses = resolver
+            .index
+            .enum_uses_by_var
+            .get(root)
+            .cloned()
+            .unwrap_or_default();
         for at in uses {
             match resolver.enum_def(at) {
                 Ok(def) => walk.ty(resolver, &Ty::Enum(def)),
-                Err(e) => walk.out.errors.push((format!("enum used before {root}"), e)),
+                Err(e) => walk
+                    .out
+                    .errors
+                    .push((format!("enum used before {root}"), e)),
             }
         }
     }
@@ -93,7 +110,9 @@ impl Walk {
             },
             Ty::RecordRef(kind, tag) => {
                 let key = format!("{} {tag}", kind.keyword());
-                if self.seen_keys.contains(&key) || !resolver.index.records.contains_key(&(*kind, tag.clone())) {
+                if self.seen_keys.contains(&key)
+                    || !resolver.index.records.contains_key(&(*kind, tag.clone()))
+                {
                     return;
                 }
                 match resolver.record(*kind, tag) {
@@ -146,7 +165,9 @@ impl Walk {
                 }
             },
             Ty::TypedefRef(name) => {
-                if self.seen_keys.contains(name.as_str()) || self.seen_keys.contains(&format!("typedef {name}")) {
+                if self.seen_keys.contains(name.as_str())
+                    || self.seen_keys.contains(&format!("typedef {name}"))
+                {
                     return;
                 }
                 match resolver.typedef(name) {

@@ -32,10 +32,18 @@ pub(crate) struct Val {
 impl Val {
     fn int(ty: BaseTy, value: Option<i128>) -> Val {
         let value = value.map(|v| wrap(v, ty));
-        Val { ty: Ty::Base(ty), npc: value == Some(0), value }
+        Val {
+            ty: Ty::Base(ty),
+            npc: value == Some(0),
+            value,
+        }
     }
     fn unknown(ty: Ty) -> Val {
-        Val { ty, value: None, npc: false }
+        Val {
+            ty,
+            value: None,
+            npc: false,
+        }
     }
 }
 
@@ -48,7 +56,10 @@ impl<'a> Resolver<'a> {
             Some(v) if self.int_info(&val.ty).is_some() => Ok(v),
             _ => Err(DeclError::new(
                 start,
-                format!("`{}` is not an integer constant we can evaluate", self.spell(range)),
+                format!(
+                    "`{}` is not an integer constant we can evaluate",
+                    self.spell(range)
+                ),
             )),
         }
     }
@@ -62,7 +73,10 @@ impl<'a> Resolver<'a> {
         let end = range.end.min(self.toks.len());
         let val = self.comma(&mut pos, end)?;
         if pos != end {
-            return Err(DeclError::new(pos, format!("unexpected `{}` in an expression", self.toks[pos].text)));
+            return Err(DeclError::new(
+                pos,
+                format!("unexpected `{}` in an expression", self.toks[pos].text),
+            ));
         }
         Ok(val)
     }
@@ -91,7 +105,13 @@ impl<'a> Resolver<'a> {
         (pos < end && toks[pos].kind == SyntaxKind::IDENT).then(|| toks[pos].text.as_str())
     }
 
-    fn expect_at(&self, pos: &mut usize, end: usize, kind: SyntaxKind, what: &str) -> Result<(), DeclError> {
+    fn expect_at(
+        &self,
+        pos: &mut usize,
+        end: usize,
+        kind: SyntaxKind,
+        what: &str,
+    ) -> Result<(), DeclError> {
         if self.kind_at(*pos, end) == Some(kind) {
             *pos += 1;
             Ok(())
@@ -124,7 +144,11 @@ impl<'a> Resolver<'a> {
             return Ok(cond);
         }
         *pos += 1;
-        let then_res = if self.kind_at(*pos, end) == Some(T![:]) { Ok(cond.clone()) } else { self.comma(pos, end) };
+        let then_res = if self.kind_at(*pos, end) == Some(T![:]) {
+            Ok(cond.clone())
+        } else {
+            self.comma(pos, end)
+        };
         self.expect_at(pos, end, T![:], "`:` in a conditional expression")?;
         let else_res = self.conditional(pos, end);
         let truth = cond.value.map(|v| v != 0);
@@ -144,7 +168,11 @@ impl<'a> Resolver<'a> {
             (Some(v), Some(base)) => Some(wrap(v, base)),
             (v, _) => v,
         };
-        Ok(Val { ty, value, npc: false })
+        Ok(Val {
+            ty,
+            value,
+            npc: false,
+        })
     }
 
     /// The type of `c ? a : b` (C11 6.5.15), including the null-pointer-constant rules that make
@@ -181,7 +209,10 @@ impl<'a> Resolver<'a> {
                 } else if matches!(ta, Ty::Void) || matches!(tb, Ty::Void) {
                     Ok(Ty::Void)
                 } else {
-                    Err(DeclError::new(at, "operands of a conditional expression have incompatible types"))
+                    Err(DeclError::new(
+                        at,
+                        "operands of a conditional expression have incompatible types",
+                    ))
                 }
             }
         }
@@ -189,9 +220,10 @@ impl<'a> Resolver<'a> {
 
     fn binary(&mut self, pos: &mut usize, end: usize, min_prec: u8) -> Result<Val, DeclError> {
         let mut lhs = self.unary(pos, end)?;
-        loop {
-            let Some(kind) = self.kind_at(*pos, end) else { break };
-            let Some(prec) = binary_prec(kind) else { break };
+        while let Some((kind, prec)) = self
+            .kind_at(*pos, end)
+            .and_then(|k| binary_prec(k).map(|p| (k, p)))
+        {
             if prec < min_prec {
                 break;
             }
@@ -203,7 +235,13 @@ impl<'a> Resolver<'a> {
         Ok(lhs)
     }
 
-    fn binary_op(&mut self, op: SyntaxKind, lhs: Val, rhs: Val, at: usize) -> Result<Val, DeclError> {
+    fn binary_op(
+        &mut self,
+        op: SyntaxKind,
+        lhs: Val,
+        rhs: Val,
+        at: usize,
+    ) -> Result<Val, DeclError> {
         let lt = decay(&lhs.ty);
         let rt = decay(&rhs.ty);
         if matches!(op, T![&&] | T![||]) {
@@ -231,7 +269,11 @@ impl<'a> Resolver<'a> {
                 (T![!=], Some(l), Some(r)) => Some((l != r) as i128),
                 _ => None,
             };
-            return Ok(Val { ty, value, npc: false });
+            return Ok(Val {
+                ty,
+                value,
+                npc: false,
+            });
         };
         if matches!(op, T![<<] | T![>>]) {
             let ty = promote(li);
@@ -249,7 +291,10 @@ impl<'a> Resolver<'a> {
             return Ok(Val::int(ty, value));
         }
         let ty = arith_conv(li, ri);
-        let (l, r) = (lhs.value.map(|v| wrap(v, ty)), rhs.value.map(|v| wrap(v, ty)));
+        let (l, r) = (
+            lhs.value.map(|v| wrap(v, ty)),
+            rhs.value.map(|v| wrap(v, ty)),
+        );
         let (Some(l), Some(r)) = (l, r) else {
             let res_ty = if is_comparison(op) { BaseTy::Int } else { ty };
             return Ok(Val::int(res_ty, None));
@@ -260,7 +305,10 @@ impl<'a> Resolver<'a> {
             T![*] => l.checked_mul(r),
             T![/] | T![%] => {
                 if r == 0 {
-                    return Err(DeclError::new(at, "division by zero in a constant expression"));
+                    return Err(DeclError::new(
+                        at,
+                        "division by zero in a constant expression",
+                    ));
                 }
                 if op == T![/] {
                     l.checked_div(r)
@@ -286,7 +334,10 @@ impl<'a> Resolver<'a> {
     fn unary(&mut self, pos: &mut usize, end: usize) -> Result<Val, DeclError> {
         let at = *pos;
         let Some(kind) = self.kind_at(*pos, end) else {
-            return Err(DeclError::new(at.saturating_sub(1), "expression ends early"));
+            return Err(DeclError::new(
+                at.saturating_sub(1),
+                "expression ends early",
+            ));
         };
         match kind {
             T![-] | T![+] | T![~] | T![!] => {
@@ -329,12 +380,17 @@ impl<'a> Resolver<'a> {
                 match word {
                     "sizeof" | "_Alignof" | "__alignof__" | "__alignof" | "alignof" => {
                         *pos += 1;
-                        let ty = if self.kind_at(*pos, end) == Some(T!['(']) && self.type_follows(*pos + 1, end) {
+                        let ty = if self.kind_at(*pos, end) == Some(T!['('])
+                            && self.type_follows(*pos + 1, end)
+                        {
                             let close = self.group_end(*pos, end)?;
                             let ty = self.type_name(*pos + 1..close - 1)?;
                             *pos = close;
                             if self.kind_at(*pos, end) == Some(T!['{']) {
-                                return Err(DeclError::new(at, "compound literal in a constant expression"));
+                                return Err(DeclError::new(
+                                    at,
+                                    "compound literal in a constant expression",
+                                ));
                             }
                             ty
                         } else {
@@ -342,17 +398,27 @@ impl<'a> Resolver<'a> {
                         };
                         let layout = match (word, &ty) {
                             // GNU C: `sizeof(void)` and `sizeof` of a function are 1.
-                            (_, Ty::Void) | (_, Ty::Function(_)) => crate::layout::TyLayout { size_bits: 8, align_bits: 8 },
+                            (_, Ty::Void) | (_, Ty::Function(_)) => crate::layout::TyLayout {
+                                size_bits: 8,
+                                align_bits: 8,
+                            },
                             _ => self.ty_layout(&ty).map_err(|e| layout_error(e, at, &ty))?,
                         };
-                        let bits = if word == "sizeof" { layout.size_bits } else { layout.align_bits };
+                        let bits = if word == "sizeof" {
+                            layout.size_bits
+                        } else {
+                            layout.align_bits
+                        };
                         Ok(Val::int(BaseTy::ULong, Some((bits / 8) as i128)))
                     }
                     "__extension__" => {
                         *pos += 1;
                         self.unary(pos, end)
                     }
-                    "__real__" | "__imag__" => Err(DeclError::new(at, "complex arithmetic in a constant expression")),
+                    "__real__" | "__imag__" => Err(DeclError::new(
+                        at,
+                        "complex arithmetic in a constant expression",
+                    )),
                     _ => self.postfix(pos, end),
                 }
             }
@@ -361,7 +427,10 @@ impl<'a> Resolver<'a> {
                 let ty = self.type_name(*pos + 1..close - 1)?;
                 *pos = close;
                 if self.kind_at(*pos, end) == Some(T!['{']) {
-                    return Err(DeclError::new(at, "compound literal in a constant expression"));
+                    return Err(DeclError::new(
+                        at,
+                        "compound literal in a constant expression",
+                    ));
                 }
                 let v = self.unary(pos, end)?;
                 self.cast(v, ty, at)
@@ -373,7 +442,10 @@ impl<'a> Resolver<'a> {
     /// Whether a type name starts at `pos` (inside parentheses).
     fn type_follows(&self, pos: usize, end: usize) -> bool {
         let p = Parser::new(self.toks, pos..end, &self.index.typedef_names);
-        p.at_type_start() || self.ident_at(pos, end).is_some_and(|w| matches!(w, "__attribute__" | "__attribute"))
+        p.at_type_start()
+            || self
+                .ident_at(pos, end)
+                .is_some_and(|w| matches!(w, "__attribute__" | "__attribute"))
     }
 
     fn cast(&mut self, v: Val, ty: Ty, at: usize) -> Result<Val, DeclError> {
@@ -383,16 +455,27 @@ impl<'a> Resolver<'a> {
             Ty::Pointer(_) => {
                 let int_zero = v.value == Some(0) && self.int_info(&decay(&v.ty)).is_some();
                 let npc = (int_zero || v.npc) && is_void_pointer(&target);
-                Ok(Val { ty, value: v.value, npc })
+                Ok(Val {
+                    ty,
+                    value: v.value,
+                    npc,
+                })
             }
             _ => match self.int_info(&target) {
                 Some(base) => {
                     let value = v.value.map(|x| wrap(x, base));
-                    Ok(Val { ty, npc: value == Some(0), value })
+                    Ok(Val {
+                        ty,
+                        npc: value == Some(0),
+                        value,
+                    })
                 }
                 None => match target {
                     Ty::Base(_) => Ok(Val::unknown(ty)),
-                    _ => Err(DeclError::new(at, format!("cast to `{ty}` in a constant expression"))),
+                    _ => Err(DeclError::new(
+                        at,
+                        format!("cast to `{ty}` in a constant expression"),
+                    )),
                 },
             },
         }
@@ -430,10 +513,16 @@ impl<'a> Resolver<'a> {
                     };
                     let base = self.deep(&base, at)?;
                     let Ty::Record(rec) = base.strip_typedefs().clone() else {
-                        return Err(DeclError::new(at, format!("member `{member}` of non-record type `{base}`")));
+                        return Err(DeclError::new(
+                            at,
+                            format!("member `{member}` of non-record type `{base}`"),
+                        ));
                     };
                     let Some((field_ty, _)) = find_member(&rec, member) else {
-                        return Err(DeclError::new(at, format!("no member `{member}` in `{base}`")));
+                        return Err(DeclError::new(
+                            at,
+                            format!("no member `{member}` in `{base}`"),
+                        ));
                     };
                     v = Val::unknown(field_ty);
                 }
@@ -449,7 +538,9 @@ impl<'a> Resolver<'a> {
                     };
                     v = Val::unknown(self.deep(&ret, at)?);
                 }
-                Some(T![++]) | Some(T![--]) => return Err(DeclError::new(at, "increment in a constant expression")),
+                Some(T![++]) | Some(T![--]) => {
+                    return Err(DeclError::new(at, "increment in a constant expression"))
+                }
                 _ => return Ok(v),
             }
         }
@@ -458,19 +549,26 @@ impl<'a> Resolver<'a> {
     fn primary(&mut self, pos: &mut usize, end: usize) -> Result<Val, DeclError> {
         let at = *pos;
         let Some(kind) = self.kind_at(*pos, end) else {
-            return Err(DeclError::new(at.saturating_sub(1), "expression ends early"));
+            return Err(DeclError::new(
+                at.saturating_sub(1),
+                "expression ends early",
+            ));
         };
         match kind {
             SyntaxKind::PP_NUMBER => {
                 *pos += 1;
                 parse_number(&self.toks[at].text).ok_or_else(|| {
-                    DeclError::new(at, format!("cannot read the number `{}`", self.toks[at].text))
+                    DeclError::new(
+                        at,
+                        format!("cannot read the number `{}`", self.toks[at].text),
+                    )
                 })
             }
             SyntaxKind::CHAR => {
                 *pos += 1;
-                let v = parse_char(&self.toks[at].text)
-                    .ok_or_else(|| DeclError::new(at, format!("cannot read `{}`", self.toks[at].text)))?;
+                let v = parse_char(&self.toks[at].text).ok_or_else(|| {
+                    DeclError::new(at, format!("cannot read `{}`", self.toks[at].text))
+                })?;
                 Ok(Val::int(BaseTy::Int, Some(v)))
             }
             SyntaxKind::STRING => {
@@ -479,7 +577,10 @@ impl<'a> Resolver<'a> {
                     len += string_len(&self.toks[*pos].text);
                     *pos += 1;
                 }
-                Ok(Val::unknown(Ty::Array(Arc::new(Ty::Base(BaseTy::Char)), Some(len + 1))))
+                Ok(Val::unknown(Ty::Array(
+                    Arc::new(Ty::Base(BaseTy::Char)),
+                    Some(len + 1),
+                )))
             }
             T!['('] => {
                 if self.kind_at(*pos + 1, end) == Some(T!['{']) {
@@ -505,7 +606,11 @@ impl<'a> Resolver<'a> {
                     "__builtin_choose_expr" => {
                         let args = self.call_args(pos, end, 3)?;
                         let c = self.eval_const(args[0].clone())?;
-                        self.eval_range(if c != 0 { args[1].clone() } else { args[2].clone() })
+                        self.eval_range(if c != 0 {
+                            args[1].clone()
+                        } else {
+                            args[2].clone()
+                        })
                     }
                     "__builtin_types_compatible_p" => {
                         let args = self.call_args(pos, end, 2)?;
@@ -532,14 +637,29 @@ impl<'a> Resolver<'a> {
                             Some(x) => {
                                 let x = (x as u128) & (u128::MAX >> (128 - bits));
                                 Some(match op {
-                                    "clz" if x == 0 => return Err(DeclError::new(at, "__builtin_clz of 0")),
-                                    "ctz" if x == 0 => return Err(DeclError::new(at, "__builtin_ctz of 0")),
+                                    "clz" if x == 0 => {
+                                        return Err(DeclError::new(at, "__builtin_clz of 0"))
+                                    }
+                                    "ctz" if x == 0 => {
+                                        return Err(DeclError::new(at, "__builtin_ctz of 0"))
+                                    }
                                     "clz" => (x.leading_zeros() - (128 - bits)) as i128,
                                     "ctz" => x.trailing_zeros() as i128,
                                     "popcount" => x.count_ones() as i128,
-                                    "ffs" => if x == 0 { 0 } else { x.trailing_zeros() as i128 + 1 },
+                                    "ffs" => {
+                                        if x == 0 {
+                                            0
+                                        } else {
+                                            x.trailing_zeros() as i128 + 1
+                                        }
+                                    }
                                     "parity" => (x.count_ones() & 1) as i128,
-                                    _ => return Err(DeclError::new(at, format!("unsupported builtin `{w}`"))),
+                                    _ => {
+                                        return Err(DeclError::new(
+                                            at,
+                                            format!("unsupported builtin `{w}`"),
+                                        ))
+                                    }
                                 })
                             }
                             None => None,
@@ -565,11 +685,17 @@ impl<'a> Resolver<'a> {
                         if let Some(ty) = self.function_type(word) {
                             return Ok(Val::unknown(ty?));
                         }
-                        Err(DeclError::new(at, format!("`{word}` is not a constant we know")))
+                        Err(DeclError::new(
+                            at,
+                            format!("`{word}` is not a constant we know"),
+                        ))
                     }
                 }
             }
-            _ => Err(DeclError::new(at, format!("unexpected `{}` in an expression", self.toks[at].text))),
+            _ => Err(DeclError::new(
+                at,
+                format!("unexpected `{}` in an expression", self.toks[at].text),
+            )),
         }
     }
 
@@ -592,7 +718,12 @@ impl<'a> Resolver<'a> {
     }
 
     /// The comma-separated arguments of a builtin call at `pos` (at its `(`).
-    fn call_args(&mut self, pos: &mut usize, end: usize, n: usize) -> Result<Vec<Range<usize>>, DeclError> {
+    fn call_args(
+        &mut self,
+        pos: &mut usize,
+        end: usize,
+        n: usize,
+    ) -> Result<Vec<Range<usize>>, DeclError> {
         if self.kind_at(*pos, end) != Some(T!['(']) {
             return Err(DeclError::new(*pos, "expected `(` after a builtin"));
         }
@@ -635,9 +766,17 @@ impl<'a> Resolver<'a> {
                         return Err(DeclError::new(at, "offsetof subscript of a non-array"));
                     };
                     let elem = self.deep(&elem, at)?;
-                    let size = self.ty_layout(&elem).map_err(|e| layout_error(e, at, &elem))?.size_bits;
-                    let step = size.checked_mul(u64::try_from(i).map_err(|_| DeclError::new(at, "negative offsetof index"))?);
-                    bits = step.and_then(|s| bits.checked_add(s)).ok_or_else(|| DeclError::new(at, "offsetof overflows"))?;
+                    let size = self
+                        .ty_layout(&elem)
+                        .map_err(|e| layout_error(e, at, &elem))?
+                        .size_bits;
+                    let step = size.checked_mul(
+                        u64::try_from(i)
+                            .map_err(|_| DeclError::new(at, "negative offsetof index"))?,
+                    );
+                    bits = step
+                        .and_then(|s| bits.checked_add(s))
+                        .ok_or_else(|| DeclError::new(at, "offsetof overflows"))?;
                     first = false;
                     continue;
                 }
@@ -650,21 +789,33 @@ impl<'a> Resolver<'a> {
             first = false;
             let base = self.deep(&cur, at)?;
             let Ty::Record(rec) = base.strip_typedefs().clone() else {
-                return Err(DeclError::new(at, format!("offsetof member `{member}` of a non-record")));
+                return Err(DeclError::new(
+                    at,
+                    format!("offsetof member `{member}` of a non-record"),
+                ));
             };
             let (field_ty, offset_bits) = self.member_offset(&rec, member, at)?;
-            bits = bits.checked_add(offset_bits).ok_or_else(|| DeclError::new(at, "offsetof overflows"))?;
+            bits = bits
+                .checked_add(offset_bits)
+                .ok_or_else(|| DeclError::new(at, "offsetof overflows"))?;
             cur = field_ty;
         }
-        if bits % 8 != 0 {
+        if !bits.is_multiple_of(8) {
             return Err(DeclError::new(at, "offsetof a bitfield"));
         }
         Ok(bits)
     }
 
     /// The type and bit offset of member `name`, looking through anonymous members.
-    fn member_offset(&mut self, rec: &Arc<RecordTy>, name: &str, at: usize) -> Result<(Ty, u64), DeclError> {
-        let layout = self.record_layout(rec).map_err(|e| layout_error(e, at, &Ty::Record(Arc::clone(rec))))?;
+    fn member_offset(
+        &mut self,
+        rec: &Arc<RecordTy>,
+        name: &str,
+        at: usize,
+    ) -> Result<(Ty, u64), DeclError> {
+        let layout = self
+            .record_layout(rec)
+            .map_err(|e| layout_error(e, at, &Ty::Record(Arc::clone(rec))))?;
         for (f, fl) in rec.fields.iter().zip(&layout.fields) {
             match (&f.name, &f.ty) {
                 (Some(n), _) if n == name => {
@@ -700,7 +851,9 @@ impl<'a> Resolver<'a> {
                     self.compatible(&x, &y)
                 }
             }
-            (Ty::Record(x), Ty::Record(y)) => Arc::ptr_eq(x, y) || (x.tag.is_some() && x.tag == y.tag && x.kind == y.kind),
+            (Ty::Record(x), Ty::Record(y)) => {
+                Arc::ptr_eq(x, y) || (x.tag.is_some() && x.tag == y.tag && x.kind == y.kind)
+            }
             (Ty::Record(x), Ty::RecordRef(k, t)) | (Ty::RecordRef(k, t), Ty::Record(x)) => {
                 x.kind == *k && x.tag.as_ref() == Some(t)
             }
@@ -788,7 +941,11 @@ fn arith_conv(a: BaseTy, b: BaseTy) -> BaseTy {
 
 /// Wraps `v` to the width and signedness of `b`.
 fn wrap(v: i128, b: BaseTy) -> i128 {
-    let bits = if b == BaseTy::Bool { return (v != 0) as i128 } else { size_bits(b) };
+    let bits = if b == BaseTy::Bool {
+        return (v != 0) as i128;
+    } else {
+        size_bits(b)
+    };
     if bits >= 128 {
         return if b.is_signed() { v } else { v & i128::MAX };
     }
@@ -813,15 +970,24 @@ fn parse_number(text: &str) -> Option<Val> {
     } else {
         (lower.as_str(), 10)
     };
-    let split = digits.find(|c: char| !c.is_digit(radix)).unwrap_or(digits.len());
+    let split = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
     let (num, suffix) = digits.split_at(split);
-    if radix != 16 && (suffix.starts_with('.') || suffix.starts_with('e')) || radix == 16 && suffix.starts_with('p') {
+    if radix != 16 && (suffix.starts_with('.') || suffix.starts_with('e'))
+        || radix == 16 && suffix.starts_with('p')
+    {
         return Some(Val::unknown(Ty::Base(BaseTy::Double)));
     }
-    let value = if num.is_empty() { 0 } else { u128::from_str_radix(num, radix).ok()? };
+    let value = if num.is_empty() {
+        0
+    } else {
+        u128::from_str_radix(num, radix).ok()?
+    };
     let unsigned = suffix.contains('u');
     let longs = suffix.matches('l').count();
-    if !suffix.chars().all(|c| c == 'u' || c == 'l') || suffix.matches('u').count() > 1 || longs > 2 {
+    if !suffix.chars().all(|c| c == 'u' || c == 'l') || suffix.matches('u').count() > 1 || longs > 2
+    {
         return None;
     }
     let candidates: &[BaseTy] = match (unsigned, longs, radix == 10) {
@@ -837,7 +1003,11 @@ fn parse_number(text: &str) -> Option<Val> {
     };
     for ty in candidates {
         let bits = size_bits(*ty);
-        let max = if ty.is_signed() { (1u128 << (bits - 1)) - 1 } else { (1u128 << bits) - 1 };
+        let max = if ty.is_signed() {
+            (1u128 << (bits - 1)) - 1
+        } else {
+            (1u128 << bits) - 1
+        };
         if value <= max {
             return Some(Val::int(*ty, Some(value as i128)));
         }
@@ -857,7 +1027,9 @@ fn parse_char(text: &str) -> Option<i128> {
 fn string_len(text: &str) -> u64 {
     let start = text.find('"').map(|i| i + 1).unwrap_or(0);
     let inner = text[start..].strip_suffix('"').unwrap_or(&text[start..]);
-    decode_escapes(inner).map(|it| it.len() as u64).unwrap_or(inner.len() as u64)
+    decode_escapes(inner)
+        .map(|it| it.len() as u64)
+        .unwrap_or(inner.len() as u64)
 }
 
 fn decode_escapes(s: &str) -> Option<Vec<u8>> {
@@ -941,4 +1113,3 @@ pub(crate) fn find_member(rec: &RecordTy, name: &str) -> Option<(Ty, bool)> {
 fn layout_error(e: LayoutError, at: usize, ty: &Ty) -> DeclError {
     DeclError::new(at, format!("cannot lay out `{ty}`: {e}"))
 }
-

@@ -75,7 +75,9 @@ impl DeclIndex {
     pub fn build(toks: &[Token]) -> DeclIndex {
         let mut index = DeclIndex::default();
         // GCC's predefined typedef name.
-        index.typedef_names.insert(SmolStr::new_static("__builtin_va_list"));
+        index
+            .typedef_names
+            .insert(SmolStr::new_static("__builtin_va_list"));
         let mut pos = 0;
         while pos < toks.len() {
             match index.top_decl(toks, pos) {
@@ -110,20 +112,16 @@ impl DeclIndex {
         if p.at(T![;]) {
             return Ok(pos + 1);
         }
-        match p.ident() {
-            Some("_Static_assert" | "static_assert" | "__asm__" | "asm" | "__asm") => {
-                p.pos += 1;
-                if p.at(T!['(']) {
-                    p.skip_group()?;
-                }
-                p.expect(T![;], "`;`")?;
-                let next = p.pos;
-                drop(p);
-                // A file-scope `_Static_assert` uses enumerators like any declaration does.
-                self.note_enum_uses(toks, pos..next, &(0..0));
-                return Ok(next);
+        if let Some("_Static_assert" | "static_assert" | "__asm__" | "asm" | "__asm") = p.ident() {
+            p.pos += 1;
+            if p.at(T!['(']) {
+                p.skip_group()?;
             }
-            _ => {}
+            p.expect(T![;], "`;`")?;
+            let next = p.pos;
+            // A file-scope `_Static_assert` uses enumerators like any declaration does.
+            self.note_enum_uses(toks, pos..next, &(0..0));
+            return Ok(next);
         }
         let specs = p.specs()?;
         if !specs.has_type() && !specs.is_typedef && !specs.is_extern && !specs.is_static {
@@ -158,7 +156,6 @@ impl DeclIndex {
             }
         }
         let next = p.pos;
-        drop(p);
         let decl_idx = self.decls.len();
         self.note_tags(toks, &specs)?;
         self.note_enum_uses(toks, pos..next, &body);
@@ -185,11 +182,18 @@ impl DeclIndex {
                 entry.push((decl_idx, i));
                 if defines_var && !self.pending_enum_uses.is_empty() {
                     let uses = std::mem::take(&mut self.pending_enum_uses);
-                    self.enum_uses_by_var.entry(name.clone()).or_default().extend(uses);
+                    self.enum_uses_by_var
+                        .entry(name.clone())
+                        .or_default()
+                        .extend(uses);
                 }
             }
         }
-        self.decls.push(TopDecl { specs, declarators, is_function_def });
+        self.decls.push(TopDecl {
+            specs,
+            declarators,
+            is_function_def,
+        });
         Ok(next)
     }
 
@@ -200,8 +204,14 @@ impl DeclIndex {
             if body.contains(&i) || toks[i].kind != SyntaxKind::IDENT {
                 continue;
             }
-            let Some(&(enum_at, _)) = self.enumerators.get(toks[i].text.as_str()) else { continue };
-            if self.enum_bodies.get(&enum_at).is_some_and(|def| def.body.contains(&i)) {
+            let Some(&(enum_at, _)) = self.enumerators.get(toks[i].text.as_str()) else {
+                continue;
+            };
+            if self
+                .enum_bodies
+                .get(&enum_at)
+                .is_some_and(|def| def.body.contains(&i))
+            {
                 continue;
             }
             if self.pending_enum_uses.last() != Some(&enum_at) {
@@ -213,15 +223,26 @@ impl DeclIndex {
     /// Notes the tags defined by a declaration's specifiers, including those nested in bodies.
     fn note_tags(&mut self, toks: &[Token], specs: &Specs) -> Result<(), DeclError> {
         let (at, body) = match &specs.named {
-            Some(NamedSpec::Record { body: Some(body), at, .. } | NamedSpec::Enum { body: Some(body), at, .. }) => {
-                (*at, body.clone())
-            }
+            Some(
+                NamedSpec::Record {
+                    body: Some(body),
+                    at,
+                    ..
+                }
+                | NamedSpec::Enum {
+                    body: Some(body),
+                    at,
+                    ..
+                },
+            ) => (*at, body.clone()),
             _ => return Ok(()),
         };
         // The outer definition, then every definition inside its body, in order.
         self.note_definition(toks, at)?;
         for i in body {
-            if toks[i].kind == SyntaxKind::IDENT && matches!(toks[i].text.as_str(), "struct" | "union" | "enum") {
+            if toks[i].kind == SyntaxKind::IDENT
+                && matches!(toks[i].text.as_str(), "struct" | "union" | "enum")
+            {
                 self.note_definition(toks, i)?;
             }
         }
@@ -234,14 +255,35 @@ impl DeclIndex {
         let mut p = Parser::new(toks, at..toks.len(), &empty);
         let specs = p.specs()?;
         let def = match specs.named {
-            Some(NamedSpec::Record { kind, tag, body: Some(body), attrs, at }) => {
-                let def = TagDef { at, tag: tag.clone(), body, attrs };
+            Some(NamedSpec::Record {
+                kind,
+                tag,
+                body: Some(body),
+                attrs,
+                at,
+            }) => {
+                let def = TagDef {
+                    at,
+                    tag: tag.clone(),
+                    body,
+                    attrs,
+                };
                 if let Some(tag) = tag {
                     self.records.entry((kind, tag)).or_insert(def);
                 }
                 return Ok(());
             }
-            Some(NamedSpec::Enum { tag, body: Some(body), attrs, at }) => TagDef { at, tag, body, attrs },
+            Some(NamedSpec::Enum {
+                tag,
+                body: Some(body),
+                attrs,
+                at,
+            }) => TagDef {
+                at,
+                tag,
+                body,
+                attrs,
+            },
             _ => return Ok(()),
         };
         for (i, (name, _, _)) in enum_body(toks, def.body.clone())?.into_iter().enumerate() {
@@ -257,7 +299,10 @@ impl DeclIndex {
 
 /// The enumerators of an enum body: name, its token, and the value's tokens if given.
 #[allow(clippy::type_complexity)]
-pub(crate) fn enum_body(toks: &[Token], body: Range<usize>) -> Result<Vec<(SmolStr, usize, Option<Range<usize>>)>, DeclError> {
+pub(crate) fn enum_body(
+    toks: &[Token],
+    body: Range<usize>,
+) -> Result<Vec<(SmolStr, usize, Option<Range<usize>>)>, DeclError> {
     let empty = FxHashSet::default();
     let mut p = Parser::new(toks, body, &empty);
     let mut out = Vec::new();
@@ -281,7 +326,10 @@ pub(crate) fn enum_body(toks: &[Token], body: Range<usize>) -> Result<Vec<(SmolS
         if p.at(T![,]) {
             p.pos += 1;
         } else if !p.at_end() {
-            return Err(p.error(format!("expected `,` or `}}` in an enum, found {}", p.describe())));
+            return Err(p.error(format!(
+                "expected `,` or `}}` in an enum, found {}",
+                p.describe()
+            )));
         }
     }
     Ok(out)
@@ -297,7 +345,11 @@ fn resync(toks: &[Token], start: usize) -> usize {
             T![')'] | T![']'] => depth = depth.saturating_sub(1),
             T!['}'] => {
                 depth = depth.saturating_sub(1);
-                if depth == 0 && toks.get(i + 1).is_some_and(|t| t.kind != T![;] && t.kind != SyntaxKind::IDENT) {
+                if depth == 0
+                    && toks
+                        .get(i + 1)
+                        .is_some_and(|t| t.kind != T![;] && t.kind != SyntaxKind::IDENT)
+                {
                     return i + 1;
                 }
             }

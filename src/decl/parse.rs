@@ -65,12 +65,29 @@ impl BaseKeywords {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum NamedSpec {
     Typedef(SmolStr, usize),
-    Record { kind: RecordKind, tag: Option<SmolStr>, body: Option<Range<usize>>, attrs: Vec<Attr>, at: usize },
-    Enum { tag: Option<SmolStr>, body: Option<Range<usize>>, attrs: Vec<Attr>, at: usize },
+    Record {
+        kind: RecordKind,
+        tag: Option<SmolStr>,
+        body: Option<Range<usize>>,
+        attrs: Vec<Attr>,
+        at: usize,
+    },
+    Enum {
+        tag: Option<SmolStr>,
+        body: Option<Range<usize>>,
+        attrs: Vec<Attr>,
+        at: usize,
+    },
     /// `typeof(...)`: the tokens inside the parentheses (a type name or an expression).
-    Typeof { inner: Range<usize>, at: usize },
+    Typeof {
+        inner: Range<usize>,
+        at: usize,
+    },
     /// `_Atomic(type-name)`.
-    Atomic { inner: Range<usize>, at: usize },
+    Atomic {
+        inner: Range<usize>,
+        at: usize,
+    },
 }
 
 /// Declaration specifiers.
@@ -98,11 +115,20 @@ impl Specs {
 /// gives the declared type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum DeclOp {
-    Pointer { attrs: Vec<Attr>, at: usize },
+    Pointer {
+        attrs: Vec<Attr>,
+        at: usize,
+    },
     /// `[N]`: the bound's tokens; `None` for `[]`.
-    Array { bound: Option<Range<usize>>, at: usize },
+    Array {
+        bound: Option<Range<usize>>,
+        at: usize,
+    },
     /// `(params)`: the tokens between the parentheses.
-    Function { params: Range<usize>, at: usize },
+    Function {
+        params: Range<usize>,
+        at: usize,
+    },
 }
 
 /// A declarator: a name (absent in abstract declarators and unnamed bitfields) and derivations.
@@ -117,7 +143,10 @@ pub(crate) struct Declarator {
 /// One member declaration of a record body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum MemberDecl {
-    Fields { specs: Specs, declarators: Vec<(Declarator, Option<Range<usize>>)> },
+    Fields {
+        specs: Specs,
+        declarators: Vec<(Declarator, Option<Range<usize>>)>,
+    },
     /// `_Static_assert(expr, "msg")`: the tokens inside the parentheses.
     StaticAssert { inner: Range<usize>, at: usize },
 }
@@ -131,8 +160,17 @@ pub(crate) struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    pub(crate) fn new(toks: &'a [Token], range: Range<usize>, typedefs: &'a FxHashSet<SmolStr>) -> Parser<'a> {
-        Parser { toks, pos: range.start, end: range.end.min(toks.len()), typedefs }
+    pub(crate) fn new(
+        toks: &'a [Token],
+        range: Range<usize>,
+        typedefs: &'a FxHashSet<SmolStr>,
+    ) -> Parser<'a> {
+        Parser {
+            toks,
+            pos: range.start,
+            end: range.end.min(toks.len()),
+            typedefs,
+        }
     }
 
     pub(crate) fn at_end(&self) -> bool {
@@ -214,7 +252,9 @@ impl<'a> Parser<'a> {
     /// Whether the current token can start a type name (for casts, `sizeof` and `typeof`).
     pub(crate) fn at_type_start(&self) -> bool {
         match self.ident() {
-            Some(word) => is_type_keyword(word) || is_qualifier(word) || self.typedefs.contains(word),
+            Some(word) => {
+                is_type_keyword(word) || is_qualifier(word) || self.typedefs.contains(word)
+            }
             None => false,
         }
     }
@@ -238,11 +278,22 @@ impl<'a> Parser<'a> {
                         }
                         let at = self.pos;
                         let Some(word) = self.ident() else {
-                            return Err(self.error(format!("expected an attribute name, found {}", self.describe())));
+                            return Err(self.error(format!(
+                                "expected an attribute name, found {}",
+                                self.describe()
+                            )));
                         };
                         self.pos += 1;
-                        let args = if self.at(T!['(']) { Some(self.skip_group()?) } else { None };
-                        out.push(Attr { name: attr_name(word), args, at });
+                        let args = if self.at(T!['(']) {
+                            Some(self.skip_group()?)
+                        } else {
+                            None
+                        };
+                        out.push(Attr {
+                            name: attr_name(word),
+                            args,
+                            at,
+                        });
                     }
                     self.expect(T![')'], "`))` after attributes")?;
                 }
@@ -253,7 +304,11 @@ impl<'a> Parser<'a> {
                         return Err(self.error("expected `(` after _Alignas"));
                     }
                     let args = self.skip_group()?;
-                    out.push(Attr { name: SmolStr::new_static("_Alignas"), args: Some(args), at });
+                    out.push(Attr {
+                        name: SmolStr::new_static("_Alignas"),
+                        args: Some(args),
+                        at,
+                    });
                 }
                 _ if self.at(T!['[']) && self.nth_kind(1) == Some(T!['[']) => {
                     let at = self.pos;
@@ -271,14 +326,23 @@ impl<'a> Parser<'a> {
                             }
                             let mut q = name_at + 1;
                             let args = if q < inner.end && self.toks[q].kind == T!['('] {
-                                let mut sub = Parser { toks: self.toks, pos: q, end: inner.end, typedefs: self.typedefs };
+                                let mut sub = Parser {
+                                    toks: self.toks,
+                                    pos: q,
+                                    end: inner.end,
+                                    typedefs: self.typedefs,
+                                };
                                 let r = sub.skip_group()?;
                                 q = sub.pos;
                                 Some(r)
                             } else {
                                 None
                             };
-                            out.push(Attr { name: attr_name(&self.toks[name_at].text), args, at: at.max(name_at) });
+                            out.push(Attr {
+                                name: attr_name(&self.toks[name_at].text),
+                                args,
+                                at: at.max(name_at),
+                            });
                             p = q;
                         } else {
                             p += 1;
@@ -292,16 +356,19 @@ impl<'a> Parser<'a> {
 
     /// Declaration specifiers. Stops at the first token that cannot continue them.
     pub(crate) fn specs(&mut self) -> Result<Specs, DeclError> {
-        let mut specs = Specs { start: self.pos, ..Specs::default() };
-        loop {
-            let Some(word) = self.ident() else { break };
+        let mut specs = Specs {
+            start: self.pos,
+            ..Specs::default()
+        };
+        while let Some(word) = self.ident() {
             let at = self.pos;
             match word {
                 "typedef" => specs.is_typedef = true,
                 "extern" => specs.is_extern = true,
                 "static" => specs.is_static = true,
-                "auto" | "register" | "inline" | "__inline" | "__inline__" | "_Noreturn" | "__thread"
-                | "_Thread_local" | "thread_local" | "__extension__" | "constexpr" => {}
+                "auto" | "register" | "inline" | "__inline" | "__inline__" | "_Noreturn"
+                | "__thread" | "_Thread_local" | "thread_local" | "__extension__" | "constexpr" => {
+                }
                 w if is_qualifier(w) => {}
                 "_Atomic" => {
                     if self.nth_kind(1) == Some(T!['(']) {
@@ -317,19 +384,43 @@ impl<'a> Parser<'a> {
                     continue;
                 }
                 "struct" | "union" => {
-                    let kind = if word == "struct" { RecordKind::Struct } else { RecordKind::Union };
+                    let kind = if word == "struct" {
+                        RecordKind::Struct
+                    } else {
+                        RecordKind::Union
+                    };
                     self.pos += 1;
                     let (tag, body, attrs) = self.tagged_spec(&mut specs.attrs)?;
-                    self.set_named(&mut specs, NamedSpec::Record { kind, tag, body, attrs, at }, at)?;
+                    self.set_named(
+                        &mut specs,
+                        NamedSpec::Record {
+                            kind,
+                            tag,
+                            body,
+                            attrs,
+                            at,
+                        },
+                        at,
+                    )?;
                     continue;
                 }
                 "enum" => {
                     self.pos += 1;
                     let (tag, body, attrs) = self.tagged_spec(&mut specs.attrs)?;
-                    self.set_named(&mut specs, NamedSpec::Enum { tag, body, attrs, at }, at)?;
+                    self.set_named(
+                        &mut specs,
+                        NamedSpec::Enum {
+                            tag,
+                            body,
+                            attrs,
+                            at,
+                        },
+                        at,
+                    )?;
                     continue;
                 }
-                "typeof" | "__typeof__" | "__typeof" | "typeof_unqual" | "__typeof_unqual__" | "__typeof_unqual" => {
+                "typeof" | "__typeof__" | "__typeof" | "typeof_unqual" | "__typeof_unqual__"
+                | "__typeof_unqual" => {
                     self.pos += 1;
                     if !self.at(T!['(']) {
                         return Err(self.error("expected `(` after typeof"));
@@ -349,9 +440,10 @@ impl<'a> Parser<'a> {
                 "unsigned" | "__unsigned__" => specs.base.unsigned += 1,
                 "_Bool" => specs.base.bool += 1,
                 "__int128" | "__int128_t" => specs.base.int128 += 1,
-                "_Complex" | "__complex__" | "_Imaginary" | "_Float16" | "_Float32" | "_Float64" | "_Float128"
-                | "_Float32x" | "_Float64x" | "__float128" | "__float80" | "_Decimal32" | "_Decimal64"
-                | "_Decimal128" | "__bf16" | "__auto_type" | "_BitInt" => specs.base.unsupported = Some(at),
+                "_Complex" | "__complex__" | "_Imaginary" | "_Float16" | "_Float32"
+                | "_Float64" | "_Float128" | "_Float32x" | "_Float64x" | "__float128"
+                | "__float80" | "_Decimal32" | "_Decimal64" | "_Decimal128" | "__bf16"
+                | "__auto_type" | "_BitInt" => specs.base.unsupported = Some(at),
                 w if !specs.has_type() && self.typedefs.contains(w) => {
                     specs.named = Some(NamedSpec::Typedef(SmolStr::from(w), at));
                 }
@@ -444,7 +536,9 @@ impl<'a> Parser<'a> {
             }
             _ => {
                 if !abstract_ok {
-                    return Err(self.error(format!("expected a declarator, found {}", self.describe())));
+                    return Err(
+                        self.error(format!("expected a declarator, found {}", self.describe()))
+                    );
                 }
             }
         }
@@ -457,11 +551,18 @@ impl<'a> Parser<'a> {
                     // `[static N]`, `[const N]` in parameters: drop the qualifiers.
                     let mut start = r.start;
                     while start < r.end
-                        && matches!(self.toks[start].text.as_str(), "static" | "const" | "volatile" | "restrict" | "__restrict")
+                        && matches!(
+                            self.toks[start].text.as_str(),
+                            "static" | "const" | "volatile" | "restrict" | "__restrict"
+                        )
                     {
                         start += 1;
                     }
-                    let bound = if start == r.end { None } else { Some(start..r.end) };
+                    let bound = if start == r.end {
+                        None
+                    } else {
+                        Some(start..r.end)
+                    };
                     suffixes.push(DeclOp::Array { bound, at });
                 }
                 Some(T!['(']) => {
@@ -539,7 +640,9 @@ impl<'a> Parser<'a> {
             }
             let specs = self.specs()?;
             if !specs.has_type() {
-                return Err(self.error(format!("expected a member type, found {}", self.describe())));
+                return Err(
+                    self.error(format!("expected a member type, found {}", self.describe()))
+                );
             }
             let mut declarators = Vec::new();
             if self.at(T![;]) {
@@ -549,7 +652,11 @@ impl<'a> Parser<'a> {
                 continue;
             }
             loop {
-                let mut decl = if self.at(T![:]) { Declarator::default() } else { self.declarator(false)? };
+                let mut decl = if self.at(T![:]) {
+                    Declarator::default()
+                } else {
+                    self.declarator(false)?
+                };
                 let width = if self.at(T![:]) {
                     self.pos += 1;
                     let start = self.pos;
@@ -580,7 +687,9 @@ impl<'a> Parser<'a> {
                     self.skip_group()?;
                 }
                 T![,] | T![;] | T![')'] | T![']'] | T!['}'] => return Ok(()),
-                SyntaxKind::IDENT if is_attribute_keyword(&self.toks[self.pos].text) => return Ok(()),
+                SyntaxKind::IDENT if is_attribute_keyword(&self.toks[self.pos].text) => {
+                    return Ok(())
+                }
                 _ => self.pos += 1,
             }
         }
@@ -596,7 +705,10 @@ pub(crate) fn attr_name(word: &str) -> SmolStr {
 }
 
 pub(crate) fn is_attribute_keyword(word: &str) -> bool {
-    matches!(word, "__attribute__" | "__attribute" | "_Alignas" | "alignas")
+    matches!(
+        word,
+        "__attribute__" | "__attribute" | "_Alignas" | "alignas"
+    )
 }
 
 /// Type qualifiers, including GCC's spellings and the x86 named address spaces.

@@ -47,10 +47,16 @@ pub fn decl_index(db: &dyn Db, tu: TranslationUnit) -> Arc<DeclIndex> {
 
 /// The complete definition of a struct or union, resolved.
 #[salsa::tracked(returns(clone), cycle_result = struct_decl_cycle)]
-pub fn struct_decl<'db>(db: &'db dyn Db, tu: TranslationUnit, name: RecordName<'db>) -> Result<Arc<RecordTy>, DeclError> {
+pub fn struct_decl<'db>(
+    db: &'db dyn Db,
+    tu: TranslationUnit,
+    name: RecordName<'db>,
+) -> Result<Arc<RecordTy>, DeclError> {
     let index = decl_index(db, tu);
     let toks = tu.tokens(db);
-    let source = Box::new(move |kind: RecordKind, tag: &str| struct_decl(db, tu, RecordName::new(db, kind, SmolStr::from(tag))));
+    let source = Box::new(move |kind: RecordKind, tag: &str| {
+        struct_decl(db, tu, RecordName::new(db, kind, SmolStr::from(tag)))
+    });
     let mut resolver = Resolver::with_record_source(toks, index, source);
     resolver.record_here(name.kind(db), name.tag(db))
 }
@@ -61,8 +67,18 @@ fn struct_decl_cycle<'db>(
     tu: TranslationUnit,
     name: RecordName<'db>,
 ) -> Result<Arc<RecordTy>, DeclError> {
-    let at = decl_index(db, tu).records.get(&(name.kind(db), name.tag(db).clone())).map_or(0, |def| def.at);
-    Err(DeclError::new(at, format!("{} {} contains itself by value", name.kind(db).keyword(), name.tag(db))))
+    let at = decl_index(db, tu)
+        .records
+        .get(&(name.kind(db), name.tag(db).clone()))
+        .map_or(0, |def| def.at);
+    Err(DeclError::new(
+        at,
+        format!(
+            "{} {} contains itself by value",
+            name.kind(db).keyword(),
+            name.tag(db)
+        ),
+    ))
 }
 
 #[cfg(test)]
@@ -87,7 +103,10 @@ mod tests {
     }
 
     fn executed(db: &LoggingDatabase, query: &str) -> usize {
-        db.take_log().iter().filter(|entry| entry.starts_with(&format!("{query}("))).count()
+        db.take_log()
+            .iter()
+            .filter(|entry| entry.starts_with(&format!("{query}(")))
+            .count()
     }
 
     #[test]
@@ -106,7 +125,11 @@ mod tests {
             }
         }
         let log = db.take_log();
-        let count = |q: &str| log.iter().filter(|e| e.starts_with(&format!("{q}("))).count();
+        let count = |q: &str| {
+            log.iter()
+                .filter(|e| e.starts_with(&format!("{q}(")))
+                .count()
+        };
         assert_eq!(count("struct_decl"), 4, "{log:?}");
         assert_eq!(count("layout"), 3, "{log:?}");
         assert_eq!(layouts[0], layouts[2]);
@@ -121,19 +144,33 @@ mod tests {
     #[test]
     fn nested_records_come_from_their_own_query() {
         let db = LoggingDatabase::default();
-        let tu = unit(&db, "struct inner { int a; };\nstruct outer { struct inner i; struct inner j[2]; };\n");
+        let tu = unit(
+            &db,
+            "struct inner { int a; };\nstruct outer { struct inner i; struct inner j[2]; };\n",
+        );
         let outer = RecordName::new(&db, RecordKind::Struct, SmolStr::from("outer"));
         let rec = struct_decl(&db, tu, outer).unwrap();
         assert_eq!(rec.fields.len(), 2);
         let log = db.take_log();
-        assert_eq!(log.iter().filter(|e| e.starts_with("struct_decl(")).count(), 2, "{log:?}");
-        assert_eq!(log.iter().filter(|e| e.starts_with("decl_index(")).count(), 1, "{log:?}");
+        assert_eq!(
+            log.iter().filter(|e| e.starts_with("struct_decl(")).count(),
+            2,
+            "{log:?}"
+        );
+        assert_eq!(
+            log.iter().filter(|e| e.starts_with("decl_index(")).count(),
+            1,
+            "{log:?}"
+        );
     }
 
     #[test]
     fn a_record_containing_itself_by_value_is_an_error_not_a_hang() {
         let db = LoggingDatabase::default();
-        let tu = unit(&db, "struct a;\nstruct b { struct a x; };\nstruct a { struct b y; };\n");
+        let tu = unit(
+            &db,
+            "struct a;\nstruct b { struct a x; };\nstruct a { struct b y; };\n",
+        );
         let a = RecordName::new(&db, RecordKind::Struct, SmolStr::from("a"));
         let err = struct_decl(&db, tu, a).unwrap_err();
         assert!(err.message.contains("contains itself by value"), "{err}");

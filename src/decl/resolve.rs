@@ -35,14 +35,18 @@ pub struct Resolver<'a> {
     /// Values of the enum being evaluated, for enumerators that use earlier ones.
     enum_partial: FxHashMap<usize, Vec<i128>>,
     in_progress: FxHashSet<(u8, SmolStr)>,
-    layouts: FxHashMap<usize, (Arc<RecordTy>, Result<Arc<RecordLayout>, LayoutError>)>,
+    layouts: FxHashMap<usize, MemoisedLayout>,
     /// Where nested records come from when this resolver serves one salsa query: the query for
     /// that record, so each record is resolved (and memoised) once per translation unit.
     record_source: Option<Box<RecordSource<'a>>>,
 }
 
+/// A record kept alive next to its memoised layout (the map is keyed by its address).
+type MemoisedLayout = (Arc<RecordTy>, Result<Arc<RecordLayout>, LayoutError>);
+
 /// A provider of complete record definitions by kind and tag.
-pub(crate) type RecordSource<'a> = dyn FnMut(RecordKind, &str) -> Result<Arc<RecordTy>, DeclError> + 'a;
+pub(crate) type RecordSource<'a> =
+    dyn FnMut(RecordKind, &str) -> Result<Arc<RecordTy>, DeclError> + 'a;
 
 /// The attributes of a declaration that change its layout.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -69,16 +73,27 @@ impl<'a> Resolver<'a> {
     }
 
     /// A resolver that asks `source` for every record it needs by tag.
-    pub(crate) fn with_record_source(toks: &'a [Token], index: &'a DeclIndex, source: Box<RecordSource<'a>>) -> Resolver<'a> {
+    pub(crate) fn with_record_source(
+        toks: &'a [Token],
+        index: &'a DeclIndex,
+        source: Box<RecordSource<'a>>,
+    ) -> Resolver<'a> {
         let mut resolver = Resolver::new(toks, index);
         resolver.record_source = Some(source);
         resolver
     }
 
     /// Resolves the body of `struct tag` / `union tag` here, without asking the record source.
-    pub(crate) fn record_here(&mut self, kind: RecordKind, tag: &str) -> Result<Arc<RecordTy>, DeclError> {
+    pub(crate) fn record_here(
+        &mut self,
+        kind: RecordKind,
+        tag: &str,
+    ) -> Result<Arc<RecordTy>, DeclError> {
         let Some(def) = self.index.records.get(&(kind, SmolStr::from(tag))) else {
-            return Err(DeclError::new(0, format!("{} {tag} has no definition", kind.keyword())));
+            return Err(DeclError::new(
+                0,
+                format!("{} {tag} has no definition", kind.keyword()),
+            ));
         };
         self.record_body(kind, def.tag.clone(), def.body.clone(), &def.attrs.clone())
     }
@@ -95,11 +110,17 @@ impl<'a> Resolver<'a> {
             return res;
         }
         let Some(def) = self.index.records.get(&key) else {
-            return Err(DeclError::new(0, format!("{} {tag} has no definition", kind.keyword())));
+            return Err(DeclError::new(
+                0,
+                format!("{} {tag} has no definition", kind.keyword()),
+            ));
         };
         let guard = (kind as u8, key.1.clone());
         if !self.in_progress.insert(guard.clone()) {
-            return Err(DeclError::new(def.at, format!("{} {tag} contains itself by value", kind.keyword())));
+            return Err(DeclError::new(
+                def.at,
+                format!("{} {tag} contains itself by value", kind.keyword()),
+            ));
         }
         let res = self.record_body(kind, def.tag.clone(), def.body.clone(), &def.attrs.clone());
         self.in_progress.remove(&guard);
@@ -122,7 +143,10 @@ impl<'a> Resolver<'a> {
         let decl = &self.index.decls[decl_idx];
         let at = decl.specs.start;
         if !self.in_progress.insert(guard.clone()) {
-            return Err(DeclError::new(at, format!("typedef `{name}` refers to itself")));
+            return Err(DeclError::new(
+                at,
+                format!("typedef `{name}` refers to itself"),
+            ));
         }
         let res = self.typedef_uncached(name, decl_idx, d_idx);
         self.in_progress.remove(&guard);
@@ -130,15 +154,27 @@ impl<'a> Resolver<'a> {
         res
     }
 
-    fn typedef_uncached(&mut self, name: &str, decl_idx: usize, d_idx: usize) -> Result<Ty, DeclError> {
+    fn typedef_uncached(
+        &mut self,
+        name: &str,
+        decl_idx: usize,
+        d_idx: usize,
+    ) -> Result<Ty, DeclError> {
         let decl = &self.index.decls[decl_idx];
         let specs = decl.specs.clone();
         let declarator = decl.declarators[d_idx].clone();
         let (ty, attrs) = self.declared_type(&specs, &declarator, true)?;
         if attrs.packed {
-            return Err(DeclError::new(specs.start, format!("`packed` on typedef `{name}` is not supported")));
+            return Err(DeclError::new(
+                specs.start,
+                format!("`packed` on typedef `{name}` is not supported"),
+            ));
         }
-        Ok(Ty::Typedef(Arc::new(TypedefTy { name: SmolStr::from(name), ty, align_bits: attrs.align_bits })))
+        Ok(Ty::Typedef(Arc::new(TypedefTy {
+            name: SmolStr::from(name),
+            ty,
+            align_bits: attrs.align_bits,
+        })))
     }
 
     /// The type of a file-scope variable (from its most complete declaration).
@@ -166,7 +202,11 @@ impl<'a> Resolver<'a> {
     /// initializer). GCC's debug info describes every such variable, `static` ones included
     /// (early debug info keeps them even when -O2 drops the object).
     pub fn is_defined_variable(&self, name: &str) -> bool {
-        self.index.vars.get(name).is_some_and(|decls| decls.iter().any(|(d, _)| !self.index.decls[*d].specs.is_extern))
+        self.index.vars.get(name).is_some_and(|decls| {
+            decls
+                .iter()
+                .any(|(d, _)| !self.index.decls[*d].specs.is_extern)
+        })
     }
 
     /// Whether the variable's object is emitted: defined and not `static` (GCC drops unused
@@ -193,16 +233,20 @@ impl<'a> Resolver<'a> {
 
     /// The size and alignment of a (deep) type, memoising record layouts.
     pub fn ty_layout(&mut self, ty: &Ty) -> Result<TyLayout, LayoutError> {
-        layout::ty_layout(ty, &mut |rec| self.record_layout(rec).map(|it| it.ty_layout()))
+        layout::ty_layout(ty, &mut |rec| {
+            self.record_layout(rec).map(|it| it.ty_layout())
+        })
     }
 
     /// Turns a shallow reference (tag or typedef name) into the definition it names.
     pub(crate) fn deep(&mut self, ty: &Ty, at: usize) -> Result<Ty, DeclError> {
         Ok(match ty {
-            Ty::RecordRef(kind, tag) => match self.index.records.contains_key(&(*kind, tag.clone())) {
-                true => Ty::Record(self.record(*kind, tag).map_err(|e| at_token(e, at))?),
-                false => ty.clone(),
-            },
+            Ty::RecordRef(kind, tag) => {
+                match self.index.records.contains_key(&(*kind, tag.clone())) {
+                    true => Ty::Record(self.record(*kind, tag).map_err(|e| at_token(e, at))?),
+                    false => ty.clone(),
+                }
+            }
             Ty::TypedefRef(name) => self.typedef(name).map_err(|e| at_token(e, at))?,
             Ty::EnumRef(tag) => match self.index.enums.get(tag) {
                 Some(def) => Ty::Enum(self.enum_def(def.at)?),
@@ -220,8 +264,10 @@ impl<'a> Resolver<'a> {
         declarator: &Declarator,
         deep: bool,
     ) -> Result<(Ty, DeclAttrs), DeclError> {
-        let behind_pointer =
-            declarator.ops.iter().any(|op| matches!(op, DeclOp::Pointer { .. } | DeclOp::Function { .. }));
+        let behind_pointer = declarator
+            .ops
+            .iter()
+            .any(|op| matches!(op, DeclOp::Pointer { .. } | DeclOp::Function { .. }));
         let mut attrs = DeclAttrs::default();
         self.decl_attrs(&specs.attrs, &mut attrs)?;
         self.decl_attrs(&declarator.attrs, &mut attrs)?;
@@ -231,16 +277,25 @@ impl<'a> Resolver<'a> {
         }
         for op in declarator.ops.iter().rev() {
             ty = match op {
-                DeclOp::Pointer { attrs: ptr_attrs, at } => {
+                DeclOp::Pointer {
+                    attrs: ptr_attrs,
+                    at,
+                } => {
                     let mut ignored = DeclAttrs::default();
                     self.decl_attrs(ptr_attrs, &mut ignored)?;
                     if ignored != DeclAttrs::default() {
-                        return Err(DeclError::new(*at, "layout attribute on a pointer declarator"));
+                        return Err(DeclError::new(
+                            *at,
+                            "layout attribute on a pointer declarator",
+                        ));
                     }
                     Ty::Pointer(Arc::new(ty))
                 }
                 DeclOp::Array { bound: None, .. } => Ty::Array(Arc::new(ty), None),
-                DeclOp::Array { bound: Some(bound), at } => {
+                DeclOp::Array {
+                    bound: Some(bound),
+                    at,
+                } => {
                     let n = self.eval_const(bound.clone())?;
                     if n < 0 {
                         return Err(DeclError::new(*at, format!("array size is negative ({n})")));
@@ -274,7 +329,10 @@ impl<'a> Resolver<'a> {
             let mut declarator = declarator;
             if let Some(DeclOp::Array { at, .. }) = declarator.ops.first() {
                 let at = *at;
-                declarator.ops[0] = DeclOp::Pointer { attrs: Vec::new(), at };
+                declarator.ops[0] = DeclOp::Pointer {
+                    attrs: Vec::new(),
+                    at,
+                };
             }
             let (ty, _) = self.declared_type(&specs, &declarator, false)?;
             if !(matches!(ty, Ty::Void) && declarator.ops.is_empty()) {
@@ -283,7 +341,10 @@ impl<'a> Resolver<'a> {
             if p.at(T![,]) {
                 p.pos += 1;
             } else if !p.at_end() {
-                return Err(p.error(format!("expected `,` in a parameter list, found {}", p.describe())));
+                return Err(p.error(format!(
+                    "expected `,` in a parameter list, found {}",
+                    p.describe()
+                )));
             }
         }
         Ok(out)
@@ -295,7 +356,10 @@ impl<'a> Resolver<'a> {
             None => base_from_keywords(&specs.base).map_err(|m| DeclError::new(specs.start, m))?,
             Some(named) => {
                 if specs.base.any() {
-                    return Err(DeclError::new(specs.start, "a type name combined with base type keywords"));
+                    return Err(DeclError::new(
+                        specs.start,
+                        "a type name combined with base type keywords",
+                    ));
                 }
                 match named {
                     NamedSpec::Typedef(name, at) => {
@@ -305,14 +369,31 @@ impl<'a> Resolver<'a> {
                             Ty::TypedefRef(name.clone())
                         }
                     }
-                    NamedSpec::Record { kind, tag, body, attrs, at } => match (tag, body) {
+                    NamedSpec::Record {
+                        kind,
+                        tag,
+                        body,
+                        attrs,
+                        at,
+                    } => match (tag, body) {
                         (Some(tag), _) if !deep => Ty::RecordRef(*kind, tag.clone()),
-                        (Some(tag), _) => match self.index.records.contains_key(&(*kind, tag.clone())) {
-                            true => Ty::Record(self.record(*kind, tag).map_err(|e| at_token(e, *at))?),
-                            false => Ty::RecordRef(*kind, tag.clone()),
-                        },
-                        (None, Some(body)) => Ty::Record(self.anonymous_record(*kind, body.clone(), attrs)?),
-                        (None, None) => return Err(DeclError::new(*at, "a struct or union with neither tag nor body")),
+                        (Some(tag), _) => {
+                            match self.index.records.contains_key(&(*kind, tag.clone())) {
+                                true => Ty::Record(
+                                    self.record(*kind, tag).map_err(|e| at_token(e, *at))?,
+                                ),
+                                false => Ty::RecordRef(*kind, tag.clone()),
+                            }
+                        }
+                        (None, Some(body)) => {
+                            Ty::Record(self.anonymous_record(*kind, body.clone(), attrs)?)
+                        }
+                        (None, None) => {
+                            return Err(DeclError::new(
+                                *at,
+                                "a struct or union with neither tag nor body",
+                            ))
+                        }
                     },
                     NamedSpec::Enum { tag, body, at, .. } => match (tag, body) {
                         (_, Some(_)) => Ty::Enum(self.enum_def(*at)?),
@@ -321,7 +402,9 @@ impl<'a> Resolver<'a> {
                             Some(def) => Ty::Enum(self.enum_def(def.at)?),
                             None => Ty::EnumRef(tag.clone()),
                         },
-                        (None, None) => return Err(DeclError::new(*at, "an enum with neither tag nor body")),
+                        (None, None) => {
+                            return Err(DeclError::new(*at, "an enum with neither tag nor body"))
+                        }
                     },
                     NamedSpec::Typeof { inner, at } => self.typeof_type(inner.clone(), *at)?,
                     NamedSpec::Atomic { inner, at } => {
@@ -362,7 +445,10 @@ impl<'a> Resolver<'a> {
         }
         let (ty, attrs) = self.declared_type(&specs, &declarator, true)?;
         if attrs.align_bits.is_some() || attrs.packed {
-            return Err(DeclError::new(specs.start, "layout attribute in a type name"));
+            return Err(DeclError::new(
+                specs.start,
+                "layout attribute in a type name",
+            ));
         }
         Ok(ty)
     }
@@ -404,12 +490,28 @@ impl<'a> Resolver<'a> {
                     if declarators.is_empty() {
                         // `struct { ... };` is an anonymous member; a tagged definition or an
                         // enum is only a nested declaration.
-                        if let Some(NamedSpec::Record { tag: None, body: Some(_), .. }) = &specs.named {
+                        if let Some(NamedSpec::Record {
+                            tag: None,
+                            body: Some(_),
+                            ..
+                        }) = &specs.named
+                        {
                             let ty = self.base_type(&specs, true)?;
-                            fields.push(FieldTy { name: None, ty, bit_width: None, packed: false, align_bits: None });
-                        } else if let Some(NamedSpec::Record { .. } | NamedSpec::Enum { .. }) = &specs.named {
+                            fields.push(FieldTy {
+                                name: None,
+                                ty,
+                                bit_width: None,
+                                packed: false,
+                                align_bits: None,
+                            });
+                        } else if let Some(NamedSpec::Record { .. } | NamedSpec::Enum { .. }) =
+                            &specs.named
+                        {
                         } else {
-                            return Err(DeclError::new(specs.start, "a member declaration that declares nothing"));
+                            return Err(DeclError::new(
+                                specs.start,
+                                "a member declaration that declares nothing",
+                            ));
                         }
                         continue;
                     }
@@ -420,7 +522,10 @@ impl<'a> Resolver<'a> {
                                 let at = w.start;
                                 let n = self.eval_const(w)?;
                                 if n < 0 {
-                                    return Err(DeclError::new(at, format!("negative bitfield width ({n})")));
+                                    return Err(DeclError::new(
+                                        at,
+                                        format!("negative bitfield width ({n})"),
+                                    ));
                                 }
                                 Some(n as u64)
                             }
@@ -437,7 +542,13 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        let rec = Arc::new(RecordTy { kind, tag, fields, packed: rec_attrs.packed, align_bits: rec_attrs.align_bits });
+        let rec = Arc::new(RecordTy {
+            kind,
+            tag,
+            fields,
+            packed: rec_attrs.packed,
+            align_bits: rec_attrs.align_bits,
+        });
         for (inner, at) in asserts {
             self.static_assert(inner, at)?;
         }
@@ -445,7 +556,11 @@ impl<'a> Resolver<'a> {
     }
 
     /// Evaluates `_Static_assert(expr, "message")`; a false one is an error.
-    pub(crate) fn static_assert(&mut self, inner: Range<usize>, at: usize) -> Result<(), DeclError> {
+    pub(crate) fn static_assert(
+        &mut self,
+        inner: Range<usize>,
+        at: usize,
+    ) -> Result<(), DeclError> {
         let mut p = Parser::new(self.toks, inner.clone(), &self.index.typedef_names);
         p.skip_expression()?;
         let cond = self.eval_const(inner.start..p.pos)?;
@@ -500,17 +615,24 @@ impl<'a> Resolver<'a> {
     pub(crate) fn enumerator(&mut self, name: &str, at: usize) -> Option<Result<i128, DeclError>> {
         let &(enum_at, idx) = self.index.enumerators.get(name)?;
         if let Some(values) = self.enum_partial.get(&enum_at) {
-            return Some(
-                values.get(idx).copied().ok_or_else(|| DeclError::new(at, format!("enumerator `{name}` used before its value"))),
-            );
+            return Some(values.get(idx).copied().ok_or_else(|| {
+                DeclError::new(at, format!("enumerator `{name}` used before its value"))
+            }));
         }
         Some(self.enum_def(enum_at).and_then(|def| {
-            def.constants.get(idx).map(|it| it.1).ok_or_else(|| DeclError::new(at, "enumerator index out of range"))
+            def.constants
+                .get(idx)
+                .map(|it| it.1)
+                .ok_or_else(|| DeclError::new(at, "enumerator index out of range"))
         }))
     }
 
     /// Folds attributes into `out`; an unknown attribute is an error.
-    pub(crate) fn decl_attrs(&mut self, attrs: &[Attr], out: &mut DeclAttrs) -> Result<(), DeclError> {
+    pub(crate) fn decl_attrs(
+        &mut self,
+        attrs: &[Attr],
+        out: &mut DeclAttrs,
+    ) -> Result<(), DeclError> {
         for attr in attrs {
             match attr.name.as_str() {
                 "packed" => out.packed = true,
@@ -521,19 +643,29 @@ impl<'a> Resolver<'a> {
                         Some(args) => {
                             let n = self.eval_const(args.clone())?;
                             if n <= 0 || !(n as u128).is_power_of_two() {
-                                return Err(DeclError::new(attr.at, format!("requested alignment {n} is not a positive power of 2")));
+                                return Err(DeclError::new(
+                                    attr.at,
+                                    format!("requested alignment {n} is not a positive power of 2"),
+                                ));
                             }
-                            (n as u64).checked_mul(8).ok_or_else(|| DeclError::new(attr.at, "alignment overflows"))?
+                            (n as u64)
+                                .checked_mul(8)
+                                .ok_or_else(|| DeclError::new(attr.at, "alignment overflows"))?
                         }
                     };
-                    out.align_bits = Some(out.align_bits.map_or(align_bits, |it| it.max(align_bits)));
+                    out.align_bits =
+                        Some(out.align_bits.map_or(align_bits, |it| it.max(align_bits)));
                 }
                 "_Alignas" => {
-                    let Some(args) = attr.args.clone() else { continue };
+                    let Some(args) = attr.args.clone() else {
+                        continue;
+                    };
                     let p = Parser::new(self.toks, args.clone(), &self.index.typedef_names);
                     let align_bits = if p.at_type_start() {
                         let ty = self.type_name(args)?;
-                        self.ty_layout(&ty).map_err(|e| DeclError::new(attr.at, e.to_string()))?.align_bits
+                        self.ty_layout(&ty)
+                            .map_err(|e| DeclError::new(attr.at, e.to_string()))?
+                            .align_bits
                     } else {
                         let n = self.eval_const(args)?;
                         if n < 0 || (n != 0 && !(n as u128).is_power_of_two()) {
@@ -542,7 +674,8 @@ impl<'a> Resolver<'a> {
                         n as u64 * 8
                     };
                     if align_bits > 0 {
-                        out.align_bits = Some(out.align_bits.map_or(align_bits, |it| it.max(align_bits)));
+                        out.align_bits =
+                            Some(out.align_bits.map_or(align_bits, |it| it.max(align_bits)));
                     }
                 }
                 "mode" => {
@@ -553,12 +686,17 @@ impl<'a> Resolver<'a> {
                         .and_then(|m| mode_size_bits(&m));
                     match mode {
                         Some(bits) => out.mode_bits = Some(bits),
-                        None => return Err(DeclError::new(attr.at, "unsupported `mode` attribute")),
+                        None => {
+                            return Err(DeclError::new(attr.at, "unsupported `mode` attribute"))
+                        }
                     }
                 }
                 name if has_no_layout_effect(name) => {}
                 name => {
-                    return Err(DeclError::new(attr.at, format!("attribute `{name}` may change the layout and is not supported")))
+                    return Err(DeclError::new(
+                        attr.at,
+                        format!("attribute `{name}` may change the layout and is not supported"),
+                    ))
                 }
             }
         }
@@ -643,7 +781,9 @@ fn apply_mode(ty: Ty, mode_bits: u64) -> Result<Ty, String> {
                 Ty::Base(b) if b.is_integer() => b.is_signed(),
                 _ => return Err("`mode` on a non-integer typedef".into()),
             };
-            BaseTy::integer_of_size(mode_bits, signed).map(Ty::Base).ok_or_else(|| format!("no integer mode of {mode_bits} bits"))
+            BaseTy::integer_of_size(mode_bits, signed)
+                .map(Ty::Base)
+                .ok_or_else(|| format!("no integer mode of {mode_bits} bits"))
         }
         _ => Err("`mode` on a non-integer type".into()),
     }
@@ -659,7 +799,13 @@ fn check_atomic(ty: &Ty, at: usize) -> Result<(), DeclError> {
 
 /// GCC's `__builtin_va_list` on x86-64: `struct __va_list_tag[1]`.
 fn builtin_va_list() -> Ty {
-    let field = |name: &str, ty: Ty| FieldTy { name: Some(name.into()), ty, bit_width: None, packed: false, align_bits: None };
+    let field = |name: &str, ty: Ty| FieldTy {
+        name: Some(name.into()),
+        ty,
+        bit_width: None,
+        packed: false,
+        align_bits: None,
+    };
     let void_ptr = Ty::Pointer(Arc::new(Ty::Void));
     let tag = RecordTy {
         kind: RecordKind::Struct,

@@ -42,7 +42,15 @@ typedef __attribute__((aligned(16))) int spec_aligned_int;
 struct typedefs { int i; u64a x; char c; spec_aligned_int y; };
 struct packed_typedefs { char c; spec_aligned_int y; } __attribute__((packed));
 "#,
-        &["struct before_tag", "struct after_brace", "struct aligned_record", "struct bare_aligned", "struct fields", "struct typedefs", "struct packed_typedefs"],
+        &[
+            "struct before_tag",
+            "struct after_brace",
+            "struct aligned_record",
+            "struct bare_aligned",
+            "struct fields",
+            "struct typedefs",
+            "struct packed_typedefs",
+        ],
     );
 }
 
@@ -171,12 +179,36 @@ struct outer {
 #[test]
 fn errors_have_locations() {
     let cases = [
-        ("struct t { int a; _Static_assert(sizeof(int) == 3, \"no\"); };", "static assertion failed", 1),
-        ("struct t { int v __attribute__((vector_size(16))); };", "vector_size", 1),
-        ("struct t {\n struct t inner;\n};", "contains itself by value", 2),
-        ("struct t {\n int a[unknown_thing];\n};", "`unknown_thing` is not a constant", 2),
-        ("extern int x;\nstruct t {\n int a[x];\n};", "not an integer constant", 3),
-        ("struct t {\n char c[({ 1; })];\n};", "statement expression", 2),
+        (
+            "struct t { int a; _Static_assert(sizeof(int) == 3, \"no\"); };",
+            "static assertion failed",
+            1,
+        ),
+        (
+            "struct t { int v __attribute__((vector_size(16))); };",
+            "vector_size",
+            1,
+        ),
+        (
+            "struct t {\n struct t inner;\n};",
+            "contains itself by value",
+            2,
+        ),
+        (
+            "struct t {\n int a[unknown_thing];\n};",
+            "`unknown_thing` is not a constant",
+            2,
+        ),
+        (
+            "extern int x;\nstruct t {\n int a[x];\n};",
+            "not an integer constant",
+            3,
+        ),
+        (
+            "struct t {\n char c[({ 1; })];\n};",
+            "statement expression",
+            2,
+        ),
     ];
     for (src, message, line) in cases {
         let (toks, locs) = tokens_from_gcc_e(src);
@@ -186,7 +218,10 @@ fn errors_have_locations() {
         let err = resolver.record(RecordKind::Struct, "t").expect_err(src);
         let rendered = err.render(&locs);
         assert!(rendered.contains(message), "{src}: {rendered}");
-        assert!(rendered.starts_with(&format!("<gcc -E>:{line}: ")), "{src}: {rendered}");
+        assert!(
+            rendered.starts_with(&format!("<gcc -E>:{line}: ")),
+            "{src}: {rendered}"
+        );
     }
 }
 
@@ -197,7 +232,10 @@ fn index_keeps_namespaces_apart_and_completes_forward_declarations() {
     let index = DeclIndex::build(&toks);
     assert!(index.errors.is_empty());
     assert!(index.is_typedef("x"));
-    assert_eq!(index.variables(), &["x_var".into(), "kv".into()] as &[smol_str::SmolStr]);
+    assert_eq!(
+        index.variables(),
+        &["x_var".into(), "kv".into()] as &[smol_str::SmolStr]
+    );
     let mut resolver = Resolver::new(&toks, &index);
     let rec = resolver.record(RecordKind::Struct, "x").unwrap();
     assert_eq!(rec.fields[0].ty.to_string(), "x *");
@@ -208,7 +246,11 @@ fn index_keeps_namespaces_apart_and_completes_forward_declarations() {
 fn gcc_e_linemarkers_give_locations() {
     let text = "# 1 \"a.h\"\nint a;\n# 10 \"b.h\" 1\n\nint b;\n#pragma once\nint c;\n";
     let (toks, locs) = tokens_from_gcc_e(text);
-    let spelled: Vec<String> = toks.iter().zip(&locs).map(|(t, l)| format!("{}@{l}", t.text)).collect();
+    let spelled: Vec<String> = toks
+        .iter()
+        .zip(&locs)
+        .map(|(t, l)| format!("{}@{l}", t.text))
+        .collect();
     assert_eq!(spelled[0], "int@a.h:1");
     assert_eq!(spelled[3], "int@b.h:11");
     assert_eq!(spelled[6], "int@b.h:13");
@@ -227,19 +269,35 @@ fn check(src: &str, roots: &[&str]) {
     let mut main = String::from("int main(void) {\n");
     let mut ours = String::new();
     for root in roots {
-        let rec = resolve_root(&mut resolver, root).unwrap_or_else(|e| panic!("{root}: {}", e.render(&locs)));
-        let _ = writeln!(main, "  printf(\"{root} size %zu align %zu\\n\", sizeof({root}) * 8, _Alignof({root}) * 8);");
-        let layout = layout_of_record(&rec).unwrap_or_else(|e| panic!("our layout of {root} failed: {e}"));
-        let _ = writeln!(ours, "{root} size {} align {}", layout.size_bits, layout.align_bits);
+        let rec = resolve_root(&mut resolver, root)
+            .unwrap_or_else(|e| panic!("{root}: {}", e.render(&locs)));
+        let _ = writeln!(
+            main,
+            "  printf(\"{root} size %zu align %zu\\n\", sizeof({root}) * 8, _Alignof({root}) * 8);"
+        );
+        let layout =
+            layout_of_record(&rec).unwrap_or_else(|e| panic!("our layout of {root} failed: {e}"));
+        let _ = writeln!(
+            ours,
+            "{root} size {} align {}",
+            layout.size_bits, layout.align_bits
+        );
         list_fields(&rec, 0, root, &mut main, &mut ours);
     }
     main.push_str("  return 0;\n}\n");
-    let program = format!("#include <stdio.h>\n#include <string.h>\n#include <stddef.h>\n{src}\n{main}");
+    let program =
+        format!("#include <stdio.h>\n#include <string.h>\n#include <stddef.h>\n{src}\n{main}");
     let gcc = run_gcc(&program);
-    assert_eq!(ours, gcc, "our layout differs from gcc-12's for:\n{program}");
+    assert_eq!(
+        ours, gcc,
+        "our layout differs from gcc-12's for:\n{program}"
+    );
 }
 
-fn resolve_root(resolver: &mut Resolver<'_>, root: &str) -> Result<std::sync::Arc<RecordTy>, crate::decl::DeclError> {
+fn resolve_root(
+    resolver: &mut Resolver<'_>,
+    root: &str,
+) -> Result<std::sync::Arc<RecordTy>, crate::decl::DeclError> {
     if let Some(tag) = root.strip_prefix("struct ") {
         return resolver.record(RecordKind::Struct, tag);
     }
@@ -264,11 +322,19 @@ fn gcc_e(src: &str) -> String {
         .spawn()
         .and_then(|mut child| {
             use std::io::Write;
-            child.stdin.take().expect("stdin is piped").write_all(src.as_bytes())?;
+            child
+                .stdin
+                .take()
+                .expect("stdin is piped")
+                .write_all(src.as_bytes())?;
             child.wait_with_output()
         })
         .expect("gcc-12 runs");
-    assert!(out.status.success(), "gcc-12 -E failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "gcc-12 -E failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("gcc -E output is UTF-8")
 }
 
@@ -316,10 +382,18 @@ struct holder defined_holder;
     assert!(index.errors.is_empty());
     let mut resolver = Resolver::new(&toks, &index);
     let emitted = crate::decl::emitted_for_unit(&mut resolver);
-    let errors: Vec<String> = emitted.errors.iter().map(|(w, e)| format!("{w}: {}", e.render(&locs))).collect();
+    let errors: Vec<String> = emitted
+        .errors
+        .iter()
+        .map(|(w, e)| format!("{w}: {}", e.render(&locs)))
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
-    let mut ours: Vec<String> =
-        emitted.records.iter().map(|it| it.0.clone()).chain(emitted.enums.iter().map(|it| it.0.clone())).collect();
+    let mut ours: Vec<String> = emitted
+        .records
+        .iter()
+        .map(|it| it.0.clone())
+        .chain(emitted.enums.iter().map(|it| it.0.clone()))
+        .collect();
     ours.sort();
     assert_eq!(ours, dwarf_type_keys(src));
 }
@@ -333,9 +407,22 @@ fn dwarf_type_keys(src: &str) -> Vec<String> {
     let c = dir.join("unit.c");
     let o = dir.join("unit.o");
     std::fs::write(&c, src).unwrap();
-    let out = Command::new("gcc-12").args(["-std=gnu11", "-w", "-g", "-O2", "-c", "-o"]).arg(&o).arg(&c).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let dump = Command::new("readelf").arg("--debug-dump=info").arg(&o).output().unwrap();
+    let out = Command::new("gcc-12")
+        .args(["-std=gnu11", "-w", "-g", "-O2", "-c", "-o"])
+        .arg(&o)
+        .arg(&c)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump = Command::new("readelf")
+        .arg("--debug-dump=info")
+        .arg(&o)
+        .output()
+        .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     let text = String::from_utf8_lossy(&dump.stdout);
     #[derive(Default, Clone)]
@@ -354,23 +441,47 @@ fn dwarf_type_keys(src: &str) -> Vec<String> {
         if let Some(rest) = t.strip_prefix('<') {
             if let Some((depth, after)) = rest.split_once("><") {
                 if let Some((offset, after)) = after.split_once(">: Abbrev Number: ") {
-                    let Some(tag) = after.split_once('(').map(|it| it.1.trim_end_matches(')').to_owned()) else { continue };
+                    let Some(tag) = after
+                        .split_once('(')
+                        .map(|it| it.1.trim_end_matches(')').to_owned())
+                    else {
+                        continue;
+                    };
                     let depth: u32 = depth.parse().unwrap_or(0);
                     parents.truncate(depth as usize);
-                    dies.push((format!("0x{}", offset.trim_start_matches('0')), Die { depth, tag, ..Die::default() }));
+                    dies.push((
+                        format!("0x{}", offset.trim_start_matches('0')),
+                        Die {
+                            depth,
+                            tag,
+                            ..Die::default()
+                        },
+                    ));
                     parents.push(dies.len() - 1);
                     continue;
                 }
             }
-            let Some((_, attr)) = rest.split_once('>') else { continue };
-            let Some((name, value)) = attr.trim().split_once(':') else { continue };
+            let Some((_, attr)) = rest.split_once('>') else {
+                continue;
+            };
+            let Some((name, value)) = attr.trim().split_once(':') else {
+                continue;
+            };
             let value = value.trim();
-            let value = value.rsplit_once("): ").map_or(value, |it| it.1).trim().to_owned();
-            let Some(last) = dies.last_mut() else { continue };
+            let value = value
+                .rsplit_once("): ")
+                .map_or(value, |it| it.1)
+                .trim()
+                .to_owned();
+            let Some(last) = dies.last_mut() else {
+                continue;
+            };
             match name.trim() {
                 "DW_AT_name" => last.1.name = Some(value),
                 "DW_AT_declaration" => last.1.declaration = true,
-                "DW_AT_type" => last.1.ty = Some(value.trim_matches(|c| c == '<' || c == '>').to_owned()),
+                "DW_AT_type" => {
+                    last.1.ty = Some(value.trim_matches(|c| c == '<' || c == '>').to_owned())
+                }
                 _ => {}
             }
         }
@@ -408,9 +519,10 @@ fn dwarf_type_keys(src: &str) -> Vec<String> {
         match (&die.name, typedef_named.get(offset)) {
             (Some(name), _) => keys.push(format!("{kw} {name}")),
             (None, Some(typedef)) => keys.push(typedef.clone()),
-            (None, None) if kw == "enum" => {
-                keys.push(format!("enum <anonymous:{}>", die.first_child_name.clone().unwrap_or_default()))
-            }
+            (None, None) if kw == "enum" => keys.push(format!(
+                "enum <anonymous:{}>",
+                die.first_child_name.clone().unwrap_or_default()
+            )),
             (None, None) => {}
         }
     }

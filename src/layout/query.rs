@@ -30,7 +30,16 @@ pub fn layout<'db>(db: &'db dyn Db, rec: RecordId<'db>) -> Result<Arc<RecordLayo
     .map(Arc::new)
 }
 
-fn layout_cycle<'db>(db: &'db dyn Db, _id: salsa::Id, rec: RecordId<'db>) -> Result<Arc<RecordLayout>, LayoutError> {
-    let name = rec.record(db).tag.as_deref().unwrap_or("<anonymous>").to_owned();
+fn layout_cycle<'db>(
+    db: &'db dyn Db,
+    _id: salsa::Id,
+    rec: RecordId<'db>,
+) -> Result<Arc<RecordLayout>, LayoutError> {
+    let name = rec
+        .record(db)
+        .tag
+        .as_deref()
+        .unwrap_or("<anonymous>")
+        .to_owned();
     Err(LayoutError::Recursive(name))
 }

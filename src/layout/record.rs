@@ -5,7 +5,10 @@
 //! Each rule names the fixture test in `layout::tests` that pins it down against gcc-12.
 
 use crate::{
-    layout::{check_align, target::integer_mode_align_bits, FieldLayout, LayoutError, RecordLayout, TyLayout},
+    layout::{
+        check_align, target::integer_mode_align_bits, FieldLayout, LayoutError, RecordLayout,
+        TyLayout,
+    },
     ty::{BaseTy, EnumTy, RecordKind, RecordTy, Ty},
 };
 
@@ -44,13 +47,19 @@ pub fn record_layout(
         let width_bits = match field.bit_width {
             Some(width) => {
                 if !ty.is_integer_like() {
-                    return Err(LayoutError::BadBitfield(format!("`{field_name}` has non-integer type `{ty}`")));
+                    return Err(LayoutError::BadBitfield(format!(
+                        "`{field_name}` has non-integer type `{ty}`"
+                    )));
                 }
                 if width > ty_layout.size_bits {
-                    return Err(LayoutError::BadBitfield(format!("width of `{field_name}` exceeds its type")));
+                    return Err(LayoutError::BadBitfield(format!(
+                        "width of `{field_name}` exceeds its type"
+                    )));
                 }
                 if width == 0 && field.name.is_some() {
-                    return Err(LayoutError::BadBitfield(format!("zero width for bitfield `{field_name}`")));
+                    return Err(LayoutError::BadBitfield(format!(
+                        "zero width for bitfield `{field_name}`"
+                    )));
                 }
                 width
             }
@@ -60,10 +69,15 @@ pub fn record_layout(
         let zero_width = is_bitfield && width_bits == 0;
         // A member of a packed record is packed when it is a bitfield or would otherwise be
         // aligned to more than a byte (`finish_struct` in c-decl.c).
-        let packed = field.packed || (rec.packed && (is_bitfield || ty_layout.align_bits > BITS_PER_UNIT));
+        let packed =
+            field.packed || (rec.packed && (is_bitfield || ty_layout.align_bits > BITS_PER_UNIT));
 
         // The alignment already guaranteed at the current position (0: the start, any alignment).
-        let known_align_bits = if pos_bits == 0 { 0 } else { 1u64 << pos_bits.trailing_zeros() };
+        let known_align_bits = if pos_bits == 0 {
+            0
+        } else {
+            1u64 << pos_bits.trailing_zeros()
+        };
 
         // `layout_decl`: the field's own alignment (DECL_ALIGN).
         let user_align_bits = field.align_bits;
@@ -106,7 +120,9 @@ pub fn record_layout(
                 if !zero_width && packed {
                     type_align_bits = type_align_bits.min(BITS_PER_UNIT);
                 }
-                record_align_bits = record_align_bits.max(desired_align_bits).max(type_align_bits);
+                record_align_bits = record_align_bits
+                    .max(desired_align_bits)
+                    .max(type_align_bits);
             }
         } else {
             record_align_bits = record_align_bits.max(desired_align_bits);
@@ -115,9 +131,15 @@ pub fn record_layout(
         if rec.kind == RecordKind::Union {
             // Every member of a union starts at 0; the union is as large as its largest member,
             // counted in whole bytes (test `union_of_bitfields`).
-            let bytes_bits = width_bits.div_ceil(BITS_PER_UNIT).checked_mul(BITS_PER_UNIT).ok_or(LayoutError::Overflow)?;
+            let bytes_bits = width_bits
+                .div_ceil(BITS_PER_UNIT)
+                .checked_mul(BITS_PER_UNIT)
+                .ok_or(LayoutError::Overflow)?;
             union_size_bits = union_size_bits.max(bytes_bits);
-            fields.push(FieldLayout { offset_bits: 0, size_bits: width_bits });
+            fields.push(FieldLayout {
+                offset_bits: 0,
+                size_bits: width_bits,
+            });
             continue;
         }
 
@@ -130,28 +152,49 @@ pub fn record_layout(
         if still_bitfield && (!packed || ty_layout.align_bits <= BITS_PER_UNIT) && width_bits != 0 {
             let type_align_bits = ty_layout.align_bits;
             let in_unit_bits = pos_bits % type_align_bits;
-            let units_spanned = (in_unit_bits + width_bits + type_align_bits - 1) / type_align_bits;
+            let units_spanned = (in_unit_bits + width_bits).div_ceil(type_align_bits);
             if units_spanned > ty_layout.size_bits / type_align_bits && !packed {
                 pos_bits = round_up(pos_bits, type_align_bits)?;
             }
         }
-        fields.push(FieldLayout { offset_bits: pos_bits, size_bits: width_bits });
-        pos_bits = pos_bits.checked_add(width_bits).ok_or(LayoutError::Overflow)?;
+        fields.push(FieldLayout {
+            offset_bits: pos_bits,
+            size_bits: width_bits,
+        });
+        pos_bits = pos_bits
+            .checked_add(width_bits)
+            .ok_or(LayoutError::Overflow)?;
     }
     let unpadded_bits = match rec.kind {
         RecordKind::Struct => pos_bits,
         RecordKind::Union => union_size_bits,
     };
     let size_bits = round_up(unpadded_bits, record_align_bits)?;
-    Ok(RecordLayout { size_bits, align_bits: record_align_bits, fields })
+    Ok(RecordLayout {
+        size_bits,
+        align_bits: record_align_bits,
+        fields,
+    })
 }
 
 /// The layout of an enum and the integer type GCC gives it (`finish_enum` in c-decl.c): `unsigned
 /// int` when no value is negative, else `int`; the smallest type that holds every value when the
 /// values need more than 32 bits or the enum is packed; the mode's size under `mode(...)`.
 pub fn enum_layout(def: &EnumTy) -> Result<(TyLayout, BaseTy), LayoutError> {
-    let min = def.constants.iter().map(|it| it.1).min().unwrap_or(0).min(0);
-    let max = def.constants.iter().map(|it| it.1).max().unwrap_or(0).max(0);
+    let min = def
+        .constants
+        .iter()
+        .map(|it| it.1)
+        .min()
+        .unwrap_or(0)
+        .min(0);
+    let max = def
+        .constants
+        .iter()
+        .map(|it| it.1)
+        .max()
+        .unwrap_or(0)
+        .max(0);
     let unsigned = min >= 0;
     let precision = min_precision(min, unsigned).max(min_precision(max, unsigned));
     let base = if let Some(mode_bits) = def.mode_bits {
@@ -161,7 +204,9 @@ pub fn enum_layout(def: &EnumTy) -> Result<(TyLayout, BaseTy), LayoutError> {
         let size_bits = [8, 16, 32, 64, 128]
             .into_iter()
             .find(|it| *it >= precision)
-            .ok_or_else(|| LayoutError::Uncertain("enumeration values exceed every integer type".into()))?;
+            .ok_or_else(|| {
+                LayoutError::Uncertain("enumeration values exceed every integer type".into())
+            })?;
         let base = BaseTy::integer_of_size(size_bits, !unsigned).ok_or(LayoutError::Overflow)?;
         // GCC picks `char`-sized types as `unsigned char` / `signed char`, `long` for 64 bits.
         base
@@ -191,5 +236,7 @@ fn min_precision(value: i128, unsigned: bool) -> u64 {
 
 fn round_up(value_bits: u64, align_bits: u64) -> Result<u64, LayoutError> {
     debug_assert!(align_bits.is_power_of_two());
-    value_bits.checked_next_multiple_of(align_bits).ok_or(LayoutError::Overflow)
+    value_bits
+        .checked_next_multiple_of(align_bits)
+        .ok_or(LayoutError::Overflow)
 }

@@ -8,10 +8,15 @@ pub fn base_layout(base: BaseTy) -> TyLayout {
         BaseTy::Bool | BaseTy::Char | BaseTy::SChar | BaseTy::UChar => (8, 8),
         BaseTy::Short | BaseTy::UShort => (16, 16),
         BaseTy::Int | BaseTy::UInt | BaseTy::Float => (32, 32),
-        BaseTy::Long | BaseTy::ULong | BaseTy::LongLong | BaseTy::ULongLong | BaseTy::Double => (64, 64),
+        BaseTy::Long | BaseTy::ULong | BaseTy::LongLong | BaseTy::ULongLong | BaseTy::Double => {
+            (64, 64)
+        }
         BaseTy::Int128 | BaseTy::UInt128 | BaseTy::LongDouble => (128, 128),
     };
-    TyLayout { size_bits, align_bits }
+    TyLayout {
+        size_bits,
+        align_bits,
+    }
 }
 
 /// The alignment of the integer machine mode of exactly `size_bits` bits (QI, HI, SI, DI, TI), if

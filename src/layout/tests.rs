@@ -35,16 +35,40 @@ fn ulong() -> Ty {
     base(BaseTy::ULong)
 }
 fn field(name: &str, ty: Ty) -> FieldTy {
-    FieldTy { name: Some(name.into()), ty, bit_width: None, packed: false, align_bits: None }
+    FieldTy {
+        name: Some(name.into()),
+        ty,
+        bit_width: None,
+        packed: false,
+        align_bits: None,
+    }
 }
 fn bits(name: &str, ty: Ty, width: u64) -> FieldTy {
-    FieldTy { name: Some(name.into()), ty, bit_width: Some(width), packed: false, align_bits: None }
+    FieldTy {
+        name: Some(name.into()),
+        ty,
+        bit_width: Some(width),
+        packed: false,
+        align_bits: None,
+    }
 }
 fn unnamed_bits(ty: Ty, width: u64) -> FieldTy {
-    FieldTy { name: None, ty, bit_width: Some(width), packed: false, align_bits: None }
+    FieldTy {
+        name: None,
+        ty,
+        bit_width: Some(width),
+        packed: false,
+        align_bits: None,
+    }
 }
 fn anon_member(rec: RecordTy) -> FieldTy {
-    FieldTy { name: None, ty: Ty::Record(Arc::new(rec)), bit_width: None, packed: false, align_bits: None }
+    FieldTy {
+        name: None,
+        ty: Ty::Record(Arc::new(rec)),
+        bit_width: None,
+        packed: false,
+        align_bits: None,
+    }
 }
 fn packed_field(mut f: FieldTy) -> FieldTy {
     f.packed = true;
@@ -55,7 +79,13 @@ fn aligned_field(mut f: FieldTy, bytes: u64) -> FieldTy {
     f
 }
 fn record(kind: RecordKind, tag: Option<&str>, fields: Vec<FieldTy>) -> RecordTy {
-    RecordTy { kind, tag: tag.map(SmolStr::from), fields, packed: false, align_bits: None }
+    RecordTy {
+        kind,
+        tag: tag.map(SmolStr::from),
+        fields,
+        packed: false,
+        align_bits: None,
+    }
 }
 fn strukt(fields: Vec<FieldTy>) -> RecordTy {
     record(RecordKind::Struct, Some("t"), fields)
@@ -78,7 +108,11 @@ fn aligned(mut rec: RecordTy, bytes: u64) -> RecordTy {
     rec
 }
 fn typedef(name: &str, ty: Ty, align_bytes: Option<u64>) -> Ty {
-    Ty::Typedef(Arc::new(TypedefTy { name: name.into(), ty, align_bits: align_bytes.map(|it| it * 8) }))
+    Ty::Typedef(Arc::new(TypedefTy {
+        name: name.into(),
+        ty,
+        align_bits: align_bytes.map(|it| it * 8),
+    }))
 }
 fn array(elem: Ty, len: u64) -> Ty {
     Ty::Array(Arc::new(elem), Some(len))
@@ -92,7 +126,11 @@ fn named_struct(tag: &str, fields: Vec<FieldTy>) -> Ty {
 fn enum_ty(tag: &str, values: &[i128], packed: bool) -> Ty {
     Ty::Enum(Arc::new(EnumTy {
         tag: Some(tag.into()),
-        constants: values.iter().enumerate().map(|(i, v)| (SmolStr::from(format!("{tag}_{i}")), *v)).collect(),
+        constants: values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (SmolStr::from(format!("{tag}_{i}")), *v))
+            .collect(),
         packed,
         mode_bits: None,
         align_bits: None,
@@ -133,46 +171,83 @@ fn base_types() {
 #[test]
 fn padding_and_tail_padding() {
     check(&[
-        strukt(vec![field("a", char_()), field("b", long()), field("c", char_())]),
-        record(RecordKind::Struct, Some("u"), vec![field("a", short()), field("b", char_())]),
+        strukt(vec![
+            field("a", char_()),
+            field("b", long()),
+            field("c", char_()),
+        ]),
+        record(
+            RecordKind::Struct,
+            Some("u"),
+            vec![field("a", short()), field("b", char_())],
+        ),
     ]);
 }
 
 #[test]
 fn union_of_mixed_members() {
-    check(&[union(vec![field("a", char_()), field("b", array(char_(), 9)), field("c", int())])]);
+    check(&[union(vec![
+        field("a", char_()),
+        field("b", array(char_(), 9)),
+        field("c", int()),
+    ])]);
 }
 
 #[test]
 fn union_of_bitfields() {
     check(&[
         union(vec![bits("a", int(), 3), bits("b", char_(), 7)]),
-        record(RecordKind::Union, Some("u"), vec![bits("a", long(), 17), unnamed_bits(long(), 40)]),
+        record(
+            RecordKind::Union,
+            Some("u"),
+            vec![bits("a", long(), 17), unnamed_bits(long(), 40)],
+        ),
     ]);
 }
 
 #[test]
 fn packed_struct_and_field() {
     check(&[
-        packed(strukt(vec![field("a", char_()), field("b", long()), field("c", short())])),
+        packed(strukt(vec![
+            field("a", char_()),
+            field("b", long()),
+            field("c", short()),
+        ])),
         record(
             RecordKind::Struct,
             Some("u"),
-            vec![field("a", char_()), packed_field(field("b", long())), field("c", char_())],
+            vec![
+                field("a", char_()),
+                packed_field(field("b", long())),
+                field("c", char_()),
+            ],
         ),
     ]);
 }
 
 #[test]
 fn packed_field_with_aligned() {
-    check(&[strukt(vec![field("c", char_()), aligned_field(packed_field(field("x", int())), 2)])]);
+    check(&[strukt(vec![
+        field("c", char_()),
+        aligned_field(packed_field(field("x", int())), 2),
+    ])]);
 }
 
 #[test]
 fn packed_struct_with_aligned_members() {
     check(&[
-        packed(strukt(vec![field("x", int()), aligned_field(field("y", int()), 64)])),
-        aligned(packed(record(RecordKind::Struct, Some("u"), vec![field("c", char_()), field("l", long())])), 2),
+        packed(strukt(vec![
+            field("x", int()),
+            aligned_field(field("y", int()), 64),
+        ])),
+        aligned(
+            packed(record(
+                RecordKind::Struct,
+                Some("u"),
+                vec![field("c", char_()), field("l", long())],
+            )),
+            2,
+        ),
     ]);
 }
 
@@ -180,7 +255,10 @@ fn packed_struct_with_aligned_members() {
 fn struct_aligned_attribute_cannot_lower() {
     check(&[
         aligned(strukt(vec![field("a", long())]), 1),
-        aligned(record(RecordKind::Struct, Some("u"), vec![field("a", char_())]), 16),
+        aligned(
+            record(RecordKind::Struct, Some("u"), vec![field("a", char_())]),
+            16,
+        ),
     ]);
 }
 
@@ -198,7 +276,12 @@ fn field_aligned_cannot_lower_but_raises() {
 fn typedef_aligned_lowers_and_raises() {
     let low = typedef("u64a", ulong(), Some(4));
     let high = typedef("i16", int(), Some(16));
-    check(&[strukt(vec![field("c", int()), field("x", low.clone()), field("d", char_()), field("y", high)])]);
+    check(&[strukt(vec![
+        field("c", int()),
+        field("x", low.clone()),
+        field("d", char_()),
+        field("y", high),
+    ])]);
 }
 
 #[test]
@@ -211,53 +294,106 @@ fn packed_struct_with_typedef_aligned_member() {
 fn named_bitfield_aligns_record() {
     check(&[
         strukt(vec![bits("x", long(), 1), bits("y", short(), 16)]),
-        record(RecordKind::Struct, Some("u"), vec![field("c", char_()), bits("x", int(), 2)]),
+        record(
+            RecordKind::Struct,
+            Some("u"),
+            vec![field("c", char_()), bits("x", int(), 2)],
+        ),
     ]);
 }
 
 #[test]
 fn unnamed_bitfield_does_not_align_record() {
-    check(&[strukt(vec![field("c", char_()), unnamed_bits(int(), 3), field("d", char_())])]);
+    check(&[strukt(vec![
+        field("c", char_()),
+        unnamed_bits(int(), 3),
+        field("d", char_()),
+    ])]);
 }
 
 #[test]
 fn bitfield_does_not_straddle() {
     check(&[
         strukt(vec![bits("x", long(), 30), bits("y", int(), 15)]),
-        record(RecordKind::Struct, Some("u"), vec![bits("x", short(), 10), bits("y", long(), 53)]),
-        record(RecordKind::Struct, Some("v"), vec![bits("x", long(), 5), bits("y", char_(), 4)]),
+        record(
+            RecordKind::Struct,
+            Some("u"),
+            vec![bits("x", short(), 10), bits("y", long(), 53)],
+        ),
+        record(
+            RecordKind::Struct,
+            Some("v"),
+            vec![bits("x", long(), 5), bits("y", char_(), 4)],
+        ),
         record(
             RecordKind::Struct,
             Some("w"),
-            vec![bits("a", int(), 20), bits("b", int(), 20), bits("c", char_(), 7), bits("d", char_(), 2)],
+            vec![
+                bits("a", int(), 20),
+                bits("b", int(), 20),
+                bits("c", char_(), 7),
+                bits("d", char_(), 2),
+            ],
         ),
-        record(RecordKind::Struct, Some("x"), vec![field("a", array(char_(), 3)), bits("b", int(), 16)]),
+        record(
+            RecordKind::Struct,
+            Some("x"),
+            vec![field("a", array(char_(), 3)), bits("b", int(), 16)],
+        ),
     ]);
 }
 
 #[test]
 fn zero_width_bitfield() {
     check(&[
-        strukt(vec![field("c", char_()), unnamed_bits(int(), 0), field("d", char_())]),
-        record(RecordKind::Struct, Some("u"), vec![bits("a", int(), 3), unnamed_bits(long(), 0), bits("b", int(), 3)]),
+        strukt(vec![
+            field("c", char_()),
+            unnamed_bits(int(), 0),
+            field("d", char_()),
+        ]),
+        record(
+            RecordKind::Struct,
+            Some("u"),
+            vec![
+                bits("a", int(), 3),
+                unnamed_bits(long(), 0),
+                bits("b", int(), 3),
+            ],
+        ),
     ]);
 }
 
 #[test]
 fn zero_width_bitfield_in_packed_struct() {
-    check(&[packed(strukt(vec![field("c", char_()), unnamed_bits(int(), 0), field("d", char_())]))]);
+    check(&[packed(strukt(vec![
+        field("c", char_()),
+        unnamed_bits(int(), 0),
+        field("d", char_()),
+    ]))]);
 }
 
 #[test]
 fn packed_bitfield_straddles() {
     check(&[
-        packed(strukt(vec![field("c", char_()), bits("x", int(), 30), bits("y", char_(), 7)])),
+        packed(strukt(vec![
+            field("c", char_()),
+            bits("x", int(), 30),
+            bits("y", char_(), 7),
+        ])),
         record(
             RecordKind::Struct,
             Some("u"),
-            vec![bits("x", long(), 40), bits("y", long(), 40), packed_field(bits("z", long(), 40))],
+            vec![
+                bits("x", long(), 40),
+                bits("y", long(), 40),
+                packed_field(bits("z", long(), 40)),
+            ],
         ),
-        packed(record(RecordKind::Struct, Some("v"), vec![field("c", char_()), bits("i", int(), 4)])),
+        packed(record(
+            RecordKind::Struct,
+            Some("v"),
+            vec![field("c", char_()), bits("i", int(), 4)],
+        )),
     ]);
 }
 
@@ -267,15 +403,27 @@ fn bitfield_of_mode_width() {
     let wide = typedef("i8a", int(), Some(8));
     check(&[
         strukt(vec![bits("x", low.clone(), 16), field("c", char_())]),
-        record(RecordKind::Struct, Some("u"), vec![field("c", char_()), bits("x", low, 8), bits("y", int(), 16)]),
-        record(RecordKind::Struct, Some("v"), vec![field("c", char_()), bits("x", wide, 3), field("d", char_())]),
+        record(
+            RecordKind::Struct,
+            Some("u"),
+            vec![field("c", char_()), bits("x", low, 8), bits("y", int(), 16)],
+        ),
+        record(
+            RecordKind::Struct,
+            Some("v"),
+            vec![field("c", char_()), bits("x", wide, 3), field("d", char_())],
+        ),
     ]);
 }
 
 #[test]
 fn bool_and_enum_bitfields() {
     let e = enum_ty("e", &[0, 1, 2], false);
-    check(&[strukt(vec![bits("a", base(BaseTy::Bool), 1), bits("b", e, 2), bits("c", base(BaseTy::ULongLong), 33)])]);
+    check(&[strukt(vec![
+        bits("a", base(BaseTy::Bool), 1),
+        bits("b", e, 2),
+        bits("c", base(BaseTy::ULongLong), 33),
+    ])]);
 }
 
 #[test]
@@ -309,7 +457,15 @@ fn arrays_of_arrays_and_records() {
 fn flexible_array_member() {
     check(&[
         strukt(vec![field("n", char_()), field("data", flexible(long()))]),
-        record(RecordKind::Struct, Some("u"), vec![field("n", int()), field("c", char_()), field("data", flexible(char_()))]),
+        record(
+            RecordKind::Struct,
+            Some("u"),
+            vec![
+                field("n", int()),
+                field("c", char_()),
+                field("data", flexible(char_())),
+            ],
+        ),
     ]);
 }
 
@@ -318,7 +474,15 @@ fn empty_structs_and_arrays_of_them() {
     let empty = named_struct("e", vec![]);
     check(&[
         strukt(vec![field("a", empty.clone())]),
-        record(RecordKind::Struct, Some("u"), vec![field("c", char_()), field("arr", array(empty, 10)), field("d", int())]),
+        record(
+            RecordKind::Struct,
+            Some("u"),
+            vec![
+                field("c", char_()),
+                field("arr", array(empty, 10)),
+                field("d", int()),
+            ],
+        ),
     ]);
 }
 
@@ -332,7 +496,13 @@ fn anonymous_members() {
             anon_member(anon_union(vec![field("e", short()), bits("f", int(), 3)])),
         ])),
         field("g", char_()),
-        field("h", Ty::Record(Arc::new(anon_struct(vec![field("i", char_()), field("j", short())])))),
+        field(
+            "h",
+            Ty::Record(Arc::new(anon_struct(vec![
+                field("i", char_()),
+                field("j", short()),
+            ]))),
+        ),
     ])]);
 }
 
@@ -351,29 +521,51 @@ fn randomised_records_match_gcc() {
 
 #[test]
 fn errors_are_values() {
-    let incomplete = strukt(vec![field("a", Ty::RecordRef(RecordKind::Struct, "nowhere".into()))]);
-    assert_eq!(layout_of_record(&incomplete), Err(LayoutError::Incomplete("struct nowhere".into())));
+    let incomplete = strukt(vec![field(
+        "a",
+        Ty::RecordRef(RecordKind::Struct, "nowhere".into()),
+    )]);
+    assert_eq!(
+        layout_of_record(&incomplete),
+        Err(LayoutError::Incomplete("struct nowhere".into()))
+    );
     let void = strukt(vec![field("a", Ty::Void)]);
-    assert!(matches!(layout_of_record(&void), Err(LayoutError::NotAnObject(_))));
+    assert!(matches!(
+        layout_of_record(&void),
+        Err(LayoutError::NotAnObject(_))
+    ));
     let too_wide = strukt(vec![bits("a", char_(), 9)]);
-    assert!(matches!(layout_of_record(&too_wide), Err(LayoutError::BadBitfield(_))));
+    assert!(matches!(
+        layout_of_record(&too_wide),
+        Err(LayoutError::BadBitfield(_))
+    ));
     let overflow = array(array(long(), u64::MAX / 2), 4);
     assert_eq!(layout_of(&overflow), Err(LayoutError::Overflow));
     let flex_not_last = strukt(vec![field("a", flexible(int())), field("b", int())]);
-    assert!(matches!(layout_of_record(&flex_not_last), Err(LayoutError::Uncertain(_))));
+    assert!(matches!(
+        layout_of_record(&flex_not_last),
+        Err(LayoutError::Uncertain(_))
+    ));
 }
 
 struct Lcg(u64, u64);
 
 impl Lcg {
     fn next(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
 }
 
 fn random_record(rng: &mut Lcg, depth: u32) -> RecordTy {
-    let kind = if rng.next(4) == 0 { RecordKind::Union } else { RecordKind::Struct };
+    let kind = if rng.next(4) == 0 {
+        RecordKind::Union
+    } else {
+        RecordKind::Struct
+    };
     let ints = [
         BaseTy::Char,
         BaseTy::UChar,
@@ -403,7 +595,13 @@ fn random_record(rng: &mut Lcg, depth: u32) -> RecordTy {
                 }
             }
             4..=6 => field(&name, base(ints[rng.next(ints.len() as u64) as usize])),
-            7 => field(&name, array(base(ints[rng.next(ints.len() as u64) as usize]), rng.next(4))),
+            7 => field(
+                &name,
+                array(
+                    base(ints[rng.next(ints.len() as u64) as usize]),
+                    rng.next(4),
+                ),
+            ),
             8 if depth < 2 => {
                 let inner = random_record(rng, depth + 1);
                 if rng.next(2) == 0 {
@@ -451,8 +649,13 @@ fn check(recs: &[RecordTy]) {
             main,
             "  printf(\"{c_ty} size %zu align %zu\\n\", sizeof({c_ty}) * 8, _Alignof({c_ty}) * 8);"
         );
-        let layout = layout_of_record(rec).unwrap_or_else(|e| panic!("our layout of {c_ty} failed: {e}"));
-        let _ = writeln!(ours, "{c_ty} size {} align {}", layout.size_bits, layout.align_bits);
+        let layout =
+            layout_of_record(rec).unwrap_or_else(|e| panic!("our layout of {c_ty} failed: {e}"));
+        let _ = writeln!(
+            ours,
+            "{c_ty} size {} align {}",
+            layout.size_bits, layout.align_bits
+        );
         list_fields(rec, 0, &c_ty, &mut main, &mut ours);
     }
     main.push_str("  return 0;\n}\n");
@@ -461,12 +664,21 @@ fn check(recs: &[RecordTy]) {
         gen.defs
     );
     let gcc = run_gcc(&program);
-    assert_eq!(ours, gcc, "our layout differs from gcc-12's for:\n{program}");
+    assert_eq!(
+        ours, gcc,
+        "our layout differs from gcc-12's for:\n{program}"
+    );
 }
 
 /// Writes the listing lines for every accessible field of `rec`, which sits at `base_bits` in
 /// the root record `root` (anonymous members are flattened, as C lets them be accessed).
-pub(crate) fn list_fields(rec: &RecordTy, base_bits: u64, root: &str, main: &mut String, ours: &mut String) {
+pub(crate) fn list_fields(
+    rec: &RecordTy,
+    base_bits: u64,
+    root: &str,
+    main: &mut String,
+    ours: &mut String,
+) {
     let layout = layout_of_record(rec).unwrap();
     for (f, fl) in rec.fields.iter().zip(&layout.fields) {
         let offset_bits = base_bits + fl.offset_bits;
@@ -500,14 +712,26 @@ pub(crate) fn run_gcc(program: &str) -> String {
     let dir = std::env::temp_dir().join(format!(
         "layout-expert-layout-{}-{}",
         std::process::id(),
-        std::thread::current().name().unwrap_or("t").replace("::", "_")
+        std::thread::current()
+            .name()
+            .unwrap_or("t")
+            .replace("::", "_")
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let src = dir.join("fixture.c");
     let exe = dir.join("fixture");
     std::fs::write(&src, program).unwrap();
-    let out = Command::new("gcc-12").args(["-std=gnu11", "-w", "-O0", "-o"]).arg(&exe).arg(&src).output().unwrap();
-    assert!(out.status.success(), "gcc-12 failed:\n{}\n{program}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("gcc-12")
+        .args(["-std=gnu11", "-w", "-O0", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "gcc-12 failed:\n{}\n{program}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let run = Command::new(&exe).output().unwrap();
     assert!(run.status.success());
     let _ = std::fs::remove_dir_all(&dir);
@@ -539,7 +763,11 @@ impl CGen {
             if let Some(a) = f.align_bits {
                 attrs.push(format!("aligned({})", a / 8));
             }
-            let attrs = if attrs.is_empty() { String::new() } else { format!(" __attribute__(({}))", attrs.join(", ")) };
+            let attrs = if attrs.is_empty() {
+                String::new()
+            } else {
+                format!(" __attribute__(({}))", attrs.join(", "))
+            };
             let name = f.name.as_deref().unwrap_or("");
             let width = f.bit_width.map(|w| format!(" : {w}")).unwrap_or_default();
             let _ = writeln!(body, "  {spec} {name}{dims}{width}{attrs};");
@@ -551,7 +779,11 @@ impl CGen {
         if let Some(a) = rec.align_bits {
             attrs.push(format!("aligned({})", a / 8));
         }
-        let attrs = if attrs.is_empty() { String::new() } else { format!(" __attribute__(({}))", attrs.join(", ")) };
+        let attrs = if attrs.is_empty() {
+            String::new()
+        } else {
+            format!(" __attribute__(({}))", attrs.join(", "))
+        };
         let tag = rec.tag.as_deref().unwrap_or("");
         format!("{} {tag} {{\n{body}}}{attrs}", rec.kind.keyword())
     }
@@ -601,10 +833,24 @@ impl CGen {
                     let constants: Vec<String> = def
                         .constants
                         .iter()
-                        .map(|(n, v)| if *v < 0 { format!("{n} = ({v}LL)") } else { format!("{n} = {v}ULL") })
+                        .map(|(n, v)| {
+                            if *v < 0 {
+                                format!("{n} = ({v}LL)")
+                            } else {
+                                format!("{n} = {v}ULL")
+                            }
+                        })
                         .collect();
-                    let attrs = if def.packed { " __attribute__((packed))" } else { "" };
-                    let _ = writeln!(self.defs, "enum {tag} {{ {} }}{attrs};", constants.join(", "));
+                    let attrs = if def.packed {
+                        " __attribute__((packed))"
+                    } else {
+                        ""
+                    };
+                    let _ = writeln!(
+                        self.defs,
+                        "enum {tag} {{ {} }}{attrs};",
+                        constants.join(", ")
+                    );
                 }
                 key
             }
@@ -612,7 +858,10 @@ impl CGen {
             Ty::Typedef(def) => {
                 if self.done.insert(def.name.to_string()) {
                     let (spec, dims) = self.declarator_parts(&def.ty);
-                    let attrs = def.align_bits.map(|a| format!(" __attribute__((aligned({})))", a / 8)).unwrap_or_default();
+                    let attrs = def
+                        .align_bits
+                        .map(|a| format!(" __attribute__((aligned({})))", a / 8))
+                        .unwrap_or_default();
                     let _ = writeln!(self.defs, "typedef {spec} {}{dims}{attrs};", def.name);
                 }
                 def.name.to_string()

@@ -14,7 +14,7 @@ use serde::{ser::SerializeMap, Serialize, Serializer};
 
 use crate::{
     decl::{emitted_for_unit, DeclIndex, Resolver, SourceLoc},
-    layout::{self, LayoutError, RecordLayout},
+    layout::{self, LayoutError, RecordLayoutFn},
     token::Token,
     ty::{EnumTy, RecordTy, Ty},
 };
@@ -86,25 +86,47 @@ pub struct LayoutFailure {
 pub fn layouts_document(
     records: &[(String, Arc<RecordTy>)],
     enums: &[(String, Arc<EnumTy>)],
-    layout_of_record: &mut dyn FnMut(&Arc<RecordTy>) -> Result<Arc<RecordLayout>, LayoutError>,
+    layout_of_record: &mut RecordLayoutFn<'_>,
 ) -> (LayoutsDoc, Vec<LayoutFailure>) {
-    let mut doc = LayoutsDoc { format: FORMAT, producer: "layout-expert", records: BTreeMap::new(), enums: BTreeMap::new() };
+    let mut doc = LayoutsDoc {
+        format: FORMAT,
+        producer: "layout-expert",
+        records: BTreeMap::new(),
+        enums: BTreeMap::new(),
+    };
     let mut failures = Vec::new();
     for (key, rec) in records {
         match record_out(rec, layout_of_record) {
             Ok(v) => {
                 doc.records.insert(key.clone(), v);
             }
-            Err(error) => failures.push(LayoutFailure { key: key.clone(), error }),
+            Err(error) => failures.push(LayoutFailure {
+                key: key.clone(),
+                error,
+            }),
         }
     }
     for (key, def) in enums {
         match layout::enum_layout(def) {
             Ok((l, _)) => {
-                let constants = Constants(def.constants.iter().map(|(n, v)| (n.to_string(), *v)).collect());
-                doc.enums.insert(key.clone(), EnumOut { size_bits: l.size_bits, constants });
+                let constants = Constants(
+                    def.constants
+                        .iter()
+                        .map(|(n, v)| (n.to_string(), *v))
+                        .collect(),
+                );
+                doc.enums.insert(
+                    key.clone(),
+                    EnumOut {
+                        size_bits: l.size_bits,
+                        constants,
+                    },
+                );
             }
-            Err(error) => failures.push(LayoutFailure { key: key.clone(), error }),
+            Err(error) => failures.push(LayoutFailure {
+                key: key.clone(),
+                error,
+            }),
         }
     }
     (doc, failures)
@@ -118,8 +140,15 @@ pub fn document_from_tokens(toks: &[Token], locs: &[SourceLoc]) -> (LayoutsDoc, 
     let mut problems: Vec<String> = index.errors.iter().map(|e| e.render(locs)).collect();
     let mut resolver = Resolver::new(toks, &index);
     let emitted = emitted_for_unit(&mut resolver);
-    problems.extend(emitted.errors.iter().map(|(what, e)| format!("{what}: {}", e.render(locs))));
-    let (doc, failures) = layouts_document(&emitted.records, &emitted.enums, &mut |rec| resolver.record_layout(rec));
+    problems.extend(
+        emitted
+            .errors
+            .iter()
+            .map(|(what, e)| format!("{what}: {}", e.render(locs))),
+    );
+    let (doc, failures) = layouts_document(&emitted.records, &emitted.enums, &mut |rec| {
+        resolver.record_layout(rec)
+    });
     problems.extend(failures.iter().map(|f| format!("{}: {}", f.key, f.error)));
     (doc, problems)
 }
@@ -133,7 +162,7 @@ pub fn to_json_text(doc: &LayoutsDoc) -> String {
 
 fn record_out(
     rec: &Arc<RecordTy>,
-    layout_of_record: &mut dyn FnMut(&Arc<RecordTy>) -> Result<Arc<RecordLayout>, LayoutError>,
+    layout_of_record: &mut RecordLayoutFn<'_>,
 ) -> Result<RecordOut, LayoutError> {
     let layout = layout_of_record(rec)?;
     let mut fields = Vec::new();
@@ -154,7 +183,11 @@ fn record_out(
             record,
         });
     }
-    Ok(RecordOut { kind: rec.kind.keyword(), size_bits: layout.size_bits, fields })
+    Ok(RecordOut {
+        kind: rec.kind.keyword(),
+        size_bits: layout.size_bits,
+        fields,
+    })
 }
 
 /// The tagless record a field's type is, or reaches through pointers and arrays.
