@@ -8,7 +8,11 @@
 
 pub mod config;
 pub mod db;
+pub mod decl;
 pub mod input;
 pub mod pre_ast;
+pub mod layout;
 pub mod preprocess;
+pub mod profile;
 pub mod token;
+pub mod ty;

@@ -1,0 +1,362 @@
+//! The one skim of the preprocessed tokens: file-scope declarations, indexed by name.
+//!
+//! Function bodies, initializers and top-level asm are skipped without looking inside. Struct,
+//! union and enum bodies are not parsed here either; only the tags defined in them (which have
+//! file scope in C) and enumerators are noted. Tags and ordinary identifiers live in separate
+//! maps; a tag's first complete definition is the one kept (a later `struct X;` does not undo it,
+//! and a later definition completes an earlier forward declaration).
+
+use std::ops::Range;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use smol_str::SmolStr;
+use syntax::{SyntaxKind, T};
+
+use crate::{
+    decl::{
+        parse::{Attr, DeclOp, Declarator, NamedSpec, Parser, Specs},
+        DeclError,
+    },
+    token::Token,
+    ty::RecordKind,
+};
+
+/// Where a struct, union or enum is defined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TagDef {
+    /// The `struct`/`union`/`enum` keyword.
+    pub(crate) at: usize,
+    pub(crate) tag: Option<SmolStr>,
+    pub(crate) body: Range<usize>,
+    /// Attributes before the tag and after the closing brace (they apply to the type).
+    pub(crate) attrs: Vec<Attr>,
+}
+
+/// One file-scope declaration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TopDecl {
+    pub(crate) specs: Specs,
+    pub(crate) declarators: Vec<Declarator>,
+    /// Whether this is a function definition (the last declarator has a body).
+    pub(crate) is_function_def: bool,
+}
+
+/// The index of a translation unit's file-scope declarations.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeclIndex {
+    pub(crate) typedef_names: FxHashSet<SmolStr>,
+    /// Typedef names of function types (`typedef int fn_t(void);`): `fn_t f;` declares a function.
+    fn_typedefs: FxHashSet<SmolStr>,
+    pub(crate) decls: Vec<TopDecl>,
+    pub(crate) records: FxHashMap<(RecordKind, SmolStr), TagDef>,
+    pub(crate) enums: FxHashMap<SmolStr, TagDef>,
+    /// Every enum definition (tagged or not), by the position of its keyword.
+    pub(crate) enum_bodies: FxHashMap<usize, TagDef>,
+    /// Typedef name → (declaration, declarator).
+    pub(crate) typedefs: FxHashMap<SmolStr, (usize, usize)>,
+    /// Variable name → its declarations (declaration, declarator), in order.
+    pub(crate) vars: FxHashMap<SmolStr, Vec<(usize, usize)>>,
+    /// Variable names in order of first declaration.
+    pub(crate) var_order: Vec<SmolStr>,
+    /// Enumerator name → (enum keyword position, index in the enum).
+    pub(crate) enumerators: FxHashMap<SmolStr, (usize, usize)>,
+    /// Enums whose enumerators were used at file scope since the last variable definition.
+    pending_enum_uses: Vec<usize>,
+    /// Variable definition → the enums whose enumerators were used at file scope since the
+    /// previous variable definition, up to and including it. GCC keeps those enum types in the
+    /// debug info when the variable is emitted (`types_used_by_cur_var_decl` in c-decl.c).
+    pub(crate) enum_uses_by_var: FxHashMap<SmolStr, Vec<usize>>,
+    /// Declarations the skim could not parse (they are skipped).
+    pub errors: Vec<DeclError>,
+}
+
+impl DeclIndex {
+    /// Skims `toks` once.
+    pub fn build(toks: &[Token]) -> DeclIndex {
+        let mut index = DeclIndex::default();
+        // GCC's predefined typedef name.
+        index
+            .typedef_names
+            .insert(SmolStr::new_static("__builtin_va_list"));
+        let mut pos = 0;
+        while pos < toks.len() {
+            match index.top_decl(toks, pos) {
+                Ok(next) => pos = next,
+                Err(e) => {
+                    index.errors.push(e);
+                    pos = resync(toks, pos);
+                }
+            }
+        }
+        index
+    }
+
+    /// The names of file-scope variables, in order of first declaration.
+    pub fn variables(&self) -> &[SmolStr] {
+        &self.var_order
+    }
+
+    /// Whether `name` is a typedef name.
+    pub fn is_typedef(&self, name: &str) -> bool {
+        self.typedef_names.contains(name)
+    }
+
+    /// Tags of every struct and union with a complete definition.
+    pub fn record_tags(&self) -> impl Iterator<Item = (RecordKind, &SmolStr)> {
+        self.records.keys().map(|(kind, tag)| (*kind, tag))
+    }
+
+    /// Parses one file-scope declaration at `pos`; returns the position after it.
+    fn top_decl(&mut self, toks: &[Token], pos: usize) -> Result<usize, DeclError> {
+        let mut p = Parser::new(toks, pos..toks.len(), &self.typedef_names);
+        if p.at(T![;]) {
+            return Ok(pos + 1);
+        }
+        if let Some("_Static_assert" | "static_assert" | "__asm__" | "asm" | "__asm") = p.ident() {
+            p.pos += 1;
+            if p.at(T!['(']) {
+                p.skip_group()?;
+            }
+            p.expect(T![;], "`;`")?;
+            let next = p.pos;
+            // A file-scope `_Static_assert` uses enumerators like any declaration does.
+            self.note_enum_uses(toks, pos..next, &(0..0));
+            return Ok(next);
+        }
+        let specs = p.specs()?;
+        if !specs.has_type() && !specs.is_typedef && !specs.is_extern && !specs.is_static {
+            return Err(p.error(format!("expected a declaration, found {}", p.describe())));
+        }
+        let mut declarators = Vec::new();
+        let mut is_function_def = false;
+        let mut has_init = false;
+        let mut body = 0..0;
+        if p.at(T![;]) {
+            p.pos += 1;
+        } else {
+            loop {
+                let decl = p.declarator(false)?;
+                declarators.push(decl);
+                if p.at(T![=]) {
+                    p.pos += 1;
+                    has_init = true;
+                    p.skip_expression()?;
+                }
+                if p.at(T!['{']) {
+                    body = p.skip_group()?;
+                    is_function_def = true;
+                    break;
+                }
+                if p.at(T![,]) {
+                    p.pos += 1;
+                    continue;
+                }
+                p.expect(T![;], "`;` after a declaration")?;
+                break;
+            }
+        }
+        let next = p.pos;
+        let decl_idx = self.decls.len();
+        self.note_tags(toks, &specs)?;
+        self.note_enum_uses(toks, pos..next, &body);
+        let defines_var = !specs.is_typedef && (!specs.is_extern || has_init);
+        let base_is_fn = matches!(&specs.named, Some(NamedSpec::Typedef(name, _)) if self.fn_typedefs.contains(name));
+        for (i, d) in declarators.iter().enumerate() {
+            let Some((name, _)) = &d.name else { continue };
+            let is_fn = match d.ops.first() {
+                Some(DeclOp::Function { .. }) => true,
+                Some(_) => false,
+                None => base_is_fn,
+            };
+            if specs.is_typedef {
+                self.typedef_names.insert(name.clone());
+                self.typedefs.entry(name.clone()).or_insert((decl_idx, i));
+                if is_fn {
+                    self.fn_typedefs.insert(name.clone());
+                }
+            } else if !is_fn {
+                let entry = self.vars.entry(name.clone()).or_default();
+                if entry.is_empty() {
+                    self.var_order.push(name.clone());
+                }
+                entry.push((decl_idx, i));
+                if defines_var && !self.pending_enum_uses.is_empty() {
+                    let uses = std::mem::take(&mut self.pending_enum_uses);
+                    self.enum_uses_by_var
+                        .entry(name.clone())
+                        .or_default()
+                        .extend(uses);
+                }
+            }
+        }
+        self.decls.push(TopDecl {
+            specs,
+            declarators,
+            is_function_def,
+        });
+        Ok(next)
+    }
+
+    /// Notes the enumerators used in a file-scope declaration (outside a function body and
+    /// outside the enum that defines them).
+    fn note_enum_uses(&mut self, toks: &[Token], range: Range<usize>, body: &Range<usize>) {
+        for i in range {
+            if body.contains(&i) || toks[i].kind != SyntaxKind::IDENT {
+                continue;
+            }
+            let Some(&(enum_at, _)) = self.enumerators.get(toks[i].text.as_str()) else {
+                continue;
+            };
+            if self
+                .enum_bodies
+                .get(&enum_at)
+                .is_some_and(|def| def.body.contains(&i))
+            {
+                continue;
+            }
+            if self.pending_enum_uses.last() != Some(&enum_at) {
+                self.pending_enum_uses.push(enum_at);
+            }
+        }
+    }
+
+    /// Notes the tags defined by a declaration's specifiers, including those nested in bodies.
+    fn note_tags(&mut self, toks: &[Token], specs: &Specs) -> Result<(), DeclError> {
+        let (at, body) = match &specs.named {
+            Some(
+                NamedSpec::Record {
+                    body: Some(body),
+                    at,
+                    ..
+                }
+                | NamedSpec::Enum {
+                    body: Some(body),
+                    at,
+                    ..
+                },
+            ) => (*at, body.clone()),
+            _ => return Ok(()),
+        };
+        // The outer definition, then every definition inside its body, in order.
+        self.note_definition(toks, at)?;
+        for i in body {
+            if toks[i].kind == SyntaxKind::IDENT
+                && matches!(toks[i].text.as_str(), "struct" | "union" | "enum")
+            {
+                self.note_definition(toks, i)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Registers the definition whose keyword is at `at`, if it has a body.
+    fn note_definition(&mut self, toks: &[Token], at: usize) -> Result<(), DeclError> {
+        let empty = FxHashSet::default();
+        let mut p = Parser::new(toks, at..toks.len(), &empty);
+        let specs = p.specs()?;
+        let def = match specs.named {
+            Some(NamedSpec::Record {
+                kind,
+                tag,
+                body: Some(body),
+                attrs,
+                at,
+            }) => {
+                let def = TagDef {
+                    at,
+                    tag: tag.clone(),
+                    body,
+                    attrs,
+                };
+                if let Some(tag) = tag {
+                    self.records.entry((kind, tag)).or_insert(def);
+                }
+                return Ok(());
+            }
+            Some(NamedSpec::Enum {
+                tag,
+                body: Some(body),
+                attrs,
+                at,
+            }) => TagDef {
+                at,
+                tag,
+                body,
+                attrs,
+            },
+            _ => return Ok(()),
+        };
+        for (i, (name, _, _)) in enum_body(toks, def.body.clone())?.into_iter().enumerate() {
+            self.enumerators.entry(name).or_insert((def.at, i));
+        }
+        if let Some(tag) = &def.tag {
+            self.enums.entry(tag.clone()).or_insert_with(|| def.clone());
+        }
+        self.enum_bodies.insert(def.at, def);
+        Ok(())
+    }
+}
+
+/// The enumerators of an enum body: name, its token, and the value's tokens if given.
+#[allow(clippy::type_complexity)]
+pub(crate) fn enum_body(
+    toks: &[Token],
+    body: Range<usize>,
+) -> Result<Vec<(SmolStr, usize, Option<Range<usize>>)>, DeclError> {
+    let empty = FxHashSet::default();
+    let mut p = Parser::new(toks, body, &empty);
+    let mut out = Vec::new();
+    while !p.at_end() {
+        let Some(name) = p.ident() else {
+            return Err(p.error(format!("expected an enumerator, found {}", p.describe())));
+        };
+        let at = p.pos;
+        p.pos += 1;
+        let mut attrs = Vec::new();
+        p.attributes(&mut attrs)?;
+        let value = if p.at(T![=]) {
+            p.pos += 1;
+            let start = p.pos;
+            p.skip_expression()?;
+            Some(start..p.pos)
+        } else {
+            None
+        };
+        out.push((SmolStr::from(name), at, value));
+        if p.at(T![,]) {
+            p.pos += 1;
+        } else if !p.at_end() {
+            return Err(p.error(format!(
+                "expected `,` or `}}` in an enum, found {}",
+                p.describe()
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// The position after the next `;` at bracket depth 0 (or after a top-level `{...}` group).
+fn resync(toks: &[Token], start: usize) -> usize {
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < toks.len() {
+        match toks[i].kind {
+            T!['('] | T!['['] | T!['{'] => depth += 1,
+            T![')'] | T![']'] => depth = depth.saturating_sub(1),
+            T!['}'] => {
+                depth = depth.saturating_sub(1);
+                if depth == 0
+                    && toks
+                        .get(i + 1)
+                        .is_some_and(|t| t.kind != T![;] && t.kind != SyntaxKind::IDENT)
+                {
+                    return i + 1;
+                }
+            }
+            T![;] if depth == 0 => return i + 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    toks.len().max(start + 1)
+}

@@ -1,0 +1,563 @@
+//! Declaration fixtures, each confirmed by the real gcc-12.
+//!
+//! A fixture is C source. The test preprocesses it with `gcc-12 -E` (so macros such as the
+//! kernel's `__is_constexpr` are written as the kernel writes them), parses and resolves the
+//! roots with our code, lays them out, and compares the listing (sizes, alignments, every field's
+//! offset and size, bitfields found at run time) with what the same source compiled by gcc-12
+//! prints. No expected number is written here.
+
+use std::{fmt::Write as _, process::Command};
+
+use crate::{
+    decl::{tokens_from_gcc_e, DeclIndex, Resolver},
+    layout::{
+        layout_of_record,
+        tests::{list_fields, run_gcc},
+    },
+    ty::{RecordKind, RecordTy, Ty},
+};
+
+#[test]
+fn attributes_in_every_position() {
+    check(
+        r#"
+struct __attribute__((packed)) before_tag { char c; int i; };
+struct after_brace { char c; int i; } __attribute__((__packed__));
+struct aligned_record { char c; } __attribute__((aligned(8)));
+struct bare_aligned { char c; } __attribute__((__aligned__));
+struct fields {
+    char a;
+    int prefix_aligned __attribute__((aligned(16)));
+    char b;
+    long packed_member __attribute__((packed));
+    char c;
+    __attribute__((aligned(8))) char spec_position;
+    _Alignas(4) char alignas_value;
+    _Alignas(long) char alignas_type;
+    char d __attribute__((unused, aligned(2))) ;
+    int e __attribute__((deprecated));
+} __attribute__((randomize_layout, designated_init));
+typedef unsigned long u64a __attribute__((aligned(4)));
+typedef __attribute__((aligned(16))) int spec_aligned_int;
+struct typedefs { int i; u64a x; char c; spec_aligned_int y; };
+struct packed_typedefs { char c; spec_aligned_int y; } __attribute__((packed));
+"#,
+        &[
+            "struct before_tag",
+            "struct after_brace",
+            "struct aligned_record",
+            "struct bare_aligned",
+            "struct fields",
+            "struct typedefs",
+            "struct packed_typedefs",
+        ],
+    );
+}
+
+#[test]
+fn declarators() {
+    check(
+        r#"
+struct s;
+typedef int (*handler_t)(struct s *, int);
+typedef void fn_t(void);
+struct decls {
+    int (*fp)(int);
+    int *ap[3];
+    int (*pa)[3];
+    void (*fa[4])(void);
+    char m[2][3];
+    int (nested);
+    fn_t *fnp;
+    handler_t h;
+    const volatile unsigned long int *const restrict cp;
+    long unsigned int lu;
+    __signed__ char sc;
+    unsigned __int128 u128;
+    __int128 s128;
+    long double ld;
+    _Bool b;
+    double d;
+    float f;
+    short unsigned su;
+    long long ll;
+    int zero[0];
+    char flex[];
+};
+"#,
+        &["struct decls"],
+    );
+}
+
+#[test]
+fn constant_expressions() {
+    check(
+        r#"
+#define __is_constexpr(x) (sizeof(int) == sizeof(*(8 ? ((void *)((long)(x) * 0l)) : (int *)8)))
+#define BUILD_BUG_ON_ZERO(e) ((int)(sizeof(struct { int:(-!!(e)); })))
+#define __same_type(a, b) __builtin_types_compatible_p(typeof(a), typeof(b))
+#define __must_be_array(a) BUILD_BUG_ON_ZERO(__same_type((a), &(a)[0]))
+#define ARRAY_SIZE(arr) (sizeof(arr) / sizeof((arr)[0]) + __must_be_array(arr))
+#define ilog2(n) (__builtin_constant_p(n) ? ((n) < 2 ? 0 : 63 - __builtin_clzll(n)) : 0)
+enum e { A = 1 << 3, B, C = A | B, D = -2, E = 'a', F = 0x10UL >> 2 };
+struct inner { char c; long l; short s[5]; };
+extern int some_array[7];
+int non_constant;
+struct exprs {
+    char by_enum[C];
+    char by_sizeof[sizeof(struct inner) + sizeof(long double)];
+    char by_member[sizeof(((struct inner *)0)->s) * 2];
+    char by_offsetof[__builtin_offsetof(struct inner, s[2])];
+    char by_alignof[__alignof__(long) + _Alignof(struct inner)];
+    char by_ternary[sizeof(int) > 2 ? 3 : 5];
+    char by_choose[__builtin_choose_expr(1, 6, non_constant)];
+    char by_compat[__builtin_types_compatible_p(int, unsigned int) + 2 * __builtin_types_compatible_p(long, long) + 1];
+    char by_constexpr[__is_constexpr(3) + 2 * __is_constexpr(non_constant) + 1];
+    char by_array_size[ARRAY_SIZE(some_array)];
+    char by_ilog2[ilog2(4096)];
+    char by_casts[(unsigned char)300 + (signed char)-1 + (int)sizeof(char[3])];
+    char by_unsigned[(-1U > 0) + (-1 < 0U) * 2 + 1];
+    char by_string[sizeof("abc")];
+    int by_typeof_expr[sizeof(typeof(((struct inner *)0)->l))];
+    typeof(struct inner) by_typeof_type;
+    __typeof__(non_constant) by_typeof_var;
+    int width : sizeof(short) * 4 + E - 'a';
+    _Static_assert(sizeof(struct inner) > sizeof(long), "inner holds a long");
+};
+struct uses_enum { enum e value; char tail[F]; };
+"#,
+        &["struct exprs", "struct uses_enum"],
+    );
+}
+
+#[test]
+fn enums_and_modes() {
+    check(
+        r#"
+enum __attribute__((packed)) small { S0, S1 = 200 };
+enum big { BIG = 0x100000000 };
+enum negative { NEG = -1 };
+typedef int di_int __attribute__((mode(DI)));
+typedef unsigned int qi_uint __attribute__((__mode__(__QI__)));
+struct holder {
+    enum small s;
+    char c;
+    enum big b;
+    enum negative n;
+    di_int d;
+    qi_uint q;
+    enum small bits : 3;
+};
+"#,
+        &["struct holder"],
+    );
+}
+
+#[test]
+fn anonymous_members_typedefs_and_bitfields() {
+    check(
+        r#"
+typedef struct { int counter; } atomic_like_t;
+struct outer {
+    char a;
+    union {
+        int b;
+        struct { short c; char d; };
+    };
+    struct { long e; } named;
+    atomic_like_t t;
+    unsigned int f : 3, : 0, g : 5;
+    unsigned char : 4;
+    unsigned long h : 40;
+    struct { int i : 2; } __attribute__((packed)) packed_anon;
+};
+"#,
+        &["struct outer", "atomic_like_t"],
+    );
+}
+
+#[test]
+fn errors_have_locations() {
+    let cases = [
+        (
+            "struct t { int a; _Static_assert(sizeof(int) == 3, \"no\"); };",
+            "static assertion failed",
+            1,
+        ),
+        (
+            "struct t { int v __attribute__((vector_size(16))); };",
+            "vector_size",
+            1,
+        ),
+        (
+            "struct t {\n struct t inner;\n};",
+            "contains itself by value",
+            2,
+        ),
+        (
+            "struct t {\n int a[unknown_thing];\n};",
+            "`unknown_thing` is not a constant",
+            2,
+        ),
+        (
+            "extern int x;\nstruct t {\n int a[x];\n};",
+            "not an integer constant",
+            3,
+        ),
+        (
+            "struct t {\n char c[({ 1; })];\n};",
+            "statement expression",
+            2,
+        ),
+    ];
+    for (src, message, line) in cases {
+        let (toks, locs) = tokens_from_gcc_e(src);
+        let index = DeclIndex::build(&toks);
+        assert!(index.errors.is_empty(), "{src}: {:?}", index.errors);
+        let mut resolver = Resolver::new(&toks, &index);
+        let err = resolver.record(RecordKind::Struct, "t").expect_err(src);
+        let rendered = err.render(&locs);
+        assert!(rendered.contains(message), "{src}: {rendered}");
+        assert!(
+            rendered.starts_with(&format!("<gcc -E>:{line}: ")),
+            "{src}: {rendered}"
+        );
+    }
+}
+
+#[test]
+fn index_keeps_namespaces_apart_and_completes_forward_declarations() {
+    let src = "struct x; typedef struct x x; struct x { x *self; int x_field; }; int x_var; enum k { K1 } kv;";
+    let (toks, _) = tokens_from_gcc_e(src);
+    let index = DeclIndex::build(&toks);
+    assert!(index.errors.is_empty());
+    assert!(index.is_typedef("x"));
+    assert_eq!(
+        index.variables(),
+        &["x_var".into(), "kv".into()] as &[smol_str::SmolStr]
+    );
+    let mut resolver = Resolver::new(&toks, &index);
+    let rec = resolver.record(RecordKind::Struct, "x").unwrap();
+    assert_eq!(rec.fields[0].ty.to_string(), "x *");
+    assert_eq!(resolver.variable("kv").unwrap().to_string(), "enum k");
+}
+
+#[test]
+fn gcc_e_linemarkers_give_locations() {
+    let text = "# 1 \"a.h\"\nint a;\n# 10 \"b.h\" 1\n\nint b;\n#pragma once\nint c;\n";
+    let (toks, locs) = tokens_from_gcc_e(text);
+    let spelled: Vec<String> = toks
+        .iter()
+        .zip(&locs)
+        .map(|(t, l)| format!("{}@{l}", t.text))
+        .collect();
+    assert_eq!(spelled[0], "int@a.h:1");
+    assert_eq!(spelled[3], "int@b.h:11");
+    assert_eq!(spelled[6], "int@b.h:13");
+}
+
+/// Preprocesses `src` with gcc-12, resolves `roots` with our code, and compares the layouts with
+/// what gcc-12 computes for the same source.
+#[track_caller]
+fn check(src: &str, roots: &[&str]) {
+    let preprocessed = gcc_e(src);
+    let (toks, locs) = tokens_from_gcc_e(&preprocessed);
+    let index = DeclIndex::build(&toks);
+    let errors: Vec<String> = index.errors.iter().map(|e| e.render(&locs)).collect();
+    assert!(errors.is_empty(), "index errors: {errors:?}");
+    let mut resolver = Resolver::new(&toks, &index);
+    let mut main = String::from("int main(void) {\n");
+    let mut ours = String::new();
+    for root in roots {
+        let rec = resolve_root(&mut resolver, root)
+            .unwrap_or_else(|e| panic!("{root}: {}", e.render(&locs)));
+        let _ = writeln!(
+            main,
+            "  printf(\"{root} size %zu align %zu\\n\", sizeof({root}) * 8, _Alignof({root}) * 8);"
+        );
+        let layout =
+            layout_of_record(&rec).unwrap_or_else(|e| panic!("our layout of {root} failed: {e}"));
+        let _ = writeln!(
+            ours,
+            "{root} size {} align {}",
+            layout.size_bits, layout.align_bits
+        );
+        list_fields(&rec, 0, root, &mut main, &mut ours);
+    }
+    main.push_str("  return 0;\n}\n");
+    let program =
+        format!("#include <stdio.h>\n#include <string.h>\n#include <stddef.h>\n{src}\n{main}");
+    let gcc = run_gcc(&program);
+    assert_eq!(
+        ours, gcc,
+        "our layout differs from gcc-12's for:\n{program}"
+    );
+}
+
+fn resolve_root(
+    resolver: &mut Resolver<'_>,
+    root: &str,
+) -> Result<std::sync::Arc<RecordTy>, crate::decl::DeclError> {
+    if let Some(tag) = root.strip_prefix("struct ") {
+        return resolver.record(RecordKind::Struct, tag);
+    }
+    if let Some(tag) = root.strip_prefix("union ") {
+        return resolver.record(RecordKind::Union, tag);
+    }
+    match resolver.typedef(root)? {
+        Ty::Typedef(def) => match def.ty.strip_typedefs() {
+            Ty::Record(rec) => Ok(rec.clone()),
+            other => panic!("{root} is `{other}`, not a record"),
+        },
+        other => panic!("{root} is `{other}`"),
+    }
+}
+
+fn gcc_e(src: &str) -> String {
+    let out = Command::new("gcc-12")
+        .args(["-E", "-std=gnu11", "-x", "c", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .expect("stdin is piped")
+                .write_all(src.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("gcc-12 runs");
+    assert!(
+        out.status.success(),
+        "gcc-12 -E failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("gcc -E output is UTF-8")
+}
+
+#[test]
+fn emitted_set_equals_gcc_dwarf() {
+    let src = r#"
+struct list_head { struct list_head *next, *prev; };
+typedef struct { int counter; } atomic_like_t;
+struct only_declared;
+struct never_used { int x; };
+struct only_in_sizeof { char c[3]; };
+struct param { int p; };
+struct ret { int r; };
+union via_array { int i; char c; };
+struct via_typedef_ptr { long l; };
+typedef struct via_typedef_ptr *tp_t;
+enum in_bound { IB0, IB1, IB_MAX };
+enum in_function { IF0, IF1 };
+enum in_assert { IA0, IA1 };
+enum field_enum { FE0 };
+enum { ANON_FIRST, ANON_COUNT };
+struct holder {
+    struct list_head list;
+    atomic_like_t count;
+    struct only_declared *opaque;
+    struct ret *(*callback)(struct param *, int);
+    union via_array arr[2];
+    tp_t tp;
+    enum field_enum fe;
+    char by_enum[IB_MAX];
+    char by_sizeof[sizeof(struct only_in_sizeof)];
+    char anon[ANON_COUNT];
+    struct { int nested_anon; } inline_anon;
+};
+static inline int uses_enum(void) { return IF1; }
+_Static_assert(IA1 == 1, "file-scope assertion");
+extern struct never_used ext;
+static struct never_used unused_static;
+enum late { L0, L_MAX };
+struct late_holder { char b[L_MAX]; };
+struct holder defined_holder;
+"#;
+    let (toks, locs) = tokens_from_gcc_e(&gcc_e(src));
+    let index = DeclIndex::build(&toks);
+    assert!(index.errors.is_empty());
+    let mut resolver = Resolver::new(&toks, &index);
+    let emitted = crate::decl::emitted_for_unit(&mut resolver);
+    let errors: Vec<String> = emitted
+        .errors
+        .iter()
+        .map(|(w, e)| format!("{w}: {}", e.render(&locs)))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut ours: Vec<String> = emitted
+        .records
+        .iter()
+        .map(|it| it.0.clone())
+        .chain(emitted.enums.iter().map(|it| it.0.clone()))
+        .collect();
+    ours.sort();
+    assert_eq!(ours, dwarf_type_keys(src));
+}
+
+/// The keys of the complete structs, unions and enums in gcc-12's DWARF for `src` (compiled
+/// with `-g -O2`), read with `readelf`: `struct X`, a typedef name for a tagless record or enum a
+/// typedef names, `enum <anonymous:FIRST>` for other tagless enums.
+fn dwarf_type_keys(src: &str) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("layout-expert-dwarf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let c = dir.join("unit.c");
+    let o = dir.join("unit.o");
+    std::fs::write(&c, src).unwrap();
+    let out = Command::new("gcc-12")
+        .args(["-std=gnu11", "-w", "-g", "-O2", "-c", "-o"])
+        .arg(&o)
+        .arg(&c)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump = Command::new("readelf")
+        .arg("--debug-dump=info")
+        .arg(&o)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = String::from_utf8_lossy(&dump.stdout);
+    #[derive(Default, Clone)]
+    struct Die {
+        depth: u32,
+        tag: String,
+        name: Option<String>,
+        declaration: bool,
+        ty: Option<String>,
+        first_child_name: Option<String>,
+    }
+    let mut dies: Vec<(String, Die)> = Vec::new();
+    let mut parents: Vec<usize> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix('<') {
+            if let Some((depth, after)) = rest.split_once("><") {
+                if let Some((offset, after)) = after.split_once(">: Abbrev Number: ") {
+                    let Some(tag) = after
+                        .split_once('(')
+                        .map(|it| it.1.trim_end_matches(')').to_owned())
+                    else {
+                        continue;
+                    };
+                    let depth: u32 = depth.parse().unwrap_or(0);
+                    parents.truncate(depth as usize);
+                    dies.push((
+                        format!("0x{}", offset.trim_start_matches('0')),
+                        Die {
+                            depth,
+                            tag,
+                            ..Die::default()
+                        },
+                    ));
+                    parents.push(dies.len() - 1);
+                    continue;
+                }
+            }
+            let Some((_, attr)) = rest.split_once('>') else {
+                continue;
+            };
+            let Some((name, value)) = attr.trim().split_once(':') else {
+                continue;
+            };
+            let value = value.trim();
+            let value = value
+                .rsplit_once("): ")
+                .map_or(value, |it| it.1)
+                .trim()
+                .to_owned();
+            let Some(last) = dies.last_mut() else {
+                continue;
+            };
+            match name.trim() {
+                "DW_AT_name" => last.1.name = Some(value),
+                "DW_AT_declaration" => last.1.declaration = true,
+                "DW_AT_type" => {
+                    last.1.ty = Some(value.trim_matches(|c| c == '<' || c == '>').to_owned())
+                }
+                _ => {}
+            }
+        }
+    }
+    // First enumerator names, for tagless enums.
+    for i in 0..dies.len() {
+        if dies[i].1.tag == "DW_TAG_enumerator" && dies[i].1.depth == 2 {
+            if let Some(parent) = (0..i).rev().find(|j| dies[*j].1.depth == 1) {
+                if dies[parent].1.first_child_name.is_none() {
+                    dies[parent].1.first_child_name = dies[i].1.name.clone();
+                }
+            }
+        }
+    }
+    let kind = |tag: &str| match tag {
+        "DW_TAG_structure_type" => Some("struct"),
+        "DW_TAG_union_type" => Some("union"),
+        "DW_TAG_enumeration_type" => Some("enum"),
+        _ => None,
+    };
+    let mut typedef_named = std::collections::BTreeMap::new();
+    for (_, die) in &dies {
+        if die.tag == "DW_TAG_typedef" {
+            if let (Some(name), Some(ty)) = (&die.name, &die.ty) {
+                typedef_named.insert(ty.clone(), name.clone());
+            }
+        }
+    }
+    let mut keys = Vec::new();
+    for (offset, die) in &dies {
+        let Some(kw) = kind(&die.tag) else { continue };
+        if die.declaration || die.depth != 1 {
+            continue;
+        }
+        match (&die.name, typedef_named.get(offset)) {
+            (Some(name), _) => keys.push(format!("{kw} {name}")),
+            (None, Some(typedef)) => keys.push(typedef.clone()),
+            (None, None) if kw == "enum" => keys.push(format!(
+                "enum <anonymous:{}>",
+                die.first_child_name.clone().unwrap_or_default()
+            )),
+            (None, None) => {}
+        }
+    }
+    keys.sort();
+    keys
+}
+
+#[test]
+fn qualifiers_address_spaces_and_gnu_keywords() {
+    check(
+        r#"
+const long cl;
+struct quals {
+    _Atomic int ai;
+    _Atomic(long) al;
+    int __seg_gs *gs_ptr;
+    __extension__ unsigned long long ext;
+    volatile const char vc;
+    char * __restrict__ rp;
+    __typeof__(cl) typeof_const;
+    struct forward *p;
+};
+"#,
+        &["struct quals"],
+    );
+}
+
+#[test]
+fn typeof_unqual_names_the_unqualified_type() {
+    // GCC 12 predates `typeof_unqual`, so this checks the type strings only.
+    let src = "const long x;\nstruct u { typeof_unqual(const int) a; __typeof_unqual__(x) b; typeof(x) *c; };";
+    let (toks, _) = tokens_from_gcc_e(src);
+    let index = DeclIndex::build(&toks);
+    let mut resolver = Resolver::new(&toks, &index);
+    let rec = resolver.record(RecordKind::Struct, "u").unwrap();
+    let types: Vec<String> = rec.fields.iter().map(|f| f.ty.to_string()).collect();
+    assert_eq!(types, ["int", "long int", "long int *"]);
+}
