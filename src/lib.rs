@@ -10,3 +10,4 @@ pub mod db;
 pub mod input;
 pub mod pre_ast;
 pub mod token;
+pub mod profile;
