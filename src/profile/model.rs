@@ -81,8 +81,6 @@ pub struct Record {
     pub name: Option<String>,
     /// `sizeof` in bits, including tail padding.
     pub size_bits: u64,
-    /// `_Alignof` in bits.
-    pub align_bits: u64,
     /// The members in declaration order, or `None` for a record that is only declared.
     /// Unnamed bitfields (padding such as `int :3;`) are not members: GCC emits no DWARF member
     /// for them, and the writers skip any that the engine leaves in.
@@ -210,8 +208,6 @@ pub struct BaseType {
     pub name: String,
     /// `sizeof` in bits.
     pub size_bits: u64,
-    /// `_Alignof` in bits.
-    pub align_bits: u64,
     /// Whether the type is signed (`char` is signed on x86-64; `_Bool` is unsigned).
     pub signed: bool,
     /// The DWARF encoding class.
