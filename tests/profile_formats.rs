@@ -393,3 +393,32 @@ fn format_anonymous_type_names_hash_go_defn_text() {
     let isf = serde_json::to_value(&document).unwrap();
     assert_eq!(isf["user_types"]["qstr"]["fields"]["unnamed_field_0"]["type"]["name"], format!("unnamed_{expected}"));
 }
+
+/// Our ISF of the fixture equals dwarf2json's ISF of the same object (committed in
+/// `tests/data/profile/`, see its README), section by section: same base types, the same user
+/// types under the same names (anonymous ones included), same enums, same symbols with the same
+/// types and banner bytes. Only the metadata's producer and source list differ.
+#[test]
+fn format_isf_equals_dwarf2json_for_the_same_dwarf() {
+    let model = fixture();
+    let dir = scratch("dwarf2json");
+    let path = dir.join("fixture.json");
+    write_profile(model, &path, &WriteOptions { format: Format::Isf, banner: None }).unwrap();
+    let ours: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let theirs: Value =
+        serde_json::from_slice(&std::fs::read(repo().join("tests/data/profile/forensics_fixture.dwarf2json.json")).unwrap()).unwrap();
+    assert_eq!(ours["metadata"]["format"], theirs["metadata"]["format"]);
+    for section in ["base_types", "user_types", "enums"] {
+        let (a, b) = (ours[section].as_object().unwrap(), theirs[section].as_object().unwrap());
+        let names = |m: &serde_json::Map<String, Value>| m.keys().cloned().collect::<Vec<_>>();
+        assert_eq!(names(a), names(b), "{section}: different names");
+        for (name, value) in a {
+            assert_eq!(value, &b[name], "{section}.{name}");
+        }
+    }
+    // dwarf2json also reads the ELF symbol table, which has the null symbol and the file name.
+    let mut their_symbols = theirs["symbols"].as_object().unwrap().clone();
+    their_symbols.remove("");
+    their_symbols.remove("forensics_fixture.c");
+    assert_eq!(ours["symbols"].as_object().unwrap(), &their_symbols);
+}
