@@ -65,6 +65,21 @@ impl fmt::Display for ProfileError {
 
 impl std::error::Error for ProfileError {}
 
+/// A JSON object written from entries already sorted by key (cheaper than a `BTreeMap` for the
+/// ~100 000 symbols of a kernel).
+pub(crate) struct SortedMap<K, V>(pub(crate) Vec<(K, V)>);
+
+impl<K: serde::Serialize, V: serde::Serialize> serde::Serialize for SortedMap<K, V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
 /// The output format.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
@@ -104,6 +119,8 @@ pub struct WriteSummary {
     pub types: usize,
     /// Symbols exported.
     pub symbols: usize,
+    /// Types the engine could not lay out (listed in the output's metadata).
+    pub type_errors: usize,
     /// Things the user should know (no banner, no symbol map, …).
     pub warnings: Vec<String>,
 }
@@ -111,47 +128,42 @@ pub struct WriteSummary {
 /// Serializes `model` in `options.format` and writes it to `output` atomically. An output name
 /// ending in `.xz` is xz-compressed. On error no file is left at `output` or beside it.
 pub fn write_profile(model: &model::ProfileModel, output: &Path, options: &WriteOptions) -> Result<WriteSummary, ProfileError> {
-    let with_banner;
-    let model = match &options.banner {
-        Some(banner) => {
-            with_banner = model::ProfileModel { banner: Some(banner.clone()), ..model.clone() };
-            &with_banner
-        }
-        None => model,
-    };
-    let mut summary = WriteSummary::default();
+    let mut summary = WriteSummary { type_errors: model.errors.len(), ..WriteSummary::default() };
     let compress = output.extension().is_some_and(|ext| ext == "xz");
-    let write_body = |writer: &mut dyn Write| -> io::Result<()> {
-        match options.format {
-            Format::Rekall => {
-                let profile = rekall::build(model);
-                serde_json::to_writer_pretty(&mut *writer, &profile).map_err(io::Error::other)
-            }
-            Format::Isf => {
-                let (document, _) = isf::build(model, &isf::IsfOptions::default());
-                serde_json::to_writer_pretty(&mut *writer, &document).map_err(io::Error::other)
-            }
-        }
+    enum Body<'a> {
+        Rekall(rekall::RekallProfile<'a>),
+        Isf(isf::IsfDocument<'a>),
+    }
+    let names = match options.format {
+        Format::Rekall => rekall::names(model),
+        Format::Isf => isf::names(model),
     };
-    match options.format {
+    let body = match options.format {
         Format::Rekall => {
             summary.types = model.records.iter().filter(|r| r.fields.is_some()).count();
             summary.symbols = model.system_map.as_ref().map_or(0, |m| m.unique().count());
             if model.system_map.is_none() {
                 summary.warnings.push("no symbol map was given: $CONSTANTS is empty".to_owned());
             }
+            Body::Rekall(rekall::build(model, &names))
         }
         Format::Isf => {
-            // The report is cheap next to serialization; building twice keeps `write_body` simple.
-            let (_, report) = isf::build(model, &isf::IsfOptions::default());
+            let (document, report) = isf::build(model, &names, &isf::IsfOptions { banner: options.banner.clone(), ..isf::IsfOptions::default() });
             summary.types = report.user_types;
             summary.symbols = report.symbols;
             summary.warnings = report.warnings;
+            Body::Isf(document)
         }
-    }
+    };
+    let write_body = |writer: &mut dyn Write| -> io::Result<()> {
+        match &body {
+            Body::Rekall(profile) => serde_json::to_writer_pretty(&mut *writer, profile).map_err(io::Error::other),
+            Body::Isf(document) => serde_json::to_writer_pretty(&mut *writer, document).map_err(io::Error::other),
+        }
+    };
     summary.bytes = write_atomically(output, |file| {
         if compress {
-            let options = lzma_rust2::XzOptions::with_preset(6);
+            let options = lzma_rust2::XzOptions::with_preset(XZ_PRESET);
             let mut xz = lzma_rust2::XzWriter::new(io::BufWriter::new(file), options)?;
             write_body(&mut xz)?;
             xz.finish()?.flush()
@@ -163,6 +175,10 @@ pub fn write_profile(model: &model::ProfileModel, output: &Path, options: &Write
     })?;
     Ok(summary)
 }
+
+/// The xz preset for `.json.xz` output. Preset 1 compresses a 33 MB ISF to 1.22 MB in about 2 s
+/// here; preset 6 (xz's default) gains 17% for twelve times the time.
+const XZ_PRESET: u32 = 1;
 
 /// Writes a file atomically: `write` fills a temporary file in `output`'s directory, which is then
 /// synced and renamed to `output`. If `write` or any step fails, the temporary file is removed and

@@ -146,7 +146,25 @@ fn format_isf_validates_against_volatility3_schema_and_loads_with_gcc_offsets() 
     let compressed_summary = write_profile(model, &compressed, &options).unwrap();
     assert!(compressed_summary.bytes < summary.bytes / 4, "xz output is not compressed: {compressed_summary:?}");
 
-    let seen = vol3_check(&[&plain, &compressed]);
+    // Types in error are listed in the producer metadata, which the schema leaves open.
+    let with_errors = dir.join("with_errors.json");
+    let erroneous = ProfileModel {
+        errors: vec![layout_expert::profile::model::TypeInError {
+            name: "struct bpf_prog".to_owned(),
+            reason: "include/linux/filter.h:580: cannot evaluate `sizeof(struct sock_filter)`".to_owned(),
+        }],
+        ..model.clone()
+    };
+    let errors_summary = write_profile(&erroneous, &with_errors, &options).unwrap();
+    assert_eq!(errors_summary.type_errors, 1);
+
+    let seen = vol3_check(&[&plain, &compressed, &with_errors]);
+    let written: Value = serde_json::from_slice(&std::fs::read(&with_errors).unwrap()).unwrap();
+    assert_eq!(
+        written["metadata"]["producer"]["types_in_error"]["struct bpf_prog"],
+        "include/linux/filter.h:580: cannot evaluate `sizeof(struct sock_filter)`"
+    );
+    assert_eq!(seen[with_errors.to_str().unwrap()]["types"], seen[plain.to_str().unwrap()]["types"]);
     let plain_view = &seen[plain.to_str().unwrap()];
     assert_eq!(plain_view, &seen[compressed.to_str().unwrap()], "the .json.xz table differs from the plain one");
     assert_eq!(plain_view["schema"], "schema-6.2.0.json");
@@ -191,8 +209,9 @@ fn format_isf_validates_against_volatility3_schema_and_loads_with_gcc_offsets() 
 #[test]
 fn format_rekall_and_isf_agree_on_every_offset() {
     let model = fixture();
-    let profile = rekall::build(model);
-    let (document, _) = isf::build(model, &isf::IsfOptions::default());
+    let (rekall_names, isf_names) = (rekall::names(model), isf::names(model));
+    let profile = serde_json::to_value(rekall::build(model, &rekall_names)).unwrap();
+    let (document, _) = isf::build(model, &isf_names, &isf::IsfOptions::default());
     let isf = serde_json::to_value(&document).unwrap();
     let structs = profile["$STRUCTS"].as_object().unwrap();
     let user_types = isf["user_types"].as_object().unwrap();
@@ -237,7 +256,8 @@ fn format_rekall_and_isf_agree_on_every_offset() {
 #[test]
 fn format_rekall_profile_shapes() {
     let model = fixture();
-    let profile = rekall::build(model);
+    let names = rekall::names(model);
+    let profile = serde_json::to_value(rekall::build(model, &names)).unwrap();
     assert_eq!(profile["$METADATA"], serde_json::json!({"ProfileClass": "Linux", "Type": "Profile", "Version": 1, "arch": "AMD64"}));
     assert_eq!(profile["$CONFIG"]["CONFIG_NR_CPUS"], "64");
     assert_eq!(profile["$CONFIG"]["CONFIG_LOCALVERSION"], "");
@@ -292,6 +312,14 @@ fn format_rekall_profile_shapes() {
     assert_eq!(profile["$ENUMS"]["pid_type"]["2"], "PIDTYPE_PGID");
     assert_eq!(profile["$REVENUMS"]["pid_type"]["PIDTYPE_MAX"], 4);
     assert_eq!(profile["$REVENUMS"]["big_flags"]["BIG_HIGH"], u64::MAX);
+
+    let erroneous = ProfileModel {
+        errors: vec![layout_expert::profile::model::TypeInError { name: "struct x".to_owned(), reason: "a.h:1: why".to_owned() }],
+        ..model.clone()
+    };
+    let names = rekall::names(&erroneous);
+    let profile = serde_json::to_value(rekall::build(&erroneous, &names)).unwrap();
+    assert_eq!(profile["$METADATA"]["TypesInError"], serde_json::json!({"struct x": "a.h:1: why"}));
 }
 
 /// The Rekall name hash of the anonymous record a typedef names.
@@ -304,7 +332,8 @@ fn rekall_anonymous_hash(model: &ProfileModel, typedef: &str) -> String {
 #[test]
 fn format_isf_shapes_follow_dwarf2json() {
     let model = fixture();
-    let (document, report) = isf::build(model, &isf::IsfOptions::default());
+    let names = isf::names(model);
+    let (document, report) = isf::build(model, &names, &isf::IsfOptions::default());
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     let isf = serde_json::to_value(&document).unwrap();
     assert_eq!(isf["metadata"]["format"], "6.2.0");
@@ -389,7 +418,8 @@ fn format_anonymous_type_names_hash_go_defn_text() {
         .output()
         .unwrap();
     let expected = String::from_utf8(python.stdout).unwrap().trim().to_owned();
-    let (document, _) = isf::build(model, &isf::IsfOptions::default());
+    let names = isf::names(model);
+    let (document, _) = isf::build(model, &names, &isf::IsfOptions::default());
     let isf = serde_json::to_value(&document).unwrap();
     assert_eq!(isf["user_types"]["qstr"]["fields"]["unnamed_field_0"]["type"]["name"], format!("unnamed_{expected}"));
 }
@@ -421,4 +451,26 @@ fn format_isf_equals_dwarf2json_for_the_same_dwarf() {
     their_symbols.remove("");
     their_symbols.remove("forensics_fixture.c");
     assert_eq!(ours["symbols"].as_object().unwrap(), &their_symbols);
+}
+
+/// `--banner` replaces the model's banner; without a banner or a symbol map the ISF is still
+/// written, and the summary says what Volatility 3 will not be able to do.
+#[test]
+fn format_isf_banner_override_and_warnings() {
+    let model = fixture();
+    let dir = scratch("banner");
+    let path = dir.join("fixture.json");
+    let other = "Linux version 6.1.0-56-amd64 (someone@elsewhere) #1 SMP\n";
+    write_profile(model, &path, &WriteOptions { format: Format::Isf, banner: Some(other.to_owned()) }).unwrap();
+    let written: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(written["symbols"]["linux_banner"]["constant_data"], isf::base64(format!("{other}\0").as_bytes()));
+
+    let bare = ProfileModel { banner: None, system_map: None, ..model.clone() };
+    let summary = write_profile(&bare, &path, &WriteOptions { format: Format::Isf, banner: None }).unwrap();
+    assert_eq!(summary.warnings.len(), 2, "{:?}", summary.warnings);
+    assert!(summary.warnings[0].contains("no symbol map"), "{:?}", summary.warnings);
+    assert!(summary.warnings[1].contains("will not select this symbol table automatically"), "{:?}", summary.warnings);
+    let written: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(written["symbols"], serde_json::json!({}));
+    assert!(written["metadata"].get("linux").is_none());
 }

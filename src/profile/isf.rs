@@ -27,6 +27,7 @@
 //!   with its trailing newline and NUL, the bytes of the kernel's `linux_banner` array.
 //! - JSON keys in dwarf2json's order (Go struct field order, map keys sorted), two-space indent.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::ser::{SerializeMap, Serializer};
@@ -38,14 +39,15 @@ use crate::profile::naming::Names;
 /// The ISF format version we write.
 pub const FORMAT_VERSION: &str = "6.2.0";
 
-/// The ISF document, in dwarf2json's field order.
+/// The ISF document, in dwarf2json's field order. It borrows its names from the model and the
+/// [`Names`] it was built with.
 #[derive(Serialize)]
-pub struct IsfDocument {
+pub struct IsfDocument<'a> {
     metadata: Metadata,
-    base_types: BTreeMap<String, BaseTypeOut>,
-    user_types: BTreeMap<String, UserType>,
-    enums: BTreeMap<String, EnumOut>,
-    symbols: BTreeMap<String, SymbolOut>,
+    base_types: BTreeMap<&'a str, BaseTypeOut>,
+    user_types: BTreeMap<&'a str, UserType<'a>>,
+    enums: BTreeMap<&'a str, EnumOut<'a>>,
+    symbols: crate::profile::SortedMap<&'a str, SymbolOut<'a>>,
 }
 
 #[derive(Serialize)]
@@ -78,32 +80,32 @@ struct BaseTypeOut {
 }
 
 #[derive(Serialize)]
-struct UserType {
+struct UserType<'a> {
     size: u64,
-    fields: BTreeMap<String, FieldOut>,
+    fields: BTreeMap<Cow<'a, str>, FieldOut<'a>>,
     kind: &'static str,
 }
 
 #[derive(Serialize)]
-struct FieldOut {
+struct FieldOut<'a> {
     #[serde(rename = "type")]
-    ty: Desc,
+    ty: Desc<'a>,
     offset: u64,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     anonymous: bool,
 }
 
 #[derive(Serialize)]
-struct EnumOut {
+struct EnumOut<'a> {
     size: u64,
-    base: String,
-    constants: BTreeMap<String, i64>,
+    base: &'a str,
+    constants: BTreeMap<&'a str, i64>,
 }
 
 #[derive(Serialize)]
-struct SymbolOut {
+struct SymbolOut<'a> {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    ty: Option<Desc>,
+    ty: Option<Desc<'a>>,
     address: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     constant_data: Option<String>,
@@ -111,24 +113,24 @@ struct SymbolOut {
 
 /// A type descriptor. Serialized with sorted keys, as Go serializes its maps.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Desc {
+pub enum Desc<'a> {
     /// `{"kind": "base", "name": …}`.
-    Base(String),
+    Base(&'a str),
     /// `{"kind": "struct"|"union", "name": …}`.
-    Record(&'static str, String),
+    Record(&'static str, &'a str),
     /// `{"kind": "enum", "name": …}`.
-    Enum(String),
+    Enum(&'a str),
     /// `{"kind": "pointer", "subtype": …}`.
-    Pointer(Box<Desc>),
+    Pointer(Box<Desc<'a>>),
     /// `{"count": …, "kind": "array", "subtype": …}`.
-    Array(u64, Box<Desc>),
+    Array(u64, Box<Desc<'a>>),
     /// `{"kind": "function"}`.
     Function,
     /// `{"bit_length": …, "bit_position": …, "kind": "bitfield", "type": …}`.
-    Bitfield { bit_length: u32, bit_position: u64, ty: Box<Desc> },
+    Bitfield { bit_length: u32, bit_position: u64, ty: Box<Desc<'a>> },
 }
 
-impl Serialize for Desc {
+impl Serialize for Desc<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Desc::Base(name) => {
@@ -184,6 +186,8 @@ impl Serialize for Desc {
 pub struct IsfOptions {
     /// Producer version written in the metadata (defaults to this crate's version).
     pub producer_version: Option<String>,
+    /// A banner that replaces the model's (from `--banner` or `--banner-from-image`).
+    pub banner: Option<String>,
 }
 
 /// Things worth telling the user about the table we wrote.
@@ -199,11 +203,15 @@ pub struct IsfReport {
     pub typed_symbols: usize,
 }
 
-/// Builds the ISF document for `model`.
-pub fn build(model: &ProfileModel, options: &IsfOptions) -> (IsfDocument, IsfReport) {
-    let names = Names::new(model, "unnamed_");
+/// The names the ISF gives anonymous types (`unnamed_<hash>`).
+pub fn names(model: &ProfileModel) -> Names {
+    Names::new(model, "unnamed_")
+}
+
+/// Builds the ISF document for `model`, with `names` from [`names`].
+pub fn build<'a>(model: &'a ProfileModel, names: &'a Names, options: &IsfOptions) -> (IsfDocument<'a>, IsfReport) {
     let mut report = IsfReport::default();
-    let writer = Writer { model, names: &names };
+    let writer = Writer { model, names };
 
     // Base types.
     let mut base_types = BTreeMap::new();
@@ -214,23 +222,23 @@ pub fn build(model: &ProfileModel, options: &IsfOptions) -> (IsfDocument, IsfRep
             BaseKind::Bool => ("bool", true),
             BaseKind::Float => ("float", true),
         };
-        base_types.insert(base.name.clone(), BaseTypeOut { size: base.size_bits / 8, signed, kind, endian: "little" });
+        base_types.insert(base.name.as_str(), BaseTypeOut { size: base.size_bits / 8, signed, kind, endian: "little" });
     }
-    base_types.insert("void".to_owned(), BaseTypeOut { size: 0, signed: false, kind: "void", endian: "little" });
-    base_types.insert("pointer".to_owned(), BaseTypeOut { size: 8, signed: false, kind: "int", endian: "little" });
+    base_types.insert("void", BaseTypeOut { size: 0, signed: false, kind: "void", endian: "little" });
+    base_types.insert("pointer", BaseTypeOut { size: 8, signed: false, kind: "int", endian: "little" });
 
     // User types: every complete record, then typedef copies.
     let mut user_types = BTreeMap::new();
     for (i, record) in model.records.iter().enumerate() {
         if record.fields.is_some() {
             let id = crate::profile::model::RecordId(i as u32);
-            user_types.insert(names.record(id).to_owned(), writer.user_type(id));
+            user_types.insert(names.record(id), writer.user_type(id));
         }
     }
     for typedef in &model.typedefs {
         if let TypeRef::Record(id) = &typedef.target {
             if model.record(*id).fields.is_some() {
-                user_types.insert(typedef.name.clone(), writer.user_type(*id));
+                user_types.insert(typedef.name.as_str(), writer.user_type(*id));
             }
         }
     }
@@ -244,10 +252,10 @@ pub fn build(model: &ProfileModel, options: &IsfOptions) -> (IsfDocument, IsfRep
         let base = base_types
             .iter()
             .find(|(_, b)| b.kind == "int" && b.size == size && b.signed == signed)
-            .map(|(name, _)| name.clone())
-            .unwrap_or_else(|| "void".to_owned());
-        let constants = e.constants.iter().map(|(name, value)| (name.clone(), *value as i64)).collect();
-        enums.insert(names.enum_(crate::profile::model::EnumId(i as u32)).to_owned(), EnumOut { size, base, constants });
+            .map(|(name, _)| *name)
+            .unwrap_or("void");
+        let constants = e.constants.iter().map(|(name, value)| (name.as_str(), *value as i64)).collect();
+        enums.insert(names.enum_(crate::profile::model::EnumId(i as u32)), EnumOut { size, base, constants });
     }
 
     // Symbols.
@@ -255,19 +263,19 @@ pub fn build(model: &ProfileModel, options: &IsfOptions) -> (IsfDocument, IsfRep
     for symbol in &model.symbol_types {
         symbol_types.insert(&symbol.name, &symbol.ty);
     }
-    let mut symbols = BTreeMap::new();
+    let mut symbols = Vec::new();
     let mut linux = None;
     match &model.system_map {
         Some(map) => {
-            for symbol in map.unique() {
+            for symbol in map.sorted_unique() {
                 let ty = match symbol_types.get(symbol.name.as_str()) {
                     Some(ty) => {
                         report.typed_symbols += 1;
                         writer.desc(ty)
                     }
-                    None => Desc::Base("void".to_owned()),
+                    None => Desc::Base("void"),
                 };
-                symbols.insert(symbol.name.clone(), SymbolOut { ty: Some(ty), address: symbol.address, constant_data: None });
+                symbols.push((symbol.name.as_str(), SymbolOut { ty: Some(ty), address: symbol.address, constant_data: None }));
             }
             for name in symbol_types.keys() {
                 if map.address(name).is_none() {
@@ -292,8 +300,9 @@ pub fn build(model: &ProfileModel, options: &IsfOptions) -> (IsfDocument, IsfRep
                 .to_owned(),
         ),
     }
-    match (&model.banner, symbols.get_mut("linux_banner")) {
-        (Some(banner), Some(symbol)) => symbol.constant_data = Some(base64(&banner_bytes(banner))),
+    let linux_banner = symbols.binary_search_by(|(name, _)| (*name).cmp("linux_banner")).ok();
+    match (options.banner.as_ref().or(model.banner.as_ref()), linux_banner) {
+        (Some(banner), Some(index)) => symbols[index].1.constant_data = Some(base64(&banner_bytes(banner))),
         (Some(_), None) if model.system_map.is_some() => report.warnings.push(
             "the symbol map has no `linux_banner`: the banner cannot be stored, so Volatility 3 will not select \
              this symbol table automatically"
@@ -325,7 +334,7 @@ pub fn build(model: &ProfileModel, options: &IsfOptions) -> (IsfDocument, IsfRep
         base_types,
         user_types,
         enums,
-        symbols,
+        symbols: crate::profile::SortedMap(symbols),
     };
     (document, report)
 }
@@ -361,8 +370,8 @@ struct Writer<'a> {
     names: &'a Names,
 }
 
-impl Writer<'_> {
-    fn user_type(&self, id: crate::profile::model::RecordId) -> UserType {
+impl<'a> Writer<'a> {
+    fn user_type(&self, id: crate::profile::model::RecordId) -> UserType<'a> {
         let record = self.model.record(id);
         let mut fields = BTreeMap::new();
         let mut anonymous_count = 0u32;
@@ -371,9 +380,9 @@ impl Writer<'_> {
                 continue;
             }
             let (name, anonymous) = match &field.name {
-                Some(name) => (name.clone(), false),
+                Some(name) => (Cow::Borrowed(name.as_str()), false),
                 None => {
-                    let name = format!("unnamed_field_{anonymous_count:x}");
+                    let name = Cow::Owned(format!("unnamed_field_{anonymous_count:x}"));
                     anonymous_count += 1;
                     (name, true)
                 }
@@ -391,16 +400,16 @@ impl Writer<'_> {
     }
 
     /// dwarf2json's `typeName`.
-    fn desc(&self, ty: &TypeRef) -> Desc {
+    fn desc(&self, ty: &'a TypeRef) -> Desc<'a> {
         match ty {
-            TypeRef::Void => Desc::Base("void".to_owned()),
-            TypeRef::Base(id) => Desc::Base(self.model.base(*id).name.clone()),
-            TypeRef::Record(id) => Desc::Record(self.model.record(*id).kind.keyword(), self.names.record(*id).to_owned()),
-            TypeRef::Enum(id) => Desc::Enum(self.names.enum_(*id).to_owned()),
+            TypeRef::Void => Desc::Base("void"),
+            TypeRef::Base(id) => Desc::Base(&self.model.base(*id).name),
+            TypeRef::Record(id) => Desc::Record(self.model.record(*id).kind.keyword(), self.names.record(*id)),
+            TypeRef::Enum(id) => Desc::Enum(self.names.enum_(*id)),
             TypeRef::Typedef(id) => {
                 let typedef = self.model.typedef(*id);
                 match &typedef.target {
-                    TypeRef::Record(record) => Desc::Record(self.model.record(*record).kind.keyword(), typedef.name.clone()),
+                    TypeRef::Record(record) => Desc::Record(self.model.record(*record).kind.keyword(), &typedef.name),
                     target => self.desc(target),
                 }
             }

@@ -31,80 +31,214 @@
 //! - `$CONFIG`: the kernel config options, `{"CONFIG_X": "y"}`.
 //! - `$CONSTANTS`: `{symbol: address & 0xFFFFFFFFFFFF}` from the symbol map, as Rekall masks.
 
-use serde_json::{json, Map, Value};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
-use crate::profile::model::{ProfileModel, RecordId, TypeRef};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::Serialize;
+
+use crate::profile::model::{EnumId, ProfileModel, RecordId, TypeRef};
 use crate::profile::naming::Names;
 use crate::profile::system_map::REKALL_ADDRESS_MASK;
 
-/// Builds the Rekall profile for `model` as a JSON value.
-pub fn build(model: &ProfileModel) -> Value {
-    let names = Names::new(model, "__unnamed_");
-    let writer = Writer { model, names: &names };
+/// The Rekall profile, its sections in the order Rekall's `PPrint` sorts them. It borrows its
+/// names from the model and the [`Names`] it was built with.
+#[derive(Serialize)]
+pub struct RekallProfile<'a> {
+    #[serde(rename = "$CONFIG")]
+    config: BTreeMap<&'a str, &'a str>,
+    #[serde(rename = "$CONSTANTS")]
+    constants: crate::profile::SortedMap<&'a str, u64>,
+    #[serde(rename = "$ENUMS")]
+    enums: BTreeMap<&'a str, BTreeMap<String, &'a str>>,
+    #[serde(rename = "$METADATA")]
+    metadata: Metadata<'a>,
+    #[serde(rename = "$REVENUMS")]
+    revenums: BTreeMap<&'a str, BTreeMap<&'a str, Int>>,
+    #[serde(rename = "$STRUCTS")]
+    structs: BTreeMap<&'a str, (u64, BTreeMap<Cow<'a, str>, (u64, Desc<'a>)>)>,
+}
 
-    let mut structs = Map::new();
+#[derive(Serialize)]
+struct Metadata<'a> {
+    #[serde(rename = "ProfileClass")]
+    profile_class: &'static str,
+    #[serde(rename = "Type")]
+    type_: &'static str,
+    #[serde(rename = "TypesInError", skip_serializing_if = "BTreeMap::is_empty")]
+    types_in_error: BTreeMap<&'a str, &'a str>,
+    #[serde(rename = "Version")]
+    version: u32,
+    arch: &'static str,
+}
+
+/// An enumerator value: exact, whatever its range.
+struct Int(i128);
+
+impl Serialize for Int {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if let Ok(v) = i64::try_from(self.0) {
+            serializer.serialize_i64(v)
+        } else if let Ok(v) = u64::try_from(self.0) {
+            serializer.serialize_u64(v)
+        } else {
+            serializer.serialize_str(&self.0.to_string())
+        }
+    }
+}
+
+/// A field descriptor: serialized as `[name]` or `[name, args]`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Desc<'a> {
+    /// A base type or record by name, `["name"]`.
+    Plain(&'a str),
+    /// `void`: `"Void"` as a pointer target.
+    Void,
+    /// `["Function"]`.
+    Function,
+    /// `["Pointer", {"target": …, "target_args": …}]`.
+    Pointer(Box<Desc<'a>>),
+    /// `["Array", {"count": …, "target": …, "target_args": …}]`.
+    Array(u64, Box<Desc<'a>>),
+    /// `["Enumeration", {"enum_name": …, "target": integer type}]`.
+    Enumeration { enum_name: &'a str, target: &'a str },
+    /// `["BitField", {"end_bit": …, "start_bit": …, "target": integer type}]`.
+    BitField { start_bit: u64, end_bit: u64, target: &'a str },
+    /// `["Enumeration", {"enum_name": …, "target": "BitField", "target_args": {…}}]`.
+    EnumBitField { enum_name: &'a str, start_bit: u64, end_bit: u64, target: &'a str },
+}
+
+impl<'a> Desc<'a> {
+    fn name(&self) -> &'a str {
+        match self {
+            Desc::Plain(name) => name,
+            Desc::Void => "Void",
+            Desc::Function => "Function",
+            Desc::Pointer(_) => "Pointer",
+            Desc::Array(..) => "Array",
+            Desc::Enumeration { .. } | Desc::EnumBitField { .. } => "Enumeration",
+            Desc::BitField { .. } => "BitField",
+        }
+    }
+
+    fn has_args(&self) -> bool {
+        !matches!(self, Desc::Plain(_) | Desc::Void | Desc::Function)
+    }
+}
+
+/// The `args` object of a descriptor (or `null` where it has none).
+struct Args<'d, 'a>(&'d Desc<'a>);
+
+impl Serialize for Args<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Desc::Plain(_) | Desc::Void | Desc::Function => serializer.serialize_none(),
+            Desc::Pointer(target) => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("target", target.name())?;
+                map.serialize_entry("target_args", &target_args(target))?;
+                map.end()
+            }
+            Desc::Array(count, target) => {
+                let mut map = serializer.serialize_map(Some(3))?;
+                map.serialize_entry("count", count)?;
+                map.serialize_entry("target", target.name())?;
+                map.serialize_entry("target_args", &target_args(target))?;
+                map.end()
+            }
+            Desc::Enumeration { enum_name, target } => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("enum_name", enum_name)?;
+                map.serialize_entry("target", target)?;
+                map.end()
+            }
+            Desc::BitField { start_bit, end_bit, target } => {
+                let mut map = serializer.serialize_map(Some(3))?;
+                map.serialize_entry("end_bit", end_bit)?;
+                map.serialize_entry("start_bit", start_bit)?;
+                map.serialize_entry("target", target)?;
+                map.end()
+            }
+            Desc::EnumBitField { enum_name, start_bit, end_bit, target } => {
+                let mut map = serializer.serialize_map(Some(3))?;
+                map.serialize_entry("enum_name", enum_name)?;
+                map.serialize_entry("target", "BitField")?;
+                map.serialize_entry("target_args", &Args(&Desc::BitField { start_bit: *start_bit, end_bit: *end_bit, target }))?;
+                map.end()
+            }
+        }
+    }
+}
+
+/// The `target_args` of a pointer or array: the target's args, or `null`.
+fn target_args<'d, 'a>(target: &'d Desc<'a>) -> Option<Args<'d, 'a>> {
+    target.has_args().then_some(Args(target))
+}
+
+impl Serialize for Desc<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let has_args = self.has_args();
+        let mut seq = serializer.serialize_seq(Some(if has_args { 2 } else { 1 }))?;
+        seq.serialize_element(self.name())?;
+        if has_args {
+            seq.serialize_element(&Args(self))?;
+        }
+        seq.end()
+    }
+}
+
+/// The names Rekall gives anonymous types (`__unnamed_<hash>`).
+pub fn names(model: &ProfileModel) -> Names {
+    Names::new(model, "__unnamed_")
+}
+
+/// Builds the Rekall profile for `model`, with `names` from [`names`].
+pub fn build<'a>(model: &'a ProfileModel, names: &'a Names) -> RekallProfile<'a> {
+    let writer = Writer { model, names };
+
+    let mut structs = BTreeMap::new();
     for (i, record) in model.records.iter().enumerate() {
         if record.fields.is_some() {
             let id = RecordId(i as u32);
-            structs.insert(names.record(id).to_owned(), writer.record(id));
+            structs.insert(names.record(id), writer.record(id));
         }
     }
     for typedef in &model.typedefs {
         if let TypeRef::Record(id) = &typedef.target {
             let record = model.record(*id);
             if record.name.is_none() && record.fields.is_some() {
-                structs.insert(typedef.name.clone(), writer.record(*id));
+                structs.insert(typedef.name.as_str(), writer.record(*id));
             }
         }
     }
 
-    let mut enums = Map::new();
-    let mut revenums = Map::new();
+    let mut enums = BTreeMap::new();
+    let mut revenums = BTreeMap::new();
     for (i, e) in model.enums.iter().enumerate() {
-        let name = names.enum_(crate::profile::model::EnumId(i as u32)).to_owned();
-        let mut by_value = Map::new();
-        let mut by_name = Map::new();
+        let name = names.enum_(EnumId(i as u32));
+        let mut by_value = BTreeMap::new();
+        let mut by_name = BTreeMap::new();
         for (constant, value) in &e.constants {
-            by_value.insert(value.to_string(), Value::from(constant.clone()));
-            by_name.insert(constant.clone(), json_int(*value));
+            by_value.insert(value.to_string(), constant.as_str());
+            by_name.insert(constant.as_str(), Int(*value));
         }
-        enums.insert(name.clone(), Value::Object(by_value));
-        revenums.insert(name, Value::Object(by_name));
+        enums.insert(name, by_value);
+        revenums.insert(name, by_name);
     }
 
-    let config: Map<String, Value> = model.config.iter().map(|(k, v)| (k.clone(), Value::from(v.clone()))).collect();
-
-    let mut constants = Map::new();
-    if let Some(map) = &model.system_map {
-        for symbol in map.unique() {
-            constants.insert(symbol.name.clone(), Value::from(symbol.address & REKALL_ADDRESS_MASK));
-        }
-    }
-
-    let mut metadata = json!({"ProfileClass": "Linux", "Type": "Profile", "Version": 1, "arch": "AMD64"});
-    if !model.errors.is_empty() {
-        let errors: Map<String, Value> = model.errors.iter().map(|e| (e.name.clone(), Value::from(e.reason.clone()))).collect();
-        metadata["TypesInError"] = Value::Object(errors);
-    }
-
-    json!({
-        "$METADATA": metadata,
-        "$STRUCTS": structs,
-        "$ENUMS": enums,
-        "$REVENUMS": revenums,
-        "$CONFIG": config,
-        "$CONSTANTS": constants,
-    })
-}
-
-fn json_int(value: i128) -> Value {
-    if let Ok(v) = i64::try_from(value) {
-        Value::from(v)
-    } else if let Ok(v) = u64::try_from(value) {
-        Value::from(v)
-    } else {
-        Value::from(value.to_string())
-    }
+    let config = model.config.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let constants = crate::profile::SortedMap(match &model.system_map {
+        Some(map) => map.sorted_unique().into_iter().map(|s| (s.name.as_str(), s.address & REKALL_ADDRESS_MASK)).collect(),
+        None => Vec::new(),
+    });
+    let metadata = Metadata {
+        profile_class: "Linux",
+        type_: "Profile",
+        types_in_error: model.errors.iter().map(|e| (e.name.as_str(), e.reason.as_str())).collect(),
+        version: 1,
+        arch: "AMD64",
+    };
+    RekallProfile { config, constants, enums, metadata, revenums, structs }
 }
 
 /// The GCC name of the integer type of `size_bits` and signedness.
@@ -129,99 +263,79 @@ struct Writer<'a> {
     names: &'a Names,
 }
 
-impl Writer<'_> {
-    fn record(&self, id: RecordId) -> Value {
+impl<'a> Writer<'a> {
+    fn record(&self, id: RecordId) -> (u64, BTreeMap<Cow<'a, str>, (u64, Desc<'a>)>) {
         let record = self.model.record(id);
-        let mut fields = Map::new();
+        let mut fields = BTreeMap::new();
         let mut anonymous = 0u32;
         for field in record.fields.iter().flatten() {
             let name = match &field.name {
-                Some(name) => name.clone(),
+                Some(name) => Cow::Borrowed(name.as_str()),
                 None if field.bit_width.is_some() => continue,
                 None => {
                     anonymous += 1;
-                    format!("u{anonymous}")
+                    Cow::Owned(format!("u{anonymous}"))
                 }
             };
             let value = match field.bit_width {
                 Some(width) => self.bitfield(field.offset_bits, width, &field.ty),
-                None => json!([field.offset_bits / 8, self.desc(&field.ty)]),
+                None => (field.offset_bits / 8, self.desc(&field.ty)),
             };
             fields.insert(name, value);
         }
-        json!([record.size_bits / 8, fields])
+        (record.size_bits / 8, fields)
     }
 
-    fn bitfield(&self, offset_bits: u64, width: u32, ty: &TypeRef) -> Value {
+    fn bitfield(&self, offset_bits: u64, width: u32, ty: &'a TypeRef) -> (u64, Desc<'a>) {
         let resolved = self.model.resolve(ty);
         let (unit_bits, signed, enum_id) = match resolved {
             TypeRef::Base(id) => (self.model.base(*id).size_bits, self.model.base(*id).signed, None),
             TypeRef::Enum(id) => (self.model.enum_(*id).size_bits, self.model.enum_(*id).signed, Some(*id)),
-            _ => (self.model.size_bits(resolved).unwrap_or(8).max(8), false, None),
+            _ => (self.model.size_bits(resolved).unwrap_or(8), false, None),
         };
         let unit_bits = unit_bits.max(8);
         // The storage unit: the aligned unit of the declared type that holds the first bit. A
         // bitfield of a packed record can straddle it; then count from the byte of the first bit.
-        let mut start = offset_bits % unit_bits;
-        if start + u64::from(width) > unit_bits {
-            start = offset_bits % 8;
+        let mut start_bit = offset_bits % unit_bits;
+        if start_bit + u64::from(width) > unit_bits {
+            start_bit = offset_bits % 8;
         }
-        let byte_offset = (offset_bits - start) / 8;
-        let end = start + u64::from(width);
-        let target = match resolved {
-            TypeRef::Base(id) => self.model.base(*id).name.clone(),
-            _ => integer_name(unit_bits, signed).to_owned(),
+        let byte_offset = (offset_bits - start_bit) / 8;
+        let end_bit = start_bit + u64::from(width);
+        let target: &'a str = match resolved {
+            TypeRef::Base(id) => &self.model.base(*id).name,
+            _ => integer_name(unit_bits, signed),
         };
-        let args = json!({"start_bit": start, "end_bit": end, "target": target});
         let desc = match enum_id {
-            Some(id) => json!(["Enumeration", {"enum_name": self.names.enum_(id), "target": "BitField", "target_args": args}]),
-            None => json!(["BitField", args]),
+            Some(id) => Desc::EnumBitField { enum_name: self.names.enum_(id), start_bit, end_bit, target },
+            None => Desc::BitField { start_bit, end_bit, target },
         };
-        json!([byte_offset, desc])
+        (byte_offset, desc)
     }
 
-    /// The descriptor `[name]` or `[name, args]`.
-    fn desc(&self, ty: &TypeRef) -> Value {
-        let (name, args) = self.target(ty);
-        match args {
-            Some(args) => json!([name, args]),
-            None => json!([name]),
-        }
-    }
-
-    /// The descriptor as a `(target, target_args)` pair.
-    fn target(&self, ty: &TypeRef) -> (String, Option<Value>) {
+    fn desc(&self, ty: &'a TypeRef) -> Desc<'a> {
         match ty {
-            TypeRef::Void => ("Void".to_owned(), None),
-            TypeRef::Base(id) => (self.model.base(*id).name.clone(), None),
-            TypeRef::Record(id) => (self.names.record(*id).to_owned(), None),
+            TypeRef::Void => Desc::Void,
+            TypeRef::Base(id) => Desc::Plain(&self.model.base(*id).name),
+            TypeRef::Record(id) => Desc::Plain(self.names.record(*id)),
             TypeRef::Enum(id) => {
                 let e = self.model.enum_(*id);
-                (
-                    "Enumeration".to_owned(),
-                    Some(json!({"enum_name": self.names.enum_(*id), "target": integer_name(e.size_bits, e.signed)})),
-                )
+                Desc::Enumeration { enum_name: self.names.enum_(*id), target: integer_name(e.size_bits, e.signed) }
             }
             TypeRef::Typedef(id) => {
                 let typedef = self.model.typedef(*id);
                 match &typedef.target {
-                    TypeRef::Record(record) if self.model.record(*record).name.is_none() => (typedef.name.clone(), None),
-                    target => self.target(target),
+                    TypeRef::Record(record) if self.model.record(*record).name.is_none() => Desc::Plain(&typedef.name),
+                    target => self.desc(target),
                 }
             }
-            TypeRef::Pointer(inner) => {
-                let (target, target_args) = match self.model.resolve(inner) {
-                    TypeRef::Function(_) => ("Function".to_owned(), None),
-                    _ => self.target(inner),
-                };
-                ("Pointer".to_owned(), Some(json!({"target": target, "target_args": target_args})))
-            }
-            TypeRef::Array { count, element } => {
-                let (target, target_args) = self.target(element);
-                ("Array".to_owned(), Some(json!({"count": count.unwrap_or(0), "target": target, "target_args": target_args})))
-            }
-            TypeRef::Function(_) => ("Function".to_owned(), None),
-            TypeRef::Qualified(_, inner) => self.target(inner),
+            TypeRef::Pointer(inner) => match self.model.resolve(inner) {
+                TypeRef::Function(_) => Desc::Pointer(Box::new(Desc::Function)),
+                _ => Desc::Pointer(Box::new(self.desc(inner))),
+            },
+            TypeRef::Array { count, element } => Desc::Array(count.unwrap_or(0), Box::new(self.desc(element))),
+            TypeRef::Function(_) => Desc::Function,
+            TypeRef::Qualified(_, inner) => self.desc(inner),
         }
     }
 }

@@ -106,6 +106,22 @@ impl SystemMap {
         self.index.get(name).map(|&i| self.symbols[i].address)
     }
 
+    /// Each distinct name once (its last occurrence), sorted by name: the order both output
+    /// formats list symbols in.
+    pub fn sorted_unique(&self) -> Vec<&Symbol> {
+        let mut sorted: Vec<&Symbol> = self.symbols.iter().collect();
+        // A stable sort keeps file order among equal names; the last one of each run wins.
+        sorted.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut unique: Vec<&Symbol> = Vec::with_capacity(sorted.len());
+        for symbol in sorted {
+            match unique.last_mut() {
+                Some(last) if last.name == symbol.name => *last = symbol,
+                _ => unique.push(symbol),
+            }
+        }
+        unique
+    }
+
     /// Each distinct name once, with the address of its last occurrence, in order of first
     /// occurrence.
     pub fn unique(&self) -> impl Iterator<Item = &Symbol> + '_ {
