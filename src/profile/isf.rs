@@ -1,0 +1,442 @@
+//! The Volatility 3 symbol table (ISF, format 6.2.0), written exactly as dwarf2json 0.9.0 writes
+//! it, so that a dwarf2json ISF of the same kernel diffs cleanly against ours.
+//!
+//! dwarf2json's conventions, which this writer follows:
+//! - `metadata`: `linux.symbols` lists the symbol map (`kind: "system-map"`, its file name and
+//!   SHA-256), `producer` has `name` and `version`, `format` is `"6.2.0"`. Types we could not lay
+//!   out are listed in `producer.types_in_error` (the only metadata object the schema leaves open).
+//! - `base_types`: every base type by GCC's DWARF name, plus `void` (size 0, kind `void`) and
+//!   `pointer` (size 8, unsigned `int`), which Volatility uses for pointer width. Go's reader
+//!   makes every base type signed except unsigned integers and `unsigned char`, so `_Bool` and
+//!   the floating types are `signed: true`; we keep that.
+//! - `user_types`: every complete struct and union, keyed by tag or `unnamed_<hash>` (see
+//!   `naming`); and a second copy of a record under a typedef's name when the typedef's target is
+//!   directly that record, as fields reached through such a typedef refer to it by the typedef's
+//!   name. Anonymous members are `unnamed_field_N` (N counts anonymous members of one record, in
+//!   hex) with `"anonymous": true`, which Volatility flattens into the parent.
+//! - Field types: typedefs resolved (except the case above), qualifiers dropped, arrays with
+//!   their outer count (flexible `[]` is `count: 0`), multi-dimensional arrays nested, functions
+//!   `{"kind": "function"}`, `void` as the base type `void`.
+//! - Bitfields: `offset` is the byte holding the first bit, the type is
+//!   `{"kind": "bitfield", "bit_position": 0..7, "bit_length": W, "type": base or enum}`.
+//! - `enums`: size, constants, and `base` = the alphabetically first `int` base type with the
+//!   same size and signedness (signed iff a constant is negative), `void` if there is none.
+//! - `symbols`: every symbol of the map with its unrelocated address; `type` from the model's
+//!   symbol types, `{"kind": "base", "name": "void"}` for the rest (as dwarf2json writes for
+//!   System.map-only symbols); `linux_banner` carries `constant_data`, the base64 of the banner
+//!   with its trailing newline and NUL, the bytes of the kernel's `linux_banner` array.
+//! - JSON keys in dwarf2json's order (Go struct field order, map keys sorted), two-space indent.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+
+use crate::profile::model::{BaseKind, ProfileModel, TypeRef};
+use crate::profile::naming::Names;
+
+/// The ISF format version we write.
+pub const FORMAT_VERSION: &str = "6.2.0";
+
+/// The ISF document, in dwarf2json's field order. It borrows its names from the model and the
+/// [`Names`] it was built with.
+#[derive(Serialize)]
+pub struct IsfDocument<'a> {
+    metadata: Metadata,
+    base_types: BTreeMap<&'a str, BaseTypeOut>,
+    user_types: BTreeMap<&'a str, UserType<'a>>,
+    enums: BTreeMap<&'a str, EnumOut<'a>>,
+    symbols: crate::profile::SortedMap<&'a str, SymbolOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct Metadata {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    linux: Option<LinuxMetadata>,
+    producer: BTreeMap<&'static str, serde_json::Value>,
+    format: &'static str,
+}
+
+#[derive(Serialize)]
+struct LinuxMetadata {
+    symbols: Vec<SourceMetadata>,
+}
+
+#[derive(Serialize)]
+struct SourceMetadata {
+    kind: &'static str,
+    name: String,
+    hash_type: &'static str,
+    hash_value: String,
+}
+
+#[derive(Serialize)]
+struct BaseTypeOut {
+    size: u64,
+    signed: bool,
+    kind: &'static str,
+    endian: &'static str,
+}
+
+#[derive(Serialize)]
+struct UserType<'a> {
+    size: u64,
+    fields: BTreeMap<Cow<'a, str>, FieldOut<'a>>,
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct FieldOut<'a> {
+    #[serde(rename = "type")]
+    ty: Desc<'a>,
+    offset: u64,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    anonymous: bool,
+}
+
+#[derive(Serialize)]
+struct EnumOut<'a> {
+    size: u64,
+    base: &'a str,
+    constants: BTreeMap<&'a str, i64>,
+}
+
+#[derive(Serialize)]
+struct SymbolOut<'a> {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    ty: Option<Desc<'a>>,
+    address: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    constant_data: Option<String>,
+}
+
+/// A type descriptor. Serialized with sorted keys, as Go serializes its maps.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Desc<'a> {
+    /// `{"kind": "base", "name": …}`.
+    Base(&'a str),
+    /// `{"kind": "struct"|"union", "name": …}`.
+    Record(&'static str, &'a str),
+    /// `{"kind": "enum", "name": …}`.
+    Enum(&'a str),
+    /// `{"kind": "pointer", "subtype": …}`.
+    Pointer(Box<Desc<'a>>),
+    /// `{"count": …, "kind": "array", "subtype": …}`.
+    Array(u64, Box<Desc<'a>>),
+    /// `{"kind": "function"}`.
+    Function,
+    /// `{"bit_length": …, "bit_position": …, "kind": "bitfield", "type": …}`.
+    Bitfield { bit_length: u32, bit_position: u64, ty: Box<Desc<'a>> },
+}
+
+impl Serialize for Desc<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Desc::Base(name) => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("kind", "base")?;
+                map.serialize_entry("name", name)?;
+                map.end()
+            }
+            Desc::Record(kind, name) => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("kind", kind)?;
+                map.serialize_entry("name", name)?;
+                map.end()
+            }
+            Desc::Enum(name) => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("kind", "enum")?;
+                map.serialize_entry("name", name)?;
+                map.end()
+            }
+            Desc::Pointer(subtype) => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("kind", "pointer")?;
+                map.serialize_entry("subtype", subtype)?;
+                map.end()
+            }
+            Desc::Array(count, subtype) => {
+                let mut map = serializer.serialize_map(Some(3))?;
+                map.serialize_entry("count", count)?;
+                map.serialize_entry("kind", "array")?;
+                map.serialize_entry("subtype", subtype)?;
+                map.end()
+            }
+            Desc::Function => {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("kind", "function")?;
+                map.end()
+            }
+            Desc::Bitfield { bit_length, bit_position, ty } => {
+                let mut map = serializer.serialize_map(Some(4))?;
+                map.serialize_entry("bit_length", bit_length)?;
+                map.serialize_entry("bit_position", bit_position)?;
+                map.serialize_entry("kind", "bitfield")?;
+                map.serialize_entry("type", ty)?;
+                map.end()
+            }
+        }
+    }
+}
+
+/// What the ISF writer was told besides the model.
+#[derive(Clone, Debug, Default)]
+pub struct IsfOptions {
+    /// Producer version written in the metadata (defaults to this crate's version).
+    pub producer_version: Option<String>,
+    /// A banner that replaces the model's (from `--banner` or `--banner-from-image`).
+    pub banner: Option<String>,
+}
+
+/// Things worth telling the user about the table we wrote.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IsfReport {
+    /// Warnings (no banner, no symbol map, symbols without addresses…).
+    pub warnings: Vec<String>,
+    /// Number of user types written (including typedef copies).
+    pub user_types: usize,
+    /// Number of symbols written.
+    pub symbols: usize,
+    /// Number of symbols that carry a real type.
+    pub typed_symbols: usize,
+}
+
+/// The names the ISF gives anonymous types (`unnamed_<hash>`).
+pub fn names(model: &ProfileModel) -> Names {
+    Names::new(model, "unnamed_")
+}
+
+/// Builds the ISF document for `model`, with `names` from [`names`].
+pub fn build<'a>(model: &'a ProfileModel, names: &'a Names, options: &IsfOptions) -> (IsfDocument<'a>, IsfReport) {
+    let mut report = IsfReport::default();
+    let writer = Writer { model, names };
+
+    // Base types.
+    let mut base_types = BTreeMap::new();
+    for base in &model.base_types {
+        let (kind, signed) = match base.kind {
+            BaseKind::Int => ("int", base.signed),
+            BaseKind::Char => ("char", base.signed),
+            BaseKind::Bool => ("bool", true),
+            BaseKind::Float => ("float", true),
+        };
+        base_types.insert(base.name.as_str(), BaseTypeOut { size: base.size_bits / 8, signed, kind, endian: "little" });
+    }
+    base_types.insert("void", BaseTypeOut { size: 0, signed: false, kind: "void", endian: "little" });
+    base_types.insert("pointer", BaseTypeOut { size: 8, signed: false, kind: "int", endian: "little" });
+
+    // User types: every complete record, then typedef copies.
+    let mut user_types = BTreeMap::new();
+    for (i, record) in model.records.iter().enumerate() {
+        if record.fields.is_some() {
+            let id = crate::profile::model::RecordId(i as u32);
+            user_types.insert(names.record(id), writer.user_type(id));
+        }
+    }
+    for typedef in &model.typedefs {
+        if let TypeRef::Record(id) = &typedef.target {
+            if model.record(*id).fields.is_some() {
+                user_types.insert(typedef.name.as_str(), writer.user_type(*id));
+            }
+        }
+    }
+    report.user_types = user_types.len();
+
+    // Enums.
+    let mut enums = BTreeMap::new();
+    for (i, e) in model.enums.iter().enumerate() {
+        let size = e.size_bits / 8;
+        let signed = e.constants.iter().any(|(_, v)| (*v as i64) < 0);
+        let base = base_types
+            .iter()
+            .find(|(_, b)| b.kind == "int" && b.size == size && b.signed == signed)
+            .map(|(name, _)| *name)
+            .unwrap_or("void");
+        let constants = e.constants.iter().map(|(name, value)| (name.as_str(), *value as i64)).collect();
+        enums.insert(names.enum_(crate::profile::model::EnumId(i as u32)), EnumOut { size, base, constants });
+    }
+
+    // Symbols.
+    let mut symbol_types: BTreeMap<&str, &TypeRef> = BTreeMap::new();
+    for symbol in &model.symbol_types {
+        symbol_types.insert(&symbol.name, &symbol.ty);
+    }
+    let mut symbols = Vec::new();
+    let mut linux = None;
+    match &model.system_map {
+        Some(map) => {
+            for symbol in map.sorted_unique() {
+                let ty = match symbol_types.get(symbol.name.as_str()) {
+                    Some(ty) => {
+                        report.typed_symbols += 1;
+                        writer.desc(ty)
+                    }
+                    None => Desc::Base("void"),
+                };
+                symbols.push((symbol.name.as_str(), SymbolOut { ty: Some(ty), address: symbol.address, constant_data: None }));
+            }
+            for name in symbol_types.keys() {
+                if map.address(name).is_none() {
+                    report.warnings.push(format!(
+                        "symbol `{name}` has a declared type but is not in {}; it is left out",
+                        map.file_name
+                    ));
+                }
+            }
+            linux = Some(LinuxMetadata {
+                symbols: vec![SourceMetadata {
+                    kind: "system-map",
+                    name: map.file_name.clone(),
+                    hash_type: "sha256",
+                    hash_value: map.sha256.clone(),
+                }],
+            });
+        }
+        None => report.warnings.push(
+            "no symbol map (System.map or /proc/kallsyms) was given: the symbol table has no symbols, \
+             and Volatility 3 cannot find the kernel with it"
+                .to_owned(),
+        ),
+    }
+    let linux_banner = symbols.binary_search_by(|(name, _)| (*name).cmp("linux_banner")).ok();
+    match (options.banner.as_ref().or(model.banner.as_ref()), linux_banner) {
+        (Some(banner), Some(index)) => symbols[index].1.constant_data = Some(base64(&banner_bytes(banner))),
+        (Some(_), None) if model.system_map.is_some() => report.warnings.push(
+            "the symbol map has no `linux_banner`: the banner cannot be stored, so Volatility 3 will not select \
+             this symbol table automatically"
+                .to_owned(),
+        ),
+        (Some(_), None) => {}
+        (None, _) => report.warnings.push(
+            "no banner given (--banner, --banner-from-image, or /proc/version in live mode): Volatility 3 \
+             will not select this symbol table automatically; pass it with -s/--single-location instead"
+                .to_owned(),
+        ),
+    }
+    report.symbols = symbols.len();
+
+    let mut producer = BTreeMap::new();
+    producer.insert("name", serde_json::Value::from("layout-expert"));
+    producer.insert(
+        "version",
+        serde_json::Value::from(options.producer_version.clone().unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned())),
+    );
+    if !model.errors.is_empty() {
+        let errors: serde_json::Map<String, serde_json::Value> =
+            model.errors.iter().map(|e| (e.name.clone(), serde_json::Value::from(e.reason.clone()))).collect();
+        producer.insert("types_in_error", serde_json::Value::Object(errors));
+    }
+
+    let document = IsfDocument {
+        metadata: Metadata { linux, producer, format: FORMAT_VERSION },
+        base_types,
+        user_types,
+        enums,
+        symbols: crate::profile::SortedMap(symbols),
+    };
+    (document, report)
+}
+
+/// The bytes of the kernel's `linux_banner` array for a banner text: the text, a newline if it
+/// has none, and the terminating NUL.
+pub fn banner_bytes(banner: &str) -> Vec<u8> {
+    let mut bytes = banner.trim_end_matches('\0').as_bytes().to_vec();
+    if !bytes.ends_with(b"\n") {
+        bytes.push(b'\n');
+    }
+    bytes.push(0);
+    bytes
+}
+
+/// Standard base64 with padding (what Go's `encoding/json` writes for a byte slice).
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(ALPHABET[(n >> 18) as usize & 63] as char);
+        out.push(ALPHABET[(n >> 12) as usize & 63] as char);
+        out.push(if chunk.len() > 1 { ALPHABET[(n >> 6) as usize & 63] as char } else { '=' });
+        out.push(if chunk.len() > 2 { ALPHABET[n as usize & 63] as char } else { '=' });
+    }
+    out
+}
+
+struct Writer<'a> {
+    model: &'a ProfileModel,
+    names: &'a Names,
+}
+
+impl<'a> Writer<'a> {
+    fn user_type(&self, id: crate::profile::model::RecordId) -> UserType<'a> {
+        let record = self.model.record(id);
+        let mut fields = BTreeMap::new();
+        let mut anonymous_count = 0u32;
+        for field in record.fields.iter().flatten() {
+            if field.name.is_none() && field.bit_width.is_some() {
+                continue;
+            }
+            let (name, anonymous) = match &field.name {
+                Some(name) => (Cow::Borrowed(name.as_str()), false),
+                None => {
+                    let name = Cow::Owned(format!("unnamed_field_{anonymous_count:x}"));
+                    anonymous_count += 1;
+                    (name, true)
+                }
+            };
+            let (ty, offset) = match field.bit_width {
+                Some(width) => (
+                    Desc::Bitfield { bit_length: width, bit_position: field.offset_bits % 8, ty: Box::new(self.desc(&field.ty)) },
+                    field.offset_bits / 8,
+                ),
+                None => (self.desc(&field.ty), field.offset_bits / 8),
+            };
+            fields.insert(name, FieldOut { ty, offset, anonymous });
+        }
+        UserType { size: record.size_bits / 8, fields, kind: record.kind.keyword() }
+    }
+
+    /// dwarf2json's `typeName`.
+    fn desc(&self, ty: &'a TypeRef) -> Desc<'a> {
+        match ty {
+            TypeRef::Void => Desc::Base("void"),
+            TypeRef::Base(id) => Desc::Base(&self.model.base(*id).name),
+            TypeRef::Record(id) => Desc::Record(self.model.record(*id).kind.keyword(), self.names.record(*id)),
+            TypeRef::Enum(id) => Desc::Enum(self.names.enum_(*id)),
+            TypeRef::Typedef(id) => {
+                let typedef = self.model.typedef(*id);
+                match &typedef.target {
+                    TypeRef::Record(record) => Desc::Record(self.model.record(*record).kind.keyword(), &typedef.name),
+                    target => self.desc(target),
+                }
+            }
+            TypeRef::Pointer(inner) => Desc::Pointer(Box::new(self.desc(inner))),
+            TypeRef::Array { count, element } => Desc::Array(count.unwrap_or(0), Box::new(self.desc(element))),
+            TypeRef::Function(_) => Desc::Function,
+            TypeRef::Qualified(_, inner) => self.desc(inner),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (input, expected) in
+            [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")]
+        {
+            assert_eq!(base64(input.as_bytes()), expected);
+        }
+    }
+
+    #[test]
+    fn banner_bytes_end_with_newline_and_nul() {
+        assert_eq!(banner_bytes("Linux version 6.1\n"), b"Linux version 6.1\n\0");
+        assert_eq!(banner_bytes("Linux version 6.1"), b"Linux version 6.1\n\0");
+    }
+}

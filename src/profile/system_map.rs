@@ -1,0 +1,171 @@
+//! Reading `System.map` and `/proc/kallsyms`: kernel symbol names and their addresses.
+//!
+//! Both files have one symbol a line, `ADDRESS TYPE NAME`, with the address in hexadecimal.
+//! `/proc/kallsyms` adds a fourth token, `[module]`, for symbols of loaded modules; those are
+//! skipped, as Rekall's converter skips every line that is not exactly three tokens. Any other
+//! line shape is an error naming the file and the line (Rekall skipped such lines silently, which
+//! hid truncated maps). A gzip-compressed map (`System.map-….gz`) is decompressed first.
+//! When a name occurs twice, the later line wins, as in both Rekall's and dwarf2json's readers.
+
+use std::io::Read;
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+
+use crate::profile::ProfileError;
+
+/// Rekall keeps kernel addresses masked to the low 48 bits (`0xffffffff81000000` becomes
+/// `0xffff81000000`), the canonical-address width of x86-64 four-level paging.
+pub const REKALL_ADDRESS_MASK: u64 = 0xFFFF_FFFF_FFFF;
+
+/// One symbol line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Symbol {
+    /// The symbol's name.
+    pub name: String,
+    /// Its address, unrelocated (as linked, before KASLR), exactly as the map gives it.
+    pub address: u64,
+    /// The `nm` type letter (`T`, `D`, `b`, `A`…).
+    pub kind: char,
+}
+
+/// The symbols of one map file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SystemMap {
+    /// The file's name without its directory (dwarf2json records it in the ISF metadata).
+    pub file_name: String,
+    /// The SHA-256 of the file's bytes as read (before decompression), lowercase hex.
+    pub sha256: String,
+    /// Every kernel symbol in file order, duplicates included.
+    pub symbols: Vec<Symbol>,
+    /// Name → index in `symbols` of its last occurrence.
+    index: FxHashMap<String, usize>,
+}
+
+impl SystemMap {
+    /// Reads a map file from disk.
+    pub fn read(path: &Path) -> Result<SystemMap, ProfileError> {
+        let bytes = std::fs::read(path)
+            .map_err(|err| ProfileError::in_file(path, format!("cannot read the symbol map: {err}")))?;
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        SystemMap::parse(&file_name, &bytes).map_err(|err| err.with_file(path))
+    }
+
+    /// Parses a map from its bytes (gzip-compressed or not). `file_name` names it in errors and
+    /// in the ISF metadata.
+    pub fn parse(file_name: &str, bytes: &[u8]) -> Result<SystemMap, ProfileError> {
+        let sha256 = sha256_hex(bytes);
+        let text = if bytes.starts_with(&[0x1f, 0x8b]) {
+            let mut text = String::new();
+            flate2::read::GzDecoder::new(bytes).read_to_string(&mut text).map_err(|err| {
+                ProfileError::in_file(Path::new(file_name), format!("cannot decompress the symbol map: {err}"))
+            })?;
+            text
+        } else {
+            String::from_utf8(bytes.to_vec()).map_err(|_| {
+                ProfileError::in_file(Path::new(file_name), "the symbol map is not text (invalid UTF-8)")
+            })?
+        };
+        let mut map = SystemMap { file_name: file_name.to_owned(), sha256, symbols: Vec::new(), index: FxHashMap::default() };
+        for (line_index, line) in text.lines().enumerate() {
+            let line_number = line_index + 1;
+            let tokens: Vec<&str> = line.split_whitespace().collect();
+            let malformed = |what: &str| {
+                ProfileError::at_line(Path::new(file_name), line_number, format!("{what}: `{line}` (expected `ADDRESS TYPE NAME`)"))
+            };
+            match tokens.len() {
+                0 => continue,
+                3 => {}
+                4 if tokens[3].starts_with('[') && tokens[3].ends_with(']') => continue,
+                _ => return Err(malformed("malformed symbol line")),
+            }
+            let address = u64::from_str_radix(tokens[0], 16).map_err(|_| malformed("the address is not hexadecimal"))?;
+            let mut kind_chars = tokens[1].chars();
+            let kind = match (kind_chars.next(), kind_chars.next()) {
+                (Some(c), None) if c.is_ascii_alphabetic() || c == '?' || c == '-' => c,
+                _ => return Err(malformed("the symbol type is not one letter")),
+            };
+            map.index.insert(tokens[2].to_owned(), map.symbols.len());
+            map.symbols.push(Symbol { name: tokens[2].to_owned(), address, kind });
+        }
+        if map.symbols.is_empty() {
+            return Err(ProfileError::in_file(Path::new(file_name), "the symbol map has no kernel symbols"));
+        }
+        if map.symbols.iter().all(|s| s.address == 0) {
+            return Err(ProfileError::in_file(
+                Path::new(file_name),
+                "every address in the symbol map is 0: /proc/kallsyms hides addresses from unprivileged \
+                 readers (kernel.kptr_restrict); read it as root, or give the kernel's System.map",
+            ));
+        }
+        Ok(map)
+    }
+
+    /// The address of `name` (its last occurrence), unrelocated.
+    pub fn address(&self, name: &str) -> Option<u64> {
+        self.index.get(name).map(|&i| self.symbols[i].address)
+    }
+
+    /// Each distinct name once (its last occurrence), sorted by name: the order both output
+    /// formats list symbols in.
+    pub fn sorted_unique(&self) -> Vec<&Symbol> {
+        let mut sorted: Vec<&Symbol> = self.symbols.iter().collect();
+        // A stable sort keeps file order among equal names; the last one of each run wins.
+        sorted.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut unique: Vec<&Symbol> = Vec::with_capacity(sorted.len());
+        for symbol in sorted {
+            match unique.last_mut() {
+                Some(last) if last.name == symbol.name => *last = symbol,
+                _ => unique.push(symbol),
+            }
+        }
+        unique
+    }
+
+    /// Each distinct name once, with the address of its last occurrence, in order of first
+    /// occurrence.
+    pub fn unique(&self) -> impl Iterator<Item = &Symbol> + '_ {
+        self.symbols.iter().enumerate().filter(|(i, s)| self.index.get(&s.name) == Some(i)).map(|(_, s)| s)
+    }
+}
+
+/// Lowercase hex SHA-256 of `bytes`.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_system_map_and_kallsyms_lines() {
+        let text = "ffffffff81000000 T _text\n\
+                    ffffffff82a1aa40 D init_task\n\
+                    ffffffffc0a01000 t helper\t[nf_tables]\n\
+                    \n\
+                    ffffffff82a1aa48 D init_task\n";
+        let map = SystemMap::parse("kallsyms", text.as_bytes()).unwrap();
+        assert_eq!(map.symbols.len(), 3);
+        assert_eq!(map.address("_text"), Some(0xffffffff81000000));
+        assert_eq!(map.address("init_task"), Some(0xffffffff82a1aa48));
+        assert_eq!(map.address("helper"), None);
+        assert_eq!(map.unique().count(), 2);
+    }
+
+    #[test]
+    fn malformed_line_names_file_and_line() {
+        let err = SystemMap::parse("System.map", b"ffffffff81000000 T _text\nnot-hex T x\n").unwrap_err();
+        assert_eq!(err.to_string(), "System.map:2: the address is not hexadecimal: `not-hex T x` (expected `ADDRESS TYPE NAME`)");
+        let err = SystemMap::parse("System.map", b"ffffffff81000000 T\n").unwrap_err();
+        assert_eq!(err.line, Some(1));
+    }
+
+    #[test]
+    fn hidden_kallsyms_addresses_are_an_error() {
+        let err = SystemMap::parse("kallsyms", b"0000000000000000 T _text\n0000000000000000 D init_task\n").unwrap_err();
+        assert!(err.message.contains("kptr_restrict"), "{err}");
+    }
+}
