@@ -4,6 +4,7 @@
 
 pub mod atomic;
 pub mod build_pre_ast;
+pub mod make_profile;
 pub mod progress;
 
 use std::path::PathBuf;
@@ -46,6 +47,93 @@ pub struct Cli {
 pub enum Command {
     #[command(name = "build-pre-ast", visible_alias = "build_pre_ast")]
     BuildPreAst(BuildPreAstArgs),
+    #[command(name = "make-profile", visible_alias = "make_profile")]
+    MakeProfile(MakeProfileArgs),
+    /// Write the target preprocessed under a kernel config, as `gcc -E` would.
+    #[command(name = "preprocess")]
+    Preprocess(PreprocessCliArgs),
+}
+
+const MAKE_LONG_ABOUT: &str = "\
+Make a profile for memory forensics from a pre-AST and a kernel configuration: the target is
+preprocessed under the configuration, the declarations it needs are parsed, and every struct and
+union GCC's debug info would hold is laid out with GCC's x86-64 rules. The output is a Rekall
+profile (default) or a Volatility 3 symbol table (--format isf; .json.xz output is compressed).
+Types whose layout is not certain are listed as errors in the output's metadata and the summary,
+never emitted with guessed offsets.";
+
+const MAKE_EXAMPLES: &str = "\
+Examples:
+  # Volatility 3 symbol table for a Debian 6.1 kernel, with its System.map and banner:
+  layout-expert make-profile --config-file /boot/config-6.1.0-56-amd64 \\
+      --system-map System.map-6.1.0-56-amd64 --format isf --banner \"$(cat /proc/version)\" \\
+      6.1.pre-ast linux-6.1.0-56-amd64.json.xz
+
+  # Rekall profile, the original tool's spelling:
+  layout-expert make_profile --config_file_path config --system_map_file_path System.map \\
+      6.1.pre-ast profile.json
+
+  # On the machine under analysis: everything from /proc and /boot:
+  layout-expert make-profile --live --pre-ast-dir /opt/pre-asts --format isf out.json.xz";
+
+/// Arguments of `make-profile`.
+#[derive(Debug, Args)]
+#[command(
+    about = "Make a Rekall profile or Volatility 3 symbol table from a pre-AST and a kernel config",
+    long_about = MAKE_LONG_ABOUT,
+    after_long_help = MAKE_EXAMPLES
+)]
+pub struct MakeProfileArgs {
+    /// The kernel configuration: a .config file or /proc/config.gz (gzip is detected).
+    #[arg(short = 'c', long = "config-file", visible_alias = "config_file_path", value_name = "CONFIG")]
+    pub config_file: Option<PathBuf>,
+    /// A System.map or /proc/kallsyms: symbol addresses ($CONSTANTS, ISF symbols).
+    #[arg(short = 'm', long = "system-map", visible_alias = "system_map_file_path", value_name = "MAP")]
+    pub system_map: Option<PathBuf>,
+    /// The kernel banner (`/proc/version`), which Volatility 3 uses to select the symbol table.
+    #[arg(long, value_name = "TEXT")]
+    pub banner: Option<String>,
+    /// Find the banner in a memory image (raw, ELF core, LiME).
+    #[arg(long, value_name = "IMAGE")]
+    pub banner_from_image: Option<PathBuf>,
+    /// `rekall` (default) or `isf` (Volatility 3); an OUTPUT ending in .json.xz implies isf.
+    #[arg(short = 'f', long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Also write our layouts in the canonical layout JSON the conformance harness compares.
+    #[arg(long, value_name = "FILE")]
+    pub layouts_json: Option<PathBuf>,
+    /// Accept a config of another kernel version than the pre-AST's (with a warning).
+    #[arg(long)]
+    pub force: bool,
+    /// Live mode: read the config, symbols and banner of the running system.
+    #[arg(long)]
+    pub live: bool,
+    /// Live mode: the directory with one pre-AST per kernel release.
+    #[arg(long, value_name = "DIR")]
+    pub pre_ast_dir: Option<PathBuf>,
+    /// Live mode: the root of the system to read (default /).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// PRE_AST OUTPUT; with --live only OUTPUT. The output is written atomically.
+    #[arg(value_name = "PRE_AST OUTPUT", num_args = 1..=2, required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Arguments of `preprocess`.
+#[derive(Debug, Args)]
+pub struct PreprocessCliArgs {
+    /// The kernel configuration: a .config file or /proc/config.gz.
+    #[arg(short = 'c', long = "config-file", value_name = "CONFIG")]
+    pub config_file: PathBuf,
+    /// Accept a config of another kernel version than the pre-AST's.
+    #[arg(long)]
+    pub force: bool,
+    /// The pre-AST file.
+    #[arg(value_name = "PRE_AST")]
+    pub pre_ast: PathBuf,
+    /// Where to write (standard output when absent).
+    #[arg(value_name = "OUTPUT")]
+    pub output: Option<PathBuf>,
 }
 
 const BUILD_LONG_ABOUT: &str = "\

@@ -78,7 +78,8 @@ pub fn load_pre_ast(path: &Path) -> Result<PreAst, String> {
         let predefined = dev_tree::gcc_predefined(dev_tree::kbuild_command(path)?)?;
         return dev_tree::pre_ast_from_flavour(path, "probe.c", PROBE_C, predefined);
     }
-    Err(format!("{}: reading pre-AST files is not wired yet; pass a kernel headers flavour directory", path.display()))
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::pre_ast::format::decode(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The interim target: the headers forensic tools need most.

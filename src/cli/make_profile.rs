@@ -1,0 +1,126 @@
+//! `layout-expert make-profile`: a pre-AST and a kernel config in, a Rekall profile or a
+//! Volatility 3 symbol table out. Also live mode, where everything is found on the running system.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use layout_expert::{
+    config::ConfigFile,
+    db::RootDatabase,
+    pipeline,
+    pre_ast::{format, PreAst},
+    preprocess::cli::check_version,
+    profile::{self, banner, live, system_map::SystemMap, Format, WriteOptions},
+};
+
+use crate::cli::{atomic::write_atomically, progress::Progress, MakeProfileArgs};
+
+/// Runs the command; the error is the message to print.
+pub fn run(args: &MakeProfileArgs, quiet: bool) -> Result<(), String> {
+    let progress = Progress::new(quiet);
+    let mut warnings = Vec::new();
+    // Where each input comes from: the command line, or the running system in live mode.
+    let (pre_ast_path, config_path, mut symbol_map, mut banner_text) = if args.live {
+        let root = args.root.clone().unwrap_or_else(|| PathBuf::from("/"));
+        let dir = args
+            .pre_ast_dir
+            .as_ref()
+            .ok_or("--live needs --pre-ast-dir DIR, the directory holding one pre-AST per kernel version")?;
+        let found = live::discover(&root, dir).map_err(|e| e.to_string())?;
+        warnings.extend(found.warnings);
+        let config = args.config_file.clone().unwrap_or(found.config);
+        (found.pre_ast, config, Some(found.symbol_map), found.banner)
+    } else {
+        if args.paths.len() != 2 {
+            return Err("give the pre-AST file and the OUTPUT file (or use --live with only OUTPUT)".into());
+        }
+        let pre_ast = args.paths[0].clone();
+        let config = args
+            .config_file
+            .clone()
+            .ok_or("give the kernel configuration with --config-file (a .config or /proc/config.gz)")?;
+        (pre_ast, config, None, None)
+    };
+    let output = match (args.live, args.paths.as_slice()) {
+        (true, [output]) | (false, [_, output]) => output.clone(),
+        (true, _) => return Err("with --live, give only the OUTPUT file (the pre-AST comes from --pre-ast-dir)".into()),
+        (false, _) => return Err("give the pre-AST file and the OUTPUT file".into()),
+    };
+    let format = match &args.format {
+        Some(f) => Format::parse(f).map_err(|e| e.to_string())?,
+        None if output.to_string_lossy().ends_with(".json.xz") => Format::Isf,
+        None => Format::Rekall,
+    };
+
+    let pre_ast: Arc<PreAst> = progress.stage("LOADING PRE-AST", || load_pre_ast(&pre_ast_path))?.into();
+    let config = read_config(&config_path)?;
+    check_version(&pre_ast, &config, args.force)?;
+    if let Some(map) = &args.system_map {
+        symbol_map = Some(SystemMap::read(map).map_err(|e| e.to_string())?);
+    }
+    if let Some(text) = &args.banner {
+        banner_text = Some(text.clone());
+    }
+    if let Some(image) = &args.banner_from_image {
+        let found = progress.stage("SCANNING IMAGE FOR BANNER", || {
+            banner::scan_image(image, &pre_ast.meta.kernel_release)
+        });
+        banner_text = Some(found.map_err(|e| e.to_string())?);
+    }
+
+    let symbols: Vec<String> =
+        symbol_map.as_ref().map(|m| m.symbols.iter().map(|s| s.name.clone()).collect()).unwrap_or_default();
+    let db = RootDatabase::default();
+    let out = pipeline::run(&db, &pre_ast, &config, &symbols)?;
+    for (stage, secs) in &out.stages {
+        progress.note(&format!("{stage} ... done in {secs:.2} s"));
+    }
+    if let Some(path) = &args.layouts_json {
+        let text = layout_expert::profile::layout_json::to_json_text(&out.layouts);
+        write_atomically(path, text.as_bytes())?;
+    }
+    let mut model = out.model;
+    model.system_map = symbol_map;
+    model.banner = banner_text.clone();
+    let summary = progress.stage("GENERATING", || {
+        profile::write_profile(&model, &output, &WriteOptions { format, banner: banner_text })
+    });
+    let summary = summary.map_err(|e| e.to_string())?;
+    warnings.extend(summary.warnings.iter().cloned());
+    progress.note(&format!(
+        "{} tokens; exported {} types, {} symbols; {} types in error; {} problems; {} bytes written to {} in {:.2} s",
+        out.tokens,
+        summary.types,
+        summary.symbols,
+        summary.type_errors,
+        out.problems.len(),
+        summary.bytes,
+        output.display(),
+        progress.total_secs()
+    ));
+    for error in &model.errors {
+        progress.note(&format!("type in error: {}: {}", error.name, error.reason));
+    }
+    for problem in out.problems.iter().take(20) {
+        progress.note(&format!("problem: {problem}"));
+    }
+    if out.problems.len() > 20 {
+        progress.note(&format!("… and {} more problems", out.problems.len() - 20));
+    }
+    for warning in &warnings {
+        progress.note(&format!("warning: {warning}"));
+    }
+    Ok(())
+}
+
+fn load_pre_ast(path: &Path) -> Result<PreAst, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    format::decode(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read_config(path: &Path) -> Result<ConfigFile, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    ConfigFile::parse_bytes(&path.display().to_string(), &bytes).map_err(|e| e.to_string())
+}

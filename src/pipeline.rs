@@ -1,0 +1,374 @@
+//! The engine side of `make-profile`: a loaded pre-AST and one kernel configuration in; the layouts
+//! of every type GCC's debug info would hold for the target out, both as the canonical layout
+//! document (for the conformance harness) and as the profile model (for the Rekall and ISF writers).
+//!
+//! Stages: `preprocessed` (salsa query) → `DeclIndex` skim → the debug-info closure of the target's
+//! variables (`emitted_for_unit`) → record layouts → [`ModelBuilder`], which turns the engine's
+//! types into the writers' model. Nothing here does I/O.
+
+use std::{sync::Arc, time::Instant};
+
+use rustc_hash::FxHashMap;
+use smol_str::SmolStr;
+
+use crate::{
+    config::ConfigFile,
+    db::Db,
+    decl::{emitted_for_unit, DeclIndex, Resolver, SourceLoc},
+    input::KernelConfig,
+    layout,
+    pre_ast::PreAst,
+    preprocess::{preprocessed, PreAstInput, Preprocessed},
+    profile::{
+        layout_json::{layouts_document, LayoutsDoc},
+        model::{
+            BaseId, BaseKind, BaseType, Enum, EnumId, Field, FunctionType, ProfileModel, Record,
+            RecordId, RecordKind as MRecordKind, SymbolType, TypeInError, TypeRef, Typedef,
+            TypedefId,
+        },
+    },
+    ty::{BaseTy, EnumTy, RecordKind, RecordTy, Ty},
+};
+
+/// What the engine computed for one configuration.
+pub struct EngineOutput {
+    /// The canonical layout document (`layout-expert-layouts/1`), for `cargo xtask conformance`.
+    pub layouts: LayoutsDoc,
+    /// The profile model the writers serialize (config, symbols and banner still to be filled).
+    pub model: ProfileModel,
+    /// Every declaration or type we could not handle, with its source location.
+    pub problems: Vec<String>,
+    /// Number of preprocessed tokens.
+    pub tokens: usize,
+    /// Seconds per stage, in order.
+    pub stages: Vec<(&'static str, f64)>,
+}
+
+/// Runs the engine for one configuration. `symbols` names the global variables whose declared
+/// types the profile should carry (for example every symbol of a System.map).
+pub fn run(
+    db: &dyn Db,
+    pre_ast: &Arc<PreAst>,
+    config: &ConfigFile,
+    symbols: &[String],
+) -> Result<EngineOutput, String> {
+    let mut stages = Vec::new();
+    let t = Instant::now();
+    let input = PreAstInput::from_pre_ast(db, Arc::clone(pre_ast));
+    let kconfig = KernelConfig::new(db, config.origin.as_str().into(), config.options.clone().into());
+    let pp = preprocessed(db, input, kconfig).map_err(|e| e.to_string())?;
+    stages.push(("PREPROCESSING", t.elapsed().as_secs_f64()));
+    let out = from_tokens(&pp, symbols, &mut stages);
+    let mut out = out;
+    out.model.kernel_release =
+        Some(pre_ast.meta.kernel_release.clone()).filter(|r| !r.is_empty());
+    out.model.config = config_values(config);
+    Ok(out)
+}
+
+/// The layouts of a preprocessed translation unit.
+pub fn from_tokens(
+    pp: &Preprocessed,
+    symbols: &[String],
+    stages: &mut Vec<(&'static str, f64)>,
+) -> EngineOutput {
+    let t = Instant::now();
+    let locs = source_locs(pp);
+    let index = DeclIndex::build(&pp.tokens);
+    stages.push(("TRIMMING", t.elapsed().as_secs_f64()));
+    let t = Instant::now();
+    let mut resolver = Resolver::new(&pp.tokens, &index);
+    let emitted = emitted_for_unit(&mut resolver);
+    let mut problems: Vec<String> = index.errors.iter().map(|e| e.render(&locs)).collect();
+    problems.extend(emitted.errors.iter().map(|(what, e)| format!("{what}: {}", e.render(&locs))));
+    stages.push(("PARSING", t.elapsed().as_secs_f64()));
+    let t = Instant::now();
+    let (layouts, failures) =
+        layouts_document(&emitted.records, &emitted.enums, &mut |rec| resolver.record_layout(rec));
+    problems.extend(failures.iter().map(|f| format!("{}: {}", f.key, f.error)));
+    let mut builder = ModelBuilder::new(&mut resolver);
+    for (key, rec) in &emitted.records {
+        if let Some(tag) = &rec.tag {
+            builder.named.entry((rec.kind, tag.clone())).or_insert_with(|| {
+                let id = RecordId(builder.model.records.len() as u32);
+                builder.model.records.push(Record {
+                    kind: model_kind(rec.kind),
+                    name: Some(tag.to_string()),
+                    size_bits: 0,
+                    fields: None,
+                });
+                id
+            });
+        }
+        let _ = key;
+    }
+    for (key, rec) in &emitted.records {
+        if let Err(reason) = builder.define(rec) {
+            builder.model.errors.push(TypeInError { name: key.clone(), reason });
+        }
+    }
+    for (_, def) in &emitted.enums {
+        builder.enum_(def);
+    }
+    for name in symbols {
+        if !index.vars.contains_key(name.as_str()) {
+            continue;
+        }
+        if let Ok(ty) = builder.resolver.variable(name) {
+            let ty = builder.ty(&ty);
+            builder.model.symbol_types.push(SymbolType { name: name.clone(), ty });
+        }
+    }
+    let model = builder.model;
+    stages.push(("LAYING OUT", t.elapsed().as_secs_f64()));
+    EngineOutput { layouts, model, problems, tokens: pp.tokens.len(), stages: std::mem::take(stages) }
+}
+
+/// One source location per token, from the preprocessor's runs.
+fn source_locs(pp: &Preprocessed) -> Vec<SourceLoc> {
+    let files: Vec<Arc<str>> = pp.files.iter().map(|f| Arc::from(f.as_str())).collect();
+    let mut locs = Vec::with_capacity(pp.tokens.len());
+    let unknown: Arc<str> = Arc::from("<unknown>");
+    for i in 0..pp.tokens.len() {
+        let loc = match pp.run_of(i) {
+            Some(run) => SourceLoc {
+                file: files.get(run.file as usize).cloned().unwrap_or_else(|| unknown.clone()),
+                line: run.line,
+            },
+            None => SourceLoc { file: unknown.clone(), line: 0 },
+        };
+        locs.push(loc);
+    }
+    locs
+}
+
+/// The configuration as `.config` spells it (`y`, `m`, numbers, strings without their quotes),
+/// for Rekall's `$CONFIG`.
+fn config_values(config: &ConfigFile) -> Vec<(String, String)> {
+    let mut out = Vec::with_capacity(config.options.len());
+    for (name, value) in &config.options {
+        if let Some(base) = name.strip_suffix("_MODULE") {
+            if value == "1" && !config.options.iter().any(|(n, _)| n == base) {
+                out.push((base.to_owned(), "m".to_owned()));
+                continue;
+            }
+        }
+        let value = if value == "1" && !name.ends_with("_MODULE") {
+            // autoconf.h spells both `=y` and an int option `=1` as `1`; only `.config` tells
+            // them apart, and `y` is by far the common case.
+            "y".to_owned()
+        } else if let Some(s) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+            s.to_owned()
+        } else {
+            value.to_string()
+        };
+        out.push((name.to_string(), value));
+    }
+    out
+}
+
+fn model_kind(kind: RecordKind) -> MRecordKind {
+    match kind {
+        RecordKind::Struct => MRecordKind::Struct,
+        RecordKind::Union => MRecordKind::Union,
+    }
+}
+
+/// Turns the engine's types into the profile model, giving every record, enum, base type and
+/// typedef one id.
+struct ModelBuilder<'r, 'a> {
+    resolver: &'r mut Resolver<'a>,
+    model: ProfileModel,
+    named: FxHashMap<(RecordKind, SmolStr), RecordId>,
+    /// Anonymous records by identity (the `Arc` is kept alive in `keep`).
+    anonymous: FxHashMap<usize, RecordId>,
+    keep: Vec<Arc<RecordTy>>,
+    enums: FxHashMap<SmolStr, EnumId>,
+    anonymous_enums: FxHashMap<usize, EnumId>,
+    keep_enums: Vec<Arc<EnumTy>>,
+    bases: FxHashMap<BaseTy, BaseId>,
+    typedefs: FxHashMap<SmolStr, TypedefId>,
+}
+
+impl<'r, 'a> ModelBuilder<'r, 'a> {
+    fn new(resolver: &'r mut Resolver<'a>) -> Self {
+        ModelBuilder {
+            resolver,
+            model: ProfileModel::default(),
+            named: FxHashMap::default(),
+            anonymous: FxHashMap::default(),
+            keep: Vec::new(),
+            enums: FxHashMap::default(),
+            anonymous_enums: FxHashMap::default(),
+            keep_enums: Vec::new(),
+            bases: FxHashMap::default(),
+            typedefs: FxHashMap::default(),
+        }
+    }
+
+    /// The id of a record known by name; a record not (yet) defined in the model is declared.
+    fn named_record(&mut self, kind: RecordKind, tag: &SmolStr) -> RecordId {
+        if let Some(id) = self.named.get(&(kind, tag.clone())) {
+            return *id;
+        }
+        let id = RecordId(self.model.records.len() as u32);
+        self.model.records.push(Record {
+            kind: model_kind(kind),
+            name: Some(tag.to_string()),
+            size_bits: 0,
+            fields: None,
+        });
+        self.named.insert((kind, tag.clone()), id);
+        id
+    }
+
+    /// Fills in a record's definition (size and fields, with their layouts).
+    fn define(&mut self, rec: &Arc<RecordTy>) -> Result<RecordId, String> {
+        let id = match &rec.tag {
+            Some(tag) => self.named_record(rec.kind, tag),
+            None => {
+                let key = Arc::as_ptr(rec) as usize;
+                if let Some(id) = self.anonymous.get(&key) {
+                    return Ok(*id);
+                }
+                let id = RecordId(self.model.records.len() as u32);
+                self.model.records.push(Record {
+                    kind: model_kind(rec.kind),
+                    name: None,
+                    size_bits: 0,
+                    fields: None,
+                });
+                self.anonymous.insert(key, id);
+                self.keep.push(Arc::clone(rec));
+                id
+            }
+        };
+        if self.model.records[id.0 as usize].fields.is_some() {
+            return Ok(id);
+        }
+        let layout = self.resolver.record_layout(rec).map_err(|e| e.to_string())?;
+        // Mark it defined before the fields, so self-references through pointers terminate.
+        self.model.records[id.0 as usize].fields = Some(Vec::new());
+        self.model.records[id.0 as usize].size_bits = layout.size_bits;
+        let mut fields = Vec::with_capacity(rec.fields.len());
+        for (field, fl) in rec.fields.iter().zip(&layout.fields) {
+            if field.name.is_none() && field.bit_width.is_some() {
+                continue;
+            }
+            let ty = self.ty(&field.ty);
+            fields.push(Field {
+                name: field.name.as_ref().map(|n| n.to_string()),
+                offset_bits: fl.offset_bits,
+                bit_width: field.bit_width.map(|w| w as u32),
+                ty,
+            });
+        }
+        self.model.records[id.0 as usize].fields = Some(fields);
+        Ok(id)
+    }
+
+    fn enum_(&mut self, def: &Arc<EnumTy>) -> EnumId {
+        let existing = match &def.tag {
+            Some(tag) => self.enums.get(tag).copied(),
+            None => self.anonymous_enums.get(&(Arc::as_ptr(def) as usize)).copied(),
+        };
+        if let Some(id) = existing {
+            return id;
+        }
+        let (size_bits, signed) = match layout::enum_layout(def) {
+            Ok((l, base)) => (l.size_bits, base.is_signed()),
+            Err(_) => (32, def.constants.iter().any(|(_, v)| *v < 0)),
+        };
+        let id = EnumId(self.model.enums.len() as u32);
+        self.model.enums.push(Enum {
+            name: def.tag.as_ref().map(|t| t.to_string()),
+            size_bits,
+            signed,
+            constants: def.constants.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
+        });
+        match &def.tag {
+            Some(tag) => {
+                self.enums.insert(tag.clone(), id);
+            }
+            None => {
+                self.anonymous_enums.insert(Arc::as_ptr(def) as usize, id);
+                self.keep_enums.push(Arc::clone(def));
+            }
+        }
+        id
+    }
+
+    fn base(&mut self, base: BaseTy) -> BaseId {
+        if let Some(id) = self.bases.get(&base) {
+            return *id;
+        }
+        let id = BaseId(self.model.base_types.len() as u32);
+        let kind = match base {
+            BaseTy::Bool => BaseKind::Bool,
+            BaseTy::Char | BaseTy::SChar | BaseTy::UChar => BaseKind::Char,
+            BaseTy::Float | BaseTy::Double | BaseTy::LongDouble => BaseKind::Float,
+            _ => BaseKind::Int,
+        };
+        self.model.base_types.push(BaseType {
+            name: base.gcc_name().to_owned(),
+            size_bits: layout::layout_of(&Ty::Base(base)).map_or(0, |l| l.size_bits),
+            signed: base.is_signed(),
+            kind,
+        });
+        self.bases.insert(base, id);
+        id
+    }
+
+    fn ty(&mut self, ty: &Ty) -> TypeRef {
+        match ty {
+            Ty::Void => TypeRef::Void,
+            Ty::Base(b) => TypeRef::Base(self.base(*b)),
+            Ty::Pointer(inner) => TypeRef::Pointer(Box::new(self.ty(inner))),
+            Ty::Array(inner, count) => {
+                TypeRef::Array { count: *count, element: Box::new(self.ty(inner)) }
+            }
+            Ty::Function(sig) => TypeRef::Function(Box::new(FunctionType {
+                ret: self.ty(&sig.ret),
+                params: sig.params.iter().map(|p| self.ty(p)).collect(),
+                variadic: false,
+            })),
+            Ty::Record(rec) => match self.define(rec) {
+                Ok(id) => TypeRef::Record(id),
+                Err(_) => match &rec.tag {
+                    Some(tag) => TypeRef::Record(self.named_record(rec.kind, tag)),
+                    None => TypeRef::Void,
+                },
+            },
+            Ty::RecordRef(kind, tag) => TypeRef::Record(self.named_record(*kind, tag)),
+            Ty::Enum(def) => TypeRef::Enum(self.enum_(def)),
+            Ty::EnumRef(tag) => match self.enums.get(tag) {
+                Some(id) => TypeRef::Enum(*id),
+                None => {
+                    let def = Arc::new(EnumTy {
+                        tag: Some(tag.clone()),
+                        constants: Vec::new(),
+                        packed: false,
+                        mode_bits: None,
+                        align_bits: None,
+                    });
+                    TypeRef::Enum(self.enum_(&def))
+                }
+            },
+            Ty::Typedef(td) => {
+                if let Some(id) = self.typedefs.get(&td.name) {
+                    return TypeRef::Typedef(*id);
+                }
+                let id = TypedefId(self.model.typedefs.len() as u32);
+                self.typedefs.insert(td.name.clone(), id);
+                self.model.typedefs.push(Typedef { name: td.name.to_string(), target: TypeRef::Void });
+                let target = self.ty(&td.ty);
+                self.model.typedefs[id.0 as usize].target = target;
+                TypeRef::Typedef(id)
+            }
+            Ty::TypedefRef(name) => match self.resolver.typedef(name) {
+                Ok(resolved) => self.ty(&resolved),
+                Err(_) => TypeRef::Void,
+            },
+        }
+    }
+}
