@@ -94,6 +94,10 @@ pub struct PreAst {
     /// Includes that could not be resolved while building (every branch is followed, so some of
     /// them are legitimate in branches that no configuration activates).
     pub unresolved: Vec<UnresolvedInclude>,
+    /// The name of the source tree's directory (e.g. `linux-headers-6.1.0-56-common-rt`): trees
+    /// of one version can still differ (Debian's realtime flavours have their own headers), so
+    /// `make-profile` can tell the user which headers the pre-AST holds.
+    pub srctree_name: String,
     /// Types or headers the target wanted but the tree does not have (from the target's own
     /// `__has_include` guards), with the reason.
     pub notes: Vec<String>,

@@ -214,6 +214,11 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
     pre.kbuild_flags = kbuild_flags(&tree.src_makefile);
     pre.flag_rules = predefined::flag_rules(&tree.src_makefile);
     pre.unresolved = unresolved;
+    pre.srctree_name = tree
+        .srctree
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     pre.notes = target_notes(
         &input.target_text,
         g_failed
@@ -633,6 +638,7 @@ CONFIG_GCC_VERSION=120200
         assert_eq!(pre.meta.kernel_release, "6.1.0-56-amd64");
         assert_eq!(pre.meta.kernel_version, "6.1.192");
         assert_eq!(pre.gcc_version, 120200);
+        assert_eq!(pre.srctree_name, "headers-common");
         let mut paths: Vec<&str> = pre.files.iter().map(|f| f.path.as_str()).collect();
         paths.sort();
         assert_eq!(
