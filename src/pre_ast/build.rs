@@ -797,6 +797,29 @@ CONFIG_GCC_VERSION=120200
     }
 
     #[test]
+    fn build_directory_inside_the_source_tree() {
+        // `make O=build` from the source tree writes `include ../Makefile` (kbuild's srctree is
+        // then `..`).
+        let root = fixture(
+            "osubdir",
+            "//- /linux/Makefile\nVERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\n\
+             //- /linux/include/linux/kconfig.h\n\
+             //- /linux/build/Makefile\ninclude ../Makefile\n\
+             //- /linux/build/.config\nCONFIG_GCC_VERSION=120200\n\
+             //- /linux/build/include/generated/autoconf.h\n\
+             //- /linux/build/include/config/kernel.release\n6.1.0\n",
+        );
+        let t = tree::discover(&root.join("linux/build")).unwrap();
+        assert_eq!(t.layout, tree::TreeLayout::SeparateObjtree);
+        assert_eq!(
+            t.srctree.canonicalize().unwrap(),
+            root.join("linux").canonicalize().unwrap()
+        );
+        assert_eq!(t.kernel_version, "6.1.0");
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
     fn not_a_kernel_tree() {
         let root = fixture(
             "notkernel",
