@@ -97,6 +97,7 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
         unresolved: Vec::new(),
         failed_probes: Vec::new(),
         bytes_in: 0,
+        not_utf8: Vec::new(),
     };
     let mut forced = Vec::new();
     for path in &order.forced_includes {
@@ -180,6 +181,11 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
         });
     }
     let resolved_computed = resolved.len();
+    for path in &g.not_utf8 {
+        warnings.push(format!(
+            "{path}: not valid UTF-8; invalid bytes were replaced by U+FFFD"
+        ));
+    }
     let g_failed = g.failed_probes;
     let mut files = g.files;
     for f in &mut files {
@@ -382,6 +388,8 @@ struct Graph<'a> {
     /// `__has_include` probes that found nothing: (file, line).
     failed_probes: Vec<(FileId, u32)>,
     bytes_in: u64,
+    /// Files that were not valid UTF-8 (their invalid bytes were replaced).
+    not_utf8: Vec<String>,
 }
 
 impl Graph<'_> {
@@ -412,7 +420,10 @@ impl Graph<'_> {
                 let n = bytes.len();
                 let text = match String::from_utf8(bytes) {
                     Ok(s) => s,
-                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                    Err(e) => {
+                        self.not_utf8.push(vpath.to_string());
+                        String::from_utf8_lossy(e.as_bytes()).into_owned()
+                    }
                 };
                 Ok(Some(self.add(vpath.to_string(), text, n)))
             }
