@@ -337,6 +337,42 @@ fn real_debian_6_1_amd64_tree() {
     }
 }
 
+/// A pre-AST is built once per kernel version: the one built from the amd64 flavour holds every
+/// header GCC opens for the target under another flavour's configuration (the cloud flavour
+/// shares the amd64 flavour's `-common` headers; only its config and generated headers differ).
+#[test]
+fn one_pre_ast_serves_every_flavour_of_a_version() {
+    for (built_from, other) in [
+        ("6.1-amd64", "6.1-cloud-amd64"),
+        ("6.12-amd64", "6.12-cloud-amd64"),
+    ] {
+        let tree = kernels::debian_tree(built_from);
+        let other_tree = kernels::debian_tree(other);
+        let dir = scratch(&format!("flavours-{other}"));
+        let out = dir.join("forensics.pre-ast");
+        let o = layout_expert(&[
+            "build-pre-ast",
+            "-q",
+            "-l",
+            tree.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let pre = format::decode(&std::fs::read(&out).unwrap()).unwrap();
+        std::fs::write(
+            dir.join("forensics.c"),
+            layout_expert::pre_ast::build::BUILTIN_TARGET,
+        )
+        .unwrap();
+        let deps = gcc_dependencies(&other_tree, &dir.join("forensics.c"));
+        let missing: Vec<&String> = deps.iter().filter(|d| pre.lookup(d).is_none()).collect();
+        assert!(
+            missing.is_empty(),
+            "{other} needs headers the {built_from} pre-AST lacks: {missing:#?}"
+        );
+    }
+}
+
 #[test]
 fn real_debian_other_trees() {
     for (name, release, version) in [
