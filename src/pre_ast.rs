@@ -10,6 +10,12 @@
 //! `build` (the include graph), `predefined` (the compiler's predefined macros and kbuild's
 //! config-dependent flags) and `format` (the file format).
 
+//! How the later stages use it: preprocess `forced_includes` in order and then `target`, with
+//! `predefined_for(config)` as the initial macro table (the compiler's macros for kbuild's flags
+//! under that config, plus kbuild's `-D` flags); resolve every `#include`, `#include_next` and
+//! `__has_include` with `resolve_include` (a `None` means the file does not exist); and replace
+//! the text of every `config_derived` file by one generated from the config.
+
 pub mod build;
 pub mod directives;
 pub mod format;
