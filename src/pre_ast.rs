@@ -10,6 +10,12 @@
 //! `build` (the include graph), `predefined` (the compiler's predefined macros and kbuild's
 //! config-dependent flags) and `format` (the file format).
 
+//! How the later stages use it: preprocess `forced_includes` in order and then `target`, with
+//! `predefined_for(config)` as the initial macro table (the compiler's macros for kbuild's flags
+//! under that config, plus kbuild's `-D` flags); resolve every `#include`, `#include_next` and
+//! `__has_include` with `resolve_include` (a `None` means the file does not exist); and replace
+//! the text of every `config_derived` file by one generated from the config.
+
 pub mod build;
 pub mod directives;
 pub mod format;
@@ -94,6 +100,10 @@ pub struct PreAst {
     /// Includes that could not be resolved while building (every branch is followed, so some of
     /// them are legitimate in branches that no configuration activates).
     pub unresolved: Vec<UnresolvedInclude>,
+    /// The name of the source tree's directory (e.g. `linux-headers-6.1.0-56-common-rt`): trees
+    /// of one version can still differ (Debian's realtime flavours have their own headers), so
+    /// `make-profile` can tell the user which headers the pre-AST holds.
+    pub srctree_name: String,
     /// Types or headers the target wanted but the tree does not have (from the target's own
     /// `__has_include` guards), with the reason.
     pub notes: Vec<String>,

@@ -88,7 +88,7 @@ fn not_a_kernel_tree_is_a_clear_error_and_writes_nothing() {
 #[test]
 fn missing_source_file_is_a_clear_error() {
     let dir = scratch("missing-source");
-    let tree = kernels::debian_tree(&kernels::DEBIAN_6_1_AMD64);
+    let tree = kernels::debian_tree("6.1-amd64");
     let out = dir.join("out.pre-ast");
     let missing = dir.join("nope.c");
     let o = layout_expert(&[
@@ -111,7 +111,7 @@ fn missing_source_file_is_a_clear_error() {
 #[test]
 fn unwritable_output_fails_and_keeps_the_old_file() {
     let dir = scratch("unwritable");
-    let tree = kernels::debian_tree(&kernels::DEBIAN_6_1_AMD64);
+    let tree = kernels::debian_tree("6.1-amd64");
     let t = tree.to_str().unwrap();
     // The output's directory does not exist.
     let o = layout_expert(&[
@@ -233,9 +233,9 @@ fn gcc_dependencies(flavour_tree: &Path, target: &Path) -> Vec<String> {
     deps
 }
 
-fn check_real_tree(flavour: &kernels::Flavour, release: &str, version: &str) -> PreAst {
-    let tree = kernels::debian_tree(flavour);
-    let dir = scratch(&format!("real-{}", flavour.name));
+fn check_real_tree(name: &str, release: &str, version: &str) -> PreAst {
+    let tree = kernels::debian_tree(name);
+    let dir = scratch(&format!("real-{name}"));
     let out = dir.join("forensics.pre-ast");
     let o = layout_expert(&[
         "build-pre-ast",
@@ -320,7 +320,7 @@ fn check_real_tree(flavour: &kernels::Flavour, release: &str, version: &str) -> 
 
 #[test]
 fn real_debian_6_1_amd64_tree() {
-    let pre = check_real_tree(&kernels::DEBIAN_6_1_AMD64, "6.1.0-56-amd64", "6.1.192");
+    let pre = check_real_tree("6.1-amd64", "6.1.0-56-amd64", "6.1.192");
     // The real file, damaged: truncations and bit flips across it are clear errors, no panics.
     let bytes = format::encode(&pre);
     assert_eq!(format::decode(&bytes).unwrap(), pre);
@@ -337,18 +337,58 @@ fn real_debian_6_1_amd64_tree() {
     }
 }
 
+/// A pre-AST is built once per kernel version: the one built from the amd64 flavour holds every
+/// header GCC opens for the target under another flavour's configuration (the cloud flavour
+/// shares the amd64 flavour's `-common` headers; only its config and generated headers differ).
 #[test]
-fn real_debian_6_12_amd64_tree() {
-    check_real_tree(
-        &kernels::DEBIAN_6_12_AMD64,
-        "6.12.117+deb12-amd64",
-        "6.12.117",
-    );
+fn one_pre_ast_serves_every_flavour_of_a_version() {
+    for (built_from, other) in [
+        ("6.1-amd64", "6.1-cloud-amd64"),
+        ("6.12-amd64", "6.12-cloud-amd64"),
+    ] {
+        let tree = kernels::debian_tree(built_from);
+        let other_tree = kernels::debian_tree(other);
+        let dir = scratch(&format!("flavours-{other}"));
+        let out = dir.join("forensics.pre-ast");
+        let o = layout_expert(&[
+            "build-pre-ast",
+            "-q",
+            "-l",
+            tree.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let pre = format::decode(&std::fs::read(&out).unwrap()).unwrap();
+        std::fs::write(
+            dir.join("forensics.c"),
+            layout_expert::pre_ast::build::BUILTIN_TARGET,
+        )
+        .unwrap();
+        let deps = gcc_dependencies(&other_tree, &dir.join("forensics.c"));
+        let missing: Vec<&String> = deps.iter().filter(|d| pre.lookup(d).is_none()).collect();
+        assert!(
+            missing.is_empty(),
+            "{other} needs headers the {built_from} pre-AST lacks: {missing:#?}"
+        );
+    }
+}
+
+#[test]
+fn real_debian_other_trees() {
+    for (name, release, version) in [
+        ("6.1-cloud-amd64", "6.1.0-56-cloud-amd64", "6.1.192"),
+        ("6.1-rt-amd64", "6.1.0-56-rt-amd64", "6.1.192"),
+        ("6.12-amd64", "6.12.117+deb12-amd64", "6.12.117"),
+        ("6.12-cloud-amd64", "6.12.117+deb12-cloud-amd64", "6.12.117"),
+    ] {
+        check_real_tree(name, release, version);
+    }
+    assert_eq!(kernels::all_tree_names().len(), 5);
 }
 
 #[test]
 fn original_spelling_and_quiet() {
-    let tree = kernels::debian_tree(&kernels::DEBIAN_6_1_AMD64);
+    let tree = kernels::debian_tree("6.1-amd64");
     let dir = scratch("original-spelling");
     let src = dir.join("mine.c");
     std::fs::write(
@@ -378,9 +418,9 @@ fn original_spelling_and_quiet() {
 /// kbuild's real command line for the built-in target compiled as a module of that tree (taken
 /// from kbuild's `.forensics.o.cmd`, with `-dM -E` on an empty file instead of `-c`, and without
 /// the forced includes, so only the compiler's and the command line's macros are printed).
-fn check_predefined_against_kbuild(flavour: &kernels::Flavour) {
-    let tree = kernels::debian_tree(flavour);
-    let dir = scratch(&format!("kbuild-{}", flavour.name));
+fn check_predefined_against_kbuild(name: &str) {
+    let tree = kernels::debian_tree(name);
+    let dir = scratch(&format!("kbuild-{name}"));
     std::fs::write(
         dir.join("forensics.c"),
         layout_expert::pre_ast::build::BUILTIN_TARGET,
@@ -474,10 +514,10 @@ fn check_predefined_against_kbuild(flavour: &kernels::Flavour) {
 
 #[test]
 fn predefined_macros_match_kbuild_6_1_amd64() {
-    check_predefined_against_kbuild(&kernels::DEBIAN_6_1_AMD64_KBUILD);
+    check_predefined_against_kbuild("6.1-amd64");
 }
 
 #[test]
 fn predefined_macros_match_kbuild_6_12_amd64() {
-    check_predefined_against_kbuild(&kernels::DEBIAN_6_12_AMD64_KBUILD);
+    check_predefined_against_kbuild("6.12-amd64");
 }

@@ -1,7 +1,7 @@
 //! Benchmarks of `build-pre-ast` on the real Debian 6.1 amd64 tree (the goal is at most 1 s on
 //! a 2-core machine): the whole build, its parts (lexing and directive scanning of every
 //! reached file, encoding), and loading the result (the pre-AST must load in milliseconds).
-//! The tree is unpacked from the project's package cache by the tests' helper.
+//! The tree comes from the project's kernel cache (`xtask::kernels`, under `target/kernels`).
 
 #[path = "../../tests/support/kernels.rs"]
 mod kernels;
@@ -11,7 +11,7 @@ use layout_expert::pre_ast::build::{self, BuildInput};
 use layout_expert::pre_ast::{directives, format, tree};
 
 fn bench(c: &mut Criterion) {
-    let flavour_tree = kernels::debian_tree(&kernels::DEBIAN_6_1_AMD64);
+    let flavour_tree = kernels::debian_tree("6.1-amd64");
     let input = BuildInput {
         tree: tree::discover(&flavour_tree).unwrap(),
         target_name: build::BUILTIN_TARGET_NAME.into(),

@@ -64,9 +64,10 @@ pub fn run(args: &BuildPreAstArgs, quiet: bool) -> Result<(), String> {
         .map(|f| f.path.as_str())
         .collect();
     p.note(&format!(
-        "pre-AST of {} (Linux {}, {}) from {}",
+        "pre-AST of {} (Linux {}, headers {}, {}) from {}",
         pre.meta.kernel_release,
         pre.meta.kernel_version,
+        pre.srctree_name,
         pre.meta.compiler,
         args.tree.display()
     ));

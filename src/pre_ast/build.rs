@@ -97,6 +97,7 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
         unresolved: Vec::new(),
         failed_probes: Vec::new(),
         bytes_in: 0,
+        not_utf8: Vec::new(),
     };
     let mut forced = Vec::new();
     for path in &order.forced_includes {
@@ -180,6 +181,11 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
         });
     }
     let resolved_computed = resolved.len();
+    for path in &g.not_utf8 {
+        warnings.push(format!(
+            "{path}: not valid UTF-8; invalid bytes were replaced by U+FFFD"
+        ));
+    }
     let g_failed = g.failed_probes;
     let mut files = g.files;
     for f in &mut files {
@@ -214,6 +220,11 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
     pre.kbuild_flags = kbuild_flags(&tree.src_makefile);
     pre.flag_rules = predefined::flag_rules(&tree.src_makefile);
     pre.unresolved = unresolved;
+    pre.srctree_name = tree
+        .srctree
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     pre.notes = target_notes(
         &input.target_text,
         g_failed
@@ -377,6 +388,8 @@ struct Graph<'a> {
     /// `__has_include` probes that found nothing: (file, line).
     failed_probes: Vec<(FileId, u32)>,
     bytes_in: u64,
+    /// Files that were not valid UTF-8 (their invalid bytes were replaced).
+    not_utf8: Vec<String>,
 }
 
 impl Graph<'_> {
@@ -407,7 +420,10 @@ impl Graph<'_> {
                 let n = bytes.len();
                 let text = match String::from_utf8(bytes) {
                     Ok(s) => s,
-                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                    Err(e) => {
+                        self.not_utf8.push(vpath.to_string());
+                        String::from_utf8_lossy(e.as_bytes()).into_owned()
+                    }
                 };
                 Ok(Some(self.add(vpath.to_string(), text, n)))
             }
@@ -633,6 +649,7 @@ CONFIG_GCC_VERSION=120200
         assert_eq!(pre.meta.kernel_release, "6.1.0-56-amd64");
         assert_eq!(pre.meta.kernel_version, "6.1.192");
         assert_eq!(pre.gcc_version, 120200);
+        assert_eq!(pre.srctree_name, "headers-common");
         let mut paths: Vec<&str> = pre.files.iter().map(|f| f.path.as_str()).collect();
         paths.sort();
         assert_eq!(
@@ -787,6 +804,29 @@ CONFIG_GCC_VERSION=120200
             (t.layout, t.kernel_release.as_str()),
             (tree::TreeLayout::InPlace, "6.12.0-custom")
         );
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn build_directory_inside_the_source_tree() {
+        // `make O=build` from the source tree writes `include ../Makefile` (kbuild's srctree is
+        // then `..`).
+        let root = fixture(
+            "osubdir",
+            "//- /linux/Makefile\nVERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\n\
+             //- /linux/include/linux/kconfig.h\n\
+             //- /linux/build/Makefile\ninclude ../Makefile\n\
+             //- /linux/build/.config\nCONFIG_GCC_VERSION=120200\n\
+             //- /linux/build/include/generated/autoconf.h\n\
+             //- /linux/build/include/config/kernel.release\n6.1.0\n",
+        );
+        let t = tree::discover(&root.join("linux/build")).unwrap();
+        assert_eq!(t.layout, tree::TreeLayout::SeparateObjtree);
+        assert_eq!(
+            t.srctree.canonicalize().unwrap(),
+            root.join("linux").canonicalize().unwrap()
+        );
+        assert_eq!(t.kernel_version, "6.1.0");
         std::fs::remove_dir_all(root).unwrap();
     }
 

@@ -100,6 +100,7 @@ pub fn encode(pre: &PreAst) -> Vec<u8> {
         w.str(&u.reason);
     }
     w.strs(&pre.notes);
+    w.str(&pre.srctree_name);
     w.u64(pre.files.len() as u64);
     for f in &pre.files {
         w.str(&f.path);
@@ -335,6 +336,7 @@ fn decode_payload(payload: &[u8]) -> Result<PreAst, FormatError> {
         });
     }
     let notes = r.strs()?;
+    let srctree_name = r.str()?;
     let n_files = r.count()?;
     let mut files = Vec::with_capacity(n_files);
     for _ in 0..n_files {
@@ -377,6 +379,7 @@ fn decode_payload(payload: &[u8]) -> Result<PreAst, FormatError> {
     pre.flag_rules = flag_rules;
     pre.unresolved = unresolved;
     pre.notes = notes;
+    pre.srctree_name = srctree_name;
     Ok(pre)
 }
 
@@ -531,6 +534,7 @@ mod tests {
             reason: "not found".into(),
         }];
         pre.notes = vec!["struct mount: fs/mount.h is not in a headers package".into()];
+        pre.srctree_name = "linux-headers-6.1.0-56-common".into();
         pre
     }
 

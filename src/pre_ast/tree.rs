@@ -130,6 +130,9 @@ pub fn discover(path: &Path) -> Result<KernelTree, TreeError> {
             ));
         }
     };
+    // Absolute, without `..` (a build directory inside the source tree names it as `..`).
+    let srctree = srctree.canonicalize().unwrap_or(srctree);
+    let objtree = objtree.canonicalize().unwrap_or(objtree);
     if !srctree.join("include/linux/kconfig.h").is_file() {
         return Err(err(
             &srctree,
