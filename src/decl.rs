@@ -45,11 +45,15 @@ impl fmt::Display for SourceLoc {
     }
 }
 
+/// The `token` of an error that is about no particular token (an unknown name asked for by a
+/// caller); the code that knows where the name was used fills it in.
+pub const NO_TOKEN: usize = usize::MAX;
+
 /// A declaration we could not understand or evaluate.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DeclError {
     pub message: String,
-    /// Index of the token the problem is about.
+    /// Index of the token the problem is about, or [`NO_TOKEN`].
     pub token: usize,
 }
 

@@ -17,7 +17,7 @@ use crate::{
         attrs::{has_no_layout_effect, mode_size_bits},
         index::{enum_body, DeclIndex, TagDef},
         parse::{Attr, BaseKeywords, DeclOp, Declarator, MemberDecl, NamedSpec, Parser, Specs},
-        DeclError,
+        DeclError, NO_TOKEN,
     },
     layout::{self, LayoutError, RecordLayout, TyLayout},
     token::Token,
@@ -91,7 +91,7 @@ impl<'a> Resolver<'a> {
     ) -> Result<Arc<RecordTy>, DeclError> {
         let Some(def) = self.index.records.get(&(kind, SmolStr::from(tag))) else {
             return Err(DeclError::new(
-                0,
+                NO_TOKEN,
                 format!("{} {tag} has no definition", kind.keyword()),
             ));
         };
@@ -111,14 +111,15 @@ impl<'a> Resolver<'a> {
         }
         let Some(def) = self.index.records.get(&key) else {
             return Err(DeclError::new(
-                0,
+                NO_TOKEN,
                 format!("{} {tag} has no definition", kind.keyword()),
             ));
         };
         let guard = (kind as u8, key.1.clone());
         if !self.in_progress.insert(guard.clone()) {
+            // Reported where the record is used by value (the caller fills the location in).
             return Err(DeclError::new(
-                def.at,
+                NO_TOKEN,
                 format!("{} {tag} contains itself by value", kind.keyword()),
             ));
         }
@@ -137,7 +138,7 @@ impl<'a> Resolver<'a> {
             if name == "__builtin_va_list" {
                 return Ok(builtin_va_list());
             }
-            return Err(DeclError::new(0, format!("unknown typedef `{name}`")));
+            return Err(DeclError::new(NO_TOKEN, format!("unknown typedef `{name}`")));
         };
         let guard = (10u8, SmolStr::from(name));
         let decl = &self.index.decls[decl_idx];
@@ -180,7 +181,7 @@ impl<'a> Resolver<'a> {
     /// The type of a file-scope variable (from its most complete declaration).
     pub fn variable(&mut self, name: &str) -> Result<Ty, DeclError> {
         let Some(decls) = self.index.vars.get(name) else {
-            return Err(DeclError::new(0, format!("unknown variable `{name}`")));
+            return Err(DeclError::new(NO_TOKEN, format!("unknown variable `{name}`")));
         };
         let mut best: Option<Result<Ty, DeclError>> = None;
         for &(decl_idx, d_idx) in decls {
@@ -195,7 +196,7 @@ impl<'a> Resolver<'a> {
                 break;
             }
         }
-        best.unwrap_or_else(|| Err(DeclError::new(0, format!("unknown variable `{name}`"))))
+        best.unwrap_or_else(|| Err(DeclError::new(NO_TOKEN, format!("unknown variable `{name}`"))))
     }
 
     /// Whether the variable is defined here (a declaration without `extern`, or with an
@@ -824,7 +825,7 @@ fn builtin_va_list() -> Ty {
 
 /// Points an error without a location at `at`.
 pub(crate) fn at_token(mut e: DeclError, at: usize) -> DeclError {
-    if e.token == 0 {
+    if e.token == NO_TOKEN {
         e.token = at;
     }
     e
