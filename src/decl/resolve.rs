@@ -138,7 +138,10 @@ impl<'a> Resolver<'a> {
             if name == "__builtin_va_list" {
                 return Ok(builtin_va_list());
             }
-            return Err(DeclError::new(NO_TOKEN, format!("unknown typedef `{name}`")));
+            return Err(DeclError::new(
+                NO_TOKEN,
+                format!("unknown typedef `{name}`"),
+            ));
         };
         let guard = (10u8, SmolStr::from(name));
         let decl = &self.index.decls[decl_idx];
@@ -181,8 +184,24 @@ impl<'a> Resolver<'a> {
     /// The type of a file-scope variable (from its most complete declaration).
     pub fn variable(&mut self, name: &str) -> Result<Ty, DeclError> {
         let Some(decls) = self.index.vars.get(name) else {
-            return Err(DeclError::new(NO_TOKEN, format!("unknown variable `{name}`")));
+            return Err(DeclError::new(
+                NO_TOKEN,
+                format!("unknown variable `{name}`"),
+            ));
         };
+        let guard = (20u8, SmolStr::from(name));
+        if !self.in_progress.insert(guard.clone()) {
+            return Err(DeclError::new(
+                NO_TOKEN,
+                format!("the type of `{name}` refers to itself"),
+            ));
+        }
+        let res = self.variable_uncached(name, decls);
+        self.in_progress.remove(&guard);
+        res
+    }
+
+    fn variable_uncached(&mut self, name: &str, decls: &[(usize, usize)]) -> Result<Ty, DeclError> {
         let mut best: Option<Result<Ty, DeclError>> = None;
         for &(decl_idx, d_idx) in decls {
             let decl = &self.index.decls[decl_idx];
@@ -196,7 +215,12 @@ impl<'a> Resolver<'a> {
                 break;
             }
         }
-        best.unwrap_or_else(|| Err(DeclError::new(NO_TOKEN, format!("unknown variable `{name}`"))))
+        best.unwrap_or_else(|| {
+            Err(DeclError::new(
+                NO_TOKEN,
+                format!("unknown variable `{name}`"),
+            ))
+        })
     }
 
     /// Whether the variable is defined here (a declaration without `extern`, or with an
@@ -601,7 +625,9 @@ impl<'a> Resolver<'a> {
             };
             constants.push((name, v));
             self.enum_partial.entry(def.at).or_default().push(v);
-            next = v + 1;
+            next = v
+                .checked_add(1)
+                .ok_or_else(|| DeclError::new(def.at, "enumerator value overflows"))?;
         }
         Ok(Arc::new(EnumTy {
             tag: def.tag.clone(),

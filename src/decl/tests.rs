@@ -561,3 +561,81 @@ fn typeof_unqual_names_the_unqualified_type() {
     let types: Vec<String> = rec.fields.iter().map(|f| f.ty.to_string()).collect();
     assert_eq!(types, ["int", "long int", "long int *"]);
 }
+
+#[test]
+fn token_soup_never_panics() {
+    // Fragments of declarations shuffled with a fixed seed: every result is a value or an error.
+    let pieces = [
+        "struct",
+        "union",
+        "enum",
+        "typedef",
+        "s",
+        "t",
+        "x",
+        "{",
+        "}",
+        "(",
+        ")",
+        "[",
+        "]",
+        ";",
+        ",",
+        "*",
+        "int",
+        "long",
+        "unsigned",
+        "char",
+        ":",
+        "=",
+        "1",
+        "0",
+        "-",
+        "<<",
+        "?",
+        "sizeof",
+        "__attribute__",
+        "((packed))",
+        "((aligned(8)))",
+        "typeof",
+        "_Static_assert",
+        "A",
+        "B",
+        "__builtin_offsetof",
+        ".",
+        "->",
+        "0x7fffffffffffffffffffffffffffffff",
+        "'\\x'",
+        "\"s\"",
+        "...",
+        "_Atomic",
+        "const",
+        "__int128",
+        "extern",
+        "static",
+    ];
+    let mut state: u64 = 0x1234_5678;
+    for _ in 0..3000 {
+        let mut src = String::new();
+        for _ in 0..40 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            src.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+            src.push(' ');
+        }
+        let (toks, _) = tokens_from_gcc_e(&src);
+        let index = DeclIndex::build(&toks);
+        let mut resolver = Resolver::new(&toks, &index);
+        for (kind, tag) in index
+            .record_tags()
+            .map(|(k, t)| (k, t.clone()))
+            .collect::<Vec<_>>()
+        {
+            if let Ok(rec) = resolver.record(kind, &tag) {
+                let _ = resolver.record_layout(&rec);
+            }
+        }
+        let _ = crate::decl::emitted_for_unit(&mut resolver);
+    }
+}
