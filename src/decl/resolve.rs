@@ -718,6 +718,12 @@ impl<'a> Resolver<'a> {
                         }
                     }
                 }
+                "randomize_layout" => {
+                    return Err(DeclError::new(
+                        attr.at,
+                        "`randomize_layout`: the randstruct plugin (CONFIG_RANDSTRUCT) shuffles this record with the build's seed",
+                    ))
+                }
                 name if has_no_layout_effect(name) => {}
                 name => {
                     return Err(DeclError::new(

@@ -36,7 +36,7 @@ struct fields {
     _Alignas(long) char alignas_type;
     char d __attribute__((unused, aligned(2))) ;
     int e __attribute__((deprecated));
-} __attribute__((randomize_layout, designated_init));
+} __attribute__((no_randomize_layout, designated_init));
 typedef unsigned long u64a __attribute__((aligned(4)));
 typedef __attribute__((aligned(16))) int spec_aligned_int;
 struct typedefs { int i; u64a x; char c; spec_aligned_int y; };
@@ -209,6 +209,7 @@ fn errors_have_locations() {
             "statement expression",
             2,
         ),
+        ("struct t {\n int a;\n} __attribute__((randomize_layout));", "randstruct", 3),
     ];
     for (src, message, line) in cases {
         let (toks, locs) = tokens_from_gcc_e(src);
