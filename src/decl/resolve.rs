@@ -500,6 +500,17 @@ impl<'a> Resolver<'a> {
         body: Range<usize>,
         attrs: &[Attr],
     ) -> Result<Arc<RecordTy>, DeclError> {
+        if let Some(&pragma) = self
+            .index
+            .layout_pragmas
+            .iter()
+            .find(|at| **at < body.start)
+        {
+            return Err(DeclError::new(
+                pragma,
+                "a `#pragma pack` or `scalar_storage_order` is in effect, and we do not model it",
+            ));
+        }
         let mut rec_attrs = DeclAttrs::default();
         self.decl_attrs(attrs, &mut rec_attrs)?;
         if rec_attrs.mode_bits.is_some() {

@@ -209,7 +209,11 @@ fn errors_have_locations() {
             "statement expression",
             2,
         ),
-        ("struct t {\n int a;\n} __attribute__((randomize_layout));", "randstruct", 3),
+        (
+            "struct t {\n int a;\n} __attribute__((randomize_layout));",
+            "randstruct",
+            3,
+        ),
     ];
     for (src, message, line) in cases {
         let (toks, locs) = tokens_from_gcc_e(src);
@@ -241,6 +245,29 @@ fn index_keeps_namespaces_apart_and_completes_forward_declarations() {
     let rec = resolver.record(RecordKind::Struct, "x").unwrap();
     assert_eq!(rec.fields[0].ty.to_string(), "x *");
     assert_eq!(resolver.variable("kv").unwrap().to_string(), "enum k");
+}
+
+#[test]
+fn pragma_pack_refuses_the_records_after_it() {
+    let text = "struct before { int a; };\n#pragma pack(1)\nstruct after { char c; int a; };\n";
+    let (toks, locs) = tokens_from_gcc_e(text);
+    let index = DeclIndex::build(&toks);
+    assert!(index.errors.is_empty());
+    let mut resolver = Resolver::new(&toks, &index);
+    assert!(resolver.record(RecordKind::Struct, "before").is_ok());
+    let err = resolver.record(RecordKind::Struct, "after").unwrap_err();
+    assert!(
+        err.render(&locs)
+            .starts_with("<gcc -E>:2: a `#pragma pack`"),
+        "{}",
+        err.render(&locs)
+    );
+    let text = "#pragma GCC diagnostic push\nstruct s { int a; };\n";
+    let (toks, _) = tokens_from_gcc_e(text);
+    let index = DeclIndex::build(&toks);
+    assert!(Resolver::new(&toks, &index)
+        .record(RecordKind::Struct, "s")
+        .is_ok());
 }
 
 #[test]
