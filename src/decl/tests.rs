@@ -41,6 +41,9 @@ typedef unsigned long u64a __attribute__((aligned(4)));
 typedef __attribute__((aligned(16))) int spec_aligned_int;
 struct typedefs { int i; u64a x; char c; spec_aligned_int y; };
 struct packed_typedefs { char c; spec_aligned_int y; } __attribute__((packed));
+typedef struct { char c; int i; } packed_ignored_t __attribute__((packed));
+typedef int packed_int_ignored_t __attribute__((packed));
+struct ignored_packing { char c; packed_int_ignored_t x; packed_ignored_t y; };
 "#,
         &[
             "struct before_tag",
@@ -50,6 +53,8 @@ struct packed_typedefs { char c; spec_aligned_int y; } __attribute__((packed));
             "struct fields",
             "struct typedefs",
             "struct packed_typedefs",
+            "struct ignored_packing",
+            "packed_ignored_t",
         ],
     );
 }
