@@ -45,11 +45,15 @@ impl fmt::Display for SourceLoc {
     }
 }
 
+/// The `token` of an error that is about no particular token (an unknown name asked for by a
+/// caller); the code that knows where the name was used fills it in.
+pub const NO_TOKEN: usize = usize::MAX;
+
 /// A declaration we could not understand or evaluate.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DeclError {
     pub message: String,
-    /// Index of the token the problem is about.
+    /// Index of the token the problem is about, or [`NO_TOKEN`].
     pub token: usize,
 }
 
@@ -126,6 +130,30 @@ pub fn tokens_from_gcc_e(text: &str) -> (Vec<Token>, Vec<SourceLoc>) {
                     file = Arc::from(quoted.trim_matches('"'));
                 }
             } else {
+                // `#pragma pack` and `#pragma scalar_storage_order` change layouts: keep them as
+                // the equivalent `_Pragma("...")` so the declaration index can refuse what
+                // follows. Other directives (`#pragma GCC diagnostic`, `#ident`) are dropped.
+                let is = |k: usize, word: &str| {
+                    words.get(k).is_some_and(|w| lexed.text(text, *w) == word)
+                };
+                if is(0, "pragma") && (is(1, "pack") || is(1, "scalar_storage_order")) {
+                    let loc = SourceLoc {
+                        file: Arc::clone(&file),
+                        line,
+                    };
+                    let spelled: Vec<&str> =
+                        words[1..].iter().map(|w| lexed.text(text, *w)).collect();
+                    let operand = format!("\"{}\"", spelled.join(" ").replace('"', "\\\""));
+                    for tok in [
+                        Token::new(SyntaxKind::IDENT, "_Pragma"),
+                        Token::new(SyntaxKind::L_PAREN, "("),
+                        Token::new(SyntaxKind::STRING, operand),
+                        Token::new(SyntaxKind::R_PAREN, ")"),
+                    ] {
+                        tokens.push(tok);
+                        locs.push(loc.clone());
+                    }
+                }
                 line = line.saturating_add(1);
             }
             // Skip to after the newline; the marker's line number already names the next line.

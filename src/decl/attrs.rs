@@ -1,6 +1,8 @@
 //! GNU attributes: which ones change a layout, and the explicit list of those that cannot.
 //!
-//! `aligned`, `packed` and `mode` are folded into the type model by `resolve`. Every attribute
+//! `aligned`, `packed` and `mode` are folded into the type model by `resolve`.
+//! `randomize_layout` is an error: the kernel only spells it when the randstruct GCC plugin is
+//! active, and then the record's field order depends on the build's secret seed. Every attribute
 //! in [`NO_LAYOUT_EFFECT`] is ignored on purpose. Any other attribute on something we lay out is
 //! an error, because it might change the layout (`vector_size`, `scalar_storage_order`,
 //! `ms_struct`…), and an uncertain layout is never emitted.
@@ -68,7 +70,6 @@ pub(crate) const NO_LAYOUT_EFFECT: &[&str] = &[
     "patchable_function_entry",
     "preserve_access_index",
     "pure",
-    "randomize_layout",
     "retain",
     "returns_nonnull",
     "returns_twice",

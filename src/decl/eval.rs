@@ -352,7 +352,7 @@ impl<'a> Resolver<'a> {
                 };
                 let ty = promote(info);
                 let value = v.value.map(|x| match kind {
-                    T![-] => -x,
+                    T![-] => x.wrapping_neg(),
                     T![~] => !x,
                     _ => x,
                 });

@@ -66,6 +66,9 @@ pub struct DeclIndex {
     /// previous variable definition, up to and including it. GCC keeps those enum types in the
     /// debug info when the variable is emitted (`types_used_by_cur_var_decl` in c-decl.c).
     pub(crate) enum_uses_by_var: FxHashMap<SmolStr, Vec<usize>>,
+    /// Positions of `_Pragma("pack ...")` / `_Pragma("scalar_storage_order ...")` at file scope:
+    /// records defined after one are refused (we do not model them).
+    pub(crate) layout_pragmas: Vec<usize>,
     /// Declarations the skim could not parse (they are skipped).
     pub errors: Vec<DeclError>,
 }
@@ -111,6 +114,22 @@ impl DeclIndex {
         let mut p = Parser::new(toks, pos..toks.len(), &self.typedef_names);
         if p.at(T![;]) {
             return Ok(pos + 1);
+        }
+        if p.ident() == Some("_Pragma") {
+            p.pos += 1;
+            if p.at(T!['(']) {
+                let inner = p.skip_group()?;
+                let text: String = inner.map(|i| toks[i].text.as_str()).collect();
+                let word = text
+                    .trim_start_matches(['"', 'L', ' '])
+                    .split([' ', '(', '"'])
+                    .next()
+                    .unwrap_or("");
+                if word == "pack" || word == "scalar_storage_order" {
+                    self.layout_pragmas.push(pos);
+                }
+            }
+            return Ok(p.pos);
         }
         if let Some("_Static_assert" | "static_assert" | "__asm__" | "asm" | "__asm") = p.ident() {
             p.pos += 1;

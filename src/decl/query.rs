@@ -14,7 +14,7 @@ use smol_str::SmolStr;
 
 use crate::{
     db::Db,
-    decl::{index::DeclIndex, resolve::Resolver, DeclError, SourceLoc},
+    decl::{index::DeclIndex, resolve::Resolver, DeclError, SourceLoc, NO_TOKEN},
     token::Token,
     ty::{RecordKind, RecordTy},
 };
@@ -70,7 +70,7 @@ fn struct_decl_cycle<'db>(
     let at = decl_index(db, tu)
         .records
         .get(&(name.kind(db), name.tag(db).clone()))
-        .map_or(0, |def| def.at);
+        .map_or(NO_TOKEN, |def| def.at);
     Err(DeclError::new(
         at,
         format!(

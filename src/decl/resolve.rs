@@ -17,7 +17,7 @@ use crate::{
         attrs::{has_no_layout_effect, mode_size_bits},
         index::{enum_body, DeclIndex, TagDef},
         parse::{Attr, BaseKeywords, DeclOp, Declarator, MemberDecl, NamedSpec, Parser, Specs},
-        DeclError,
+        DeclError, NO_TOKEN,
     },
     layout::{self, LayoutError, RecordLayout, TyLayout},
     token::Token,
@@ -91,7 +91,7 @@ impl<'a> Resolver<'a> {
     ) -> Result<Arc<RecordTy>, DeclError> {
         let Some(def) = self.index.records.get(&(kind, SmolStr::from(tag))) else {
             return Err(DeclError::new(
-                0,
+                NO_TOKEN,
                 format!("{} {tag} has no definition", kind.keyword()),
             ));
         };
@@ -111,14 +111,15 @@ impl<'a> Resolver<'a> {
         }
         let Some(def) = self.index.records.get(&key) else {
             return Err(DeclError::new(
-                0,
+                NO_TOKEN,
                 format!("{} {tag} has no definition", kind.keyword()),
             ));
         };
         let guard = (kind as u8, key.1.clone());
         if !self.in_progress.insert(guard.clone()) {
+            // Reported where the record is used by value (the caller fills the location in).
             return Err(DeclError::new(
-                def.at,
+                NO_TOKEN,
                 format!("{} {tag} contains itself by value", kind.keyword()),
             ));
         }
@@ -137,7 +138,10 @@ impl<'a> Resolver<'a> {
             if name == "__builtin_va_list" {
                 return Ok(builtin_va_list());
             }
-            return Err(DeclError::new(0, format!("unknown typedef `{name}`")));
+            return Err(DeclError::new(
+                NO_TOKEN,
+                format!("unknown typedef `{name}`"),
+            ));
         };
         let guard = (10u8, SmolStr::from(name));
         let decl = &self.index.decls[decl_idx];
@@ -164,12 +168,8 @@ impl<'a> Resolver<'a> {
         let specs = decl.specs.clone();
         let declarator = decl.declarators[d_idx].clone();
         let (ty, attrs) = self.declared_type(&specs, &declarator, true)?;
-        if attrs.packed {
-            return Err(DeclError::new(
-                specs.start,
-                format!("`packed` on typedef `{name}` is not supported"),
-            ));
-        }
+        // GCC ignores `packed` on a typedef name ("'packed' attribute ignored"); packing a
+        // record takes the attribute on the record itself (test `attributes_in_every_position`).
         Ok(Ty::Typedef(Arc::new(TypedefTy {
             name: SmolStr::from(name),
             ty,
@@ -180,8 +180,24 @@ impl<'a> Resolver<'a> {
     /// The type of a file-scope variable (from its most complete declaration).
     pub fn variable(&mut self, name: &str) -> Result<Ty, DeclError> {
         let Some(decls) = self.index.vars.get(name) else {
-            return Err(DeclError::new(0, format!("unknown variable `{name}`")));
+            return Err(DeclError::new(
+                NO_TOKEN,
+                format!("unknown variable `{name}`"),
+            ));
         };
+        let guard = (20u8, SmolStr::from(name));
+        if !self.in_progress.insert(guard.clone()) {
+            return Err(DeclError::new(
+                NO_TOKEN,
+                format!("the type of `{name}` refers to itself"),
+            ));
+        }
+        let res = self.variable_uncached(name, decls);
+        self.in_progress.remove(&guard);
+        res
+    }
+
+    fn variable_uncached(&mut self, name: &str, decls: &[(usize, usize)]) -> Result<Ty, DeclError> {
         let mut best: Option<Result<Ty, DeclError>> = None;
         for &(decl_idx, d_idx) in decls {
             let decl = &self.index.decls[decl_idx];
@@ -195,7 +211,12 @@ impl<'a> Resolver<'a> {
                 break;
             }
         }
-        best.unwrap_or_else(|| Err(DeclError::new(0, format!("unknown variable `{name}`"))))
+        best.unwrap_or_else(|| {
+            Err(DeclError::new(
+                NO_TOKEN,
+                format!("unknown variable `{name}`"),
+            ))
+        })
     }
 
     /// Whether the variable is defined here (a declaration without `extern`, or with an
@@ -475,6 +496,17 @@ impl<'a> Resolver<'a> {
         body: Range<usize>,
         attrs: &[Attr],
     ) -> Result<Arc<RecordTy>, DeclError> {
+        if let Some(&pragma) = self
+            .index
+            .layout_pragmas
+            .iter()
+            .find(|at| **at < body.start)
+        {
+            return Err(DeclError::new(
+                pragma,
+                "a `#pragma pack` or `scalar_storage_order` is in effect, and we do not model it",
+            ));
+        }
         let mut rec_attrs = DeclAttrs::default();
         self.decl_attrs(attrs, &mut rec_attrs)?;
         if rec_attrs.mode_bits.is_some() {
@@ -600,7 +632,9 @@ impl<'a> Resolver<'a> {
             };
             constants.push((name, v));
             self.enum_partial.entry(def.at).or_default().push(v);
-            next = v + 1;
+            next = v
+                .checked_add(1)
+                .ok_or_else(|| DeclError::new(def.at, "enumerator value overflows"))?;
         }
         Ok(Arc::new(EnumTy {
             tag: def.tag.clone(),
@@ -690,6 +724,12 @@ impl<'a> Resolver<'a> {
                             return Err(DeclError::new(attr.at, "unsupported `mode` attribute"))
                         }
                     }
+                }
+                "randomize_layout" => {
+                    return Err(DeclError::new(
+                        attr.at,
+                        "`randomize_layout`: the randstruct plugin (CONFIG_RANDSTRUCT) shuffles this record with the build's seed",
+                    ))
                 }
                 name if has_no_layout_effect(name) => {}
                 name => {
@@ -824,7 +864,7 @@ fn builtin_va_list() -> Ty {
 
 /// Points an error without a location at `at`.
 pub(crate) fn at_token(mut e: DeclError, at: usize) -> DeclError {
-    if e.token == 0 {
+    if e.token == NO_TOKEN {
         e.token = at;
     }
     e

@@ -36,11 +36,14 @@ struct fields {
     _Alignas(long) char alignas_type;
     char d __attribute__((unused, aligned(2))) ;
     int e __attribute__((deprecated));
-} __attribute__((randomize_layout, designated_init));
+} __attribute__((no_randomize_layout, designated_init));
 typedef unsigned long u64a __attribute__((aligned(4)));
 typedef __attribute__((aligned(16))) int spec_aligned_int;
 struct typedefs { int i; u64a x; char c; spec_aligned_int y; };
 struct packed_typedefs { char c; spec_aligned_int y; } __attribute__((packed));
+typedef struct { char c; int i; } packed_ignored_t __attribute__((packed));
+typedef int packed_int_ignored_t __attribute__((packed));
+struct ignored_packing { char c; packed_int_ignored_t x; packed_ignored_t y; };
 "#,
         &[
             "struct before_tag",
@@ -50,6 +53,8 @@ struct packed_typedefs { char c; spec_aligned_int y; } __attribute__((packed));
             "struct fields",
             "struct typedefs",
             "struct packed_typedefs",
+            "struct ignored_packing",
+            "packed_ignored_t",
         ],
     );
 }
@@ -209,6 +214,11 @@ fn errors_have_locations() {
             "statement expression",
             2,
         ),
+        (
+            "struct t {\n int a;\n} __attribute__((randomize_layout));",
+            "randstruct",
+            3,
+        ),
     ];
     for (src, message, line) in cases {
         let (toks, locs) = tokens_from_gcc_e(src);
@@ -240,6 +250,29 @@ fn index_keeps_namespaces_apart_and_completes_forward_declarations() {
     let rec = resolver.record(RecordKind::Struct, "x").unwrap();
     assert_eq!(rec.fields[0].ty.to_string(), "x *");
     assert_eq!(resolver.variable("kv").unwrap().to_string(), "enum k");
+}
+
+#[test]
+fn pragma_pack_refuses_the_records_after_it() {
+    let text = "struct before { int a; };\n#pragma pack(1)\nstruct after { char c; int a; };\n";
+    let (toks, locs) = tokens_from_gcc_e(text);
+    let index = DeclIndex::build(&toks);
+    assert!(index.errors.is_empty());
+    let mut resolver = Resolver::new(&toks, &index);
+    assert!(resolver.record(RecordKind::Struct, "before").is_ok());
+    let err = resolver.record(RecordKind::Struct, "after").unwrap_err();
+    assert!(
+        err.render(&locs)
+            .starts_with("<gcc -E>:2: a `#pragma pack`"),
+        "{}",
+        err.render(&locs)
+    );
+    let text = "#pragma GCC diagnostic push\nstruct s { int a; };\n";
+    let (toks, _) = tokens_from_gcc_e(text);
+    let index = DeclIndex::build(&toks);
+    assert!(Resolver::new(&toks, &index)
+        .record(RecordKind::Struct, "s")
+        .is_ok());
 }
 
 #[test]
@@ -560,4 +593,82 @@ fn typeof_unqual_names_the_unqualified_type() {
     let rec = resolver.record(RecordKind::Struct, "u").unwrap();
     let types: Vec<String> = rec.fields.iter().map(|f| f.ty.to_string()).collect();
     assert_eq!(types, ["int", "long int", "long int *"]);
+}
+
+#[test]
+fn token_soup_never_panics() {
+    // Fragments of declarations shuffled with a fixed seed: every result is a value or an error.
+    let pieces = [
+        "struct",
+        "union",
+        "enum",
+        "typedef",
+        "s",
+        "t",
+        "x",
+        "{",
+        "}",
+        "(",
+        ")",
+        "[",
+        "]",
+        ";",
+        ",",
+        "*",
+        "int",
+        "long",
+        "unsigned",
+        "char",
+        ":",
+        "=",
+        "1",
+        "0",
+        "-",
+        "<<",
+        "?",
+        "sizeof",
+        "__attribute__",
+        "((packed))",
+        "((aligned(8)))",
+        "typeof",
+        "_Static_assert",
+        "A",
+        "B",
+        "__builtin_offsetof",
+        ".",
+        "->",
+        "0x7fffffffffffffffffffffffffffffff",
+        "'\\x'",
+        "\"s\"",
+        "...",
+        "_Atomic",
+        "const",
+        "__int128",
+        "extern",
+        "static",
+    ];
+    let mut state: u64 = 0x1234_5678;
+    for _ in 0..3000 {
+        let mut src = String::new();
+        for _ in 0..40 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            src.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+            src.push(' ');
+        }
+        let (toks, _) = tokens_from_gcc_e(&src);
+        let index = DeclIndex::build(&toks);
+        let mut resolver = Resolver::new(&toks, &index);
+        for (kind, tag) in index
+            .record_tags()
+            .map(|(k, t)| (k, t.clone()))
+            .collect::<Vec<_>>()
+        {
+            if let Ok(rec) = resolver.record(kind, &tag) {
+                let _ = resolver.record_layout(&rec);
+            }
+        }
+        let _ = crate::decl::emitted_for_unit(&mut resolver);
+    }
 }
