@@ -138,6 +138,9 @@ pub enum TypeRef {
     Pointer(Box<TypeRef>),
     /// An array. A multi-dimensional array is an array of arrays, outermost dimension first:
     /// `int a[2][3]` is `Array { count: Some(2), element: Array { count: Some(3), element: int } }`.
+    /// GCC's DWARF folds an array of a typedef'd array into one multi-dimensional array (with
+    /// `typedef int row[3];`, `row r[2]` is described as `int [2][3]`, without `row`); to get
+    /// dwarf2json's anonymous names the engine should do the same.
     Array {
         /// The number of elements: `Some(0)` for `[0]`, `None` for a flexible array member `[]`.
         count: Option<u64>,
