@@ -5,6 +5,13 @@
 //! requested format and writes the file atomically: a temporary file in the output's directory,
 //! renamed over the output only when everything was written, so an error never leaves a partial
 //! file behind. This module is the only place that serializes (serde); the model is plain data.
+//!
+//! How `make-profile` uses it: build the model from the engine's layouts, the config, and
+//! [`system_map::SystemMap::read`] of `--system-map`; take the banner from `--banner`,
+//! [`banner::scan_image`] (`--banner-from-image`, with the pre-AST's kernel release) or, in live
+//! mode, [`live::discover`] (which also finds the config, the symbols and the pre-AST under
+//! `--root`); then call [`write_profile`] and print its [`WriteSummary`] (warnings included) and
+//! the model's types in error.
 
 pub mod banner;
 pub mod isf;

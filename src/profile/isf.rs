@@ -277,13 +277,15 @@ pub fn build<'a>(model: &'a ProfileModel, names: &'a Names, options: &IsfOptions
                 };
                 symbols.push((symbol.name.as_str(), SymbolOut { ty: Some(ty), address: symbol.address, constant_data: None }));
             }
-            for name in symbol_types.keys() {
-                if map.address(name).is_none() {
-                    report.warnings.push(format!(
-                        "symbol `{name}` has a declared type but is not in {}; it is left out",
-                        map.file_name
-                    ));
-                }
+            let missing: Vec<&str> = symbol_types.keys().copied().filter(|name| map.address(name).is_none()).collect();
+            if !missing.is_empty() {
+                let shown = missing.iter().take(5).map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+                let more = if missing.len() > 5 { format!(" and {} more", missing.len() - 5) } else { String::new() };
+                report.warnings.push(format!(
+                    "{} symbol(s) with a declared type are not in {} and are left out: {shown}{more}",
+                    missing.len(),
+                    map.file_name
+                ));
             }
             linux = Some(LinuxMetadata {
                 symbols: vec![SourceMetadata {

@@ -138,6 +138,9 @@ pub enum TypeRef {
     Pointer(Box<TypeRef>),
     /// An array. A multi-dimensional array is an array of arrays, outermost dimension first:
     /// `int a[2][3]` is `Array { count: Some(2), element: Array { count: Some(3), element: int } }`.
+    /// GCC's DWARF folds an array of a typedef'd array into one multi-dimensional array (with
+    /// `typedef int row[3];`, `row r[2]` is described as `int [2][3]`, without `row`); to get
+    /// dwarf2json's anonymous names the engine should do the same.
     Array {
         /// The number of elements: `Some(0)` for `[0]`, `None` for a flexible array member `[]`.
         count: Option<u64>,
@@ -146,8 +149,16 @@ pub enum TypeRef {
     },
     /// A function type (the target of a function pointer, or a function by value).
     Function(Box<FunctionType>),
-    /// A qualified type. Several qualifiers nest, outermost first, in the order GCC's DWARF
-    /// lists them. `const char *` is `Pointer(Qualified(Const, char))`.
+    /// A qualified type. `const char *` is `Pointer(Qualified(Const, char))`.
+    ///
+    /// Qualifiers matter only for the text dwarf2json hashes into anonymous type names, so to
+    /// reproduce those names the engine must nest them as GCC 12 writes DWARF, whatever the
+    /// source order: `restrict` outermost, then `volatile`, then `const`
+    /// (`int *const restrict volatile p` is restrict(volatile(const(pointer(int))))). GCC also
+    /// writes a qualified array twice: `const int a[3]` is const(array 3 of const(int)), and
+    /// `const char *const names[2]` is const(array 2 of const(pointer(const(char)))); a qualifier
+    /// applied to a typedef of an array (`const arr3 b`) gives const(array 3 of int), without
+    /// the typedef. (Observed with gcc 12.2, `-gdwarf-5`.)
     Qualified(Qualifier, Box<TypeRef>),
 }
 

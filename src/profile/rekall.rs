@@ -56,8 +56,11 @@ pub struct RekallProfile<'a> {
     #[serde(rename = "$REVENUMS")]
     revenums: BTreeMap<&'a str, BTreeMap<&'a str, Int>>,
     #[serde(rename = "$STRUCTS")]
-    structs: BTreeMap<&'a str, (u64, BTreeMap<Cow<'a, str>, (u64, Desc<'a>)>)>,
+    structs: BTreeMap<&'a str, StructOut<'a>>,
 }
+
+/// `[size_bytes, {field: [byte_offset, descriptor]}]`.
+type StructOut<'a> = (u64, BTreeMap<Cow<'a, str>, (u64, Desc<'a>)>);
 
 #[derive(Serialize)]
 struct Metadata<'a> {
@@ -264,7 +267,7 @@ struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    fn record(&self, id: RecordId) -> (u64, BTreeMap<Cow<'a, str>, (u64, Desc<'a>)>) {
+    fn record(&self, id: RecordId) -> StructOut<'a> {
         let record = self.model.record(id);
         let mut fields = BTreeMap::new();
         let mut anonymous = 0u32;

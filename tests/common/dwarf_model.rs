@@ -5,6 +5,7 @@
 //! (linked, so the debug sections need no relocation) and this module turns its DWARF into the
 //! model the engine will produce, the way dwarf2json walks the same DWARF: every struct, union,
 //! enum, typedef and base type of every compilation unit, and the type of every variable.
+#![allow(dead_code)]
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -219,7 +220,8 @@ impl UnitReader<'_, '_> {
                 }
                 self.model.enums.push(Enum {
                     name: self.name(&entry),
-                    size_bits: Self::udata(&entry, gimli::DW_AT_byte_size).unwrap() * 8,
+                    // A declaration-only enum has no size; dwarf2json writes size 0 for it.
+                    size_bits: Self::udata(&entry, gimli::DW_AT_byte_size).unwrap_or(0) * 8,
                     signed,
                     constants,
                 });

@@ -1,5 +1,6 @@
 """Checks ISF files with Volatility 3 itself (layout-expert, tests/profile_formats.rs).
 
+Usage: vol3_check.py [--types=a,b,c] FILE...; with --types only those user types are described.
 For each file given: validate it with jsonschema against the schema Volatility 3 ships for the
 file's format version, load it as Volatility 3's Linux kernel symbol table (which registers its
 23 mandatory type classes and fails if one is missing), and print, as JSON, what Volatility sees:
@@ -33,7 +34,7 @@ def describe(template):
     return out
 
 
-def check(path):
+def check(path, only_types):
     opener = lzma.open if path.endswith(".xz") else open
     with opener(path, "rt") as f:
         document = json.load(f)
@@ -51,6 +52,8 @@ def check(path):
     context.symbol_space.append(table)
     types = {}
     for name in document["user_types"]:
+        if only_types is not None and name not in only_types:
+            continue
         template = table.get_type(name)
         members = {}
         for member, (offset, member_template) in template.vol.members.items():
@@ -71,4 +74,8 @@ def check(path):
     }
 
 
-print(json.dumps({path: check(path) for path in sys.argv[1:]}))
+arguments = sys.argv[1:]
+only = None
+if arguments and arguments[0].startswith("--types="):
+    only = set(arguments.pop(0)[len("--types="):].split(","))
+print(json.dumps({path: check(path, only) for path in arguments}))
