@@ -8,9 +8,10 @@
 //! also checks that every significant token came from a token event. Prints files, bytes and time.
 //!
 //! GCC's verdict: every error case of the parser's snapshot tests is given to `gcc-12 -E`, and GCC
-//! must report errors on exactly the lines where the parser does. And every `#define` of the 6.1
-//! kernel's headers (all branches of every file) must be the macro GCC defines from the same
-//! lines: name, function-likeness, parameters, and body tokens with their spacing.
+//! must report errors on exactly the lines where the parser does. And the directives of the 6.1
+//! kernel's headers (all branches of every file) must be what GCC reads from the same lines: each
+//! `#define`'s name, function-likeness, parameters and body tokens with their spacing, and each
+//! include's file name.
 
 use std::{
     collections::BTreeSet,
@@ -19,7 +20,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use syntax::{ast::Define, AstNode, NodeOrToken, SyntaxKind};
+use syntax::{
+    ast::{Define, Include, IncludeForm},
+    AstNode, NodeOrToken, SyntaxKind,
+};
 use xtask::{kernels, util};
 
 /// Files that really are malformed, as paths relative to their `usr/src`, with the reason.
@@ -252,12 +256,18 @@ fn dm_line(define: &Define, name: &str) -> String {
     line
 }
 
-/// Every `#define` line of the 6.1 kernel's header packages (common, amd64, cloud-amd64, kbuild),
-/// in every branch of every file, is copied into one file with its macro renamed to a unique name
+/// The directives of the 6.1 kernel's header packages (common, amd64, cloud-amd64, kbuild), in
+/// every branch of every file, as GCC reads them.
+///
+/// Defines: each `#define` line is copied into one file with its macro renamed to a unique name
 /// (so later definitions do not replace earlier ones); `gcc-12 -E -dM` on that file must print, for
 /// each, the definition the syntax tree describes.
+///
+/// Includes: each `#include`/`#include_next` line with an angled or quoted file name is copied into
+/// another file; `gcc-12 -M -MG` (with an empty include directory, so that every header is
+/// "missing" and listed as spelled) must list exactly the paths `Include::path` spells.
 #[test]
-fn defines_agree_with_gcc() {
+fn directives_agree_with_gcc() {
     let root = corpus_roots()
         .into_iter()
         .find(|root| root.parent().and_then(Path::parent).is_some_and(|k| k.ends_with("6.1")))
@@ -268,9 +278,20 @@ fn defines_agree_with_gcc() {
 
     let mut copied = String::new();
     let mut expected: Vec<String> = Vec::new();
+    let mut include_lines = String::new();
+    let mut include_paths: BTreeSet<String> = BTreeSet::new();
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
         let parse = syntax::parse(&text);
+        for include in parse.syntax_node().descendants().filter_map(Include::cast) {
+            let Some(path) = include.path() else { continue };
+            if path.form == IncludeForm::Computed {
+                continue;
+            }
+            include_lines.push_str(include.syntax().text().to_string().trim_end());
+            include_lines.push('\n');
+            include_paths.insert(path.spelled);
+        }
         for define in parse.syntax_node().descendants().filter_map(Define::cast) {
             let Some(name) = define.name() else { continue };
             let unique = format!("__syntax_check_{}", expected.len());
@@ -317,13 +338,57 @@ fn defines_agree_with_gcc() {
         .take(20)
         .map(|(ours, gcc)| format!("ours: {ours}\ngcc:  {gcc:?}"))
         .collect();
-    eprintln!(
-        "syntax defines: {} #define lines of the 6.1 headers compared with gcc-12 -dM",
-        expected.len()
-    );
     assert!(
         differences.is_empty(),
         "definitions that differ from GCC's:\n{}",
         differences.join("\n")
+    );
+
+    let includes = dir.path().join("includes.h");
+    util::write(&includes, &include_lines).unwrap();
+    let empty = dir.path().join("empty");
+    util::create_dir_all(&empty).unwrap();
+    let output = Command::new("gcc-12")
+        .args(["-M", "-MG", "-nostdinc", "-w", "-x", "c", "-MT", "target", "-I"])
+        .arg(&empty)
+        .arg("includes.h")
+        .current_dir(dir.path())
+        .output()
+        .expect("gcc-12 runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && stderr.is_empty(), "gcc-12 -M -MG failed:\n{stderr}");
+    // Make syntax: continuation lines, `\ ` for a space, `$$` for `$`, `\#` for `#`.
+    let rule = String::from_utf8_lossy(&output.stdout).replace("\\\n", " ");
+    let mut listed: BTreeSet<String> = BTreeSet::new();
+    let mut word = String::new();
+    let mut chars = rule.trim().strip_prefix("target:").expect("one rule").chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if matches!(chars.peek(), Some(' ' | '#')) => word.push(chars.next().unwrap()),
+            '$' if chars.peek() == Some(&'$') => word.push(chars.next().unwrap()),
+            c if c.is_whitespace() => {
+                if !word.is_empty() {
+                    listed.insert(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        listed.insert(word);
+    }
+    listed.remove("includes.h");
+    assert!(include_paths.len() > 3_000, "only {} include paths", include_paths.len());
+    let only_ours: Vec<&String> = include_paths.difference(&listed).take(20).collect();
+    let only_gcc: Vec<&String> = listed.difference(&include_paths).take(20).collect();
+    assert!(
+        only_ours.is_empty() && only_gcc.is_empty(),
+        "include paths spelled differently: only ours {only_ours:?}, only GCC's {only_gcc:?}"
+    );
+    eprintln!(
+        "syntax directives: {} #define lines and {} distinct include paths of the 6.1 headers \
+         agree with gcc-12",
+        expected.len(),
+        include_paths.len()
     );
 }
