@@ -47,6 +47,9 @@ pub enum MainFile {
 /// GCC's limit on `#include` nesting.
 const MAX_INCLUDE_DEPTH: usize = 200;
 
+/// Our limit on nested argument pre-expansion (kernel headers need at most 5 levels).
+const MAX_EXPANSION_NESTING: u32 = 200;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Builtin {
     File,
@@ -58,7 +61,7 @@ enum Builtin {
     HasInclude,
     HasIncludeNext,
     HasAttribute,
-    HasBuiltin,
+    HasBuiltinFn,
     /// `__has_c_attribute`: C23 attributes, which GCC 12 answers for `gnu11` too.
     CAttribute,
     /// `__layout_expert_needs_layout(NAME)`: a config-derived value we cannot compute yet.
@@ -140,6 +143,8 @@ pub struct Engine<'a> {
     file_table: FxHashMap<Option<FileId>, u32>,
     /// A padding with whitespace was seen since the last output token.
     pending_space: bool,
+    /// Nesting of argument pre-expansions (each level recurses; bounded to keep the stack safe).
+    expand_depth: u32,
     pub out: Preprocessed,
 }
 
@@ -162,6 +167,7 @@ impl<'a> Engine<'a> {
             exp_point: (0, 0),
             file_table: FxHashMap::default(),
             pending_space: false,
+            expand_depth: 0,
             out: Preprocessed::default(),
         };
         engine.out.expansions.push(Expansion { name: SmolStr::default(), file: 0, line: 0, parent: 0, defined_at: (0, 0) });
@@ -177,7 +183,7 @@ impl<'a> Engine<'a> {
             ("__has_include_next", Builtin::HasIncludeNext),
             ("__has_attribute", Builtin::HasAttribute),
             ("__has_cpp_attribute", Builtin::HasAttribute),
-            ("__has_builtin", Builtin::HasBuiltin),
+            ("__has_builtin", Builtin::HasBuiltinFn),
             ("__has_c_attribute", Builtin::CAttribute),
             (crate::preprocess::generated::NEEDS_LAYOUT, Builtin::NeedsLayout),
             ("__DATE__", Builtin::DateTime),
@@ -698,6 +704,16 @@ impl<'a> Engine<'a> {
 
     /// Fully macro-expands a token list in a context of its own (argument pre-expansion).
     fn expand_list(&mut self, toks: &[Tok]) -> PResult<Vec<Tok>> {
+        if self.expand_depth >= MAX_EXPANSION_NESTING {
+            return self.error(format!("macro arguments nested more than {MAX_EXPANSION_NESTING} deep"));
+        }
+        self.expand_depth += 1;
+        let res = self.expand_list_inner(toks);
+        self.expand_depth -= 1;
+        res
+    }
+
+    fn expand_list_inner(&mut self, toks: &[Tok]) -> PResult<Vec<Tok>> {
         let mut v: Vec<Tok> = Vec::with_capacity(toks.len() + 1);
         v.extend_from_slice(toks);
         v.push(eof_tok());
@@ -932,10 +948,10 @@ impl<'a> Engine<'a> {
                 let v = self.has_include(b == Builtin::HasIncludeNext)?;
                 Tok::new(SyntaxKind::PP_NUMBER, if v { "1" } else { "0" })
             }
-            Builtin::HasAttribute | Builtin::HasBuiltin | Builtin::CAttribute => {
+            Builtin::HasAttribute | Builtin::HasBuiltinFn | Builtin::CAttribute => {
                 let operand = self.paren_ident(&name.text)?;
                 let v = match b {
-                    Builtin::HasBuiltin => builtins::has_builtin(&operand),
+                    Builtin::HasBuiltinFn => builtins::has_builtin(&operand),
                     Builtin::HasAttribute => builtins::has_attribute(&operand),
                     _ => None,
                 };

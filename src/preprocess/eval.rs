@@ -50,7 +50,7 @@ pub fn evaluate(tokens: &[Tok]) -> Result<Value, String> {
     if toks.is_empty() {
         return Err("#if with no expression".into());
     }
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser { toks, pos: 0, depth: 0 };
     let v = p.cond(true)?;
     if let Some(t) = p.peek() {
         return Err(format!("missing binary operator before token \"{}\"", t.text));
@@ -177,6 +177,8 @@ pub fn parse_char(text: &str) -> Result<Value, String> {
 struct Parser<'a> {
     toks: Vec<&'a Tok>,
     pos: usize,
+    /// Nesting of unary operators and parentheses (bounded to keep the stack safe).
+    depth: u32,
 }
 
 impl<'a> Parser<'a> {
@@ -253,6 +255,16 @@ impl<'a> Parser<'a> {
     }
 
     fn unary(&mut self, live: bool) -> Result<Value, String> {
+        if self.depth > 256 {
+            return Err("#if expression nested too deeply".into());
+        }
+        self.depth += 1;
+        let res = self.unary_inner(live);
+        self.depth -= 1;
+        res
+    }
+
+    fn unary_inner(&mut self, live: bool) -> Result<Value, String> {
         let Some(t) = self.peek() else { return Err("#if expression ends early".into()) };
         self.pos += 1;
         match t.kind {
@@ -433,5 +445,6 @@ mod tests {
         assert!(eval("1 / 0").is_err());
         assert!(eval("1.0").is_err());
         assert!(eval("1 2").is_err());
+        assert!(eval(&format!("{}1{}", "(".repeat(5000), ")".repeat(5000))).is_err());
     }
 }

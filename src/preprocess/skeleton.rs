@@ -185,6 +185,7 @@ pub enum Role {
 pub fn lower(text: &str) -> FileSkeleton {
     let lexed = syntax::lex(text);
     let mut sk = FileSkeleton::default();
+    let unterminated_comment = lexed.errors().iter().find(|e| e.kind == syntax::LexErrorKind::UnterminatedComment).map(|e| e.token);
     // Pass 1: non-trivia tokens, with line numbers and flags, and the logical-line boundaries.
     let mut line: u32 = 1;
     let mut flags = BOL;
@@ -192,6 +193,9 @@ pub fn lower(text: &str) -> FileSkeleton {
     for i in 0..lexed.len() {
         let kind = lexed.kind(i);
         let tok_text = lexed.text(text, i);
+        if unterminated_comment == Some(i) {
+            sk.errors.push((line, "unterminated comment".into()));
+        }
         match kind {
             SyntaxKind::NEWLINE => {
                 line += 1;

@@ -140,6 +140,13 @@ fn errors_name_file_and_line() {
     assert!(err.contains("division by zero"), "{err}");
     let err = run_ours("#endif\n").unwrap_err();
     assert!(err.contains("#endif without #if"), "{err}");
+    let err = run_ours("int a;\n/* open\n").unwrap_err();
+    assert!(err.starts_with("main.c:2: unterminated comment"), "{err}");
+    let err = run_ours("#ifdef X\nint a;\n").unwrap_err();
+    assert!(err.starts_with("main.c:1: unterminated #ifdef"), "{err}");
+    let deep = format!("#define ID(x) x\n{}1{}\n", "ID(".repeat(300), ")".repeat(300));
+    let err = run_ours(&deep).unwrap_err();
+    assert!(err.contains("nested more than"), "{err}");
 }
 
 /// A tiny pre-AST: a target that includes a header and autoconf.h, with one config-dependent
