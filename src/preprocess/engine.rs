@@ -123,6 +123,8 @@ struct Frame {
     text: std::ops::Range<u32>,
     /// The line of the `#include` in the including file.
     included_at: u32,
+    /// What `#line` added to the physical line numbers.
+    line_delta: i64,
 }
 
 /// Preprocesses one translation unit.
@@ -292,7 +294,7 @@ impl<'a> Engine<'a> {
         let file_idx = self.file_index(file, &name);
         let cond = self.stack.last().map_or(0, |f| f.levels.last().map_or(0, |l| l.cond));
         let included_at = self.cur_line;
-        self.stack.push(Frame { file, file_idx, sk, levels: vec![Level { branch: None, next: 0, cond }], text: 0..0, included_at });
+        self.stack.push(Frame { file, file_idx, sk, levels: vec![Level { branch: None, next: 0, cond }], text: 0..0, included_at, line_delta: 0 });
         Ok(())
     }
 
@@ -349,7 +351,7 @@ impl<'a> Engine<'a> {
                 let i = frame.text.start as usize;
                 frame.text.start += 1;
                 let mut t = frame.sk.tokens[i].clone();
-                self.cur_line = frame.sk.lines[i];
+                self.cur_line = (frame.sk.lines[i] as i64 + frame.line_delta).clamp(0, u32::MAX as i64) as u32;
                 if self.parsing_args == 2 && t.has(BOL) {
                     t.flags |= PREV_WHITE;
                 }
@@ -387,6 +389,20 @@ impl<'a> Engine<'a> {
     }
 
     fn directive(&mut self, sk: &Arc<FileSkeleton>, item: &Item, item_idx: usize) -> PResult<()> {
+        let res = self.directive_inner(sk, item, item_idx);
+        // Directive lines are physical; `#line` shifts the numbers GCC reports.
+        if let Some(f) = self.stack.last() {
+            if f.line_delta != 0 && res.is_err() {
+                return res.map_err(|mut e| {
+                    e.line = (e.line as i64 + f.line_delta).clamp(0, u32::MAX as i64) as u32;
+                    e
+                });
+            }
+        }
+        res
+    }
+
+    fn directive_inner(&mut self, sk: &Arc<FileSkeleton>, item: &Item, item_idx: usize) -> PResult<()> {
         match item {
             Item::Text(_) => unreachable!("text is read by base_next"),
             Item::Define(def) => {
@@ -464,6 +480,33 @@ impl<'a> Engine<'a> {
                 self.out.warnings.push(format!("{}:{}: #warning {message}", self.position().0, line));
             }
             Item::Ignored { line } => self.cur_line = *line,
+            Item::Line { operand, line } => {
+                self.cur_line = *line;
+                let toks = &sk.tokens[operand.start as usize..operand.end as usize];
+                let expanded: Vec<Tok> = self.expand_list(toks)?.into_iter().filter(|t| !t.is_padding()).collect();
+                let number = match expanded.first() {
+                    Some(t) if t.kind == SyntaxKind::PP_NUMBER && t.text.bytes().all(|b| b.is_ascii_digit()) => t.text.parse::<u32>().ok(),
+                    _ => None,
+                };
+                let Some(number) = number else {
+                    return self.error(format!("\"{}\" after #line is not a positive integer", spell(&expanded)));
+                };
+                let name = match expanded.get(1) {
+                    None => None,
+                    Some(t) if t.kind == SyntaxKind::STRING && t.text.starts_with('"') && expanded.len() == 2 => {
+                        Some(t.text[1..t.text.len() - 1].to_owned())
+                    }
+                    Some(t) => return self.error(format!("invalid filename \"{}\" in #line", t.text)),
+                };
+                let new_idx = name.map(|n| self.file_index(None, &n));
+                let frame = self.stack.last_mut().expect("a directive runs inside a file");
+                // The line after the directive gets `number`.
+                let physical_next = sk.lines[operand.end as usize - 1] as i64 + 1;
+                frame.line_delta = number as i64 - physical_next;
+                if let Some(idx) = new_idx {
+                    frame.file_idx = idx;
+                }
+            }
             Item::Invalid { message, line } => {
                 self.cur_line = *line;
                 return self.error(message.clone());

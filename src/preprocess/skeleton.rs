@@ -99,7 +99,9 @@ pub enum Item {
     Pragma { operand: Range<u32>, line: u32 },
     /// `#error` (or `#warning` when `warning`) with its message as written.
     Diagnostic { warning: bool, message: String, line: u32 },
-    /// `#line`, `#ident`, `#sccs`, `#assert`, `#unassert`: accepted and ignored.
+    /// `#line`: the tokens after `line`.
+    Line { operand: Range<u32>, line: u32 },
+    /// `#ident`, `#sccs`, `#assert`, `#unassert`: accepted and ignored.
     Ignored { line: u32 },
     /// A directive that is an error if it is reached in an active group.
     Invalid { message: String, line: u32 },
@@ -314,7 +316,8 @@ impl Lowerer<'_> {
                 let message = self.spell(operand);
                 Item::Diagnostic { warning: name == "warning", message, line }
             }
-            "line" | "ident" | "sccs" | "assert" | "unassert" => Item::Ignored { line },
+            "line" => Item::Line { operand, line },
+            "ident" | "sccs" | "assert" | "unassert" => Item::Ignored { line },
             _ => {
                 let spelled = self.spell(range.start + 1..range.end.min(range.start + 2));
                 Item::Invalid { message: format!("invalid preprocessing directive #{spelled}"), line }

@@ -283,3 +283,8 @@ fn paste_rescan_and_lookahead_corner_cases() {
         "#define CAT(a, b) a ## b\n#define CAT3(a, b, c) a ## b ## c\n#define FOO foo_expanded\n#define f(x) (x)\n#define LPAREN (\n#define EMPTY\n#define ID(x) x\nCAT(F, OO) CAT3(a, , c) CAT3(, , ) CAT(f, )(1) f LPAREN 2) ID(f LPAREN 3)) f EMPTY (4) ID(f EMPTY (5))\nCAT(<, <=) CAT(-, >) CAT(%:, %:) CAT(., 5) CAT(L, 'a') CAT(u8, \"s\") CAT(0x, 1p-3)\n#define str(x) #x\n#define xstr(x) str(x)\nxstr(CAT(a b, c d)) xstr(ID( ID(1)  ID( 2 ) )) str( ID(x)  +  y )\n",
     );
 }
+
+#[test]
+fn line_directive() {
+    check("a __LINE__\n#line 100\nb __LINE__\n#define N 7\n#line N \"renamed.h\"\nc __LINE__ __FILE__\n\nd __LINE__\n");
+}
