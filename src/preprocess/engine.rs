@@ -150,7 +150,8 @@ pub struct Engine<'a> {
     pub out: Preprocessed,
 }
 
-type PResult<T> = Result<T, PpError>;
+/// Errors are boxed so that the hot `Result<Tok, _>` stays small.
+type PResult<T> = Result<T, Box<PpError>>;
 
 impl<'a> Engine<'a> {
     pub fn new(files: &'a dyn FileProvider) -> Engine<'a> {
@@ -200,8 +201,8 @@ impl<'a> Engine<'a> {
 
     /// Runs a whole translation unit: the predefined macros, the forced includes in order, then
     /// the main file.
-    pub fn run(mut self, predefined: &str, forced: &[FileId], main: MainFile) -> PResult<Preprocessed> {
-        self.run_tu(predefined, forced, main)?;
+    pub fn run(mut self, predefined: &str, forced: &[FileId], main: MainFile) -> Result<Preprocessed, PpError> {
+        self.run_tu(predefined, forced, main).map_err(|e| *e)?;
         Ok(self.out)
     }
 
@@ -213,8 +214,8 @@ impl<'a> Engine<'a> {
         forced: &[FileId],
         main: MainFile,
         exprs: &[&str],
-    ) -> PResult<(Preprocessed, Vec<Result<eval::Value, String>>)> {
-        self.run_tu(predefined, forced, main)?;
+    ) -> Result<(Preprocessed, Vec<Result<eval::Value, String>>), PpError> {
+        self.run_tu(predefined, forced, main).map_err(|e| *e)?;
         let mut values = Vec::new();
         for e in exprs {
             let sk = skeleton::lower(e);
@@ -247,9 +248,9 @@ impl<'a> Engine<'a> {
         self.drain()
     }
 
-    fn plain_error(&self, message: String) -> PpError {
+    fn plain_error(&self, message: String) -> Box<PpError> {
         let (file, line) = self.position();
-        PpError { file, line, message, include_chain: self.include_chain() }
+        Box::new(PpError { file, line, message, include_chain: self.include_chain() })
     }
 
     fn error<T>(&self, message: impl Into<String>) -> PResult<T> {
@@ -286,7 +287,12 @@ impl<'a> Engine<'a> {
         if let Some((line, msg)) = sk.errors.first() {
             self.cur_line = *line;
             let file_idx = self.file_index(file, &name);
-            return Err(PpError { file: self.out.files[file_idx as usize].clone(), line: *line, message: msg.clone(), include_chain: self.include_chain() });
+            return Err(Box::new(PpError {
+                file: self.out.files[file_idx as usize].clone(),
+                line: *line,
+                message: msg.clone(),
+                include_chain: self.include_chain(),
+            }));
         }
         if self.stack.len() >= MAX_INCLUDE_DEPTH {
             return self.error(format!("#include nested depth {} exceeds maximum of {MAX_INCLUDE_DEPTH}", self.stack.len()));
