@@ -123,6 +123,12 @@ fn tokens_equal_gcc_e_on_debian_trees() {
         if !same {
             failures.push(format!("{flavour}: {}", describe_mismatch(&ours, &gcc, &pp)));
         }
+        // What `layout-expert preprocess` prints lexes back to the same tokens.
+        let printed = output::gcc_tokens(&output::write_gcc_e(&pp));
+        if printed.len() != ours.len() || printed.iter().zip(&ours).any(|(a, b)| *a != b.0) {
+            let i = printed.iter().zip(&ours).position(|(a, b)| *a != b.0).unwrap_or(printed.len().min(ours.len()));
+            failures.push(format!("{flavour}: the printed -E text re-lexes differently at token {i}: {:?} vs {:?}", printed.get(i), ours.get(i)));
+        }
     }
     let _ = std::fs::remove_dir_all(&tmp);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
