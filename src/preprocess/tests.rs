@@ -288,3 +288,8 @@ fn paste_rescan_and_lookahead_corner_cases() {
 fn line_directive() {
     check("a __LINE__\n#line 100\nb __LINE__\n#define N 7\n#line N \"renamed.h\"\nc __LINE__ __FILE__\n\nd __LINE__\n");
 }
+
+#[test]
+fn pragma_operator_in_macro_arguments() {
+    check("#define X(a) a b\n#define P _Pragma(\"GCC diagnostic push\")\nx X(_Pragma(\"foo\") 1) y X(P 2) z\n#define DIAG(s) _Pragma(#s)\n#define W(x) DIAG(GCC diagnostic ignored #x)\nW(-Wfoo) after\n");
+}
