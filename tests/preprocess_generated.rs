@@ -2,7 +2,7 @@
 //! regenerated from the flavour's `.config` (on the pre-AST of its kernel version) define the same
 //! macros with the same values as the headers kbuild generated for that flavour.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use layout_expert::config::ConfigFile;
@@ -19,10 +19,10 @@ const TREES: &[(&str, &str, &str)] = &[
     ("6.12", "linux-headers-6.12.117+deb12-amd64", "linux-headers-6.12.117+deb12-cloud-amd64"),
 ];
 
+/// The unpacked Debian trees (`xtask::kernels` unpacks them into `target/kernels` on first use).
 fn kernels_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/kernels");
-    assert!(dir.is_dir(), "{} is missing: run `cargo xtask kernels` first", dir.display());
-    dir
+    xtask::kernels::debian_trees().expect("the Debian kernel trees");
+    xtask::kernels::cache_dir()
 }
 
 /// `#define NAME VALUE` lines (comments dropped), as a map.

@@ -2,7 +2,7 @@
 //! readability and checked token for token against gcc-12 with kbuild's command line (the
 //! snapshot is never the truth; gcc is).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -16,9 +16,8 @@ const FLAVOUR: &str = "6.1/usr/src/linux-headers-6.1.0-56-amd64";
 const MARK: &str = "int snapshot_starts_here;";
 
 fn flavour_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/kernels").join(FLAVOUR);
-    assert!(dir.is_dir(), "{} is missing: run `cargo xtask kernels` first", dir.display());
-    dir
+    xtask::kernels::debian_trees().expect("the Debian kernel trees");
+    xtask::kernels::cache_dir().join(FLAVOUR)
 }
 
 /// Tokens after the marker line, one output line per source line of the snippet (tokens joined

@@ -4,7 +4,7 @@
 //! flavour contributes only its `.config`.
 //!
 //! The kernel trees are the unpacked Debian header packages under `<repo>/target/kernels`
-//! (`cargo xtask kernels` unpacks them).
+//! (`xtask::kernels` unpacks them on first use).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,10 +24,10 @@ const TREES: &[(&str, &str, &str)] = &[
     ("6.12", "linux-headers-6.12.117+deb12-amd64", "linux-headers-6.12.117+deb12-cloud-amd64"),
 ];
 
+/// The unpacked Debian trees (`xtask::kernels` unpacks them into `target/kernels` on first use).
 fn kernels_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/kernels");
-    assert!(dir.is_dir(), "{} is missing: run `cargo xtask kernels` first", dir.display());
-    dir
+    xtask::kernels::debian_trees().expect("the Debian kernel trees");
+    xtask::kernels::cache_dir()
 }
 
 fn skeleton_cache(pre_ast: &PreAst) -> impl Fn(FileId) -> Arc<skeleton::FileSkeleton> + '_ {
