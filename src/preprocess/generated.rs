@@ -90,7 +90,9 @@ pub trait TypeSizes {
 
 /// Interim sizes computed from the configuration for `spinlock_t` on x86-64, following the
 /// definitions in linux/spinlock_types.h and linux/spinlock_types_raw.h; any configuration these
-/// rules do not cover is an error that names the missing layout engine.
+/// rules do not cover is an error that names the missing layout engine. The test
+/// `spinlock_size_rules_match_gcc` checks the rules against gcc-12 (with and without
+/// CONFIG_DEBUG_SPINLOCK, PREEMPT_RT or not).
 pub struct RuleSizes;
 
 impl TypeSizes for RuleSizes {
