@@ -145,6 +145,8 @@ pub struct Engine<'a> {
     file_table: FxHashMap<Option<FileId>, u32>,
     /// A padding with whitespace was seen since the last output token.
     pending_space: bool,
+    /// Whether the last token `next` returned was read from a file (not from a macro expansion).
+    last_from_file: bool,
     /// Nesting of argument pre-expansions (each level recurses; bounded to keep the stack safe).
     expand_depth: u32,
     pub out: Preprocessed,
@@ -171,6 +173,7 @@ impl<'a> Engine<'a> {
             file_table: FxHashMap::default(),
             pending_space: false,
             expand_depth: 0,
+            last_from_file: true,
             out: Preprocessed::default(),
         };
         engine.out.expansions.push(Expansion { name: SmolStr::default(), file: 0, line: 0, parent: 0, defined_at: (0, 0) });
@@ -327,7 +330,7 @@ impl<'a> Engine<'a> {
             }
             return;
         }
-        let (file, line) = if self.contexts.is_empty() {
+        let (file, line) = if self.last_from_file {
             (self.stack.last().map_or(0, |f| f.file_idx), self.cur_line)
         } else {
             self.exp_point
@@ -574,7 +577,11 @@ impl<'a> Engine<'a> {
     /// outside directives; `EOF` tokens mark the end of a file or of a pushed list.
     fn next(&mut self) -> PResult<Tok> {
         loop {
-            let from_base = self.contexts.is_empty();
+            // A token pushed back after a failed `(` lookahead at file level still counts as read
+            // from the file (its line is the current line).
+            let from_base = self.contexts.is_empty()
+                || (self.contexts.len() == 1 && self.contexts[0].mac.is_none() && self.contexts[0].stamp == 0 && !self.in_directive && self.contexts[0].toks.len() == 1);
+            self.last_from_file = from_base;
             let mut tok = if let Some(ctx) = self.contexts.last_mut() {
                 if ctx.pos < ctx.toks.len() {
                     let mut t = ctx.toks[ctx.pos].clone();
