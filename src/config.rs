@@ -50,25 +50,38 @@ impl ConfigFile {
     /// Parses the bytes of a `.config` or of a gzip-compressed one (`/proc/config.gz`), told apart
     /// by their content (the gzip magic number), not by the file name.
     pub fn parse_bytes(origin: &str, bytes: &[u8]) -> Result<ConfigFile, ConfigError> {
-        let err = |line: u32, message: String| ConfigError { origin: origin.to_owned(), line, message };
+        let err = |line: u32, message: String| ConfigError {
+            origin: origin.to_owned(),
+            line,
+            message,
+        };
         let text = if bytes.starts_with(&[0x1f, 0x8b]) {
             let mut out = Vec::new();
             flate2::read::MultiGzDecoder::new(bytes)
                 .read_to_end(&mut out)
                 .map_err(|e| err(0, format!("cannot decompress gzip data: {e}")))?;
-            String::from_utf8(out).map_err(|_| err(0, "the decompressed config is not UTF-8".into()))?
+            String::from_utf8(out)
+                .map_err(|_| err(0, "the decompressed config is not UTF-8".into()))?
         } else {
-            String::from_utf8(bytes.to_vec()).map_err(|_| err(0, "the config is not UTF-8".into()))?
+            String::from_utf8(bytes.to_vec())
+                .map_err(|_| err(0, "the config is not UTF-8".into()))?
         };
         ConfigFile::parse(origin, &text)
     }
 
     /// Parses the text of a `.config`.
     pub fn parse(origin: &str, text: &str) -> Result<ConfigFile, ConfigError> {
-        let mut res = ConfigFile { origin: origin.to_owned(), ..ConfigFile::default() };
+        let mut res = ConfigFile {
+            origin: origin.to_owned(),
+            ..ConfigFile::default()
+        };
         for (idx, raw) in text.lines().enumerate() {
             let line_no = idx as u32 + 1;
-            let err = |message: String| ConfigError { origin: origin.to_owned(), line: line_no, message };
+            let err = |message: String| ConfigError {
+                origin: origin.to_owned(),
+                line: line_no,
+                message,
+            };
             let line = raw.trim_end_matches('\r');
             let trimmed = line.trim();
             if trimmed.is_empty() {
@@ -84,7 +97,9 @@ impl ConfigFile {
                 continue;
             }
             let Some((name, value)) = line.split_once('=') else {
-                return Err(err(format!("expected `CONFIG_NAME=value`, found `{trimmed}`")));
+                return Err(err(format!(
+                    "expected `CONFIG_NAME=value`, found `{trimmed}`"
+                )));
             };
             if !is_config_name(name) {
                 return Err(err(format!("`{name}` is not a CONFIG_ option name")));
@@ -111,7 +126,10 @@ impl ConfigFile {
 
     /// The value of one autoconf.h macro (`CONFIG_HZ` → `250`).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.options.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.options
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Whether `CONFIG_X` is `y` or `m`.
@@ -188,7 +206,10 @@ fn is_config_string(value: &str) -> bool {
 
 /// A kconfig int (optionally negative decimal) or hex (`0x...`) value.
 fn is_config_number(value: &str) -> bool {
-    if let Some(hex) = value.strip_prefix("0x").or_else(|| value.strip_prefix("0X")) {
+    if let Some(hex) = value
+        .strip_prefix("0x")
+        .or_else(|| value.strip_prefix("0X"))
+    {
         return !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit());
     }
     let digits = value.strip_prefix('-').unwrap_or(value);
@@ -205,10 +226,20 @@ mod tests {
         let cfg = ConfigFile::parse(".config", text).unwrap();
         assert_eq!(cfg.version.as_deref(), Some("6.1.192"));
         assert_eq!(cfg.arch.as_deref(), Some("x86"));
-        let got: Vec<String> = cfg.options.iter().map(|(n, v)| format!("{n} {v}")).collect();
+        let got: Vec<String> = cfg
+            .options
+            .iter()
+            .map(|(n, v)| format!("{n} {v}"))
+            .collect();
         assert_eq!(
             got,
-            ["CONFIG_A 1", "CONFIG_B_MODULE 1", "CONFIG_S \"a \\\"q\\\" b\"", "CONFIG_N -1", "CONFIG_H 0xdead000000000000"]
+            [
+                "CONFIG_A 1",
+                "CONFIG_B_MODULE 1",
+                "CONFIG_S \"a \\\"q\\\" b\"",
+                "CONFIG_N -1",
+                "CONFIG_H 0xdead000000000000"
+            ]
         );
         assert!(cfg.is_set("CONFIG_B"));
         assert!(!cfg.is_set("CONFIG_C"));
@@ -216,7 +247,14 @@ mod tests {
 
     #[test]
     fn malformed_lines_name_file_and_line() {
-        for bad in ["CONFIG_A=n", "CONFIG_A=123f", "FOO=1", "CONFIG_A", "CONFIG_S=\"open", "CONFIG_S=\"a\"b"] {
+        for bad in [
+            "CONFIG_A=n",
+            "CONFIG_A=123f",
+            "FOO=1",
+            "CONFIG_A",
+            "CONFIG_S=\"open",
+            "CONFIG_S=\"a\"b",
+        ] {
             let err = ConfigFile::parse("my.config", &format!("CONFIG_OK=y\n{bad}\n")).unwrap_err();
             assert_eq!(err.line, 2, "{bad}");
             assert!(err.to_string().starts_with("my.config:2: "), "{err}");

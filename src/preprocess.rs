@@ -140,7 +140,13 @@ impl Preprocessed {
         let mut c = self.run_of(token).map_or(0, |r| r.cond);
         while c != 0 {
             let x = &self.conds[c as usize];
-            out.push(format!("#{} {} ({}:{})", x.kind.spelling(), x.text, self.files[x.file as usize], x.line));
+            out.push(format!(
+                "#{} {} ({}:{})",
+                x.kind.spelling(),
+                x.text,
+                self.files[x.file as usize],
+                x.line
+            ));
             c = x.parent;
         }
         out
@@ -203,7 +209,11 @@ pub fn preprocess(
         include_chain: Vec::new(),
     })?;
     let files = PreAstFiles::new(pre_ast, config, source_skeleton, &RuleSizes);
-    Engine::new(&files).run(&pre_ast.predefined, &pre_ast.forced_includes, MainFile::File(target))
+    Engine::new(&files).run(
+        &pre_ast.predefined,
+        &pre_ast.forced_includes,
+        MainFile::File(target),
+    )
 }
 
 /// The skeleton of one source file: config-independent, computed at most once per file.
@@ -225,18 +235,27 @@ pub struct PreAstInput {
 impl PreAstInput {
     /// Creates the inputs for a loaded pre-AST.
     pub fn from_pre_ast(db: &dyn Db, pre_ast: Arc<PreAst>) -> PreAstInput {
-        let sources: Vec<SourceFile> =
-            pre_ast.files.iter().map(|f| SourceFile::new(db, f.path.as_str().into(), f.text.as_str().into())).collect();
+        let sources: Vec<SourceFile> = pre_ast
+            .files
+            .iter()
+            .map(|f| SourceFile::new(db, f.path.as_str().into(), f.text.as_str().into()))
+            .collect();
         PreAstInput::new(db, pre_ast, sources.into())
     }
 }
 
 /// The preprocessed target of a pre-AST under one configuration.
 #[salsa::tracked(returns(clone))]
-pub fn preprocessed(db: &dyn Db, pre_ast: PreAstInput, config: KernelConfig) -> Result<Arc<Preprocessed>, PpError> {
+pub fn preprocessed(
+    db: &dyn Db,
+    pre_ast: PreAstInput,
+    config: KernelConfig,
+) -> Result<Arc<Preprocessed>, PpError> {
     let shape = pre_ast.pre_ast(db);
     let sources = pre_ast.sources(db);
-    let target = TargetConfig { options: config.options(db).clone() };
+    let target = TargetConfig {
+        options: config.options(db).clone(),
+    };
     let skel = |id: FileId| file_skeleton(db, sources[id.0 as usize]);
     preprocess(shape, &target, &skel).map(Arc::new)
 }
@@ -245,7 +264,11 @@ pub fn preprocessed(db: &dyn Db, pre_ast: PreAstInput, config: KernelConfig) -> 
 /// that moves lines or conditions but yields the same tokens is backdated here and nothing
 /// downstream re-runs.
 #[salsa::tracked(returns(clone))]
-pub fn preprocessed_tokens(db: &dyn Db, pre_ast: PreAstInput, config: KernelConfig) -> Result<Arc<[Token]>, PpError> {
+pub fn preprocessed_tokens(
+    db: &dyn Db,
+    pre_ast: PreAstInput,
+    config: KernelConfig,
+) -> Result<Arc<[Token]>, PpError> {
     preprocessed(db, pre_ast, config).map(|pp| Arc::from(pp.tokens.as_slice()))
 }
 
@@ -268,7 +291,14 @@ impl<'a> PreAstFiles<'a> {
         source_skeleton: &'a dyn Fn(FileId) -> Arc<FileSkeleton>,
         sizes: &'a dyn TypeSizes,
     ) -> PreAstFiles<'a> {
-        PreAstFiles { pre_ast, config, source_skeleton, sizes, generated: RefCell::default(), generating_bounds: false }
+        PreAstFiles {
+            pre_ast,
+            config,
+            source_skeleton,
+            sizes,
+            generated: RefCell::default(),
+            generating_bounds: false,
+        }
     }
 
     /// The regenerated text of a config-derived header.
@@ -324,15 +354,24 @@ impl<'a> PreAstFiles<'a> {
     /// under the target config (never the stored values).
     fn bounds_h(&self, file: FileId) -> Result<String, String> {
         let stored = generated::parse_bounds_h(&self.pre_ast.file(file).text);
-        let mut nested = PreAstFiles::new(self.pre_ast, self.config, self.source_skeleton, self.sizes);
+        let mut nested =
+            PreAstFiles::new(self.pre_ast, self.config, self.source_skeleton, self.sizes);
         nested.generating_bounds = true;
-        let main = MainFile::Text { name: "kernel/bounds.c".into(), text: generated::BOUNDS_C.into() };
+        let main = MainFile::Text {
+            name: "kernel/bounds.c".into(),
+            text: generated::BOUNDS_C.into(),
+        };
         let (pp, values) = Engine::new(&nested)
             .run_and_eval(
                 &self.pre_ast.predefined,
                 &self.pre_ast.forced_includes,
                 main,
-                &["defined(MAX_NR_GENS)", "MAX_NR_GENS + 1", "defined(MAX_NR_TIERS)", "MAX_NR_TIERS - 2"],
+                &[
+                    "defined(MAX_NR_GENS)",
+                    "MAX_NR_GENS + 1",
+                    "defined(MAX_NR_TIERS)",
+                    "MAX_NR_TIERS - 2",
+                ],
             )
             .map_err(|e| format!("while preprocessing kernel/bounds.c: {e}"))?;
         let value_if = |defined: usize| match (&values[defined], &values[defined + 1]) {
@@ -371,14 +410,19 @@ impl FileProvider for PreAstFiles<'_> {
         }
     }
 
-    fn resolve(&self, from: Option<FileId>, spelled: &str, angled: bool, next: bool) -> Option<FileId> {
+    fn resolve(
+        &self,
+        from: Option<FileId>,
+        spelled: &str,
+        angled: bool,
+        next: bool,
+    ) -> Option<FileId> {
         match from {
             Some(from) => self.pre_ast.resolve_include(from, spelled, angled, next),
-            None => self
-                .pre_ast
-                .search_dirs
-                .iter()
-                .find_map(|d| self.pre_ast.lookup(&crate::pre_ast::normalize(&format!("{d}/{spelled}")))),
+            None => self.pre_ast.search_dirs.iter().find_map(|d| {
+                self.pre_ast
+                    .lookup(&crate::pre_ast::normalize(&format!("{d}/{spelled}")))
+            }),
         }
     }
 

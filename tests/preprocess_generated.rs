@@ -2,7 +2,7 @@
 //! regenerated from the flavour's `.config` (on the pre-AST of its kernel version) define the same
 //! macros with the same values as the headers kbuild generated for that flavour.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use layout_expert::config::ConfigFile;
@@ -12,28 +12,55 @@ use layout_expert::preprocess::{dev_tree, skeleton, PreAstFiles, TargetConfig};
 use rustc_hash::FxHashMap;
 
 const TREES: &[(&str, &str, &str)] = &[
-    ("6.1", "linux-headers-6.1.0-56-amd64", "linux-headers-6.1.0-56-amd64"),
-    ("6.1", "linux-headers-6.1.0-56-amd64", "linux-headers-6.1.0-56-cloud-amd64"),
-    ("6.1-rt", "linux-headers-6.1.0-56-rt-amd64", "linux-headers-6.1.0-56-rt-amd64"),
-    ("6.12", "linux-headers-6.12.117+deb12-amd64", "linux-headers-6.12.117+deb12-amd64"),
-    ("6.12", "linux-headers-6.12.117+deb12-amd64", "linux-headers-6.12.117+deb12-cloud-amd64"),
+    (
+        "6.1",
+        "linux-headers-6.1.0-56-amd64",
+        "linux-headers-6.1.0-56-amd64",
+    ),
+    (
+        "6.1",
+        "linux-headers-6.1.0-56-amd64",
+        "linux-headers-6.1.0-56-cloud-amd64",
+    ),
+    (
+        "6.1-rt",
+        "linux-headers-6.1.0-56-rt-amd64",
+        "linux-headers-6.1.0-56-rt-amd64",
+    ),
+    (
+        "6.12",
+        "linux-headers-6.12.117+deb12-amd64",
+        "linux-headers-6.12.117+deb12-amd64",
+    ),
+    (
+        "6.12",
+        "linux-headers-6.12.117+deb12-amd64",
+        "linux-headers-6.12.117+deb12-cloud-amd64",
+    ),
 ];
 
+/// The unpacked Debian trees (`xtask::kernels` unpacks them into `target/kernels` on first use).
 fn kernels_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/kernels");
-    assert!(dir.is_dir(), "{} is missing: run `cargo xtask kernels` first", dir.display());
-    dir
+    xtask::kernels::debian_trees().expect("the Debian kernel trees");
+    xtask::kernels::cache_dir()
 }
 
 /// `#define NAME VALUE` lines (comments dropped), as a map.
 fn macros(text: &str) -> FxHashMap<String, String> {
     let mut out = FxHashMap::default();
     for line in text.lines() {
-        let Some(rest) = line.trim().strip_prefix("#define ") else { continue };
+        let Some(rest) = line.trim().strip_prefix("#define ") else {
+            continue;
+        };
         let rest = rest.split("/*").next().unwrap_or("");
         let mut it = rest.splitn(2, char::is_whitespace);
         let name = it.next().unwrap_or("").to_owned();
-        let value = it.next().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
+        let value = it
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         out.insert(name, value);
     }
     out
@@ -47,13 +74,31 @@ fn regenerated_headers_equal_kbuilds() {
         let src = kernels.join(prefix).join("usr/src");
         let base_dir = src.join(base);
         let flavour_dir = src.join(flavour);
-        let predefined = dev_tree::gcc_predefined(dev_tree::kbuild_command(&base_dir).unwrap()).unwrap();
-        let pre_ast = dev_tree::pre_ast_from_flavour(&base_dir, "probe.c", layout_expert::preprocess::cli::PROBE_C, predefined).unwrap();
-        let config = ConfigFile::parse_bytes(".config", &std::fs::read(flavour_dir.join(".config")).unwrap()).unwrap();
-        let target = TargetConfig { options: config.options.clone().into() };
-        let cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> = Default::default();
+        let predefined =
+            dev_tree::gcc_predefined(dev_tree::kbuild_command(&base_dir).unwrap()).unwrap();
+        let pre_ast = dev_tree::pre_ast_from_flavour(
+            &base_dir,
+            "probe.c",
+            layout_expert::preprocess::cli::PROBE_C,
+            predefined,
+        )
+        .unwrap();
+        let config = ConfigFile::parse_bytes(
+            ".config",
+            &std::fs::read(flavour_dir.join(".config")).unwrap(),
+        )
+        .unwrap();
+        let target = TargetConfig {
+            options: config.options.clone().into(),
+        };
+        let cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> =
+            Default::default();
         let skel = |id: FileId| {
-            cache.borrow_mut().entry(id).or_insert_with(|| Arc::new(skeleton::lower(&pre_ast.file(id).text))).clone()
+            cache
+                .borrow_mut()
+                .entry(id)
+                .or_insert_with(|| Arc::new(skeleton::lower(&pre_ast.file(id).text)))
+                .clone()
         };
         let files = PreAstFiles::new(&pre_ast, &target, &skel, &RuleSizes);
         for (which, rel) in [
@@ -62,10 +107,15 @@ fn regenerated_headers_equal_kbuilds() {
             (GeneratedHeader::Timeconst, "include/generated/timeconst.h"),
         ] {
             let id = pre_ast.lookup(&format!("obj/{rel}")).unwrap();
-            let ours = files.generated_text(id, which).unwrap_or_else(|e| panic!("{flavour} {rel}: {e}"));
+            let ours = files
+                .generated_text(id, which)
+                .unwrap_or_else(|e| panic!("{flavour} {rel}: {e}"));
             let shipped = std::fs::read_to_string(flavour_dir.join(rel)).unwrap();
             let (ours, shipped) = (macros(&ours), macros(&shipped));
-            assert!(shipped.len() > 5, "{flavour} {rel}: too few macros in the shipped header");
+            assert!(
+                shipped.len() > 5,
+                "{flavour} {rel}: too few macros in the shipped header"
+            );
             for (name, value) in &shipped {
                 assert_eq!(ours.get(name), Some(value), "{flavour} {rel}: {name}");
             }
@@ -74,4 +124,68 @@ fn regenerated_headers_equal_kbuilds() {
         }
     }
     eprintln!("{n_checked} macros checked");
+}
+
+/// The interim `sizeof(spinlock_t)` rules equal GCC's answer, on the flavours' own configs and
+/// with CONFIG_DEBUG_SPINLOCK added (gcc compiles `sizeof(spinlock_t)` with kbuild's command and an
+/// autoconf.h of the modified config placed first on the include path).
+#[test]
+fn spinlock_size_rules_match_gcc() {
+    use layout_expert::preprocess::generated::TypeSizes;
+    let kernels = kernels_dir();
+    let tmp = std::env::temp_dir().join(format!("le-pp-spin-{}", std::process::id()));
+    std::fs::create_dir_all(tmp.join("generated")).unwrap();
+    let src = tmp.join("t.c");
+    std::fs::write(
+        &src,
+        "#include <linux/spinlock_types.h>\nint sz = sizeof(spinlock_t);\n",
+    )
+    .unwrap();
+    for (prefix, flavour) in [
+        ("6.1", "linux-headers-6.1.0-56-amd64"),
+        ("6.1-rt", "linux-headers-6.1.0-56-rt-amd64"),
+        ("6.12", "linux-headers-6.12.117+deb12-amd64"),
+    ] {
+        let dir = kernels.join(prefix).join("usr/src").join(flavour);
+        let config =
+            ConfigFile::parse_bytes(".config", &std::fs::read(dir.join(".config")).unwrap())
+                .unwrap();
+        for extra in [None, Some("CONFIG_DEBUG_SPINLOCK")] {
+            let mut options = config.options.clone();
+            if let Some(x) = extra {
+                options.push((x.into(), "1".into()));
+            }
+            std::fs::write(
+                tmp.join("generated/autoconf.h"),
+                layout_expert::config::autoconf_h_text(None, None, &options),
+            )
+            .unwrap();
+            let asm = tmp.join("t.s");
+            let mut words = dev_tree::command_words(
+                dev_tree::kbuild_command(&dir).unwrap(),
+                &dev_tree::source_tree(&dir).unwrap(),
+                &src,
+                &asm,
+            );
+            let e = words.iter().position(|w| w == "-E").unwrap();
+            words[e] = "-S".into();
+            words.insert(1, format!("-I{}", tmp.display()));
+            let st = std::process::Command::new("gcc-12")
+                .args(&words[1..])
+                .current_dir(&dir)
+                .status()
+                .unwrap();
+            assert!(st.success(), "{flavour} {extra:?}: gcc failed");
+            let s = std::fs::read_to_string(&asm).unwrap();
+            let gcc: u64 = s
+                .split("sz:")
+                .nth(1)
+                .and_then(|r| r.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+                .expect("sz in the assembly");
+            let ours = RuleSizes.sizeof_type("spinlock_t", &options, &[]).unwrap();
+            assert_eq!(ours, gcc, "{flavour} with {extra:?}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -2,7 +2,7 @@
 //! readability and checked token for token against gcc-12 with kbuild's command line (the
 //! snapshot is never the truth; gcc is).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -16,16 +16,18 @@ const FLAVOUR: &str = "6.1/usr/src/linux-headers-6.1.0-56-amd64";
 const MARK: &str = "int snapshot_starts_here;";
 
 fn flavour_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/kernels").join(FLAVOUR);
-    assert!(dir.is_dir(), "{} is missing: run `cargo xtask kernels` first", dir.display());
-    dir
+    xtask::kernels::debian_trees().expect("the Debian kernel trees");
+    xtask::kernels::cache_dir().join(FLAVOUR)
 }
 
 /// Tokens after the marker line, one output line per source line of the snippet (tokens joined
 /// by single spaces).
 fn after_mark(tokens: &[String]) -> Vec<String> {
     let mark: Vec<&str> = ["int", "snapshot_starts_here", ";"].to_vec();
-    let pos = tokens.windows(3).position(|w| w.iter().map(|s| s.as_str()).eq(mark.iter().copied())).expect("marker");
+    let pos = tokens
+        .windows(3)
+        .position(|w| w.iter().map(|s| s.as_str()).eq(mark.iter().copied()))
+        .expect("marker");
     tokens[pos + 3..].to_vec()
 }
 
@@ -36,19 +38,39 @@ fn check(includes: &str, snippet: &str, expect: Expect) {
     let text = format!("{includes}\n{MARK}\n{snippet}\n");
     let predefined = dev_tree::gcc_predefined(dev_tree::kbuild_command(&dir).unwrap()).unwrap();
     let pre_ast = dev_tree::pre_ast_from_flavour(&dir, "snippet.c", &text, predefined).unwrap();
-    let config = ConfigFile::parse_bytes(".config", &std::fs::read(dir.join(".config")).unwrap()).unwrap();
-    let target = TargetConfig { options: config.options.clone().into() };
-    let cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> = Default::default();
-    let skel = |id: FileId| cache.borrow_mut().entry(id).or_insert_with(|| Arc::new(skeleton::lower(&pre_ast.file(id).text))).clone();
+    let config =
+        ConfigFile::parse_bytes(".config", &std::fs::read(dir.join(".config")).unwrap()).unwrap();
+    let target = TargetConfig {
+        options: config.options.clone().into(),
+    };
+    let cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> =
+        Default::default();
+    let skel = |id: FileId| {
+        cache
+            .borrow_mut()
+            .entry(id)
+            .or_insert_with(|| Arc::new(skeleton::lower(&pre_ast.file(id).text)))
+            .clone()
+    };
     let pp = preprocess(&pre_ast, &target, &skel).unwrap_or_else(|e| panic!("ours failed: {e}"));
     let ours = after_mark(&output::our_tokens(&pp));
 
-    let tmp = std::env::temp_dir().join(format!("le-pp-km-{}-{}", std::process::id(), snippet.len()));
+    let tmp =
+        std::env::temp_dir().join(format!("le-pp-km-{}-{}", std::process::id(), snippet.len()));
     std::fs::create_dir_all(&tmp).unwrap();
     let (src, out) = (tmp.join("snippet.c"), tmp.join("snippet.i"));
     std::fs::write(&src, &text).unwrap();
-    let words = dev_tree::command_words(dev_tree::kbuild_command(&dir).unwrap(), &dev_tree::source_tree(&dir).unwrap(), &src, &out);
-    let status = Command::new("gcc-12").args(&words[1..]).current_dir(&dir).status().unwrap();
+    let words = dev_tree::command_words(
+        dev_tree::kbuild_command(&dir).unwrap(),
+        &dev_tree::source_tree(&dir).unwrap(),
+        &src,
+        &out,
+    );
+    let status = Command::new("gcc-12")
+        .args(&words[1..])
+        .current_dir(&dir)
+        .status()
+        .unwrap();
     assert!(status.success());
     let gcc = after_mark(&output::gcc_tokens(&std::fs::read_to_string(&out).unwrap()));
     let _ = std::fs::remove_dir_all(&tmp);
@@ -70,7 +92,9 @@ fn is_constexpr_and_count_args() {
     check(
         "#include <linux/const.h>\n#include <linux/kernel.h>",
         "int a = __is_constexpr(sizeof(long)); int n = COUNT_ARGS(); int m = COUNT_ARGS(a, b, c);",
-        expect![[r#"int a = ( sizeof ( int ) == sizeof ( * ( 8 ? ( ( void * ) ( ( long ) ( sizeof ( long ) ) * 0l ) ) : ( int * ) 8 ) ) ) ; int n = 0 ; int m = 3 ;"#]],
+        expect![[
+            r#"int a = ( sizeof ( int ) == sizeof ( * ( 8 ? ( ( void * ) ( ( long ) ( sizeof ( long ) ) * 0l ) ) : ( int * ) 8 ) ) ) ; int n = 0 ; int m = 3 ;"#
+        ]],
     );
 }
 

@@ -4,7 +4,7 @@
 //! flavour contributes only its `.config`.
 //!
 //! The kernel trees are the unpacked Debian header packages under `<repo>/target/kernels`
-//! (`cargo xtask kernels` unpacks them).
+//! (`xtask::kernels` unpacks them on first use).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,26 +12,49 @@ use std::sync::Arc;
 
 use layout_expert::config::ConfigFile;
 use layout_expert::pre_ast::{FileId, PreAst};
-use layout_expert::preprocess::{dev_tree, output, preprocess, skeleton, Preprocessed, TargetConfig};
+use layout_expert::preprocess::{
+    dev_tree, output, preprocess, skeleton, Preprocessed, TargetConfig,
+};
 use rustc_hash::FxHashMap;
 
 /// (kernel prefix, flavour whose tree the pre-AST is built from, flavour whose config is applied).
 const TREES: &[(&str, &str, &str)] = &[
-    ("6.1", "linux-headers-6.1.0-56-amd64", "linux-headers-6.1.0-56-amd64"),
-    ("6.1", "linux-headers-6.1.0-56-amd64", "linux-headers-6.1.0-56-cloud-amd64"),
-    ("6.1-rt", "linux-headers-6.1.0-56-rt-amd64", "linux-headers-6.1.0-56-rt-amd64"),
-    ("6.12", "linux-headers-6.12.117+deb12-amd64", "linux-headers-6.12.117+deb12-amd64"),
-    ("6.12", "linux-headers-6.12.117+deb12-amd64", "linux-headers-6.12.117+deb12-cloud-amd64"),
+    (
+        "6.1",
+        "linux-headers-6.1.0-56-amd64",
+        "linux-headers-6.1.0-56-amd64",
+    ),
+    (
+        "6.1",
+        "linux-headers-6.1.0-56-amd64",
+        "linux-headers-6.1.0-56-cloud-amd64",
+    ),
+    (
+        "6.1-rt",
+        "linux-headers-6.1.0-56-rt-amd64",
+        "linux-headers-6.1.0-56-rt-amd64",
+    ),
+    (
+        "6.12",
+        "linux-headers-6.12.117+deb12-amd64",
+        "linux-headers-6.12.117+deb12-amd64",
+    ),
+    (
+        "6.12",
+        "linux-headers-6.12.117+deb12-amd64",
+        "linux-headers-6.12.117+deb12-cloud-amd64",
+    ),
 ];
 
+/// The unpacked Debian trees (`xtask::kernels` unpacks them into `target/kernels` on first use).
 fn kernels_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/kernels");
-    assert!(dir.is_dir(), "{} is missing: run `cargo xtask kernels` first", dir.display());
-    dir
+    xtask::kernels::debian_trees().expect("the Debian kernel trees");
+    xtask::kernels::cache_dir()
 }
 
 fn skeleton_cache(pre_ast: &PreAst) -> impl Fn(FileId) -> Arc<skeleton::FileSkeleton> + '_ {
-    let cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> = Default::default();
+    let cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> =
+        Default::default();
     move |id| {
         if let Some(s) = cache.borrow().get(&id) {
             return s.clone();
@@ -47,12 +70,20 @@ fn gcc_reference(flavour: &Path, probe: &Path, out: &Path) -> String {
     let cmd = dev_tree::kbuild_command(flavour).unwrap();
     let src = dev_tree::source_tree(flavour).unwrap();
     let words = dev_tree::command_words(cmd, &src, probe, out);
-    let status = Command::new("gcc-12").args(&words[1..]).current_dir(flavour).status().expect("gcc-12 runs");
+    let status = Command::new("gcc-12")
+        .args(&words[1..])
+        .current_dir(flavour)
+        .status()
+        .expect("gcc-12 runs");
     assert!(status.success(), "gcc -E failed in {}", flavour.display());
     std::fs::read_to_string(out).unwrap()
 }
 
-fn describe_mismatch(ours: &[(String, Option<usize>)], gcc: &[String], pp: &Preprocessed) -> String {
+fn describe_mismatch(
+    ours: &[(String, Option<usize>)],
+    gcc: &[String],
+    pp: &Preprocessed,
+) -> String {
     let n = ours.len().min(gcc.len());
     let i = (0..n).find(|&i| ours[i].0 != gcc[i]).unwrap_or(n);
     let ctx = |v: Vec<&str>| v.join(" ");
@@ -68,9 +99,16 @@ fn describe_mismatch(ours: &[(String, Option<usize>)], gcc: &[String], pp: &Prep
         gcc.get(i).map_or("<end>", |t| t.as_str()),
         ctx(gcc[(i + 1).min(gcc.len())..(i + 8).min(gcc.len())].iter().map(|t| t.as_str()).collect()),
     );
-    if let Some(idx) = ours.get(i).and_then(|t| t.1).or_else(|| ours[..i].iter().rev().find_map(|t| t.1)) {
+    if let Some(idx) = ours
+        .get(i)
+        .and_then(|t| t.1)
+        .or_else(|| ours[..i].iter().rev().find_map(|t| t.1))
+    {
         if let Some(run) = pp.run_of(idx) {
-            msg.push_str(&format!("  ours comes from {}:{}\n", pp.files[run.file as usize], run.line));
+            msg.push_str(&format!(
+                "  ours comes from {}:{}\n",
+                pp.files[run.file as usize], run.line
+            ));
         }
         for e in pp.expansion_chain(idx) {
             msg.push_str(&format!("  expanded from macro {e}\n"));
@@ -100,13 +138,19 @@ fn tokens_equal_gcc_e_on_debian_trees() {
         let src = kernels.join(prefix).join("usr/src");
         let base_dir = src.join(base);
         let flavour_dir = src.join(flavour);
-        let pre_ast = pre_asts.entry(format!("{prefix}/{base}")).or_insert_with(|| {
-            let predefined = dev_tree::gcc_predefined(dev_tree::kbuild_command(&base_dir).unwrap()).unwrap();
-            dev_tree::pre_ast_from_flavour(&base_dir, "probe.c", &target_text, predefined).unwrap()
-        });
+        let pre_ast = pre_asts
+            .entry(format!("{prefix}/{base}"))
+            .or_insert_with(|| {
+                let predefined =
+                    dev_tree::gcc_predefined(dev_tree::kbuild_command(&base_dir).unwrap()).unwrap();
+                dev_tree::pre_ast_from_flavour(&base_dir, "probe.c", &target_text, predefined)
+                    .unwrap()
+            });
         let config_text = std::fs::read(flavour_dir.join(".config")).unwrap();
         let config = ConfigFile::parse_bytes(".config", &config_text).unwrap();
-        let target = TargetConfig { options: config.options.clone().into() };
+        let target = TargetConfig {
+            options: config.options.clone().into(),
+        };
         let skel = skeleton_cache(pre_ast);
         let pp = match preprocess(pre_ast, &target, &skel) {
             Ok(pp) => pp,
@@ -119,9 +163,30 @@ fn tokens_equal_gcc_e_on_debian_trees() {
         let gcc = output::gcc_tokens(&gcc_reference(&flavour_dir, &probe, &out));
         let ours = output::our_tokens_indexed(&pp);
         let same = ours.len() == gcc.len() && ours.iter().zip(&gcc).all(|(a, b)| a.0 == *b);
-        eprintln!("{flavour}: ours {} tokens, gcc {} tokens, equal: {same}", ours.len(), gcc.len());
+        eprintln!(
+            "{flavour}: ours {} tokens, gcc {} tokens, equal: {same}",
+            ours.len(),
+            gcc.len()
+        );
         if !same {
-            failures.push(format!("{flavour}: {}", describe_mismatch(&ours, &gcc, &pp)));
+            failures.push(format!(
+                "{flavour}: {}",
+                describe_mismatch(&ours, &gcc, &pp)
+            ));
+        }
+        // What `layout-expert preprocess` prints lexes back to the same tokens.
+        let printed = output::gcc_tokens(&output::write_gcc_e(&pp));
+        if printed.len() != ours.len() || printed.iter().zip(&ours).any(|(a, b)| *a != b.0) {
+            let i = printed
+                .iter()
+                .zip(&ours)
+                .position(|(a, b)| *a != b.0)
+                .unwrap_or(printed.len().min(ours.len()));
+            failures.push(format!(
+                "{flavour}: the printed -E text re-lexes differently at token {i}: {:?} vs {:?}",
+                printed.get(i),
+                ours.get(i)
+            ));
         }
     }
     let _ = std::fs::remove_dir_all(&tmp);

@@ -14,36 +14,67 @@ use layout_expert::preprocess::{cli::PROBE_C, dev_tree, preprocess, skeleton, Ta
 use rustc_hash::FxHashMap;
 
 fn bench(c: &mut Criterion) {
-    let flavour = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/kernels/6.1/usr/src/linux-headers-6.1.0-56-amd64");
+    let flavour = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/kernels/6.1/usr/src/linux-headers-6.1.0-56-amd64");
     let cmd = dev_tree::kbuild_command(&flavour).expect("a recorded kbuild command");
     let predefined = dev_tree::gcc_predefined(cmd).expect("gcc-12 -dM");
-    let pre_ast = dev_tree::pre_ast_from_flavour(&flavour, "probe.c", PROBE_C, predefined).expect("the 6.1 amd64 tree (run `cargo xtask kernels`)");
-    let config = ConfigFile::parse_bytes(".config", &std::fs::read(flavour.join(".config")).unwrap()).unwrap();
-    let target = TargetConfig { options: config.options.clone().into() };
+    let pre_ast = dev_tree::pre_ast_from_flavour(&flavour, "probe.c", PROBE_C, predefined)
+        .expect("the 6.1 amd64 tree (run `cargo xtask kernels`)");
+    let config =
+        ConfigFile::parse_bytes(".config", &std::fs::read(flavour.join(".config")).unwrap())
+            .unwrap();
+    let target = TargetConfig {
+        options: config.options.clone().into(),
+    };
 
     let tmp = std::env::temp_dir().join(format!("le-pp-bench-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
     let probe = tmp.join("probe.c");
     std::fs::write(&probe, PROBE_C).unwrap();
-    let words = dev_tree::command_words(cmd, &dev_tree::source_tree(&flavour).unwrap(), &probe, &tmp.join("probe.i"));
+    let words = dev_tree::command_words(
+        cmd,
+        &dev_tree::source_tree(&flavour).unwrap(),
+        &probe,
+        &tmp.join("probe.i"),
+    );
 
     let cold = || {
-        let cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> = Default::default();
-        let skel = |id: FileId| cache.borrow_mut().entry(id).or_insert_with(|| Arc::new(skeleton::lower(&pre_ast.file(id).text))).clone();
+        let cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> =
+            Default::default();
+        let skel = |id: FileId| {
+            cache
+                .borrow_mut()
+                .entry(id)
+                .or_insert_with(|| Arc::new(skeleton::lower(&pre_ast.file(id).text)))
+                .clone()
+        };
         preprocess(&pre_ast, &target, &skel).unwrap()
     };
     eprintln!("tokens: {}", cold().tokens.len());
 
-    let warm_cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> = Default::default();
-    let warm_skel = |id: FileId| warm_cache.borrow_mut().entry(id).or_insert_with(|| Arc::new(skeleton::lower(&pre_ast.file(id).text))).clone();
+    let warm_cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> =
+        Default::default();
+    let warm_skel = |id: FileId| {
+        warm_cache
+            .borrow_mut()
+            .entry(id)
+            .or_insert_with(|| Arc::new(skeleton::lower(&pre_ast.file(id).text)))
+            .clone()
+    };
 
     let mut group = c.benchmark_group("preprocess_6.1_amd64_probe");
     group.sample_size(10);
     group.bench_function("ours_cold", |b| b.iter(cold));
-    group.bench_function("ours_warm_skeletons", |b| b.iter(|| preprocess(&pre_ast, &target, &warm_skel).unwrap()));
+    group.bench_function("ours_warm_skeletons", |b| {
+        b.iter(|| preprocess(&pre_ast, &target, &warm_skel).unwrap())
+    });
     group.bench_function("gcc12_E", |b| {
         b.iter(|| {
-            let st = Command::new("gcc-12").args(&words[1..]).current_dir(&flavour).status().unwrap();
+            let st = Command::new("gcc-12")
+                .args(&words[1..])
+                .current_dir(&flavour)
+                .status()
+                .unwrap();
             assert!(st.success());
         })
     });

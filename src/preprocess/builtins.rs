@@ -5,13 +5,22 @@
 /// The value GCC 12 gives `__has_attribute(name)` (a leading and trailing `__` are ignored, as
 /// GCC ignores them), or `None` when the table does not know the name.
 pub fn has_attribute(name: &str) -> Option<u32> {
-    let bare = name.strip_prefix("__").and_then(|n| n.strip_suffix("__")).unwrap_or(name);
-    GCC12_ATTRIBUTES.iter().find(|(n, _)| *n == bare).map(|&(_, v)| v)
+    let bare = name
+        .strip_prefix("__")
+        .and_then(|n| n.strip_suffix("__"))
+        .unwrap_or(name);
+    GCC12_ATTRIBUTES
+        .iter()
+        .find(|(n, _)| *n == bare)
+        .map(|&(_, v)| v)
 }
 
 /// The value GCC 12 gives `__has_builtin(name)`, or `None` when the table does not know it.
 pub fn has_builtin(name: &str) -> Option<u32> {
-    GCC12_BUILTINS.iter().find(|(n, _)| *n == name).map(|&(_, v)| v)
+    GCC12_BUILTINS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|&(_, v)| v)
 }
 
 /// GCC 12's answer to `__has_attribute(name)`, by name without surrounding underscores.
@@ -167,8 +176,14 @@ mod tests {
         let mut n_checked = 0;
         for line in out.lines().filter(|l| !l.trim().is_empty()) {
             let parts: Vec<&str> = line.split_whitespace().collect();
-            let [kind, name, value] = parts[..] else { panic!("unexpected gcc output line {line:?}") };
-            let ours = if kind == "A" { has_attribute(name) } else { has_builtin(name) };
+            let [kind, name, value] = parts[..] else {
+                panic!("unexpected gcc output line {line:?}")
+            };
+            let ours = if kind == "A" {
+                has_attribute(name)
+            } else {
+                has_builtin(name)
+            };
             assert_eq!(ours, Some(value.parse().unwrap()), "{kind} {name}");
             n_checked += 1;
         }

@@ -24,8 +24,10 @@ pub struct PreprocessArgs {
 
 /// Runs the command; the error is the message to print.
 pub fn run(args: &PreprocessArgs) -> Result<(), String> {
-    let bytes = std::fs::read(&args.config_file).map_err(|e| format!("{}: {e}", args.config_file.display()))?;
-    let config = ConfigFile::parse_bytes(&args.config_file.display().to_string(), &bytes).map_err(|e| e.to_string())?;
+    let bytes = std::fs::read(&args.config_file)
+        .map_err(|e| format!("{}: {e}", args.config_file.display()))?;
+    let config = ConfigFile::parse_bytes(&args.config_file.display().to_string(), &bytes)
+        .map_err(|e| e.to_string())?;
     let pre_ast = load_pre_ast(&args.pre_ast)?;
     check_version(&pre_ast, &config, args.force)?;
     let text = preprocess_to_text(&pre_ast, &config)?;
@@ -33,7 +35,9 @@ pub fn run(args: &PreprocessArgs) -> Result<(), String> {
         Some(path) => write_atomically(path, &text),
         None => {
             use std::io::Write;
-            std::io::stdout().write_all(text.as_bytes()).map_err(|e| e.to_string())
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .map_err(|e| e.to_string())
         }
     }
 }
@@ -43,7 +47,10 @@ pub fn check_version(pre_ast: &PreAst, config: &ConfigFile, force: bool) -> Resu
     let want = &pre_ast.meta.kernel_version;
     match &config.version {
         Some(v) if !want.is_empty() && v != want => {
-            let msg = format!("{}: the configuration is for Linux {v}, the pre-AST for Linux {want}", config.origin);
+            let msg = format!(
+                "{}: the configuration is for Linux {v}, the pre-AST for Linux {want}",
+                config.origin
+            );
             if force {
                 eprintln!("warning: {msg} (--force given, going on)");
                 Ok(())
@@ -57,8 +64,11 @@ pub fn check_version(pre_ast: &PreAst, config: &ConfigFile, force: bool) -> Resu
 
 /// Preprocesses and prints as `gcc -E`.
 pub fn preprocess_to_text(pre_ast: &PreAst, config: &ConfigFile) -> Result<String, String> {
-    let target = TargetConfig { options: config.options.clone().into() };
-    let cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> = Default::default();
+    let target = TargetConfig {
+        options: config.options.clone().into(),
+    };
+    let cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> =
+        Default::default();
     let skel = |id: FileId| -> Arc<skeleton::FileSkeleton> {
         if let Some(s) = cache.borrow().get(&id) {
             return s.clone();

@@ -24,7 +24,7 @@ use crate::preprocess::skeleton::{
     self, BranchKind, FileSkeleton, Item, MacroDef, Role, Tok, BOL, EOF, NO_EXPAND, PADDING,
     PAD_NULL, PAD_WHITE, PASTE_LEFT, PLACEMARKER, PREV_WHITE,
 };
-use crate::preprocess::{CondRecord, Expansion, PpError, Preprocessed, Pragma, Run};
+use crate::preprocess::{CondRecord, Expansion, PpError, Pragma, Preprocessed, Run};
 
 /// What the engine needs from the outside world: file skeletons and include resolution.
 pub trait FileProvider {
@@ -32,7 +32,13 @@ pub trait FileProvider {
     fn skeleton(&self, file: FileId) -> Result<Arc<FileSkeleton>, String>;
     /// GCC's include lookup (`-nostdinc`, `-I` dirs only). `from` is `None` for the main file of
     /// a synthetic translation unit.
-    fn resolve(&self, from: Option<FileId>, spelled: &str, angled: bool, next: bool) -> Option<FileId>;
+    fn resolve(
+        &self,
+        from: Option<FileId>,
+        spelled: &str,
+        angled: bool,
+        next: bool,
+    ) -> Option<FileId>;
     /// How GCC names the file in `__FILE__` and line markers (after `-fmacro-prefix-map`).
     fn display_name(&self, file: FileId) -> String;
 }
@@ -41,11 +47,17 @@ pub trait FileProvider {
 pub enum MainFile {
     File(FileId),
     /// A synthetic main file (for example kernel/bounds.c, which the headers package lacks).
-    Text { name: String, text: String },
+    Text {
+        name: String,
+        text: String,
+    },
 }
 
 /// GCC's limit on `#include` nesting.
 const MAX_INCLUDE_DEPTH: usize = 200;
+
+/// Our limit on nested argument pre-expansion (kernel headers need at most 5 levels).
+const MAX_EXPANSION_NESTING: u32 = 200;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Builtin {
@@ -58,7 +70,7 @@ enum Builtin {
     HasInclude,
     HasIncludeNext,
     HasAttribute,
-    HasBuiltin,
+    HasBuiltinFn,
     /// `__has_c_attribute`: C23 attributes, which GCC 12 answers for `gnu11` too.
     CAttribute,
     /// `__layout_expert_needs_layout(NAME)`: a config-derived value we cannot compute yet.
@@ -120,6 +132,8 @@ struct Frame {
     text: std::ops::Range<u32>,
     /// The line of the `#include` in the including file.
     included_at: u32,
+    /// What `#line` added to the physical line numbers.
+    line_delta: i64,
 }
 
 /// Preprocesses one translation unit.
@@ -140,10 +154,15 @@ pub struct Engine<'a> {
     file_table: FxHashMap<Option<FileId>, u32>,
     /// A padding with whitespace was seen since the last output token.
     pending_space: bool,
+    /// Whether the last token `next` returned was read from a file (not from a macro expansion).
+    last_from_file: bool,
+    /// Nesting of argument pre-expansions (each level recurses; bounded to keep the stack safe).
+    expand_depth: u32,
     pub out: Preprocessed,
 }
 
-type PResult<T> = Result<T, PpError>;
+/// Errors are boxed so that the hot `Result<Tok, _>` stays small.
+type PResult<T> = Result<T, Box<PpError>>;
 
 impl<'a> Engine<'a> {
     pub fn new(files: &'a dyn FileProvider) -> Engine<'a> {
@@ -162,10 +181,24 @@ impl<'a> Engine<'a> {
             exp_point: (0, 0),
             file_table: FxHashMap::default(),
             pending_space: false,
+            expand_depth: 0,
+            last_from_file: true,
             out: Preprocessed::default(),
         };
-        engine.out.expansions.push(Expansion { name: SmolStr::default(), file: 0, line: 0, parent: 0, defined_at: (0, 0) });
-        engine.out.conds.push(CondRecord { file: 0, line: 0, kind: BranchKind::If, text: String::new(), parent: 0 });
+        engine.out.expansions.push(Expansion {
+            name: SmolStr::default(),
+            file: 0,
+            line: 0,
+            parent: 0,
+            defined_at: (0, 0),
+        });
+        engine.out.conds.push(CondRecord {
+            file: 0,
+            line: 0,
+            kind: BranchKind::If,
+            text: String::new(),
+            parent: 0,
+        });
         for (name, b) in [
             ("__FILE__", Builtin::File),
             ("__LINE__", Builtin::Line),
@@ -177,14 +210,23 @@ impl<'a> Engine<'a> {
             ("__has_include_next", Builtin::HasIncludeNext),
             ("__has_attribute", Builtin::HasAttribute),
             ("__has_cpp_attribute", Builtin::HasAttribute),
-            ("__has_builtin", Builtin::HasBuiltin),
+            ("__has_builtin", Builtin::HasBuiltinFn),
             ("__has_c_attribute", Builtin::CAttribute),
-            (crate::preprocess::generated::NEEDS_LAYOUT, Builtin::NeedsLayout),
+            (
+                crate::preprocess::generated::NEEDS_LAYOUT,
+                Builtin::NeedsLayout,
+            ),
             ("__DATE__", Builtin::DateTime),
             ("__TIME__", Builtin::DateTime),
             ("__TIMESTAMP__", Builtin::DateTime),
         ] {
-            let m = Macro { def: None, builtin: Some(b), obj_body: None, disabled: Cell::new(false), origin: (0, 0) };
+            let m = Macro {
+                def: None,
+                builtin: Some(b),
+                obj_body: None,
+                disabled: Cell::new(false),
+                origin: (0, 0),
+            };
             engine.macros.insert(SmolStr::new_static(name), Rc::new(m));
         }
         engine
@@ -192,8 +234,13 @@ impl<'a> Engine<'a> {
 
     /// Runs a whole translation unit: the predefined macros, the forced includes in order, then
     /// the main file.
-    pub fn run(mut self, predefined: &str, forced: &[FileId], main: MainFile) -> PResult<Preprocessed> {
-        self.run_tu(predefined, forced, main)?;
+    pub fn run(
+        mut self,
+        predefined: &str,
+        forced: &[FileId],
+        main: MainFile,
+    ) -> Result<Preprocessed, PpError> {
+        self.run_tu(predefined, forced, main).map_err(|e| *e)?;
         Ok(self.out)
     }
 
@@ -205,8 +252,8 @@ impl<'a> Engine<'a> {
         forced: &[FileId],
         main: MainFile,
         exprs: &[&str],
-    ) -> PResult<(Preprocessed, Vec<Result<eval::Value, String>>)> {
-        self.run_tu(predefined, forced, main)?;
+    ) -> Result<(Preprocessed, Vec<Result<eval::Value, String>>), PpError> {
+        self.run_tu(predefined, forced, main).map_err(|e| *e)?;
         let mut values = Vec::new();
         for e in exprs {
             let sk = skeleton::lower(e);
@@ -239,9 +286,14 @@ impl<'a> Engine<'a> {
         self.drain()
     }
 
-    fn plain_error(&self, message: String) -> PpError {
+    fn plain_error(&self, message: String) -> Box<PpError> {
         let (file, line) = self.position();
-        PpError { file, line, message, include_chain: self.include_chain() }
+        Box::new(PpError {
+            file,
+            line,
+            message,
+            include_chain: self.include_chain(),
+        })
     }
 
     fn error<T>(&self, message: impl Into<String>) -> PResult<T> {
@@ -258,7 +310,12 @@ impl<'a> Engine<'a> {
     fn include_chain(&self) -> Vec<(String, u32)> {
         (1..self.stack.len())
             .rev()
-            .map(|i| (self.out.files[self.stack[i - 1].file_idx as usize].clone(), self.stack[i].included_at))
+            .map(|i| {
+                (
+                    self.out.files[self.stack[i - 1].file_idx as usize].clone(),
+                    self.stack[i].included_at,
+                )
+            })
             .collect()
     }
 
@@ -274,19 +331,47 @@ impl<'a> Engine<'a> {
         i
     }
 
-    fn push_frame(&mut self, file: Option<FileId>, name: String, sk: Arc<FileSkeleton>) -> PResult<()> {
+    fn push_frame(
+        &mut self,
+        file: Option<FileId>,
+        name: String,
+        sk: Arc<FileSkeleton>,
+    ) -> PResult<()> {
         if let Some((line, msg)) = sk.errors.first() {
             self.cur_line = *line;
             let file_idx = self.file_index(file, &name);
-            return Err(PpError { file: self.out.files[file_idx as usize].clone(), line: *line, message: msg.clone(), include_chain: self.include_chain() });
+            return Err(Box::new(PpError {
+                file: self.out.files[file_idx as usize].clone(),
+                line: *line,
+                message: msg.clone(),
+                include_chain: self.include_chain(),
+            }));
         }
         if self.stack.len() >= MAX_INCLUDE_DEPTH {
-            return self.error(format!("#include nested depth {} exceeds maximum of {MAX_INCLUDE_DEPTH}", self.stack.len()));
+            return self.error(format!(
+                "#include nested depth {} exceeds maximum of {MAX_INCLUDE_DEPTH}",
+                self.stack.len()
+            ));
         }
         let file_idx = self.file_index(file, &name);
-        let cond = self.stack.last().map_or(0, |f| f.levels.last().map_or(0, |l| l.cond));
+        let cond = self
+            .stack
+            .last()
+            .map_or(0, |f| f.levels.last().map_or(0, |l| l.cond));
         let included_at = self.cur_line;
-        self.stack.push(Frame { file, file_idx, sk, levels: vec![Level { branch: None, next: 0, cond }], text: 0..0, included_at });
+        self.stack.push(Frame {
+            file,
+            file_idx,
+            sk,
+            levels: vec![Level {
+                branch: None,
+                next: 0,
+                cond,
+            }],
+            text: 0..0,
+            included_at,
+            line_delta: 0,
+        });
         Ok(())
     }
 
@@ -313,21 +398,32 @@ impl<'a> Engine<'a> {
             }
             return;
         }
-        let (file, line) = if self.contexts.is_empty() {
+        let (file, line) = if self.last_from_file {
             (self.stack.last().map_or(0, |f| f.file_idx), self.cur_line)
         } else {
             self.exp_point
         };
-        let cond = self.stack.last().map_or(0, |f| f.levels.last().map_or(0, |l| l.cond));
+        let cond = self
+            .stack
+            .last()
+            .map_or(0, |f| f.levels.last().map_or(0, |l| l.cond));
         let idx = self.out.tokens.len() as u32;
         match self.out.runs.last() {
             Some(r) if r.file == file && r.line == line && r.cond == cond => {}
-            _ => self.out.runs.push(Run { start: idx, file, line, cond }),
+            _ => self.out.runs.push(Run {
+                start: idx,
+                file,
+                line,
+                cond,
+            }),
         }
         let space = t.has(PREV_WHITE) || std::mem::take(&mut self.pending_space);
         self.out.spaces.push(space);
         self.out.token_exp.push(t.exp);
-        self.out.tokens.push(crate::token::Token { kind: t.kind, text: t.text });
+        self.out.tokens.push(crate::token::Token {
+            kind: t.kind,
+            text: t.text,
+        });
     }
 
     // ----- Reading from files -----
@@ -343,7 +439,8 @@ impl<'a> Engine<'a> {
                 let i = frame.text.start as usize;
                 frame.text.start += 1;
                 let mut t = frame.sk.tokens[i].clone();
-                self.cur_line = frame.sk.lines[i];
+                self.cur_line =
+                    (frame.sk.lines[i] as i64 + frame.line_delta).clamp(0, u32::MAX as i64) as u32;
                 if self.parsing_args == 2 && t.has(BOL) {
                     t.flags |= PREV_WHITE;
                 }
@@ -381,6 +478,25 @@ impl<'a> Engine<'a> {
     }
 
     fn directive(&mut self, sk: &Arc<FileSkeleton>, item: &Item, item_idx: usize) -> PResult<()> {
+        let res = self.directive_inner(sk, item, item_idx);
+        // Directive lines are physical; `#line` shifts the numbers GCC reports.
+        if let Some(f) = self.stack.last() {
+            if f.line_delta != 0 && res.is_err() {
+                return res.map_err(|mut e| {
+                    e.line = (e.line as i64 + f.line_delta).clamp(0, u32::MAX as i64) as u32;
+                    e
+                });
+            }
+        }
+        res
+    }
+
+    fn directive_inner(
+        &mut self,
+        sk: &Arc<FileSkeleton>,
+        item: &Item,
+        item_idx: usize,
+    ) -> PResult<()> {
         match item {
             Item::Text(_) => unreachable!("text is read by base_next"),
             Item::Define(def) => {
@@ -399,7 +515,11 @@ impl<'a> Engine<'a> {
                 }
                 self.macros.remove(name);
             }
-            Item::Include { next, operand, line } => {
+            Item::Include {
+                next,
+                operand,
+                line,
+            } => {
                 self.cur_line = *line;
                 let toks = &sk.tokens[operand.start as usize..operand.end as usize];
                 self.include(toks, *next)?;
@@ -412,10 +532,18 @@ impl<'a> Engine<'a> {
                     let taken = match b.kind {
                         BranchKind::Else => true,
                         BranchKind::If | BranchKind::Elif => self.eval_tokens(cond)?.is_true(),
-                        BranchKind::Ifdef | BranchKind::Elifdef | BranchKind::Ifndef | BranchKind::Elifndef => {
+                        BranchKind::Ifdef
+                        | BranchKind::Elifdef
+                        | BranchKind::Ifndef
+                        | BranchKind::Elifndef => {
                             let name = match cond.first() {
                                 Some(t) if t.kind == SyntaxKind::IDENT => &t.text,
-                                _ => return self.error(format!("#{} with no macro name", b.kind.spelling())),
+                                _ => {
+                                    return self.error(format!(
+                                        "#{} with no macro name",
+                                        b.kind.spelling()
+                                    ))
+                                }
                             };
                             let defined = self.macros.contains_key(name);
                             defined == matches!(b.kind, BranchKind::Ifdef | BranchKind::Elifdef)
@@ -428,12 +556,25 @@ impl<'a> Engine<'a> {
                 }
                 if let Some(bi) = chosen {
                     let b = &group.branches[bi];
-                    let frame = self.stack.last_mut().expect("a directive runs inside a file");
+                    let frame = self
+                        .stack
+                        .last_mut()
+                        .expect("a directive runs inside a file");
                     let parent = frame.levels.last().map_or(0, |l| l.cond);
                     let cond_text = spell(&sk.tokens[b.cond.start as usize..b.cond.end as usize]);
                     let id = self.out.conds.len() as u32;
-                    self.out.conds.push(CondRecord { file: frame.file_idx, line: b.line, kind: b.kind, text: cond_text, parent });
-                    frame.levels.push(Level { branch: Some((item_idx, bi)), next: 0, cond: id });
+                    self.out.conds.push(CondRecord {
+                        file: frame.file_idx,
+                        line: b.line,
+                        kind: b.kind,
+                        text: cond_text,
+                        parent,
+                    });
+                    frame.levels.push(Level {
+                        branch: Some((item_idx, bi)),
+                        next: 0,
+                        cond: id,
+                    });
                 }
             }
             Item::Pragma { operand, line } => {
@@ -450,14 +591,70 @@ impl<'a> Engine<'a> {
                 let text = format!("#pragma {}", spell(toks));
                 self.push_pragma(text);
             }
-            Item::Diagnostic { warning, message, line } => {
+            Item::Diagnostic {
+                warning,
+                message,
+                line,
+            } => {
                 self.cur_line = *line;
                 if !warning {
                     return self.error(format!("#error {message}"));
                 }
-                self.out.warnings.push(format!("{}:{}: #warning {message}", self.position().0, line));
+                self.out.warnings.push(format!(
+                    "{}:{}: #warning {message}",
+                    self.position().0,
+                    line
+                ));
             }
             Item::Ignored { line } => self.cur_line = *line,
+            Item::Line { operand, line } => {
+                self.cur_line = *line;
+                let toks = &sk.tokens[operand.start as usize..operand.end as usize];
+                let expanded: Vec<Tok> = self
+                    .expand_list(toks)?
+                    .into_iter()
+                    .filter(|t| !t.is_padding())
+                    .collect();
+                let number = match expanded.first() {
+                    Some(t)
+                        if t.kind == SyntaxKind::PP_NUMBER
+                            && t.text.bytes().all(|b| b.is_ascii_digit()) =>
+                    {
+                        t.text.parse::<u32>().ok()
+                    }
+                    _ => None,
+                };
+                let Some(number) = number else {
+                    return self.error(format!(
+                        "\"{}\" after #line is not a positive integer",
+                        spell(&expanded)
+                    ));
+                };
+                let name = match expanded.get(1) {
+                    None => None,
+                    Some(t)
+                        if t.kind == SyntaxKind::STRING
+                            && t.text.starts_with('"')
+                            && expanded.len() == 2 =>
+                    {
+                        Some(t.text[1..t.text.len() - 1].to_owned())
+                    }
+                    Some(t) => {
+                        return self.error(format!("invalid filename \"{}\" in #line", t.text))
+                    }
+                };
+                let new_idx = name.map(|n| self.file_index(None, &n));
+                let frame = self
+                    .stack
+                    .last_mut()
+                    .expect("a directive runs inside a file");
+                // The line after the directive gets `number`.
+                let physical_next = sk.lines[operand.end as usize - 1] as i64 + 1;
+                frame.line_delta = number as i64 - physical_next;
+                if let Some(idx) = new_idx {
+                    frame.file_idx = idx;
+                }
+            }
             Item::Invalid { message, line } => {
                 self.cur_line = *line;
                 return self.error(message.clone());
@@ -469,7 +666,11 @@ impl<'a> Engine<'a> {
     fn push_pragma(&mut self, text: String) {
         let (file, line) = self.position();
         let _ = file;
-        self.out.pragmas.push(Pragma { before_token: self.out.tokens.len() as u32, text, line });
+        self.out.pragmas.push(Pragma {
+            before_token: self.out.tokens.len() as u32,
+            text,
+            line,
+        });
     }
 
     fn define(&mut self, def: Arc<MacroDef>) {
@@ -478,7 +679,13 @@ impl<'a> Engine<'a> {
             Rc::from(toks)
         });
         let file_idx = self.stack.last().map_or(0, |f| f.file_idx);
-        let m = Macro { def: Some(def.clone()), builtin: None, obj_body, disabled: Cell::new(false), origin: (file_idx, def.line) };
+        let m = Macro {
+            def: Some(def.clone()),
+            builtin: None,
+            obj_body,
+            disabled: Cell::new(false),
+            origin: (file_idx, def.line),
+        };
         self.macros.insert(def.name.clone(), Rc::new(m));
     }
 
@@ -492,7 +699,12 @@ impl<'a> Engine<'a> {
                 let real: Vec<Tok> = expanded.into_iter().filter(|t| !t.is_padding()).collect();
                 match header_name(&real) {
                     Some(h) => h,
-                    None => return self.error(format!("#include expects \"FILENAME\" or <FILENAME>, found {}", spell(toks))),
+                    None => {
+                        return self.error(format!(
+                            "#include expects \"FILENAME\" or <FILENAME>, found {}",
+                            spell(toks)
+                        ))
+                    }
                 }
             }
         };
@@ -519,7 +731,15 @@ impl<'a> Engine<'a> {
     /// outside directives; `EOF` tokens mark the end of a file or of a pushed list.
     fn next(&mut self) -> PResult<Tok> {
         loop {
-            let from_base = self.contexts.is_empty();
+            // A token pushed back after a failed `(` lookahead at file level still counts as read
+            // from the file (its line is the current line).
+            let from_base = self.contexts.is_empty()
+                || (self.contexts.len() == 1
+                    && self.contexts[0].mac.is_none()
+                    && self.contexts[0].stamp == 0
+                    && !self.in_directive
+                    && self.contexts[0].toks.len() == 1);
+            self.last_from_file = from_base;
             let mut tok = if let Some(ctx) = self.contexts.last_mut() {
                 if ctx.pos < ctx.toks.len() {
                     let mut t = ctx.toks[ctx.pos].clone();
@@ -544,7 +764,9 @@ impl<'a> Engine<'a> {
             if tok.kind != SyntaxKind::IDENT || tok.flags & (NO_EXPAND | PADDING | EOF) != 0 {
                 return Ok(tok);
             }
-            let Some(m) = self.macros.get(&tok.text) else { return Ok(tok) };
+            let Some(m) = self.macros.get(&tok.text) else {
+                return Ok(tok);
+            };
             if m.disabled.get() {
                 tok.flags |= NO_EXPAND;
                 return Ok(tok);
@@ -582,25 +804,56 @@ impl<'a> Engine<'a> {
         };
         let toks: Vec<Tok> = match &def.params {
             None => {
-                self.out.expansions.push(Expansion { name: def.name.clone(), file, line, parent: name.exp, defined_at: m.origin });
+                self.out.expansions.push(Expansion {
+                    name: def.name.clone(),
+                    file,
+                    line,
+                    parent: name.exp,
+                    defined_at: m.origin,
+                });
                 if def.body.iter().any(|b| b.tok.has(PASTE_LEFT)) {
-                    let elems: Vec<Vec<Tok>> = def.body.iter().map(|b| vec![stamped(&b.tok, exp_id)]).collect();
-                    self.paste_sequence(def.body.iter().map(|b| b.tok.has(PASTE_LEFT)).collect(), elems)?
+                    let elems: Vec<Vec<Tok>> = def
+                        .body
+                        .iter()
+                        .map(|b| vec![stamped(&b.tok, exp_id)])
+                        .collect();
+                    self.paste_sequence(
+                        def.body.iter().map(|b| b.tok.has(PASTE_LEFT)).collect(),
+                        elems,
+                    )?
                 } else {
                     let body = m.obj_body.clone().expect("object-like macros have a body");
                     m.disabled.set(true);
-                    self.contexts.push(Context { toks: Toks::Shared(body), pos: 0, mac: Some(m), stamp: exp_id });
+                    self.contexts.push(Context {
+                        toks: Toks::Shared(body),
+                        pos: 0,
+                        mac: Some(m),
+                        stamp: exp_id,
+                    });
                     return Ok(true);
                 }
             }
             Some(params) => {
-                let Some((args, va_elided)) = self.collect_args(&def, params.len())? else { return Ok(false) };
-                self.out.expansions.push(Expansion { name: def.name.clone(), file, line, parent: name.exp, defined_at: m.origin });
+                let Some((args, va_elided)) = self.collect_args(&def, params.len())? else {
+                    return Ok(false);
+                };
+                self.out.expansions.push(Expansion {
+                    name: def.name.clone(),
+                    file,
+                    line,
+                    parent: name.exp,
+                    defined_at: m.origin,
+                });
                 self.replace_args(&def, args, va_elided, exp_id)?
             }
         };
         m.disabled.set(true);
-        self.contexts.push(Context { toks: Toks::Owned(toks), pos: 0, mac: Some(m), stamp: 0 });
+        self.contexts.push(Context {
+            toks: Toks::Owned(toks),
+            pos: 0,
+            mac: Some(m),
+            stamp: 0,
+        });
         Ok(true)
     }
 
@@ -608,13 +861,19 @@ impl<'a> Engine<'a> {
     /// there is no `(` (the token read is pushed back).
     /// The flag is GCC's "variable arguments elided": omitted entirely, or the only parameter
     /// and empty (GNU mode), which makes `, ## __VA_ARGS__` drop its comma.
-    fn collect_args(&mut self, def: &MacroDef, n_params: usize) -> PResult<Option<(Vec<Vec<Tok>>, bool)>> {
+    fn collect_args(
+        &mut self,
+        def: &MacroDef,
+        n_params: usize,
+    ) -> PResult<Option<(Vec<Vec<Tok>>, bool)>> {
         self.prevent_expansion += 1;
         self.parsing_args = 1;
         let res = self.collect_args_inner(def, n_params);
         self.prevent_expansion -= 1;
         self.parsing_args = 0;
-        let Some(mut args) = res? else { return Ok(None) };
+        let Some(mut args) = res? else {
+            return Ok(None);
+        };
         if args.len() == 1 && args[0].is_empty() && n_params == 0 {
             args.clear();
         }
@@ -624,20 +883,37 @@ impl<'a> Engine<'a> {
                 args.push(Vec::new());
                 va_elided = true;
             } else {
-                return self.error(format!("macro \"{}\" requires {} arguments, but only {} given", def.name, n_params, args.len()));
+                return self.error(format!(
+                    "macro \"{}\" requires {} arguments, but only {} given",
+                    def.name,
+                    n_params,
+                    args.len()
+                ));
             }
         } else if args.len() > n_params {
-            return self.error(format!("macro \"{}\" passed {} arguments, but takes just {}", def.name, args.len(), n_params));
+            return self.error(format!(
+                "macro \"{}\" passed {} arguments, but takes just {}",
+                def.name,
+                args.len(),
+                n_params
+            ));
         }
         Ok(Some((args, va_elided)))
     }
 
-    fn collect_args_inner(&mut self, def: &MacroDef, n_params: usize) -> PResult<Option<Vec<Vec<Tok>>>> {
+    fn collect_args_inner(
+        &mut self,
+        def: &MacroDef,
+        n_params: usize,
+    ) -> PResult<Option<Vec<Vec<Tok>>>> {
         let mut pad: Option<Tok> = None;
         let t = loop {
             let t = self.next()?;
             if t.is_padding() {
-                if pad.as_ref().is_none_or(|p| p.has(PAD_NULL) || (!p.has(PAD_WHITE) && t.has(PAD_NULL))) {
+                if pad
+                    .as_ref()
+                    .is_none_or(|p| p.has(PAD_NULL) || (!p.has(PAD_WHITE) && t.has(PAD_NULL)))
+                {
                     pad = Some(t);
                 }
                 continue;
@@ -647,7 +923,12 @@ impl<'a> Engine<'a> {
         if !t.is(T!['(']) {
             self.back_up(t);
             if let Some(p) = pad {
-                self.contexts.push(Context { toks: Toks::Owned(vec![p]), pos: 0, mac: None, stamp: 0 });
+                self.contexts.push(Context {
+                    toks: Toks::Owned(vec![p]),
+                    pos: 0,
+                    mac: None,
+                    stamp: 0,
+                });
             }
             return Ok(None);
         }
@@ -657,7 +938,10 @@ impl<'a> Engine<'a> {
         loop {
             let t = self.next()?;
             if t.is_eof() {
-                return self.error(format!("unterminated argument list invoking macro \"{}\"", def.name));
+                return self.error(format!(
+                    "unterminated argument list invoking macro \"{}\"",
+                    def.name
+                ));
             }
             let n_args = args.len();
             let cur = args.last_mut().expect("at least one argument");
@@ -692,16 +976,38 @@ impl<'a> Engine<'a> {
     fn back_up(&mut self, t: Tok) {
         match self.contexts.last_mut() {
             Some(ctx) if ctx.pos > 0 => ctx.pos -= 1,
-            _ => self.contexts.push(Context { toks: Toks::Owned(vec![t]), pos: 0, mac: None, stamp: 0 }),
+            _ => self.contexts.push(Context {
+                toks: Toks::Owned(vec![t]),
+                pos: 0,
+                mac: None,
+                stamp: 0,
+            }),
         }
     }
 
     /// Fully macro-expands a token list in a context of its own (argument pre-expansion).
     fn expand_list(&mut self, toks: &[Tok]) -> PResult<Vec<Tok>> {
+        if self.expand_depth >= MAX_EXPANSION_NESTING {
+            return self.error(format!(
+                "macro arguments nested more than {MAX_EXPANSION_NESTING} deep"
+            ));
+        }
+        self.expand_depth += 1;
+        let res = self.expand_list_inner(toks);
+        self.expand_depth -= 1;
+        res
+    }
+
+    fn expand_list_inner(&mut self, toks: &[Tok]) -> PResult<Vec<Tok>> {
         let mut v: Vec<Tok> = Vec::with_capacity(toks.len() + 1);
         v.extend_from_slice(toks);
         v.push(eof_tok());
-        self.contexts.push(Context { toks: Toks::Owned(v), pos: 0, mac: None, stamp: 0 });
+        self.contexts.push(Context {
+            toks: Toks::Owned(v),
+            pos: 0,
+            mac: None,
+            stamp: 0,
+        });
         let depth = self.contexts.len();
         let mut out = Vec::new();
         loop {
@@ -721,17 +1027,32 @@ impl<'a> Engine<'a> {
 
     /// Builds a function-like macro's replacement: parameters substituted (pre-expanded unless
     /// next to `#` or `##`), `#` stringified, `##` pasted, GNU `, ## __VA_ARGS__` and `__VA_OPT__`.
-    fn replace_args(&mut self, def: &MacroDef, args: Vec<Vec<Tok>>, va_elided: bool, exp_id: u32) -> PResult<Vec<Tok>> {
+    fn replace_args(
+        &mut self,
+        def: &MacroDef,
+        args: Vec<Vec<Tok>>,
+        va_elided: bool,
+        exp_id: u32,
+    ) -> PResult<Vec<Tok>> {
         let mut expanded: Vec<Option<Vec<Tok>>> = vec![None; args.len()];
-        let va_index = if def.variadic { Some(args.len() - 1) } else { None };
+        let va_index = if def.variadic {
+            Some(args.len() - 1)
+        } else {
+            None
+        };
         let va_present = va_index.is_some_and(|i| args[i].iter().any(|t| !t.is_padding()));
         let body = &def.body;
-        if !body.iter().any(|b| b.tok.has(PASTE_LEFT) || matches!(b.role, Role::VaOptStart)) {
+        if !body
+            .iter()
+            .any(|b| b.tok.has(PASTE_LEFT) || matches!(b.role, Role::VaOptStart))
+        {
             // No `##` and no `__VA_OPT__`: substitute straight into the result.
             let mut out: Vec<Tok> = Vec::with_capacity(body.len() + 8);
             for (i, bt) in body.iter().enumerate() {
                 match bt.role {
-                    Role::Plain | Role::VaOptStart | Role::VaOptEnd => out.push(stamped(&bt.tok, exp_id)),
+                    Role::Plain | Role::VaOptStart | Role::VaOptEnd => {
+                        out.push(stamped(&bt.tok, exp_id))
+                    }
                     Role::Stringify(p) => {
                         let mut s = stringify(&args[p as usize]);
                         s.flags = bt.tok.flags & PREV_WHITE;
@@ -801,7 +1122,10 @@ impl<'a> Engine<'a> {
                     let is_va = Some(p) == va_index;
                     // GNU comma elision: `, ## __VA_ARGS__` with elided variable arguments drops
                     // the comma; with arguments, the `##` does nothing.
-                    if is_va && prev_paste && elems.last().is_some_and(|e| e.len() == 1 && e[0].is(T![,])) {
+                    if is_va
+                        && prev_paste
+                        && elems.last().is_some_and(|e| e.len() == 1 && e[0].is(T![,]))
+                    {
                         if va_elided {
                             elems.pop();
                             paste.pop();
@@ -817,14 +1141,22 @@ impl<'a> Engine<'a> {
                             continue;
                         }
                         *paste.last_mut().expect("checked") = false;
-                        let raw: Vec<Tok> = args[p].iter().filter(|t| !t.is_padding()).cloned().collect();
+                        let raw: Vec<Tok> = args[p]
+                            .iter()
+                            .filter(|t| !t.is_padding())
+                            .cloned()
+                            .collect();
                         elems.push(raw);
                         paste.push(bt.tok.has(PASTE_LEFT));
                         i += 1;
                         continue;
                     }
                     if bt.tok.has(PASTE_LEFT) || prev_paste {
-                        let raw: Vec<Tok> = args[p].iter().filter(|t| !t.is_padding()).cloned().collect();
+                        let raw: Vec<Tok> = args[p]
+                            .iter()
+                            .filter(|t| !t.is_padding())
+                            .cloned()
+                            .collect();
                         elems.push(raw);
                     } else {
                         if expanded[p].is_none() {
@@ -867,16 +1199,29 @@ impl<'a> Engine<'a> {
                     }
                 }
             } else if elem.is_empty() && paste_after {
-                out.push(Tok { kind: SyntaxKind::WHITESPACE, flags: PADDING | PAD_NULL | PLACEMARKER, text: SmolStr::default(), exp: 0 });
+                out.push(Tok {
+                    kind: SyntaxKind::WHITESPACE,
+                    flags: PADDING | PAD_NULL | PLACEMARKER,
+                    text: SmolStr::default(),
+                    exp: 0,
+                });
             } else {
                 out.extend(elem);
                 if paste_after {
                     // The left operand of `##` is the last real token.
-                    while out.last().is_some_and(|t| t.is_padding() && !t.has(PLACEMARKER)) {
+                    while out
+                        .last()
+                        .is_some_and(|t| t.is_padding() && !t.has(PLACEMARKER))
+                    {
                         out.pop();
                     }
                     if out.is_empty() {
-                        out.push(Tok { kind: SyntaxKind::WHITESPACE, flags: PADDING | PAD_NULL | PLACEMARKER, text: SmolStr::default(), exp: 0 });
+                        out.push(Tok {
+                            kind: SyntaxKind::WHITESPACE,
+                            flags: PADDING | PAD_NULL | PLACEMARKER,
+                            text: SmolStr::default(),
+                            exp: 0,
+                        });
                     }
                 }
             }
@@ -890,9 +1235,17 @@ impl<'a> Engine<'a> {
         let text = format!("{}{}", lhs.text, rhs.text);
         let lexed = syntax::lex(&text);
         if lexed.len() != 1 || lexed.kind(0).is_trivia() {
-            return self.error(format!("pasting \"{}\" and \"{}\" does not give a valid preprocessing token", lhs.text, rhs.text));
+            return self.error(format!(
+                "pasting \"{}\" and \"{}\" does not give a valid preprocessing token",
+                lhs.text, rhs.text
+            ));
         }
-        Ok(Tok { kind: lexed.kind(0), flags: lhs.flags & PREV_WHITE, text: text.into(), exp: lhs.exp })
+        Ok(Tok {
+            kind: lexed.kind(0),
+            flags: lhs.flags & PREV_WHITE,
+            text: text.into(),
+            exp: lhs.exp,
+        })
     }
 
     // ----- Builtin macros -----
@@ -900,12 +1253,18 @@ impl<'a> Engine<'a> {
     fn builtin(&mut self, b: Builtin, name: &Tok) -> PResult<bool> {
         let tok = match b {
             Builtin::File => {
-                let f = self.stack.last().map_or(String::new(), |f| self.out.files[f.file_idx as usize].clone());
+                let f = self.stack.last().map_or(String::new(), |f| {
+                    self.out.files[f.file_idx as usize].clone()
+                });
                 Tok::new(SyntaxKind::STRING, quote(&f))
             }
             Builtin::BaseFile => Tok::new(SyntaxKind::STRING, quote(&self.base_file)),
             Builtin::Line => {
-                let line = if self.contexts.is_empty() { self.cur_line } else { self.exp_point.1 };
+                let line = if self.contexts.is_empty() {
+                    self.cur_line
+                } else {
+                    self.exp_point.1
+                };
                 Tok::new(SyntaxKind::PP_NUMBER, line.to_string())
             }
             Builtin::Counter => {
@@ -913,7 +1272,10 @@ impl<'a> Engine<'a> {
                 self.counter += 1;
                 Tok::new(SyntaxKind::PP_NUMBER, c.to_string())
             }
-            Builtin::IncludeLevel => Tok::new(SyntaxKind::PP_NUMBER, self.stack.len().saturating_sub(1).to_string()),
+            Builtin::IncludeLevel => Tok::new(
+                SyntaxKind::PP_NUMBER,
+                self.stack.len().saturating_sub(1).to_string(),
+            ),
             Builtin::Pragma => {
                 self.prevent_expansion += 1;
                 let res = self.pragma_operator();
@@ -922,7 +1284,10 @@ impl<'a> Engine<'a> {
                 return Ok(true);
             }
             Builtin::DateTime => {
-                return self.error(format!("macro \"{}\" might prevent reproducible builds (kbuild makes this an error)", name.text));
+                return self.error(format!(
+                    "macro \"{}\" might prevent reproducible builds (kbuild makes this an error)",
+                    name.text
+                ));
             }
             Builtin::NeedsLayout => {
                 let what = self.paren_ident(&name.text)?;
@@ -932,23 +1297,33 @@ impl<'a> Engine<'a> {
                 let v = self.has_include(b == Builtin::HasIncludeNext)?;
                 Tok::new(SyntaxKind::PP_NUMBER, if v { "1" } else { "0" })
             }
-            Builtin::HasAttribute | Builtin::HasBuiltin | Builtin::CAttribute => {
+            Builtin::HasAttribute | Builtin::HasBuiltinFn | Builtin::CAttribute => {
                 let operand = self.paren_ident(&name.text)?;
                 let v = match b {
-                    Builtin::HasBuiltin => builtins::has_builtin(&operand),
+                    Builtin::HasBuiltinFn => builtins::has_builtin(&operand),
                     Builtin::HasAttribute => builtins::has_attribute(&operand),
                     _ => None,
                 };
                 match v {
                     Some(v) => Tok::new(SyntaxKind::PP_NUMBER, v.to_string()),
-                    None => return self.error(format!("{}({operand}): not in our table of GCC 12's answers", name.text)),
+                    None => {
+                        return self.error(format!(
+                            "{}({operand}): not in our table of GCC 12's answers",
+                            name.text
+                        ))
+                    }
                 }
             }
         };
         let mut tok = tok;
         tok.flags = name.flags & PREV_WHITE;
         tok.exp = name.exp;
-        self.contexts.push(Context { toks: Toks::Owned(vec![tok]), pos: 0, mac: None, stamp: 0 });
+        self.contexts.push(Context {
+            toks: Toks::Owned(vec![tok]),
+            pos: 0,
+            mac: None,
+            stamp: 0,
+        });
         Ok(true)
     }
 
@@ -1061,7 +1436,12 @@ impl<'a> Engine<'a> {
         v.push(eof_tok());
         let saved_dir = self.in_directive;
         self.in_directive = true;
-        self.contexts.push(Context { toks: Toks::Owned(v), pos: 0, mac: None, stamp: 0 });
+        self.contexts.push(Context {
+            toks: Toks::Owned(v),
+            pos: 0,
+            mac: None,
+            stamp: 0,
+        });
         let depth = self.contexts.len();
         let res = self.eval_collect();
         while self.contexts.len() >= depth {
@@ -1124,7 +1504,12 @@ fn items_at<'s>(sk: &'s FileSkeleton, levels: &[Level]) -> &'s [Item] {
 }
 
 fn eof_tok() -> Tok {
-    Tok { kind: SyntaxKind::WHITESPACE, flags: EOF, text: SmolStr::default(), exp: 0 }
+    Tok {
+        kind: SyntaxKind::WHITESPACE,
+        flags: EOF,
+        text: SmolStr::default(),
+        exp: 0,
+    }
 }
 
 /// A GCC padding token whose source is `source` (`None`: `avoid_paste`, no source).
@@ -1134,7 +1519,12 @@ fn padding(source: Option<&Tok>) -> Tok {
         Some(s) if s.has(PREV_WHITE) => PADDING | PAD_WHITE,
         Some(_) => PADDING,
     };
-    Tok { kind: SyntaxKind::WHITESPACE, flags, text: SmolStr::default(), exp: 0 }
+    Tok {
+        kind: SyntaxKind::WHITESPACE,
+        flags,
+        text: SmolStr::default(),
+        exp: 0,
+    }
 }
 
 fn stamped(t: &Tok, exp: u32) -> Tok {
@@ -1151,7 +1541,11 @@ fn stringify(arg: &[Tok]) -> Tok {
     let mut first = true;
     for t in arg {
         if t.is_padding() {
-            let tsrc = if t.has(PAD_NULL) { None } else { Some(t.has(PAD_WHITE)) };
+            let tsrc = if t.has(PAD_NULL) {
+                None
+            } else {
+                Some(t.has(PAD_WHITE))
+            };
             if source.is_none() || (source == Some(false) && tsrc.is_none()) {
                 source = tsrc;
             }

@@ -46,14 +46,24 @@ impl Value {
 
 /// Evaluates a whole `#if` expression.
 pub fn evaluate(tokens: &[Tok]) -> Result<Value, String> {
-    let toks: Vec<&Tok> = tokens.iter().filter(|t| !t.is_padding() && !t.is_eof()).collect();
+    let toks: Vec<&Tok> = tokens
+        .iter()
+        .filter(|t| !t.is_padding() && !t.is_eof())
+        .collect();
     if toks.is_empty() {
         return Err("#if with no expression".into());
     }
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let v = p.cond(true)?;
     if let Some(t) = p.peek() {
-        return Err(format!("missing binary operator before token \"{}\"", t.text));
+        return Err(format!(
+            "missing binary operator before token \"{}\"",
+            t.text
+        ));
     }
     Ok(v)
 }
@@ -70,25 +80,40 @@ pub fn parse_integer(text: &str) -> Result<Value, String> {
     } else {
         (lower.as_str(), 10)
     };
-    let end = digits.find(|c: char| !c.is_digit(radix)).unwrap_or(digits.len());
+    let end = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
     let (num, suffix) = digits.split_at(end);
-    if radix != 16 && (suffix.starts_with('.') || suffix.starts_with('e')) || radix == 16 && suffix.starts_with('.') {
-        return Err(format!("floating constant in preprocessor expression: {text}"));
+    if radix != 16 && (suffix.starts_with('.') || suffix.starts_with('e'))
+        || radix == 16 && suffix.starts_with('.')
+    {
+        return Err(format!(
+            "floating constant in preprocessor expression: {text}"
+        ));
     }
     let unsigned_suffix = match suffix {
         "" | "l" | "ll" => false,
         "u" | "ul" | "lu" | "ull" | "llu" => true,
-        _ => return Err(format!("invalid suffix \"{suffix}\" on integer constant {text}")),
+        _ => {
+            return Err(format!(
+                "invalid suffix \"{suffix}\" on integer constant {text}"
+            ))
+        }
     };
     let written_suffix = &text[text.len() - suffix.len()..];
     if written_suffix.contains("lL") || written_suffix.contains("Ll") {
         return Err(format!("invalid suffix on integer constant {text}"));
     }
-    let num = if num.is_empty() && radix == 8 { "0" } else { num };
+    let num = if num.is_empty() && radix == 8 {
+        "0"
+    } else {
+        num
+    };
     if num.is_empty() {
         return Err(format!("invalid integer constant {text}"));
     }
-    let v = u64::from_str_radix(num, radix).map_err(|_| format!("integer constant is too large: {text}"))?;
+    let v = u64::from_str_radix(num, radix)
+        .map_err(|_| format!("integer constant is too large: {text}"))?;
     // A constant too large for intmax_t is unsigned (GCC: "so large that it is unsigned").
     if unsigned_suffix || v > i64::MAX as u64 {
         Ok(Value::Unsigned(v))
@@ -104,7 +129,9 @@ pub fn parse_char(text: &str) -> Result<Value, String> {
         Some(i) => (&text[..i], &text[i + 1..]),
         None => return Err(format!("invalid character constant {text}")),
     };
-    let body = body.strip_suffix('\'').ok_or_else(|| format!("missing terminating ' character in {text}"))?;
+    let body = body
+        .strip_suffix('\'')
+        .ok_or_else(|| format!("missing terminating ' character in {text}"))?;
     let b = body.as_bytes();
     let mut chars: Vec<u32> = Vec::new();
     let mut i = 0;
@@ -123,7 +150,9 @@ pub fn parse_char(text: &str) -> Result<Value, String> {
             continue;
         }
         i += 1;
-        let Some(&e) = b.get(i) else { return Err(format!("invalid character constant {text}")) };
+        let Some(&e) = b.get(i) else {
+            return Err(format!("invalid character constant {text}"));
+        };
         i += 1;
         let v = match e {
             b'n' => 10,
@@ -140,7 +169,8 @@ pub fn parse_char(text: &str) -> Result<Value, String> {
                 while i < b.len() && b[i].is_ascii_hexdigit() {
                     i += 1;
                 }
-                u32::from_str_radix(&body[start..i], 16).map_err(|_| format!("bad \\x escape in {text}"))?
+                u32::from_str_radix(&body[start..i], 16)
+                    .map_err(|_| format!("bad \\x escape in {text}"))?
             }
             b'0'..=b'7' => {
                 let start = i - 1;
@@ -177,6 +207,8 @@ pub fn parse_char(text: &str) -> Result<Value, String> {
 struct Parser<'a> {
     toks: Vec<&'a Tok>,
     pos: usize,
+    /// Nesting of unary operators and parentheses (bounded to keep the stack safe).
+    depth: u32,
 }
 
 impl<'a> Parser<'a> {
@@ -228,7 +260,9 @@ impl<'a> Parser<'a> {
     fn binary(&mut self, min_prec: u8, live: bool) -> Result<Value, String> {
         let mut lhs = self.unary(live)?;
         while let Some(t) = self.peek() {
-            let Some(prec) = precedence(t.kind) else { break };
+            let Some(prec) = precedence(t.kind) else {
+                break;
+            };
             if prec < min_prec {
                 break;
             }
@@ -253,7 +287,19 @@ impl<'a> Parser<'a> {
     }
 
     fn unary(&mut self, live: bool) -> Result<Value, String> {
-        let Some(t) = self.peek() else { return Err("#if expression ends early".into()) };
+        if self.depth > 256 {
+            return Err("#if expression nested too deeply".into());
+        }
+        self.depth += 1;
+        let res = self.unary_inner(live);
+        self.depth -= 1;
+        res
+    }
+
+    fn unary_inner(&mut self, live: bool) -> Result<Value, String> {
+        let Some(t) = self.peek() else {
+            return Err("#if expression ends early".into());
+        };
         self.pos += 1;
         match t.kind {
             T![+] => self.unary(live),
@@ -279,8 +325,14 @@ impl<'a> Parser<'a> {
                 }
                 Ok(Value::Signed(0))
             }
-            SyntaxKind::STRING => Err(format!("token \"{}\" is not valid in preprocessor expressions", t.text)),
-            _ => Err(format!("token \"{}\" is not valid in preprocessor expressions", t.text)),
+            SyntaxKind::STRING => Err(format!(
+                "token \"{}\" is not valid in preprocessor expressions",
+                t.text
+            )),
+            _ => Err(format!(
+                "token \"{}\" is not valid in preprocessor expressions",
+                t.text
+            )),
         }
     }
 }
@@ -388,9 +440,17 @@ fn shift(op: SyntaxKind, lhs: Value, rhs: Value) -> Value {
     let n = count.unsigned_abs().min(64) as u32;
     match lhs {
         Value::Signed(v) => Value::Signed(if left {
-            if n >= 64 { 0 } else { ((v as u64) << n) as i64 }
+            if n >= 64 {
+                0
+            } else {
+                ((v as u64) << n) as i64
+            }
         } else if n >= 64 {
-            if v < 0 { -1 } else { 0 }
+            if v < 0 {
+                -1
+            } else {
+                0
+            }
         } else {
             v >> n
         }),
@@ -429,9 +489,13 @@ mod tests {
         assert_eq!(eval("'\\377' < 0"), Ok(Value::Signed(1)));
         assert_eq!(eval("'ab'"), Ok(Value::Signed(0x6162)));
         assert_eq!(eval("1 << 63 < 0"), Ok(Value::Signed(1)));
-        assert_eq!(eval("0x10 + 010 + 0b11 + 10UL"), Ok(Value::Unsigned(16 + 8 + 3 + 10)));
+        assert_eq!(
+            eval("0x10 + 010 + 0b11 + 10UL"),
+            Ok(Value::Unsigned(16 + 8 + 3 + 10))
+        );
         assert!(eval("1 / 0").is_err());
         assert!(eval("1.0").is_err());
         assert!(eval("1 2").is_err());
+        assert!(eval(&format!("{}1{}", "(".repeat(5000), ")".repeat(5000))).is_err());
     }
 }

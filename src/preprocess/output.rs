@@ -45,7 +45,13 @@ pub fn write_gcc_e(pp: &Preprocessed) -> String {
             }
         }
         let spaced = pp.spaces.get(i).copied().unwrap_or(false);
-        if !at_bol && (spaced || needs_space(out.as_bytes().last().copied(), tok.text.as_bytes().first().copied())) {
+        if !at_bol
+            && (spaced
+                || needs_space(
+                    out.as_bytes().last().copied(),
+                    tok.text.as_bytes().first().copied(),
+                ))
+        {
             out.push(' ');
         }
         out.push_str(&tok.text);
@@ -66,7 +72,9 @@ pub fn write_gcc_e(pp: &Preprocessed) -> String {
 
 /// Whether two adjacent spellings would lex differently without a space between them.
 fn needs_space(prev: Option<u8>, next: Option<u8>) -> bool {
-    let (Some(a), Some(b)) = (prev, next) else { return false };
+    let (Some(a), Some(b)) = (prev, next) else {
+        return false;
+    };
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80;
     (word(a) && (word(b) || b == b'"' || b == b'\''))
         || (a == b'.' && b.is_ascii_digit())

@@ -44,7 +44,12 @@ pub struct Tok {
 
 impl Tok {
     pub fn new(kind: SyntaxKind, text: impl Into<SmolStr>) -> Tok {
-        Tok { kind, flags: 0, text: text.into(), exp: 0 }
+        Tok {
+            kind,
+            flags: 0,
+            text: text.into(),
+            exp: 0,
+        }
     }
 
     pub fn is(&self, kind: SyntaxKind) -> bool {
@@ -91,18 +96,42 @@ pub enum Item {
     /// Lines of text: `tokens` indexes `FileSkeleton::tokens`.
     Text(Range<u32>),
     Define(std::sync::Arc<MacroDef>),
-    Undef { name: SmolStr, line: u32 },
+    Undef {
+        name: SmolStr,
+        line: u32,
+    },
     /// `#include` or `#include_next`; `operand` is the tokens after the directive name.
-    Include { next: bool, operand: Range<u32>, line: u32 },
+    Include {
+        next: bool,
+        operand: Range<u32>,
+        line: u32,
+    },
     Cond(Box<CondGroup>),
     /// `#pragma`: the tokens after `pragma`.
-    Pragma { operand: Range<u32>, line: u32 },
+    Pragma {
+        operand: Range<u32>,
+        line: u32,
+    },
     /// `#error` (or `#warning` when `warning`) with its message as written.
-    Diagnostic { warning: bool, message: String, line: u32 },
-    /// `#line`, `#ident`, `#sccs`, `#assert`, `#unassert`: accepted and ignored.
-    Ignored { line: u32 },
+    Diagnostic {
+        warning: bool,
+        message: String,
+        line: u32,
+    },
+    /// `#line`: the tokens after `line`.
+    Line {
+        operand: Range<u32>,
+        line: u32,
+    },
+    /// `#ident`, `#sccs`, `#assert`, `#unassert`: accepted and ignored.
+    Ignored {
+        line: u32,
+    },
     /// A directive that is an error if it is reached in an active group.
-    Invalid { message: String, line: u32 },
+    Invalid {
+        message: String,
+        line: u32,
+    },
 }
 
 /// A conditional group: `#if`/`#ifdef`/`#ifndef`, its `#elif`s and `#else`, up to `#endif`.
@@ -185,6 +214,11 @@ pub enum Role {
 pub fn lower(text: &str) -> FileSkeleton {
     let lexed = syntax::lex(text);
     let mut sk = FileSkeleton::default();
+    let unterminated_comment = lexed
+        .errors()
+        .iter()
+        .find(|e| e.kind == syntax::LexErrorKind::UnterminatedComment)
+        .map(|e| e.token);
     // Pass 1: non-trivia tokens, with line numbers and flags, and the logical-line boundaries.
     let mut line: u32 = 1;
     let mut flags = BOL;
@@ -192,6 +226,9 @@ pub fn lower(text: &str) -> FileSkeleton {
     for i in 0..lexed.len() {
         let kind = lexed.kind(i);
         let tok_text = lexed.text(text, i);
+        if unterminated_comment == Some(i) {
+            sk.errors.push((line, "unterminated comment".into()));
+        }
         match kind {
             SyntaxKind::NEWLINE => {
                 line += 1;
@@ -212,7 +249,12 @@ pub fn lower(text: &str) -> FileSkeleton {
             }
             _ => {}
         }
-        sk.tokens.push(Tok { kind, flags, text: syntax::cooked(tok_text).into(), exp: 0 });
+        sk.tokens.push(Tok {
+            kind,
+            flags,
+            text: syntax::cooked(tok_text).into(),
+            exp: 0,
+        });
         sk.lines.push(line);
         line += count_newlines(tok_text);
         flags = 0;
@@ -220,7 +262,12 @@ pub fn lower(text: &str) -> FileSkeleton {
     if *line_starts.last().unwrap() != sk.tokens.len() as u32 {
         line_starts.push(sk.tokens.len() as u32);
     }
-    let mut lowerer = Lowerer { sk: &mut sk, line_starts: &line_starts, next_line: 0, end_line: line };
+    let mut lowerer = Lowerer {
+        sk: &mut sk,
+        line_starts: &line_starts,
+        next_line: 0,
+        end_line: line,
+    };
     let mut items = Vec::new();
     loop {
         let (mut more, stop) = lowerer.items();
@@ -271,7 +318,10 @@ impl Lowerer<'_> {
                 items.push(Item::Text(start..text_end));
             }
             let name = self.directive_name(&range);
-            if matches!(name.as_str(), "elif" | "else" | "endif" | "elifdef" | "elifndef") {
+            if matches!(
+                name.as_str(),
+                "elif" | "else" | "endif" | "elifdef" | "elifndef"
+            ) {
                 return (items, Some(range));
             }
             self.next_line += 1;
@@ -301,19 +351,34 @@ impl Lowerer<'_> {
             "define" => Item::Define(std::sync::Arc::new(self.define(operand, line))),
             "undef" => match self.single_name(&operand) {
                 Ok(name) => Item::Undef { name, line },
-                Err(message) => Item::Invalid { message: format!("#undef: {message}"), line },
+                Err(message) => Item::Invalid {
+                    message: format!("#undef: {message}"),
+                    line,
+                },
             },
-            "include" | "include_next" => Item::Include { next: name == "include_next", operand, line },
+            "include" | "include_next" => Item::Include {
+                next: name == "include_next",
+                operand,
+                line,
+            },
             "if" | "ifdef" | "ifndef" => self.cond_group(range, name, line),
             "pragma" => Item::Pragma { operand, line },
             "error" | "warning" => {
                 let message = self.spell(operand);
-                Item::Diagnostic { warning: name == "warning", message, line }
+                Item::Diagnostic {
+                    warning: name == "warning",
+                    message,
+                    line,
+                }
             }
-            "line" | "ident" | "sccs" | "assert" | "unassert" => Item::Ignored { line },
+            "line" => Item::Line { operand, line },
+            "ident" | "sccs" | "assert" | "unassert" => Item::Ignored { line },
             _ => {
                 let spelled = self.spell(range.start + 1..range.end.min(range.start + 2));
-                Item::Invalid { message: format!("invalid preprocessing directive #{spelled}"), line }
+                Item::Invalid {
+                    message: format!("invalid preprocessing directive #{spelled}"),
+                    line,
+                }
             }
         };
         Some(item)
@@ -330,10 +395,18 @@ impl Lowerer<'_> {
         let mut branch_line = line;
         loop {
             let (items, stop) = self.items();
-            branches.push(Branch { kind, cond: cond.clone(), line: branch_line, items });
+            branches.push(Branch {
+                kind,
+                cond: cond.clone(),
+                line: branch_line,
+                items,
+            });
             let Some(stop) = stop else {
                 self.sk.errors.push((line, format!("unterminated #{name}")));
-                return Item::Cond(Box::new(CondGroup { branches, endif_line: self.end_line }));
+                return Item::Cond(Box::new(CondGroup {
+                    branches,
+                    endif_line: self.end_line,
+                }));
             };
             self.next_line += 1;
             let stop_name = self.directive_name(&stop);
@@ -344,10 +417,17 @@ impl Lowerer<'_> {
                 "elifdef" => BranchKind::Elifdef,
                 "elifndef" => BranchKind::Elifndef,
                 "else" => BranchKind::Else,
-                _ => return Item::Cond(Box::new(CondGroup { branches, endif_line: branch_line })),
+                _ => {
+                    return Item::Cond(Box::new(CondGroup {
+                        branches,
+                        endif_line: branch_line,
+                    }))
+                }
             };
             if branches.last().is_some_and(|b| b.kind == BranchKind::Else) {
-                self.sk.errors.push((branch_line, format!("#{stop_name} after #else")));
+                self.sk
+                    .errors
+                    .push((branch_line, format!("#{stop_name} after #else")));
             }
         }
     }
@@ -374,7 +454,14 @@ impl Lowerer<'_> {
     }
 
     fn define(&self, operand: Range<u32>, line: u32) -> MacroDef {
-        let mut def = MacroDef { name: SmolStr::default(), params: None, variadic: false, body: Vec::new(), line, error: None };
+        let mut def = MacroDef {
+            name: SmolStr::default(),
+            params: None,
+            variadic: false,
+            body: Vec::new(),
+            line,
+            error: None,
+        };
         let name = match self.single_name(&operand) {
             Ok(name) => name,
             Err(message) => {
@@ -454,7 +541,8 @@ impl Lowerer<'_> {
                 match body.last_mut() {
                     Some(prev) if j + 1 < operand.end => prev.tok.flags |= PASTE_LEFT,
                     _ => {
-                        def.error = Some("'##' cannot appear at either end of a macro expansion".into());
+                        def.error =
+                            Some("'##' cannot appear at either end of a macro expansion".into());
                         return def;
                     }
                 }
@@ -462,9 +550,15 @@ impl Lowerer<'_> {
                 continue;
             }
             if def.params.is_some() && tok.is(T![#]) {
-                match (j + 1 < operand.end).then(|| param_index(self.tok(j + 1))).flatten() {
+                match (j + 1 < operand.end)
+                    .then(|| param_index(self.tok(j + 1)))
+                    .flatten()
+                {
                     Some(p) => {
-                        body.push(BodyTok { tok, role: Role::Stringify(p) });
+                        body.push(BodyTok {
+                            tok,
+                            role: Role::Stringify(p),
+                        });
                         j += 2;
                         continue;
                     }
@@ -476,7 +570,10 @@ impl Lowerer<'_> {
             }
             if def.variadic && tok.is_ident("__VA_OPT__") {
                 if j + 1 < operand.end && self.tok(j + 1).is(T!['(']) && va_opt_depth.is_none() {
-                    body.push(BodyTok { tok, role: Role::VaOptStart });
+                    body.push(BodyTok {
+                        tok,
+                        role: Role::VaOptStart,
+                    });
                     va_opt_depth = Some((body.len(), 0));
                     j += 2;
                     continue;
@@ -490,7 +587,10 @@ impl Lowerer<'_> {
                 } else if tok.is(T![')']) {
                     if *depth == 0 {
                         va_opt_depth = None;
-                        body.push(BodyTok { tok, role: Role::VaOptEnd });
+                        body.push(BodyTok {
+                            tok,
+                            role: Role::VaOptEnd,
+                        });
                         j += 1;
                         continue;
                     }
@@ -515,8 +615,12 @@ impl Lowerer<'_> {
 /// Finds the include guard: the file's items are exactly one `#ifndef X` group (or
 /// `#if !defined X` / `#if !defined(X)`) with no `#else`/`#elif`, nothing outside it.
 fn find_guard(sk: &FileSkeleton) -> Option<SmolStr> {
-    let [Item::Cond(group)] = sk.items.as_slice() else { return None };
-    let [branch] = group.branches.as_slice() else { return None };
+    let [Item::Cond(group)] = sk.items.as_slice() else {
+        return None;
+    };
+    let [branch] = group.branches.as_slice() else {
+        return None;
+    };
     let toks = &sk.tokens[branch.cond.start as usize..branch.cond.end as usize];
     let name = match branch.kind {
         BranchKind::Ifndef if toks.len() == 1 => &toks[0],
@@ -524,7 +628,14 @@ fn find_guard(sk: &FileSkeleton) -> Option<SmolStr> {
             let t: Vec<&Tok> = toks.iter().collect();
             match t.as_slice() {
                 [bang, d, n] if bang.is(T![!]) && d.is_ident("defined") => *n,
-                [bang, d, l, n, r] if bang.is(T![!]) && d.is_ident("defined") && l.is(T!['(']) && r.is(T![')']) => *n,
+                [bang, d, l, n, r]
+                    if bang.is(T![!])
+                        && d.is_ident("defined")
+                        && l.is(T!['('])
+                        && r.is(T![')']) =>
+                {
+                    *n
+                }
                 _ => return None,
             }
         }

@@ -8,15 +8,26 @@ use std::process::{Command, Stdio};
 pub(crate) fn gcc_e(src: &str, extra: &[&str]) -> String {
     let mut child = Command::new("gcc-12")
         .args(["-E", "-x", "c", "-"])
-        .args(crate::preprocess::dev_tree::macro_flags(crate::preprocess::dev_tree::KBUILD_COMMANDS[0].1))
+        .args(crate::preprocess::dev_tree::macro_flags(
+            crate::preprocess::dev_tree::KBUILD_COMMANDS[0].1,
+        ))
         .args(extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("gcc-12 runs");
-    child.stdin.take().unwrap().write_all(src.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(src.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "gcc-12 failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "gcc-12 failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }

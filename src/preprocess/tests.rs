@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::pre_ast::FileId;
 use crate::preprocess::engine::{Engine, FileProvider, MainFile};
-use crate::preprocess::skeleton::{self, FileSkeleton};
 use crate::preprocess::output::{gcc_tokens as tokens_of_gcc_output, our_tokens};
+use crate::preprocess::skeleton::{self, FileSkeleton};
 use crate::preprocess::test_gcc::gcc_e;
 use crate::preprocess::Preprocessed;
 
@@ -19,8 +19,17 @@ impl FileProvider for MemFiles {
     fn skeleton(&self, file: FileId) -> Result<Arc<FileSkeleton>, String> {
         Ok(Arc::new(skeleton::lower(&self.files[file.0 as usize].1)))
     }
-    fn resolve(&self, _from: Option<FileId>, spelled: &str, _angled: bool, _next: bool) -> Option<FileId> {
-        self.files.iter().position(|(n, _)| n == spelled).map(|i| FileId(i as u32))
+    fn resolve(
+        &self,
+        _from: Option<FileId>,
+        spelled: &str,
+        _angled: bool,
+        _next: bool,
+    ) -> Option<FileId> {
+        self.files
+            .iter()
+            .position(|(n, _)| n == spelled)
+            .map(|i| FileId(i as u32))
     }
     fn display_name(&self, file: FileId) -> String {
         self.files[file.0 as usize].0.clone()
@@ -49,14 +58,17 @@ fn run_ours(fixture: &str) -> Result<Preprocessed, String> {
     }
     files.extend(cur.take());
     let mem = MemFiles { files };
-    Engine::new(&mem).run(&predefined(), &[], MainFile::File(FileId(0))).map_err(|e| e.to_string())
+    Engine::new(&mem)
+        .run(&predefined(), &[], MainFile::File(FileId(0)))
+        .map_err(|e| e.to_string())
 }
 
 /// Checks our tokens against gcc-12's for a fixture (files after the first are written to a
 /// temporary directory for gcc's includes).
 #[track_caller]
 fn check(fixture: &str) {
-    let ours = our_tokens(&run_ours(fixture).unwrap_or_else(|e| panic!("our preprocessor failed: {e}")));
+    let ours =
+        our_tokens(&run_ours(fixture).unwrap_or_else(|e| panic!("our preprocessor failed: {e}")));
     let dir = std::env::temp_dir().join(format!("le-pp-{}-{}", std::process::id(), fixture.len()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut main = String::new();
@@ -70,7 +82,11 @@ fn check(fixture: &str) {
         if let Some(n) = line.strip_prefix("//- ") {
             flush(&name, &body, &mut main);
             body.clear();
-            name = if main.is_empty() && name.is_none() { None } else { Some(n.trim().to_owned()) };
+            name = if main.is_empty() && name.is_none() {
+                None
+            } else {
+                Some(n.trim().to_owned())
+            };
             if n.trim() == "main.c" {
                 name = None;
             }
@@ -130,16 +146,36 @@ fn includes_guards_pragmas_and_counters() {
 #[test]
 fn errors_name_file_and_line() {
     let err = run_ours("int a;\n#if 1\n#error this config is wrong\n#endif\n").unwrap_err();
-    assert!(err.starts_with("main.c:3: #error this config is wrong"), "{err}");
+    assert!(
+        err.starts_with("main.c:3: #error this config is wrong"),
+        "{err}"
+    );
     let err = run_ours("#include \"x.h\"\n//- x.h\nint x;\n#include <missing.h>\n").unwrap_err();
-    assert!(err.starts_with("x.h:2: missing.h: No such file or directory"), "{err}");
+    assert!(
+        err.starts_with("x.h:2: missing.h: No such file or directory"),
+        "{err}"
+    );
     assert!(err.contains("included from main.c:1"), "{err}");
     let err = run_ours("#define F(a, b) a\nF(1)\n").unwrap_err();
-    assert!(err.contains("requires 2 arguments, but only 1 given"), "{err}");
+    assert!(
+        err.contains("requires 2 arguments, but only 1 given"),
+        "{err}"
+    );
     let err = run_ours("#if 1 / 0\n#endif\n").unwrap_err();
     assert!(err.contains("division by zero"), "{err}");
     let err = run_ours("#endif\n").unwrap_err();
     assert!(err.contains("#endif without #if"), "{err}");
+    let err = run_ours("int a;\n/* open\n").unwrap_err();
+    assert!(err.starts_with("main.c:2: unterminated comment"), "{err}");
+    let err = run_ours("#ifdef X\nint a;\n").unwrap_err();
+    assert!(err.starts_with("main.c:1: unterminated #ifdef"), "{err}");
+    let deep = format!(
+        "#define ID(x) x\n{}1{}\n",
+        "ID(".repeat(300),
+        ")".repeat(300)
+    );
+    let err = run_ours(&deep).unwrap_err();
+    assert!(err.contains("nested more than"), "{err}");
 }
 
 /// A tiny pre-AST: a target that includes a header and autoconf.h, with one config-dependent
@@ -159,7 +195,11 @@ fn fixture_pre_ast() -> crate::pre_ast::PreAst {
             kind: FileKind::ConfigDerived(GeneratedHeader::Autoconf),
         },
     ];
-    let mut pre_ast = PreAst::new(Metadata::default(), files, vec!["src/include".into(), "obj/include".into()]);
+    let mut pre_ast = PreAst::new(
+        Metadata::default(),
+        files,
+        vec!["src/include".into(), "obj/include".into()],
+    );
     pre_ast.target = Some(FileId(0));
     pre_ast
 }
@@ -170,11 +210,24 @@ fn skeletons_are_shared_across_configs() {
     use crate::preprocess::{preprocessed, PreAstInput};
     let db = crate::db::LoggingDatabase::default();
     let input = PreAstInput::from_pre_ast(&db, Arc::new(fixture_pre_ast()));
-    let on = KernelConfig::new(&db, "on".into(), vec![("CONFIG_X".into(), "1".into())].into());
+    let on = KernelConfig::new(
+        &db,
+        "on".into(),
+        vec![("CONFIG_X".into(), "1".into())].into(),
+    );
     let off = KernelConfig::new(&db, "off".into(), Vec::new().into());
-    let texts = |pp: &Preprocessed| pp.tokens.iter().map(|t| t.text.to_string()).collect::<Vec<_>>().join(" ");
+    let texts = |pp: &Preprocessed| {
+        pp.tokens
+            .iter()
+            .map(|t| t.text.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     assert_eq!(texts(&preprocessed(&db, input, on).unwrap()), "int t = 1 ;");
-    assert_eq!(texts(&preprocessed(&db, input, off).unwrap()), "int t = 0 ;");
+    assert_eq!(
+        texts(&preprocessed(&db, input, off).unwrap()),
+        "int t = 0 ;"
+    );
     let log = db.take_log();
     let n_skeletons = log.iter().filter(|l| l.contains("file_skeleton")).count();
     let n_pp = log.iter().filter(|l| l.contains("preprocessed")).count();
@@ -190,11 +243,22 @@ fn skeletons_are_shared_across_configs() {
     let mut db = db;
     let _ = crate::preprocess::preprocessed_tokens(&db, input, on);
     let _ = db.take_log();
-    on.set_options(&mut db).to(vec![("CONFIG_X".into(), "1".into()), ("CONFIG_UNUSED".into(), "1".into())].into());
+    on.set_options(&mut db).to(vec![
+        ("CONFIG_X".into(), "1".into()),
+        ("CONFIG_UNUSED".into(), "1".into()),
+    ]
+    .into());
     let toks = crate::preprocess::preprocessed_tokens(&db, input, on).unwrap();
-    assert_eq!(toks.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(), ["int", "t", "=", "1", ";"]);
+    assert_eq!(
+        toks.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(),
+        ["int", "t", "=", "1", ";"]
+    );
     let log = db.take_log();
-    assert_eq!(log.iter().filter(|l| l.contains("file_skeleton")).count(), 0, "{log:?}");
+    assert_eq!(
+        log.iter().filter(|l| l.contains("file_skeleton")).count(),
+        0,
+        "{log:?}"
+    );
 }
 
 #[test]
@@ -203,9 +267,16 @@ fn cli_refuses_other_versions_and_prints_gcc_e() {
     use crate::preprocess::cli::{check_version, preprocess_to_text};
     let mut pre_ast = fixture_pre_ast();
     pre_ast.meta.kernel_version = "6.1.192".into();
-    let other = ConfigFile::parse("my.config", "# Linux/x86 6.12.117 Kernel Configuration\nCONFIG_X=y\n").unwrap();
+    let other = ConfigFile::parse(
+        "my.config",
+        "# Linux/x86 6.12.117 Kernel Configuration\nCONFIG_X=y\n",
+    )
+    .unwrap();
     let err = check_version(&pre_ast, &other, false).unwrap_err();
-    assert!(err.contains("Linux 6.12.117") && err.contains("Linux 6.1.192") && err.contains("--force"), "{err}");
+    assert!(
+        err.contains("Linux 6.12.117") && err.contains("Linux 6.1.192") && err.contains("--force"),
+        "{err}"
+    );
     assert!(check_version(&pre_ast, &other, true).is_ok());
     let text = preprocess_to_text(&pre_ast, &other).unwrap();
     assert_eq!(text, "# 2 \"target/t.c\"\nint t = 1;\n");
@@ -217,33 +288,60 @@ fn cli_refuses_other_versions_and_prints_gcc_e() {
 fn check_tree(files: &[(&str, &str)], dirs: &[&str]) {
     use crate::pre_ast::{FileKind, Metadata, PreAst, PreAstFile};
     use crate::preprocess::{preprocess, TargetConfig};
-    let pre_files: Vec<PreAstFile> =
-        files.iter().map(|(p, t)| PreAstFile { path: p.to_string(), text: t.to_string(), kind: FileKind::Source }).collect();
-    let mut pre_ast = PreAst::new(Metadata::default(), pre_files, dirs.iter().map(|d| d.to_string()).collect());
+    let pre_files: Vec<PreAstFile> = files
+        .iter()
+        .map(|(p, t)| PreAstFile {
+            path: p.to_string(),
+            text: t.to_string(),
+            kind: FileKind::Source,
+        })
+        .collect();
+    let mut pre_ast = PreAst::new(
+        Metadata::default(),
+        pre_files,
+        dirs.iter().map(|d| d.to_string()).collect(),
+    );
     pre_ast.target = Some(FileId(0));
     pre_ast.predefined = predefined();
-    let config = TargetConfig { options: Vec::new().into() };
+    let config = TargetConfig {
+        options: Vec::new().into(),
+    };
     let skel = |id: FileId| Arc::new(skeleton::lower(&pre_ast.file(id).text));
-    let ours = our_tokens(&preprocess(&pre_ast, &config, &skel).unwrap_or_else(|e| panic!("ours failed: {e}")));
+    let ours = our_tokens(
+        &preprocess(&pre_ast, &config, &skel).unwrap_or_else(|e| panic!("ours failed: {e}")),
+    );
 
-    let tmp = std::env::temp_dir().join(format!("le-pp-tree-{}-{}", std::process::id(), files[0].1.len()));
+    let tmp = std::env::temp_dir().join(format!(
+        "le-pp-tree-{}-{}",
+        std::process::id(),
+        files[0].1.len()
+    ));
     for (p, t) in files {
         let path = tmp.join(p);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, t).unwrap();
     }
-    let mut args: Vec<String> = dirs.iter().map(|d| format!("-I{}", tmp.join(d).display())).collect();
+    let mut args: Vec<String> = dirs
+        .iter()
+        .map(|d| format!("-I{}", tmp.join(d).display()))
+        .collect();
     args.push("-P".into());
     // gcc reads the main file from its real place so that quoted includes see its directory.
     let out = std::process::Command::new("gcc-12")
         .args(["-E"])
-        .args(crate::preprocess::dev_tree::macro_flags(crate::preprocess::dev_tree::KBUILD_COMMANDS[0].1))
+        .args(crate::preprocess::dev_tree::macro_flags(
+            crate::preprocess::dev_tree::KBUILD_COMMANDS[0].1,
+        ))
         .args(&args)
         .arg(tmp.join(files[0].0))
         .output()
         .unwrap();
     let _ = std::fs::remove_dir_all(&tmp);
-    assert!(out.status.success(), "gcc failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "gcc failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let gcc = tokens_of_gcc_output(&String::from_utf8(out.stdout).unwrap());
     assert_eq!(ours, gcc, "ours (left) and gcc-12 (right) differ");
 }
@@ -275,4 +373,14 @@ fn paste_rescan_and_lookahead_corner_cases() {
     check(
         "#define CAT(a, b) a ## b\n#define CAT3(a, b, c) a ## b ## c\n#define FOO foo_expanded\n#define f(x) (x)\n#define LPAREN (\n#define EMPTY\n#define ID(x) x\nCAT(F, OO) CAT3(a, , c) CAT3(, , ) CAT(f, )(1) f LPAREN 2) ID(f LPAREN 3)) f EMPTY (4) ID(f EMPTY (5))\nCAT(<, <=) CAT(-, >) CAT(%:, %:) CAT(., 5) CAT(L, 'a') CAT(u8, \"s\") CAT(0x, 1p-3)\n#define str(x) #x\n#define xstr(x) str(x)\nxstr(CAT(a b, c d)) xstr(ID( ID(1)  ID( 2 ) )) str( ID(x)  +  y )\n",
     );
+}
+
+#[test]
+fn line_directive() {
+    check("a __LINE__\n#line 100\nb __LINE__\n#define N 7\n#line N \"renamed.h\"\nc __LINE__ __FILE__\n\nd __LINE__\n");
+}
+
+#[test]
+fn pragma_operator_in_macro_arguments() {
+    check("#define X(a) a b\n#define P _Pragma(\"GCC diagnostic push\")\nx X(_Pragma(\"foo\") 1) y X(P 2) z\n#define DIAG(s) _Pragma(#s)\n#define W(x) DIAG(GCC diagnostic ignored #x)\nW(-Wfoo) after\n");
 }
