@@ -194,6 +194,14 @@ pub struct TargetConfig {
     pub options: Arc<[(SmolStr, SmolStr)]>,
 }
 
+impl TargetConfig {
+    /// The compiler's predefined macros and kbuild's `-D` flags under this config: the pre-AST's
+    /// config-independent table plus the flag rules this config turns on.
+    pub fn predefined(&self, pre_ast: &PreAst) -> String {
+        pre_ast.predefined_for(&|name| crate::config::options_is_set(&self.options, name))
+    }
+}
+
 /// Preprocesses the pre-AST's target under `config`. `source_skeleton` gives the skeleton of an
 /// ordinary (not config-derived) file; the salsa query passes `file_skeleton`, other callers a
 /// cache.
@@ -210,7 +218,7 @@ pub fn preprocess(
     })?;
     let files = PreAstFiles::new(pre_ast, config, source_skeleton, &RuleSizes);
     Engine::new(&files).run(
-        &pre_ast.predefined,
+        &config.predefined(pre_ast),
         &pre_ast.forced_includes,
         MainFile::File(target),
     )
@@ -363,7 +371,7 @@ impl<'a> PreAstFiles<'a> {
         };
         let (pp, values) = Engine::new(&nested)
             .run_and_eval(
-                &self.pre_ast.predefined,
+                &self.config.predefined(self.pre_ast),
                 &self.pre_ast.forced_includes,
                 main,
                 &[

@@ -1,0 +1,124 @@
+//! Conformance: layout-expert's layouts against GCC's, field by field, on the real Debian trees.
+//!
+//! The pre-AST is built ONCE per kernel version (6.1 and 6.12 from their amd64 flavour; the
+//! PREEMPT_RT kernel from its own `-common-rt` headers), and each flavour's `.config` is the only
+//! thing taken from the flavour being checked. GCC's side is the DWARF of the same target
+//! (`targets/forensics.c`) compiled by kbuild against that flavour's tree (`xtask oracle`,
+//! cached under `target/oracle/`). Any difference (a record missing or extra, a size, a field's
+//! name, order, bit offset or bit size) fails the test with the differences listed; there is no
+//! tolerance and no allow-list.
+//!
+//! `LAYOUT_EXPERT_CUSTOM_CONFIGS=1` adds the 6.1 custom configurations (tinyconfig, defconfig,
+//! allnoconfig, randconfig 1–3), built from the full linux-source package by
+//! `xtask custom-config` (slow the first time: several minutes per tree).
+
+#[path = "support/kernels.rs"]
+mod kernels;
+
+use std::{path::Path, sync::Arc};
+
+use layout_expert::{
+    config::ConfigFile,
+    db::RootDatabase,
+    pipeline,
+    pre_ast::{
+        build::{self, BuildInput, BUILTIN_TARGET, BUILTIN_TARGET_NAME},
+        tree, PreAst,
+    },
+    profile::layout_json::to_json_text,
+};
+use xtask::{conformance, layout_json::Layouts, oracle};
+
+fn pre_ast_of(flavour: &Path) -> Arc<PreAst> {
+    let tree = tree::discover(flavour).unwrap_or_else(|e| panic!("{}: {e}", flavour.display()));
+    let input = BuildInput {
+        tree,
+        target_name: BUILTIN_TARGET_NAME.to_owned(),
+        target_text: BUILTIN_TARGET.to_owned(),
+        target_dir: None,
+        force: false,
+    };
+    let (pre_ast, _, _) =
+        build::build(&input).unwrap_or_else(|e| panic!("{}: {e}", flavour.display()));
+    Arc::new(pre_ast)
+}
+
+/// Our layouts for `flavour`'s configuration, from `pre_ast`, in the oracle's schema.
+fn ours(pre_ast: &Arc<PreAst>, flavour: &Path) -> Layouts {
+    let config_path = flavour.join(".config");
+    let bytes = std::fs::read(&config_path).unwrap();
+    let config = ConfigFile::parse_bytes(&config_path.display().to_string(), &bytes).unwrap();
+    let db = RootDatabase::default();
+    let out = pipeline::run(&db, pre_ast, &config, &[])
+        .unwrap_or_else(|e| panic!("{}: {e}", flavour.display()));
+    assert!(out.problems.is_empty(), "{}: {:#?}", flavour.display(), out.problems);
+    assert!(out.model.errors.is_empty(), "{}: {:#?}", flavour.display(), out.model.errors);
+    Layouts::from_json(&to_json_text(&out.layouts), "layout-expert").unwrap()
+}
+
+fn gcc(flavour: &Path) -> Layouts {
+    let source = kernels::repo_root().join("targets/forensics.c");
+    let request =
+        oracle::Request { tree: flavour.to_path_buf(), source, extra_cflags: Vec::new() };
+    oracle::run(&request).unwrap_or_else(|e| panic!("{}: {e}", flavour.display())).layouts
+}
+
+fn check(cases: &[(&str, &Arc<PreAst>, &Path)]) {
+    let mut reports = Vec::new();
+    for (name, pre_ast, flavour) in cases {
+        let report = conformance::compare(&ours(pre_ast, flavour), &gcc(flavour));
+        reports.push(conformance::TreeReport { tree: (*name).to_owned(), report });
+    }
+    let table = conformance::render(&reports, 40);
+    println!("{table}");
+    for r in &reports {
+        assert!(r.report.is_clean(), "{table}");
+        assert!(r.report.fields_compared > 5000, "{table}");
+    }
+}
+
+#[test]
+fn debian_trees_match_gcc_field_for_field() {
+    let t61 = kernels::debian_tree("6.1-amd64");
+    let t61_cloud = kernels::debian_tree("6.1-cloud-amd64");
+    let t61_rt = kernels::debian_tree("6.1-rt-amd64");
+    let t612 = kernels::debian_tree("6.12-amd64");
+    let t612_cloud = kernels::debian_tree("6.12-cloud-amd64");
+    let p61 = pre_ast_of(&t61);
+    let p61_rt = pre_ast_of(&t61_rt);
+    let p612 = pre_ast_of(&t612);
+    check(&[
+        ("6.1-amd64", &p61, &t61),
+        ("6.1-cloud-amd64", &p61, &t61_cloud),
+        ("6.1-rt-amd64", &p61_rt, &t61_rt),
+        ("6.12-amd64", &p612, &t612),
+        ("6.12-cloud-amd64", &p612, &t612_cloud),
+    ]);
+}
+
+#[test]
+fn custom_configs_match_gcc_field_for_field() {
+    if std::env::var_os("LAYOUT_EXPERT_CUSTOM_CONFIGS").is_none() {
+        println!(
+            "custom configurations not checked in this run: set LAYOUT_EXPERT_CUSTOM_CONFIGS=1 \
+             (CI does when time allows)"
+        );
+        return;
+    }
+    let trees: Vec<(String, std::path::PathBuf)> = xtask::custom_config::SUITE
+        .iter()
+        .map(|config| {
+            let prepared = xtask::custom_config::prepare("6.1", *config)
+                .unwrap_or_else(|e| panic!("cannot prepare 6.1 {}: {e}", config.dir_name()));
+            (format!("6.1-{}", config.dir_name()), prepared.dir)
+        })
+        .collect();
+    // A custom configuration is its own build tree: its pre-AST is built from it.
+    let pre_asts: Vec<Arc<PreAst>> = trees.iter().map(|(_, dir)| pre_ast_of(dir)).collect();
+    let cases: Vec<(&str, &Arc<PreAst>, &Path)> = trees
+        .iter()
+        .zip(&pre_asts)
+        .map(|((name, dir), p)| (name.as_str(), p, dir.as_path()))
+        .collect();
+    check(&cases);
+}
