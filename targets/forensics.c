@@ -34,6 +34,7 @@
 #include <linux/utsname.h>
 #include <linux/nsproxy.h>
 #include <linux/sched.h>
+#include <linux/init_task.h>
 #include <linux/sched/signal.h>
 #include <linux/mm_types.h>
 #include <linux/mmzone.h>

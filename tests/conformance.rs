@@ -8,6 +8,9 @@
 //! name, order, bit offset or bit size) fails the test with the differences listed; there is no
 //! tolerance and no allow-list.
 //!
+//! Our side is the built-in target as `build-pre-ast` stores it: `targets/forensics.c` plus the
+//! private symbols' `extern` declarations, which add no debug info to GCC's side.
+//!
 //! `LAYOUT_EXPERT_CUSTOM_CONFIGS=1` adds the 6.1 custom configurations (tinyconfig, defconfig,
 //! allnoconfig, randconfig 1–3), built from the full linux-source package by
 //! `xtask custom-config` (slow the first time: several minutes per tree).
@@ -34,7 +37,7 @@ fn pre_ast_of(flavour: &Path) -> Arc<PreAst> {
     let input = BuildInput {
         tree,
         target_name: BUILTIN_TARGET_NAME.to_owned(),
-        target_text: BUILTIN_TARGET.to_owned(),
+        target_text: layout_expert::profile::private_symbols::builtin_target_text(BUILTIN_TARGET),
         target_dir: None,
         force: false,
     };

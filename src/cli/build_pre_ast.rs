@@ -28,7 +28,7 @@ pub fn run(args: &BuildPreAstArgs, quiet: bool) -> Result<(), String> {
         }
         None => (
             build::BUILTIN_TARGET_NAME.to_string(),
-            build::BUILTIN_TARGET.to_string(),
+            layout_expert::profile::private_symbols::builtin_target_text(build::BUILTIN_TARGET),
             None,
         ),
     };
