@@ -6,12 +6,14 @@ use std::time::Instant;
 
 use crate::layout_json::Layouts;
 use crate::util::Result;
-use crate::{bail, conformance, custom_config, kernels, oracle};
+use crate::{bail, conformance, custom_config, demo, kernels, oracle};
 
 const USAGE: &str = "\
 usage: cargo xtask <task> [options]
 
 tasks:
+  demo                    the main job on bundled defaults: unpack the pinned Debian 6.1 headers,
+                          build the pre-AST, make Rekall and Volatility 3 profiles (target/demo/)
   kernels                 unpack the pinned Debian kernel header packages into target/kernels/
   oracle --tree DIR [--source-file FILE] [--out FILE] [--gdwarf-4]
                           build FILE as a module against DIR with kbuild + gcc-12, write the
@@ -50,6 +52,11 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         "oracle" => oracle_task(rest),
         "conformance" => conformance_task(rest),
         "custom-config" => custom_config_task(rest),
+        "demo" => {
+            no_args(rest)?;
+            demo::run()?;
+            Ok(ExitCode::SUCCESS)
+        }
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)

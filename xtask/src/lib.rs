@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod conformance;
 pub mod custom_config;
+pub mod demo;
 pub mod dwarf;
 pub mod kernels;
 pub mod layout_json;
