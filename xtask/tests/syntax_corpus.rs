@@ -21,7 +21,7 @@ use std::{
 };
 
 use syntax::{
-    ast::{Define, Include, IncludeForm},
+    ast::{Define, Include, IncludeForm, Undef},
     AstNode, NodeOrToken, SyntaxKind,
 };
 use xtask::{kernels, util};
@@ -270,7 +270,7 @@ fn dm_line(define: &Define, name: &str) -> String {
 /// No directive missed or invented: the files are concatenated with the lines of every directive
 /// other than `#define` and `#undef` blanked out (conditionals, includes, `#error`, `#pragma`, ...,
 /// as the parser sees them; newlines are kept); `gcc-12 -E -dN -fdirectives-only` must then accept
-/// the text without a diagnostic and report the same sequence of defined macro names.
+/// the text without a diagnostic and report the same sequence of `#define` and `#undef` names.
 #[test]
 fn directives_agree_with_gcc() {
     let root = corpus_roots()
@@ -412,28 +412,35 @@ fn directives_agree_with_gcc() {
     let gcc_names: Vec<&str> = stdout[ours_start..]
         .lines()
         // With -fdirectives-only, GCC keeps a directive's leading whitespace.
-        .filter_map(|line| line.trim_start().strip_prefix("#define "))
-        .filter(|name| name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$'))
+        .map(str::trim_start)
+        .filter(|line| {
+            let name = line.strip_prefix("#define ").or_else(|| line.strip_prefix("#undef "));
+            name.is_some_and(|name| {
+                name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+            })
+        })
         .collect();
     if let Some(i) = (0..define_names.len().max(gcc_names.len()))
         .find(|&i| define_names.get(i).map(String::as_str) != gcc_names.get(i).copied())
     {
         panic!(
-            "the #define sequences part at #{i}: ours {:?}, GCC's {:?}",
+            "the #define/#undef sequences part at #{i}: ours {:?}, GCC's {:?}",
             &define_names[i.saturating_sub(2)..(i + 3).min(define_names.len())],
             &gcc_names[i.saturating_sub(2)..(i + 3).min(gcc_names.len())]
         );
     }
     eprintln!(
-        "syntax directives: {} #define lines and {} distinct include paths of the 6.1 headers \
-         agree with gcc-12; no directive missed or invented",
+        "syntax directives: {} #define lines, {} #define/#undef in sequence and {} distinct include \
+         paths of the 6.1 headers agree with gcc-12",
         expected.len(),
+        define_names.len(),
         include_paths.len()
     );
 }
 
 /// `text` with the lines of every directive but `#define` and `#undef`, and every comment, turned
-/// into blanks (each byte but newlines becomes a space), and the names of its `#define`s, in order.
+/// into blanks (each byte but newlines becomes a space), and its `#define NAME` and `#undef NAME`
+/// lines as `gcc -dN` prints them, in order.
 /// (With `-fdirectives-only`, GCC copies comments to its output, where a commented-out
 /// `#define` line would look like one of its `-dN` lines.)
 fn blank_directives(text: &str, root: &syntax::SyntaxNode, names: &mut Vec<String>) -> String {
@@ -452,8 +459,12 @@ fn blank_directives(text: &str, root: &syntax::SyntaxNode, names: &mut Vec<Strin
     }
     for node in root.descendants() {
         match node.kind() {
-            SyntaxKind::DEFINE => names
-                .extend(Define::cast(node).and_then(|d| d.name()).map(|n| n.text().to_string())),
+            SyntaxKind::DEFINE => names.extend(
+                Define::cast(node).and_then(|d| d.name()).map(|n| format!("#define {}", n.text())),
+            ),
+            SyntaxKind::UNDEF => names.extend(
+                Undef::cast(node).and_then(|u| u.name()).map(|n| format!("#undef {}", n.text())),
+            ),
             SyntaxKind::INCLUDE
             | SyntaxKind::INCLUDE_NEXT
             | SyntaxKind::ERROR_DIRECTIVE
