@@ -270,7 +270,10 @@ fn dm_line(define: &Define, name: &str) -> String {
 /// No directive missed or invented: the files are concatenated with the lines of every directive
 /// other than `#define` and `#undef` blanked out (conditionals, includes, `#error`, `#pragma`, ...,
 /// as the parser sees them; newlines are kept); `gcc-12 -E -dN -fdirectives-only` must then accept
-/// the text without a diagnostic and report the same sequence of `#define` and `#undef` names.
+/// the text without a diagnostic and report the same sequence of `#define` and `#undef` names. A
+/// directive line the parser took for text would still be executed by GCC (a conditional
+/// unbalances the rest, an include or `#error` fails, an unknown one is invalid), and a text line
+/// it took for a `#define` or `#undef` would be missing from GCC's sequence.
 #[test]
 fn directives_agree_with_gcc() {
     let root = corpus_roots()
