@@ -2,11 +2,12 @@
 //! the `Parser` the grammar drives.
 //!
 //! The parser knows neither token text nor tree representation. It reads significant token kinds
-//! (trivia other than `NEWLINE` are removed by the glue in `shortcuts`), plus two facts per token
-//! that the glue derives from the text: whether trivia came before it on its line, and which
-//! directive keyword it spells (if it is an identifier right after a `#`). It emits `Start`,
-//! `Token`, `Finish` and `Error` events; `shortcuts` turns them into a rowan tree, putting the
-//! trivia back, and the engine may lower them directly without building a tree.
+//! (trivia other than `NEWLINE` are removed by the glue in `shortcuts`), plus three facts per
+//! token that the glue derives from the text: whether trivia came before it on its line, whether
+//! it is an unterminated literal, and which directive keyword it spells (if it is an identifier
+//! right after a `#`). It emits `Start`, `Token`, `Finish` and `Error` events, and notes the
+//! parameter names of macros for the glue's duplicate check; `syntax_node` turns the events into a
+//! rowan tree, putting the trivia back, and the engine may lower them directly without a tree.
 
 mod grammar;
 

@@ -21,7 +21,7 @@ use std::{
 };
 
 use syntax::{
-    ast::{Define, Include, IncludeForm},
+    ast::{Define, Include, IncludeForm, Undef},
     AstNode, NodeOrToken, SyntaxKind,
 };
 use xtask::{kernels, util};
@@ -266,6 +266,14 @@ fn dm_line(define: &Define, name: &str) -> String {
 /// Includes: each `#include`/`#include_next` line with an angled or quoted file name is copied into
 /// another file; `gcc-12 -M -MG` (with an empty include directory, so that every header is
 /// "missing" and listed as spelled) must list exactly the paths `Include::path` spells.
+///
+/// No directive missed or invented: the files are concatenated with the lines of every directive
+/// other than `#define` and `#undef` blanked out (conditionals, includes, `#error`, `#pragma`, ...,
+/// as the parser sees them; newlines are kept); `gcc-12 -E -dN -fdirectives-only` must then accept
+/// the text without a diagnostic and report the same sequence of `#define` and `#undef` names. A
+/// directive line the parser took for text would still be executed by GCC (a conditional
+/// unbalances the rest, an include or `#error` fails, an unknown one is invalid), and a text line
+/// it took for a `#define` or `#undef` would be missing from GCC's sequence.
 #[test]
 fn directives_agree_with_gcc() {
     let root = corpus_roots()
@@ -280,9 +288,15 @@ fn directives_agree_with_gcc() {
     let mut expected: Vec<String> = Vec::new();
     let mut include_lines = String::new();
     let mut include_paths: BTreeSet<String> = BTreeSet::new();
+    let mut blanked = String::new();
+    let mut define_names: Vec<String> = Vec::new();
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
         let parse = syntax::parse(&text);
+        blanked.push_str(&blank_directives(&text, &parse.syntax_node(), &mut define_names));
+        if !blanked.ends_with('\n') {
+            blanked.push('\n');
+        }
         for include in parse.syntax_node().descendants().filter_map(Include::cast) {
             let Some(path) = include.path() else { continue };
             if path.form == IncludeForm::Computed {
@@ -385,10 +399,94 @@ fn directives_agree_with_gcc() {
         only_ours.is_empty() && only_gcc.is_empty(),
         "include paths spelled differently: only ours {only_ours:?}, only GCC's {only_gcc:?}"
     );
+
+    let all = dir.path().join("blanked.h");
+    util::write(&all, &blanked).unwrap();
+    let output = Command::new("gcc-12")
+        .args(["-E", "-dN", "-fdirectives-only", "-nostdinc", "-w", "-x", "c"])
+        .arg(&all)
+        .output()
+        .expect("gcc-12 runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && stderr.is_empty(), "gcc-12 -dN failed:\n{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let marker = format!("# 1 \"{}\"", all.display());
+    let ours_start = stdout.find(&marker).expect("gcc's line marker for the file");
+    let gcc_names: Vec<&str> = stdout[ours_start..]
+        .lines()
+        // With -fdirectives-only, GCC keeps a directive's leading whitespace.
+        .map(str::trim_start)
+        .filter(|line| {
+            let name = line.strip_prefix("#define ").or_else(|| line.strip_prefix("#undef "));
+            name.is_some_and(|name| {
+                name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+            })
+        })
+        .collect();
+    if let Some(i) = (0..define_names.len().max(gcc_names.len()))
+        .find(|&i| define_names.get(i).map(String::as_str) != gcc_names.get(i).copied())
+    {
+        panic!(
+            "the #define/#undef sequences part at #{i}: ours {:?}, GCC's {:?}",
+            &define_names[i.saturating_sub(2)..(i + 3).min(define_names.len())],
+            &gcc_names[i.saturating_sub(2)..(i + 3).min(gcc_names.len())]
+        );
+    }
     eprintln!(
-        "syntax directives: {} #define lines and {} distinct include paths of the 6.1 headers \
-         agree with gcc-12",
+        "syntax directives: {} #define lines, {} #define/#undef in sequence and {} distinct include \
+         paths of the 6.1 headers agree with gcc-12",
         expected.len(),
+        define_names.len(),
         include_paths.len()
     );
+}
+
+/// `text` with the lines of every directive but `#define` and `#undef`, and every comment, turned
+/// into blanks (each byte but newlines becomes a space), and its `#define NAME` and `#undef NAME`
+/// lines as `gcc -dN` prints them, in order.
+/// (With `-fdirectives-only`, GCC copies comments to its output, where a commented-out
+/// `#define` line would look like one of its `-dN` lines.)
+fn blank_directives(text: &str, root: &syntax::SyntaxNode, names: &mut Vec<String>) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    let mut blank = |range: syntax::TextRange| {
+        for b in &mut bytes[usize::from(range.start())..usize::from(range.end())] {
+            if *b != b'\n' {
+                *b = b' ';
+            }
+        }
+    };
+    for token in root.descendants_with_tokens().filter_map(|e| e.into_token()) {
+        if matches!(token.kind(), SyntaxKind::BLOCK_COMMENT | SyntaxKind::LINE_COMMENT) {
+            blank(token.text_range());
+        }
+    }
+    for node in root.descendants() {
+        match node.kind() {
+            SyntaxKind::DEFINE => names.extend(
+                Define::cast(node).and_then(|d| d.name()).map(|n| format!("#define {}", n.text())),
+            ),
+            SyntaxKind::UNDEF => names.extend(
+                Undef::cast(node).and_then(|u| u.name()).map(|n| format!("#undef {}", n.text())),
+            ),
+            SyntaxKind::INCLUDE
+            | SyntaxKind::INCLUDE_NEXT
+            | SyntaxKind::ERROR_DIRECTIVE
+            | SyntaxKind::WARNING_DIRECTIVE
+            | SyntaxKind::PRAGMA
+            | SyntaxKind::LINE_DIRECTIVE
+            | SyntaxKind::UNKNOWN_DIRECTIVE
+            | SyntaxKind::ERROR => blank(node.text_range()),
+            SyntaxKind::BRANCH => {
+                // The directive line: up to its first newline token.
+                let end = node
+                    .children_with_tokens()
+                    .filter_map(|e| e.into_token())
+                    .find(|t| t.kind() == SyntaxKind::NEWLINE)
+                    .map_or(node.text_range().end(), |t| t.text_range().end());
+                blank(syntax::TextRange::new(node.text_range().start(), end));
+            }
+            _ => {}
+        }
+    }
+    String::from_utf8(bytes).expect("whole characters were replaced by spaces")
 }
