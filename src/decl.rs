@@ -15,6 +15,7 @@ mod index;
 mod parse;
 pub mod query;
 mod resolve;
+pub mod sizes;
 
 #[cfg(test)]
 mod tests;

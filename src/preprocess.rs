@@ -38,7 +38,7 @@ use crate::db::Db;
 use crate::input::{KernelConfig, SourceFile};
 use crate::pre_ast::{FileId, FileKind, GeneratedHeader, PreAst};
 use crate::preprocess::engine::{Engine, FileProvider, MainFile};
-use crate::preprocess::generated::{RuleSizes, TypeSizes};
+use crate::preprocess::generated::TypeSizes;
 use crate::preprocess::skeleton::{BranchKind, FileSkeleton};
 use crate::token::Token;
 
@@ -216,7 +216,7 @@ pub fn preprocess(
         message: "the pre-AST has no target file".into(),
         include_chain: Vec::new(),
     })?;
-    let files = PreAstFiles::new(pre_ast, config, source_skeleton, &RuleSizes);
+    let files = PreAstFiles::new(pre_ast, config, source_skeleton, &crate::decl::sizes::EngineSizes);
     Engine::new(&files).run(
         &config.predefined(pre_ast),
         &pre_ast.forced_includes,

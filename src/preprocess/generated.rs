@@ -104,8 +104,8 @@ pub fn order_base_2(n: u64) -> u64 {
 }
 
 /// What bounds.h needs from the layout engine: the size of a type in bytes, in the translation
-/// unit of kernel/bounds.c under the target config. The decl/layout stage implements it; until
-/// then `RuleSizes` answers the one type bounds.h asks about for the configurations it knows.
+/// unit of kernel/bounds.c under the target config. The decl/layout stage implements it
+/// (`decl::sizes::EngineSizes`).
 pub trait TypeSizes {
     fn sizeof_type(
         &self,
@@ -113,44 +113,6 @@ pub trait TypeSizes {
         options: &[(SmolStr, SmolStr)],
         tokens: &[crate::token::Token],
     ) -> Result<u64, String>;
-}
-
-/// Interim sizes computed from the configuration for `spinlock_t` on x86-64, following the
-/// definitions in linux/spinlock_types.h and linux/spinlock_types_raw.h; any configuration these
-/// rules do not cover is an error that names the missing layout engine. The test
-/// `spinlock_size_rules_match_gcc` checks the rules against gcc-12 (with and without
-/// CONFIG_DEBUG_SPINLOCK, PREEMPT_RT or not).
-pub struct RuleSizes;
-
-impl TypeSizes for RuleSizes {
-    fn sizeof_type(
-        &self,
-        type_name: &str,
-        options: &[(SmolStr, SmolStr)],
-        _tokens: &[crate::token::Token],
-    ) -> Result<u64, String> {
-        let set = |n: &str| options_is_set(options, n);
-        if type_name != "spinlock_t" {
-            return Err(format!("sizeof({type_name}) needs the layout engine"));
-        }
-        if set("CONFIG_DEBUG_LOCK_ALLOC") {
-            return Err("sizeof(spinlock_t) with CONFIG_DEBUG_LOCK_ALLOC (struct lockdep_map) needs the layout engine".into());
-        }
-        // raw_spinlock_t: arch_spinlock_t (a 4-byte qspinlock), plus with DEBUG_SPINLOCK
-        // `unsigned int magic, owner_cpu; void *owner;`.
-        let raw: u64 = if set("CONFIG_DEBUG_SPINLOCK") {
-            4 + 4 + 4 + 4 + 8
-        } else {
-            4
-        };
-        if set("CONFIG_PREEMPT_RT") {
-            // struct rt_mutex_base { raw_spinlock_t wait_lock; struct rb_root_cached waiters;
-            // struct task_struct *owner; }, 8-byte aligned.
-            let wait_lock_padded = raw.div_ceil(8) * 8;
-            return Ok(wait_lock_padded + 16 + 8);
-        }
-        Ok(raw)
-    }
 }
 
 /// One line of bounds.h: name, value, and the expression kernel/bounds.c computes it from.
