@@ -125,3 +125,83 @@ fn custom_configs_match_gcc_field_for_field() {
         .collect();
     check(&cases);
 }
+
+/// The profiles `make-profile` writes from our layouts carry GCC's numbers: for every tagged
+/// struct and union in GCC's DWARF of the 6.1 amd64 target, the Rekall profile and the ISF give
+/// its size and the byte offset of each named, non-bitfield member as GCC does; the 23 types
+/// Volatility 3 requires are there, and the symbols its Linux plugins read have their types.
+#[test]
+fn profiles_from_our_layouts_carry_gccs_offsets() {
+    use layout_expert::profile::{write_profile, Format, WriteOptions};
+
+    let flavour = kernels::debian_tree("6.1-amd64");
+    let pre_ast = pre_ast_of(&flavour);
+    let config_path = flavour.join(".config");
+    let config =
+        ConfigFile::parse_bytes("config", &std::fs::read(&config_path).unwrap()).unwrap();
+    let db = RootDatabase::default();
+    let symbols: Vec<String> =
+        ["init_task", "init_files", "init_mm", "modules", "tk_core", "idt_table"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    let mut out = pipeline::run(&db, &pre_ast, &config, &symbols).unwrap();
+    // Symbols appear in the ISF with the addresses of a symbol map; these are made up.
+    let map: String = symbols
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("ffffffff8200{i:04x} D {s}\n"))
+        .collect();
+    out.model.system_map = Some(
+        layout_expert::profile::system_map::SystemMap::parse("test map", map.as_bytes()).unwrap(),
+    );
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance_profiles");
+    std::fs::create_dir_all(&dir).unwrap();
+    let read = |format: Format, name: &str| -> serde_json::Value {
+        let path = dir.join(name);
+        write_profile(&out.model, &path, &WriteOptions { format, banner: None }).unwrap();
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    };
+    let rekall = read(Format::Rekall, "rekall.json");
+    let isf = read(Format::Isf, "isf.json");
+    let gcc = gcc(&flavour);
+    let mut checked = 0;
+    for (key, record) in &gcc.records {
+        let Some(tag) = key.strip_prefix("struct ").or_else(|| key.strip_prefix("union ")) else {
+            continue;
+        };
+        let size = record.size_bits / 8;
+        let r = &rekall["$STRUCTS"][tag];
+        assert_eq!(r[0].as_u64(), Some(size), "Rekall size of {key}");
+        let u = &isf["user_types"][tag];
+        assert_eq!(u["size"].as_u64(), Some(size), "ISF size of {key}");
+        for field in &record.fields {
+            let (Some(name), false) = (&field.name, field.bitfield) else { continue };
+            let offset = field.offset_bits / 8;
+            assert_eq!(r[1][name][0].as_u64(), Some(offset), "Rekall {key}.{name}");
+            assert_eq!(u["fields"][name]["offset"].as_u64(), Some(offset), "ISF {key}.{name}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 5000, "only {checked} fields checked");
+    for t in [
+        "file", "list_head", "hlist_head", "mm_struct", "super_block", "task_struct",
+        "vm_area_struct", "qstr", "dentry", "fs_struct", "files_struct", "kobject", "cred",
+        "inode", "idr", "address_space", "page", "vfsmount", "net", "socket", "sock",
+        "inet_sock", "unix_sock",
+    ] {
+        assert!(isf["user_types"].get(t).is_some(), "ISF lacks {t}");
+        assert!(rekall["$STRUCTS"].get(t).is_some(), "Rekall lacks {t}");
+    }
+    let symbol_type = |name: &str| isf["symbols"][name]["type"].clone();
+    assert_eq!(symbol_type("init_task")["name"], "task_struct");
+    assert_eq!(symbol_type("init_files")["name"], "files_struct");
+    assert_eq!(symbol_type("init_mm")["name"], "mm_struct");
+    assert_eq!(symbol_type("modules")["name"], "list_head");
+    assert_eq!(symbol_type("idt_table")["kind"], "array");
+    // tk_core is an anonymous struct holding a struct timekeeper (kernel/time/timekeeping.c).
+    let tk = symbol_type("tk_core")["name"].as_str().unwrap().to_owned();
+    assert!(tk.starts_with("unnamed_"), "{tk}");
+    let tk_fields = &isf["user_types"][&tk]["fields"];
+    assert_eq!(tk_fields["timekeeper"]["type"]["name"], "timekeeper");
+}
