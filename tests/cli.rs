@@ -45,12 +45,22 @@ fn help_teaches_and_lists_only_implemented_commands() {
     assert!(o.status.success());
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
-        out.contains("build-pre-ast") && out.contains("Examples:"),
+        out.contains("build-pre-ast")
+            && out.contains("make-profile")
+            && out.contains("preprocess")
+            && out.contains("Examples:"),
         "{out}"
     );
     assert!(
-        !out.contains("make-profile"),
+        !out.contains("explain") && !out.contains("batch"),
         "unimplemented commands must not be offered:\n{out}"
+    );
+    let o = layout_expert(&["make-profile", "--help"]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("--config-file") && out.contains("--live") && out.contains("make_profile"),
+        "{out}"
     );
     let o = layout_expert(&["build-pre-ast", "--help"]);
     assert!(o.status.success());
@@ -59,8 +69,11 @@ fn help_teaches_and_lists_only_implemented_commands() {
         out.contains("--linux-repository-path") && out.contains("make O=DIR"),
         "{out}"
     );
-    let o = layout_expert(&["make-profile", "x"]);
+    let o = layout_expert(&["explain", "task_struct"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = layout_expert(&["make-profile", "x"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("give the pre-AST file and the OUTPUT file"), "{}", stderr(&o));
     let o = layout_expert(&[]);
     assert_eq!(o.status.code(), Some(2));
 }
