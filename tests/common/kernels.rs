@@ -1,6 +1,6 @@
-//! Test support: the real Debian kernel header packages from `../shared/kernels`, unpacked once
-//! into `<repo>/target/profile-kernels/`, and GCC run on them with kbuild's include order,
-//! forced includes and defines.
+//! Test support: the real Debian kernel header trees of the project's kernel cache
+//! (`xtask::kernels`), and GCC run on them with kbuild's include order, forced includes and
+//! defines.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -10,56 +10,41 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `../shared/kernels` beside the repository (or beside the `wt/` folder of a worktree). Fails,
-/// saying where it looked, when it is missing.
+/// The `shared/kernels` directory (the pinned packages and the real System.map). Fails, saying
+/// so, when it is missing.
 pub fn shared_kernels() -> PathBuf {
-    let repo = repo();
-    let candidates = [repo.join("../shared/kernels"), repo.join("../../shared/kernels")];
-    candidates.iter().find(|c| c.join("SHA256SUMS").is_file()).cloned().unwrap_or_else(|| {
-        panic!(
-            "the kernel header packages are missing: looked in {} and {}; this test needs the project's shared/ directory",
-            candidates[0].display(),
-            candidates[1].display()
-        )
-    })
+    xtask::kernels::shared_kernels_dir()
+        .expect("the project's shared/kernels directory is missing (it holds the System.map)")
 }
 
-/// Unpacks the `-common` and flavour packages of one kernel (once) and returns
-/// `(common tree, flavour tree)`.
-pub fn unpacked(common_deb: &str, flavour_deb: &str, common: &str, flavour: &str) -> (PathBuf, PathBuf) {
-    let prefix = repo().join("target/profile-kernels").join(flavour);
-    let done = prefix.join(".unpacked");
-    if !done.is_file() {
-        let _ = std::fs::remove_dir_all(&prefix);
-        std::fs::create_dir_all(&prefix).unwrap();
-        for deb in [common_deb, flavour_deb] {
-            let status =
-                Command::new("dpkg-deb").arg("-x").arg(shared_kernels().join(deb)).arg(&prefix).status().expect("dpkg-deb is needed");
-            assert!(status.success(), "dpkg-deb -x {deb} failed");
-        }
-        std::fs::write(&done, "").unwrap();
-    }
-    (prefix.join("usr/src").join(common), prefix.join("usr/src").join(flavour))
+/// `(common tree, flavour tree)` of the test kernel named `name`, from the project's kernel cache
+/// (`xtask::kernels`, unpacked under `target/kernels/` on first use).
+fn debian(name: &str) -> (PathBuf, PathBuf) {
+    let trees = xtask::kernels::debian_trees()
+        .unwrap_or_else(|e| panic!("the test kernels are not available: {e}"));
+    let flavour = trees
+        .into_iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("no test kernel tree named {name}"))
+        .path;
+    let makefile = std::fs::read_to_string(flavour.join("Makefile")).unwrap();
+    let common = makefile
+        .lines()
+        .find_map(|l| l.strip_prefix("include "))
+        .and_then(|p| Path::new(p.trim()).parent())
+        .map(Path::to_path_buf)
+        .expect("the flavour Makefile names its -common tree");
+    (common, flavour)
 }
 
 /// The Debian 6.1 amd64 trees.
 pub fn debian_6_1() -> (PathBuf, PathBuf) {
-    unpacked(
-        "linux-headers-6.1.0-56-common_6.1.192-2_all.deb",
-        "linux-headers-6.1.0-56-amd64_6.1.192-2_amd64.deb",
-        "linux-headers-6.1.0-56-common",
-        "linux-headers-6.1.0-56-amd64",
-    )
+    debian("6.1-amd64")
 }
 
 /// The Debian 6.12 amd64 trees.
 pub fn debian_6_12() -> (PathBuf, PathBuf) {
-    unpacked(
-        "linux-headers-6.12.117+deb12-common_6.12.117-1~deb12u1_all.deb",
-        "linux-headers-6.12.117+deb12-amd64_6.12.117-1~deb12u1_amd64.deb",
-        "linux-headers-6.12.117+deb12-common",
-        "linux-headers-6.12.117+deb12-amd64",
-    )
+    debian("6.12-amd64")
 }
 
 /// GCC with kbuild's include order, forced includes and defines for `source` on a tree, plus
