@@ -17,6 +17,8 @@
 
 #[path = "support/kernels.rs"]
 mod kernels;
+#[path = "common/vol3.rs"]
+mod vol3;
 
 use std::{path::Path, sync::Arc};
 
@@ -204,4 +206,26 @@ fn profiles_from_our_layouts_carry_gccs_offsets() {
     assert!(tk.starts_with("unnamed_"), "{tk}");
     let tk_fields = &isf["user_types"][&tk]["fields"];
     assert_eq!(tk_fields["timekeeper"]["type"]["name"], "timekeeper");
+
+    // Volatility 3 validates the ISF against its schema and loads it as a Linux kernel table
+    // (which fails if one of its mandatory types is missing), and sees GCC's task_struct.
+    let output = std::process::Command::new(vol3::python())
+        .arg(vol3::check_script())
+        .arg("--types=task_struct")
+        .arg(dir.join("isf.json"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "Volatility 3 rejected our ISF:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let seen = &seen[dir.join("isf.json").to_str().unwrap()]["types"]["task_struct"];
+    let task = &gcc.records["struct task_struct"];
+    assert_eq!(seen["size"].as_u64(), Some(task.size_bits / 8));
+    for name in ["comm", "pid", "tgid", "tasks", "mm", "files", "real_parent"] {
+        let f = task.fields.iter().find(|f| f.name.as_deref() == Some(name)).unwrap();
+        assert_eq!(seen["members"][name]["offset"].as_u64(), Some(f.offset_bits / 8), "{name}");
+    }
 }

@@ -12,6 +12,9 @@
 #[path = "common/dwarf_model.rs"]
 mod dwarf_model;
 
+#[path = "common/vol3.rs"]
+mod vol3;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -81,33 +84,10 @@ fn fixture() -> &'static ProfileModel {
     })
 }
 
-/// The virtualenv with Volatility 3 and jsonschema, created on first use.
-fn vol3_python() -> &'static Path {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let venv = repo().join("target/vol3venv");
-        let python = venv.join("bin/python");
-        let ready = |python: &Path| {
-            Command::new(python).args(["-c", "import volatility3, jsonschema"]).output().is_ok_and(|o| o.status.success())
-        };
-        if !ready(&python) {
-            let status = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().expect("python3 is needed");
-            assert!(status.success(), "python3 -m venv {} failed", venv.display());
-            let status = Command::new(&python)
-                .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet", "volatility3==2.28.2", "jsonschema==4.26.0"])
-                .status()
-                .unwrap();
-            assert!(status.success(), "pip could not install volatility3 and jsonschema into {}", venv.display());
-            assert!(ready(&python), "volatility3 is not importable from {}", venv.display());
-        }
-        python
-    })
-}
-
 /// Runs `vol3_check.py` on `files`: schema validation, loading, and what Volatility 3 sees.
 fn vol3_check(files: &[&Path]) -> Value {
-    let output = Command::new(vol3_python())
-        .arg(repo().join("tests/data/profile/vol3_check.py"))
+    let output = Command::new(vol3::python())
+        .arg(vol3::check_script())
         .args(files)
         .output()
         .unwrap();

@@ -9,6 +9,8 @@
 mod dwarf_model;
 #[path = "common/kernels.rs"]
 mod kernels;
+#[path = "common/vol3.rs"]
+mod vol3;
 
 use std::path::Path;
 use std::process::Command;
@@ -56,20 +58,6 @@ fn field_bytes(model: &ProfileModel, record: &str, field: &str) -> u64 {
     record.fields.as_ref().unwrap().iter().find(|f| f.name.as_deref() == Some(field)).unwrap().offset_bits / 8
 }
 
-fn vol3_python() -> std::path::PathBuf {
-    let python = kernels::repo().join("target/vol3venv/bin/python");
-    if !Command::new(&python).args(["-c", "import volatility3, jsonschema"]).output().is_ok_and(|o| o.status.success()) {
-        let venv = kernels::repo().join("target/vol3venv");
-        assert!(Command::new("python3").arg("-m").arg("venv").arg(&venv).status().unwrap().success());
-        let status = Command::new(&python)
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet", "volatility3==2.28.2", "jsonschema==4.26.0"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "pip could not install volatility3 and jsonschema");
-    }
-    python
-}
-
 #[test]
 fn real_6_1_headers_isf_loads_in_volatility3_and_rekall_has_the_linux_structs() {
     let model = model();
@@ -81,8 +69,8 @@ fn real_6_1_headers_isf_loads_in_volatility3_and_rekall_has_the_linux_structs() 
     assert_eq!(summary.warnings.len(), 1, "{:?}", summary.warnings);
     assert!(summary.warnings[0].starts_with("27 symbol(s)"), "{:?}", summary.warnings);
 
-    let output = Command::new(vol3_python())
-        .arg(kernels::repo().join("tests/data/profile/vol3_check.py"))
+    let output = Command::new(vol3::python())
+        .arg(vol3::check_script())
         .arg(format!("--types={}", MANDATORY.join(",")))
         .arg(&isf_path)
         .output()
