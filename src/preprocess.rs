@@ -224,6 +224,20 @@ pub fn preprocess(
     )
 }
 
+/// Outside salsa (the `preprocess` command, tests, benchmarks): a `source_skeleton` for
+/// [`preprocess`] that lowers each file of `pre_ast` on first use and keeps it.
+pub fn skeleton_cache(pre_ast: &PreAst) -> impl Fn(FileId) -> Arc<FileSkeleton> + '_ {
+    let cache: RefCell<FxHashMap<FileId, Arc<FileSkeleton>>> = RefCell::default();
+    move |id| {
+        if let Some(s) = cache.borrow().get(&id) {
+            return Arc::clone(s);
+        }
+        let s = Arc::new(skeleton::lower(&pre_ast.file(id).text));
+        cache.borrow_mut().insert(id, Arc::clone(&s));
+        s
+    }
+}
+
 /// The skeleton of one source file: config-independent, computed at most once per file.
 #[salsa::tracked(returns(clone))]
 pub fn file_skeleton(db: &dyn Db, file: SourceFile) -> Arc<FileSkeleton> {

@@ -3,11 +3,10 @@
 //! macros with the same values as the headers kbuild generated for that flavour.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use layout_expert::config::ConfigFile;
-use layout_expert::pre_ast::{FileId, GeneratedHeader};
-use layout_expert::preprocess::{dev_tree, skeleton, PreAstFiles, TargetConfig};
+use layout_expert::pre_ast::GeneratedHeader;
+use layout_expert::preprocess::{dev_tree, skeleton_cache, PreAstFiles, TargetConfig};
 use rustc_hash::FxHashMap;
 
 const TREES: &[(&str, &str, &str)] = &[
@@ -90,15 +89,7 @@ fn regenerated_headers_equal_kbuilds() {
         let target = TargetConfig {
             options: config.options.clone().into(),
         };
-        let cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> =
-            Default::default();
-        let skel = |id: FileId| {
-            cache
-                .borrow_mut()
-                .entry(id)
-                .or_insert_with(|| Arc::new(skeleton::lower(&pre_ast.file(id).text)))
-                .clone()
-        };
+        let skel = skeleton_cache(&pre_ast);
         let files = PreAstFiles::new(&pre_ast, &target, &skel, &layout_expert::decl::sizes::EngineSizes);
         for (which, rel) in [
             (GeneratedHeader::Autoconf, "include/generated/autoconf.h"),

@@ -4,13 +4,10 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Arc;
 
 use expect_test::{expect, Expect};
 use layout_expert::config::ConfigFile;
-use layout_expert::pre_ast::FileId;
-use layout_expert::preprocess::{dev_tree, output, preprocess, skeleton, TargetConfig};
-use rustc_hash::FxHashMap;
+use layout_expert::preprocess::{dev_tree, output, preprocess, skeleton_cache, TargetConfig};
 
 const FLAVOUR: &str = "6.1/usr/src/linux-headers-6.1.0-56-amd64";
 const MARK: &str = "int snapshot_starts_here;";
@@ -43,15 +40,7 @@ fn check(includes: &str, snippet: &str, expect: Expect) {
     let target = TargetConfig {
         options: config.options.clone().into(),
     };
-    let cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> =
-        Default::default();
-    let skel = |id: FileId| {
-        cache
-            .borrow_mut()
-            .entry(id)
-            .or_insert_with(|| Arc::new(skeleton::lower(&pre_ast.file(id).text)))
-            .clone()
-    };
+    let skel = skeleton_cache(&pre_ast);
     let pp = preprocess(&pre_ast, &target, &skel).unwrap_or_else(|e| panic!("ours failed: {e}"));
     let ours = after_mark(&output::our_tokens(&pp));
 

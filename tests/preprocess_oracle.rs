@@ -8,12 +8,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
 use layout_expert::config::ConfigFile;
-use layout_expert::pre_ast::{FileId, PreAst};
+use layout_expert::pre_ast::PreAst;
 use layout_expert::preprocess::{
-    dev_tree, output, preprocess, skeleton, Preprocessed, TargetConfig,
+    dev_tree, output, preprocess, skeleton_cache, Preprocessed, TargetConfig,
 };
 use rustc_hash::FxHashMap;
 
@@ -50,19 +49,6 @@ const TREES: &[(&str, &str, &str)] = &[
 fn kernels_dir() -> PathBuf {
     xtask::kernels::debian_trees().expect("the Debian kernel trees");
     xtask::kernels::cache_dir()
-}
-
-fn skeleton_cache(pre_ast: &PreAst) -> impl Fn(FileId) -> Arc<skeleton::FileSkeleton> + '_ {
-    let cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> =
-        Default::default();
-    move |id| {
-        if let Some(s) = cache.borrow().get(&id) {
-            return s.clone();
-        }
-        let s = Arc::new(skeleton::lower(&pre_ast.file(id).text));
-        cache.borrow_mut().insert(id, s.clone());
-        s
-    }
 }
 
 /// gcc -E of the probe with the flavour's recorded kbuild command, run from the flavour dir.

@@ -5,13 +5,10 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use layout_expert::config::ConfigFile;
-use layout_expert::pre_ast::FileId;
-use layout_expert::preprocess::{cli::PROBE_C, dev_tree, preprocess, skeleton, TargetConfig};
-use rustc_hash::FxHashMap;
+use layout_expert::preprocess::{cli::PROBE_C, dev_tree, preprocess, skeleton_cache, TargetConfig};
 
 fn bench(c: &mut Criterion) {
     let flavour = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -38,29 +35,11 @@ fn bench(c: &mut Criterion) {
         &tmp.join("probe.i"),
     );
 
-    let cold = || {
-        let cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> =
-            Default::default();
-        let skel = |id: FileId| {
-            cache
-                .borrow_mut()
-                .entry(id)
-                .or_insert_with(|| Arc::new(skeleton::lower(&pre_ast.file(id).text)))
-                .clone()
-        };
-        preprocess(&pre_ast, &target, &skel).unwrap()
-    };
+    // Cold: a fresh cache each time, so every file is lexed and lowered again, as gcc does.
+    let cold = || preprocess(&pre_ast, &target, &skeleton_cache(&pre_ast)).unwrap();
     eprintln!("tokens: {}", cold().tokens.len());
 
-    let warm_cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> =
-        Default::default();
-    let warm_skel = |id: FileId| {
-        warm_cache
-            .borrow_mut()
-            .entry(id)
-            .or_insert_with(|| Arc::new(skeleton::lower(&pre_ast.file(id).text)))
-            .clone()
-    };
+    let warm_skel = skeleton_cache(&pre_ast);
 
     let mut group = c.benchmark_group("preprocess_6.1_amd64_probe");
     group.sample_size(10);

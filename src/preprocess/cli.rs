@@ -2,13 +2,11 @@
 //! `gcc -E` would write it. The lead wires `run` into main.rs's clap structure.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
 
 use crate::config::ConfigFile;
-use crate::pre_ast::{FileId, PreAst};
-use crate::preprocess::{dev_tree, output, preprocess, skeleton, TargetConfig};
+use crate::pre_ast::PreAst;
+use crate::preprocess::{dev_tree, output, preprocess, skeleton_cache, TargetConfig};
 
 /// The arguments of `preprocess`.
 #[derive(Clone, Debug)]
@@ -67,16 +65,7 @@ pub fn preprocess_to_text(pre_ast: &PreAst, config: &ConfigFile) -> Result<Strin
     let target = TargetConfig {
         options: config.options.clone().into(),
     };
-    let cache: std::cell::RefCell<FxHashMap<FileId, Arc<skeleton::FileSkeleton>>> =
-        Default::default();
-    let skel = |id: FileId| -> Arc<skeleton::FileSkeleton> {
-        if let Some(s) = cache.borrow().get(&id) {
-            return s.clone();
-        }
-        let s = Arc::new(skeleton::lower(&pre_ast.file(id).text));
-        cache.borrow_mut().insert(id, s.clone());
-        s
-    };
+    let skel = skeleton_cache(&pre_ast);
     let pp = preprocess(pre_ast, &target, &skel).map_err(|e| e.to_string())?;
     Ok(output::write_gcc_e(&pp))
 }
