@@ -2,46 +2,14 @@
 //! regenerated from the flavour's `.config` (on the pre-AST of its kernel version) define the same
 //! macros with the same values as the headers kbuild generated for that flavour.
 
-use std::path::PathBuf;
+#[path = "support/pp_trees.rs"]
+mod pp_trees;
+use pp_trees::{kernels_dir, TREES};
 
 use layout_expert::config::ConfigFile;
 use layout_expert::pre_ast::GeneratedHeader;
 use layout_expert::preprocess::{dev_tree, skeleton_cache, PreAstFiles, TargetConfig};
 use rustc_hash::FxHashMap;
-
-const TREES: &[(&str, &str, &str)] = &[
-    (
-        "6.1",
-        "linux-headers-6.1.0-56-amd64",
-        "linux-headers-6.1.0-56-amd64",
-    ),
-    (
-        "6.1",
-        "linux-headers-6.1.0-56-amd64",
-        "linux-headers-6.1.0-56-cloud-amd64",
-    ),
-    (
-        "6.1-rt",
-        "linux-headers-6.1.0-56-rt-amd64",
-        "linux-headers-6.1.0-56-rt-amd64",
-    ),
-    (
-        "6.12",
-        "linux-headers-6.12.117+deb12-amd64",
-        "linux-headers-6.12.117+deb12-amd64",
-    ),
-    (
-        "6.12",
-        "linux-headers-6.12.117+deb12-amd64",
-        "linux-headers-6.12.117+deb12-cloud-amd64",
-    ),
-];
-
-/// The unpacked Debian trees (`xtask::kernels` unpacks them into `target/kernels` on first use).
-fn kernels_dir() -> PathBuf {
-    xtask::kernels::debian_trees().expect("the Debian kernel trees");
-    xtask::kernels::cache_dir()
-}
 
 /// `#define NAME VALUE` lines (comments dropped), as a map.
 fn macros(text: &str) -> FxHashMap<String, String> {

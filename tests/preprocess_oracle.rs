@@ -6,7 +6,11 @@
 //! The kernel trees are the unpacked Debian header packages under `<repo>/target/kernels`
 //! (`xtask::kernels` unpacks them on first use).
 
-use std::path::{Path, PathBuf};
+#[path = "support/pp_trees.rs"]
+mod pp_trees;
+use pp_trees::{kernels_dir, TREES};
+
+use std::path::Path;
 use std::process::Command;
 
 use layout_expert::config::ConfigFile;
@@ -15,41 +19,6 @@ use layout_expert::preprocess::{
     dev_tree, output, preprocess, skeleton_cache, Preprocessed, TargetConfig,
 };
 use rustc_hash::FxHashMap;
-
-/// (kernel prefix, flavour whose tree the pre-AST is built from, flavour whose config is applied).
-const TREES: &[(&str, &str, &str)] = &[
-    (
-        "6.1",
-        "linux-headers-6.1.0-56-amd64",
-        "linux-headers-6.1.0-56-amd64",
-    ),
-    (
-        "6.1",
-        "linux-headers-6.1.0-56-amd64",
-        "linux-headers-6.1.0-56-cloud-amd64",
-    ),
-    (
-        "6.1-rt",
-        "linux-headers-6.1.0-56-rt-amd64",
-        "linux-headers-6.1.0-56-rt-amd64",
-    ),
-    (
-        "6.12",
-        "linux-headers-6.12.117+deb12-amd64",
-        "linux-headers-6.12.117+deb12-amd64",
-    ),
-    (
-        "6.12",
-        "linux-headers-6.12.117+deb12-amd64",
-        "linux-headers-6.12.117+deb12-cloud-amd64",
-    ),
-];
-
-/// The unpacked Debian trees (`xtask::kernels` unpacks them into `target/kernels` on first use).
-fn kernels_dir() -> PathBuf {
-    xtask::kernels::debian_trees().expect("the Debian kernel trees");
-    xtask::kernels::cache_dir()
-}
 
 /// gcc -E of the probe with the flavour's recorded kbuild command, run from the flavour dir.
 fn gcc_reference(flavour: &Path, probe: &Path, out: &Path) -> String {
