@@ -1,12 +1,15 @@
-//! A stand-in for the pre-AST loader while `build-pre-ast` is being written: builds a `PreAst` in
-//! memory from an unpacked Debian headers flavour directory (every header of the source and object
-//! trees, kbuild's search order and forced includes, and predefined macros from `gcc-12 -dM -E`
-//! with kbuild's flags). To be deleted once the pre-AST file format lands.
+//! Test tooling around real Debian flavour directories: kbuild's recorded command lines, `gcc-12`
+//! run with them (`-E` for the oracle, `-dM` for predefined macros), and a pre-AST built by the
+//! real builder whose predefined macros come from that gcc, so the preprocessor is compared with
+//! gcc under exactly the same macros.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::pre_ast::{FileId, FileKind, GeneratedHeader, Metadata, PreAst, PreAstFile};
+use crate::pre_ast::{
+    build::{self, BuildInput},
+    tree, PreAst,
+};
 
 /// kbuild's real command line for a module `probe.c`, recorded from `make M=... modules` in each
 /// Debian flavour (templated: `{srctree}`, `{target}`, `{output}`), with `-c` replaced by `-E`.
@@ -147,28 +150,9 @@ pub fn macro_flags(cmd: &str) -> Vec<String> {
     out
 }
 
-/// The source tree of a flavour directory: the directory its Makefile includes, or the sibling
-/// with the same name when that absolute path does not exist here.
+/// The source tree (kbuild's `srctree`) of a flavour directory, found as `build-pre-ast` finds it.
 pub fn source_tree(flavour: &Path) -> Result<PathBuf, String> {
-    let mk = std::fs::read_to_string(flavour.join("Makefile"))
-        .map_err(|e| format!("{}: {e}", flavour.join("Makefile").display()))?;
-    let line = mk
-        .lines()
-        .find_map(|l| l.strip_prefix("include "))
-        .ok_or("the flavour Makefile includes no source tree")?;
-    let dir = Path::new(line.trim()).parent().ok_or("bad include line")?;
-    if dir.join("include").is_dir() {
-        return Ok(dir.to_owned());
-    }
-    let sibling = flavour
-        .parent()
-        .ok_or("no parent")?
-        .join(dir.file_name().ok_or("bad include line")?);
-    if sibling.join("include").is_dir() {
-        Ok(sibling)
-    } else {
-        Err(format!("source tree {} not found", dir.display()))
-    }
+    Ok(tree::discover(flavour).map_err(|e| e.to_string())?.srctree)
 }
 
 /// The predefined macros of gcc-12 for a recorded kbuild command, its `-D`s included
@@ -188,109 +172,24 @@ pub fn gcc_predefined(cmd: &str) -> Result<String, String> {
     String::from_utf8(out.stdout).map_err(|_| "gcc output is not UTF-8".to_owned())
 }
 
-/// Builds the in-memory pre-AST of a flavour directory with `target` as the main file.
+/// The pre-AST of a flavour directory with `target` as the main file, built by `build-pre-ast`'s
+/// own builder; only the predefined macros differ: they are `gcc-12 -dM` under the flavour's
+/// recorded kbuild command (`predefined`) instead of the shipped table and its config rules.
 pub fn pre_ast_from_flavour(
     flavour: &Path,
     target_name: &str,
     target_text: &str,
     predefined: String,
 ) -> Result<PreAst, String> {
-    let src = source_tree(flavour)?;
-    let mut files = Vec::new();
-    for (root, vroot, dirs) in [
-        (&src, "src", &["arch/x86/include", "include"][..]),
-        (
-            &flavour.to_path_buf(),
-            "obj",
-            &["arch/x86/include/generated", "include/generated"][..],
-        ),
-    ] {
-        for d in dirs {
-            collect(root, &root.join(d), vroot, &mut files)?;
-        }
-    }
-    let target_path = format!("target/{target_name}");
-    files.push(PreAstFile {
-        path: target_path.clone(),
-        text: target_text.to_owned(),
-        kind: FileKind::Source,
-    });
-    let version = std::fs::read_to_string(flavour.join(".config"))
-        .ok()
-        .and_then(|c| crate::config::ConfigFile::parse(".config", &c).ok())
-        .and_then(|c| c.version)
-        .unwrap_or_default();
-    let meta = Metadata {
-        kernel_release: String::new(),
-        kernel_version: version,
-        arch: "x86_64".into(),
-        compiler: String::new(),
+    let input = BuildInput {
+        tree: tree::discover(flavour).map_err(|e| e.to_string())?,
+        target_name: target_name.to_owned(),
+        target_text: target_text.to_owned(),
+        target_dir: None,
+        force: false,
     };
-    let search_dirs = [
-        "src/arch/x86/include",
-        "obj/arch/x86/include/generated",
-        "src/include",
-        "obj/include",
-        "src/arch/x86/include/uapi",
-        "obj/arch/x86/include/generated/uapi",
-        "src/include/uapi",
-        "obj/include/generated/uapi",
-    ]
-    .map(String::from)
-    .to_vec();
-    let mut pre_ast = PreAst::new(meta, files, search_dirs);
-    pre_ast.target = pre_ast.lookup(&target_path);
-    pre_ast.forced_includes = [
-        "src/include/linux/compiler-version.h",
-        "src/include/linux/kconfig.h",
-        "src/include/linux/compiler_types.h",
-    ]
-    .iter()
-    .filter_map(|p| pre_ast.lookup(p))
-    .collect::<Vec<FileId>>();
+    let (mut pre_ast, _, _) = build::build(&input).map_err(|e| e.to_string())?;
     pre_ast.predefined = predefined;
+    pre_ast.flag_rules.clear();
     Ok(pre_ast)
-}
-
-fn collect(root: &Path, dir: &Path, vroot: &str, out: &mut Vec<PreAstFile>) -> Result<(), String> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(());
-    };
-    for e in entries {
-        let e = e.map_err(|e| e.to_string())?;
-        let path = e.path();
-        let ft = e.file_type().map_err(|e| e.to_string())?;
-        if ft.is_dir() || (ft.is_symlink() && path.is_dir()) {
-            collect(root, &path, vroot, out)?;
-        } else if path.extension().is_some_and(|x| x == "h") {
-            let rel = path
-                .strip_prefix(root)
-                .map_err(|e| e.to_string())?
-                .to_string_lossy()
-                .replace('\\', "/");
-            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            let kind = match (vroot, rel.as_str()) {
-                ("obj", "include/generated/autoconf.h") => {
-                    FileKind::ConfigDerived(GeneratedHeader::Autoconf)
-                }
-                ("obj", "include/generated/bounds.h") => {
-                    FileKind::ConfigDerived(GeneratedHeader::Bounds)
-                }
-                ("obj", "include/generated/timeconst.h") => {
-                    FileKind::ConfigDerived(GeneratedHeader::Timeconst)
-                }
-                ("obj", "include/generated/asm-offsets.h") => {
-                    FileKind::ConfigDerived(GeneratedHeader::AsmOffsets)
-                }
-                _ => FileKind::Source,
-            };
-            out.push(PreAstFile {
-                path: format!("{vroot}/{rel}"),
-                text,
-                kind,
-            });
-        }
-    }
-    Ok(())
 }
