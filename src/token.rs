@@ -29,3 +29,31 @@ impl Token {
         self.kind == SyntaxKind::IDENT && self.text == name
     }
 }
+
+/// A pp-number split as an integer constant (C11 6.4.4.1, plus GCC's `0b` prefix): its digits,
+/// radix and suffix, lowercased. A floating constant shows in the suffix (it starts with `.`, `e`
+/// or `p`); what a suffix may be is for the caller to judge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NumberParts {
+    pub digits: String,
+    pub radix: u32,
+    pub suffix: String,
+}
+
+impl NumberParts {
+    pub fn split(text: &str) -> NumberParts {
+        let lower = text.to_ascii_lowercase();
+        let (rest, radix) = if let Some(rest) = lower.strip_prefix("0x") {
+            (rest, 16)
+        } else if let Some(rest) = lower.strip_prefix("0b") {
+            (rest, 2)
+        } else if lower.len() > 1 && lower.starts_with('0') {
+            (&lower[1..], 8)
+        } else {
+            (lower.as_str(), 10)
+        };
+        let end = rest.find(|c: char| !c.is_digit(radix)).unwrap_or(rest.len());
+        let (digits, suffix) = rest.split_at(end);
+        NumberParts { digits: digits.to_owned(), radix, suffix: suffix.to_owned() }
+    }
+}

@@ -17,6 +17,7 @@ use crate::{
         DeclError,
     },
     layout::LayoutError,
+    token::NumberParts,
     ty::{BaseTy, RecordTy, Ty},
 };
 
@@ -960,20 +961,8 @@ fn wrap(v: i128, b: BaseTy) -> i128 {
 
 /// A C integer literal with its type (C11 6.4.4.1).
 fn parse_number(text: &str) -> Option<Val> {
-    let lower = text.to_ascii_lowercase();
-    let (digits, radix) = if let Some(rest) = lower.strip_prefix("0x") {
-        (rest, 16)
-    } else if let Some(rest) = lower.strip_prefix("0b") {
-        (rest, 2)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (&lower[1..], 8)
-    } else {
-        (lower.as_str(), 10)
-    };
-    let split = digits
-        .find(|c: char| !c.is_digit(radix))
-        .unwrap_or(digits.len());
-    let (num, suffix) = digits.split_at(split);
+    let NumberParts { digits: num, radix, suffix } = NumberParts::split(text);
+    let (num, suffix) = (num.as_str(), suffix.as_str());
     if radix != 16 && (suffix.starts_with('.') || suffix.starts_with('e'))
         || radix == 16 && suffix.starts_with('p')
     {

@@ -8,6 +8,7 @@
 use syntax::{SyntaxKind, T};
 
 use crate::preprocess::skeleton::Tok;
+use crate::token::NumberParts;
 
 /// A value of a `#if` expression: `intmax_t` or `uintmax_t`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,20 +71,8 @@ pub fn evaluate(tokens: &[Tok]) -> Result<Value, String> {
 
 /// Parses the value of a pp-number as an integer constant (C11 6.4.4.1 plus GCC's `0b`).
 pub fn parse_integer(text: &str) -> Result<Value, String> {
-    let lower = text.to_ascii_lowercase();
-    let (digits, radix) = if let Some(h) = lower.strip_prefix("0x") {
-        (h, 16)
-    } else if let Some(b) = lower.strip_prefix("0b") {
-        (b, 2)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (&lower[1..], 8)
-    } else {
-        (lower.as_str(), 10)
-    };
-    let end = digits
-        .find(|c: char| !c.is_digit(radix))
-        .unwrap_or(digits.len());
-    let (num, suffix) = digits.split_at(end);
+    let NumberParts { digits: num, radix, suffix } = NumberParts::split(text);
+    let (num, suffix) = (num.as_str(), suffix.as_str());
     if radix != 16 && (suffix.starts_with('.') || suffix.starts_with('e'))
         || radix == 16 && suffix.starts_with('.')
     {
