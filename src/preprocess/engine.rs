@@ -114,6 +114,22 @@ struct Context {
     stamp: u32,
 }
 
+impl Context {
+    /// A context reading `toks`, not a macro's expansion.
+    fn tokens(toks: Vec<Tok>) -> Context {
+        Context { toks: Toks::Owned(toks), pos: 0, mac: None, stamp: 0 }
+    }
+
+    /// A context reading a copy of `toks` followed by an end-of-input marker, so that reading
+    /// stops there (macro arguments expanded on their own, `#if` conditions).
+    fn terminated(toks: &[Tok]) -> Context {
+        let mut v = Vec::with_capacity(toks.len() + 1);
+        v.extend_from_slice(toks);
+        v.push(eof_tok());
+        Context::tokens(v)
+    }
+}
+
 /// A position in a file's item tree.
 struct Level {
     /// `(item index, branch index)` of the branch this level walks; `None` for the file's root.
@@ -923,12 +939,7 @@ impl<'a> Engine<'a> {
         if !t.is(T!['(']) {
             self.back_up(t);
             if let Some(p) = pad {
-                self.contexts.push(Context {
-                    toks: Toks::Owned(vec![p]),
-                    pos: 0,
-                    mac: None,
-                    stamp: 0,
-                });
+                self.contexts.push(Context::tokens(vec![p]));
             }
             return Ok(None);
         }
@@ -976,12 +987,7 @@ impl<'a> Engine<'a> {
     fn back_up(&mut self, t: Tok) {
         match self.contexts.last_mut() {
             Some(ctx) if ctx.pos > 0 => ctx.pos -= 1,
-            _ => self.contexts.push(Context {
-                toks: Toks::Owned(vec![t]),
-                pos: 0,
-                mac: None,
-                stamp: 0,
-            }),
+            _ => self.contexts.push(Context::tokens(vec![t])),
         }
     }
 
@@ -999,15 +1005,7 @@ impl<'a> Engine<'a> {
     }
 
     fn expand_list_inner(&mut self, toks: &[Tok]) -> PResult<Vec<Tok>> {
-        let mut v: Vec<Tok> = Vec::with_capacity(toks.len() + 1);
-        v.extend_from_slice(toks);
-        v.push(eof_tok());
-        self.contexts.push(Context {
-            toks: Toks::Owned(v),
-            pos: 0,
-            mac: None,
-            stamp: 0,
-        });
+        self.contexts.push(Context::terminated(toks));
         let depth = self.contexts.len();
         let mut out = Vec::new();
         loop {
@@ -1318,12 +1316,7 @@ impl<'a> Engine<'a> {
         let mut tok = tok;
         tok.flags = name.flags & PREV_WHITE;
         tok.exp = name.exp;
-        self.contexts.push(Context {
-            toks: Toks::Owned(vec![tok]),
-            pos: 0,
-            mac: None,
-            stamp: 0,
-        });
+        self.contexts.push(Context::tokens(vec![tok]));
         Ok(true)
     }
 
@@ -1431,17 +1424,9 @@ impl<'a> Engine<'a> {
     /// Evaluates a `#if` condition: `defined` and the `__has_*` operators, macro expansion, then
     /// the arithmetic.
     fn eval_tokens(&mut self, cond: &[Tok]) -> PResult<eval::Value> {
-        let mut v: Vec<Tok> = Vec::with_capacity(cond.len() + 1);
-        v.extend_from_slice(cond);
-        v.push(eof_tok());
         let saved_dir = self.in_directive;
         self.in_directive = true;
-        self.contexts.push(Context {
-            toks: Toks::Owned(v),
-            pos: 0,
-            mac: None,
-            stamp: 0,
-        });
+        self.contexts.push(Context::terminated(cond));
         let depth = self.contexts.len();
         let res = self.eval_collect();
         while self.contexts.len() >= depth {
