@@ -13,6 +13,7 @@
 //! the file and line (runs), the chain of `#if` branches that kept it, and the macro expansion it
 //! came from.
 
+pub mod bodies;
 pub mod builtins;
 pub mod cli;
 pub mod dev_tree;
@@ -202,6 +203,16 @@ impl TargetConfig {
     }
 }
 
+/// Which tokens of the translation unit to emit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// Every token, as `gcc -E` prints them.
+    Full,
+    /// The declaration view: as `Full`, but each file-scope function body is emitted as `{ }`
+    /// (its macros are still expanded; see [`bodies`]). What the layout pipeline reads.
+    Declarations,
+}
+
 /// Preprocesses the pre-AST's target under `config`. `source_skeleton` gives the skeleton of an
 /// ordinary (not config-derived) file; the salsa query passes `file_skeleton`, other callers a
 /// cache.
@@ -209,6 +220,7 @@ pub fn preprocess(
     pre_ast: &PreAst,
     config: &TargetConfig,
     source_skeleton: &dyn Fn(FileId) -> Arc<FileSkeleton>,
+    view: View,
 ) -> Result<Preprocessed, PpError> {
     let target = pre_ast.target.ok_or_else(|| PpError {
         file: String::new(),
@@ -217,7 +229,11 @@ pub fn preprocess(
         include_chain: Vec::new(),
     })?;
     let files = PreAstFiles::new(pre_ast, config, source_skeleton, &crate::decl::sizes::EngineSizes);
-    Engine::new(&files).run(
+    let engine = match view {
+        View::Full => Engine::new(&files),
+        View::Declarations => Engine::new(&files).elide_function_bodies(),
+    };
+    engine.run(
         &config.predefined(pre_ast),
         &pre_ast.forced_includes,
         MainFile::File(target),
@@ -266,7 +282,8 @@ impl PreAstInput {
     }
 }
 
-/// The preprocessed target of a pre-AST under one configuration.
+/// The preprocessed target of a pre-AST under one configuration, in the declaration view
+/// ([`View::Declarations`]: file-scope function bodies elided).
 #[salsa::tracked(returns(clone))]
 pub fn preprocessed(
     db: &dyn Db,
@@ -279,7 +296,7 @@ pub fn preprocessed(
         options: config.options(db).clone(),
     };
     let skel = |id: FileId| file_skeleton(db, sources[id.0 as usize]);
-    preprocess(shape, &target, &skel).map(Arc::new)
+    preprocess(shape, &target, &skel, View::Declarations).map(Arc::new)
 }
 
 /// Only the tokens of `preprocessed`: a firewall for the declaration stage, so that a config change

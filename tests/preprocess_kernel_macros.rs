@@ -7,7 +7,7 @@ use std::process::Command;
 
 use expect_test::{expect, Expect};
 use layout_expert::config::ConfigFile;
-use layout_expert::preprocess::{dev_tree, output, preprocess, skeleton_cache, TargetConfig};
+use layout_expert::preprocess::{dev_tree, output, preprocess, skeleton_cache, TargetConfig, View};
 
 const FLAVOUR: &str = "6.1/usr/src/linux-headers-6.1.0-56-amd64";
 const MARK: &str = "int snapshot_starts_here;";
@@ -41,7 +41,7 @@ fn check(includes: &str, snippet: &str, expect: Expect) {
         options: config.options.clone().into(),
     };
     let skel = skeleton_cache(&pre_ast);
-    let pp = preprocess(&pre_ast, &target, &skel).unwrap_or_else(|e| panic!("ours failed: {e}"));
+    let pp = preprocess(&pre_ast, &target, &skel, View::Full).unwrap_or_else(|e| panic!("ours failed: {e}"));
     let ours = after_mark(&output::our_tokens(&pp));
 
     let tmp =

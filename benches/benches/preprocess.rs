@@ -8,7 +8,7 @@ use std::process::Command;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use layout_expert::config::ConfigFile;
-use layout_expert::preprocess::{cli::PROBE_C, dev_tree, preprocess, skeleton_cache, TargetConfig};
+use layout_expert::preprocess::{cli::PROBE_C, dev_tree, preprocess, skeleton_cache, TargetConfig, View};
 
 fn bench(c: &mut Criterion) {
     let flavour = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -36,7 +36,7 @@ fn bench(c: &mut Criterion) {
     );
 
     // Cold: a fresh cache each time, so every file is lexed and lowered again, as gcc does.
-    let cold = || preprocess(&pre_ast, &target, &skeleton_cache(&pre_ast)).unwrap();
+    let cold = || preprocess(&pre_ast, &target, &skeleton_cache(&pre_ast), View::Full).unwrap();
     eprintln!("tokens: {}", cold().tokens.len());
 
     let warm_skel = skeleton_cache(&pre_ast);
@@ -45,7 +45,7 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("ours_cold", |b| b.iter(cold));
     group.bench_function("ours_warm_skeletons", |b| {
-        b.iter(|| preprocess(&pre_ast, &target, &warm_skel).unwrap())
+        b.iter(|| preprocess(&pre_ast, &target, &warm_skel, View::Full).unwrap())
     });
     group.bench_function("gcc12_E", |b| {
         b.iter(|| {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::ConfigFile;
 use crate::pre_ast::PreAst;
-use crate::preprocess::{dev_tree, output, preprocess, skeleton_cache, TargetConfig};
+use crate::preprocess::{dev_tree, output, preprocess, skeleton_cache, TargetConfig, View};
 
 /// The arguments of `preprocess`.
 #[derive(Clone, Debug)]
@@ -66,7 +66,7 @@ pub fn preprocess_to_text(pre_ast: &PreAst, config: &ConfigFile) -> Result<Strin
         options: config.options.clone().into(),
     };
     let skel = skeleton_cache(&pre_ast);
-    let pp = preprocess(pre_ast, &target, &skel).map_err(|e| e.to_string())?;
+    let pp = preprocess(pre_ast, &target, &skel, View::Full).map_err(|e| e.to_string())?;
     Ok(output::write_gcc_e(&pp))
 }
 

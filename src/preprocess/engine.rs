@@ -18,6 +18,7 @@ use smol_str::SmolStr;
 use syntax::{SyntaxKind, T};
 
 use crate::pre_ast::FileId;
+use crate::preprocess::bodies::BodyElider;
 use crate::preprocess::builtins;
 use crate::preprocess::eval;
 use crate::preprocess::skeleton::{
@@ -174,6 +175,8 @@ pub struct Engine<'a> {
     last_from_file: bool,
     /// Nesting of argument pre-expansions (each level recurses; bounded to keep the stack safe).
     expand_depth: u32,
+    /// Set for the declaration view: file-scope function bodies are expanded but not emitted.
+    bodies: Option<BodyElider>,
     pub out: Preprocessed,
 }
 
@@ -199,6 +202,7 @@ impl<'a> Engine<'a> {
             pending_space: false,
             expand_depth: 0,
             last_from_file: true,
+            bodies: None,
             out: Preprocessed::default(),
         };
         engine.out.expansions.push(Expansion {
@@ -246,6 +250,13 @@ impl<'a> Engine<'a> {
             engine.macros.insert(SmolStr::new_static(name), Rc::new(m));
         }
         engine
+    }
+
+    /// Emits the declaration view: each file-scope function body as `{ }` (its tokens are still
+    /// expanded, so everything after it is exactly as in GCC's output).
+    pub fn elide_function_bodies(mut self) -> Self {
+        self.bodies = Some(BodyElider::default());
+        self
     }
 
     /// Runs a whole translation unit: the predefined macros, the forced includes in order, then
@@ -402,6 +413,11 @@ impl<'a> Engine<'a> {
                     return Ok(());
                 }
                 continue;
+            }
+            if let Some(bodies) = &mut self.bodies {
+                if !t.is_padding() && !bodies.keep(t.kind, &t.text) {
+                    continue;
+                }
             }
             self.emit(t);
         }

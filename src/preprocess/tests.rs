@@ -287,7 +287,7 @@ fn cli_refuses_other_versions_and_prints_gcc_e() {
 #[track_caller]
 fn check_tree(files: &[(&str, &str)], dirs: &[&str]) {
     use crate::pre_ast::{FileKind, Metadata, PreAst, PreAstFile};
-    use crate::preprocess::{preprocess, TargetConfig};
+    use crate::preprocess::{preprocess, TargetConfig, View};
     let pre_files: Vec<PreAstFile> = files
         .iter()
         .map(|(p, t)| PreAstFile {
@@ -308,7 +308,7 @@ fn check_tree(files: &[(&str, &str)], dirs: &[&str]) {
     };
     let skel = |id: FileId| Arc::new(skeleton::lower(&pre_ast.file(id).text));
     let ours = our_tokens(
-        &preprocess(&pre_ast, &config, &skel).unwrap_or_else(|e| panic!("ours failed: {e}")),
+        &preprocess(&pre_ast, &config, &skel, View::Full).unwrap_or_else(|e| panic!("ours failed: {e}")),
     );
 
     let tmp = std::env::temp_dir().join(format!(
