@@ -7,7 +7,11 @@ use std::sync::{Arc, Mutex};
 
 /// The database trait every query takes as `&dyn Db`.
 #[salsa::db]
-pub trait Db: salsa::Database {}
+pub trait Db: salsa::Database {
+    /// Another handle on the same storage, for a helper thread that computes queries ahead of
+    /// the caller. Inputs cannot change while a fork is alive (salsa waits for it).
+    fn fork(&self) -> Box<dyn Db + Send>;
+}
 
 /// The concrete database used by the CLI and the tests.
 #[salsa::db]
@@ -20,7 +24,11 @@ pub struct RootDatabase {
 impl salsa::Database for RootDatabase {}
 
 #[salsa::db]
-impl Db for RootDatabase {}
+impl Db for RootDatabase {
+    fn fork(&self) -> Box<dyn Db + Send> {
+        Box::new(self.clone())
+    }
+}
 
 /// A database that records which queries executed, for incrementality tests.
 #[salsa::db]
@@ -54,4 +62,8 @@ impl LoggingDatabase {
 impl salsa::Database for LoggingDatabase {}
 
 #[salsa::db]
-impl Db for LoggingDatabase {}
+impl Db for LoggingDatabase {
+    fn fork(&self) -> Box<dyn Db + Send> {
+        Box::new(self.clone())
+    }
+}

@@ -142,11 +142,7 @@ fn profiles_from_our_layouts_carry_gccs_offsets() {
     let config =
         ConfigFile::parse_bytes("config", &std::fs::read(&config_path).unwrap()).unwrap();
     let db = RootDatabase::default();
-    let symbols: Vec<String> =
-        ["init_task", "init_files", "init_mm", "modules", "tk_core", "idt_table"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+    let symbols = ["init_task", "init_files", "init_mm", "modules", "tk_core", "idt_table"];
     let mut out = pipeline::run(&db, &pre_ast, &config, &symbols).unwrap();
     // Symbols appear in the ISF with the addresses of a symbol map; these are made up.
     let map: String = symbols

@@ -16,7 +16,7 @@ use std::process::Command;
 use layout_expert::config::ConfigFile;
 use layout_expert::pre_ast::PreAst;
 use layout_expert::preprocess::{
-    dev_tree, output, preprocess, skeleton_cache, Preprocessed, TargetConfig,
+    dev_tree, output, preprocess, skeleton_cache, Preprocessed, TargetConfig, View,
 };
 use rustc_hash::FxHashMap;
 
@@ -107,7 +107,7 @@ fn tokens_equal_gcc_e_on_debian_trees() {
             options: config.options.clone().into(),
         };
         let skel = skeleton_cache(pre_ast);
-        let pp = match preprocess(pre_ast, &target, &skel) {
+        let pp = match preprocess(pre_ast, &target, &skel, View::Full) {
             Ok(pp) => pp,
             Err(e) => {
                 failures.push(format!("{flavour}: our preprocessor failed: {e}"));

@@ -41,8 +41,8 @@ fn bench(c: &mut Criterion) {
         let pre_ast = Arc::new(format::decode(&bytes).unwrap());
         let config = ConfigFile::parse_bytes(".config", &config_bytes).unwrap();
         let map = SystemMap::read(&map_path).ok();
-        let symbols: Vec<String> =
-            map.iter().flat_map(|m| m.symbols.iter().map(|s| s.name.clone())).collect();
+        let symbols: Vec<&str> =
+            map.iter().flat_map(|m| m.symbols.iter().map(|s| s.name.as_str())).collect();
         let db = RootDatabase::default();
         let mut run = pipeline::run(&db, &pre_ast, &config, &symbols).unwrap();
         run.model.system_map = map;

@@ -70,8 +70,8 @@ pub fn run(args: &MakeProfileArgs, quiet: bool) -> Result<(), String> {
         banner_text = Some(found.map_err(|e| e.to_string())?);
     }
 
-    let symbols: Vec<String> =
-        symbol_map.as_ref().map(|m| m.symbols.iter().map(|s| s.name.clone()).collect()).unwrap_or_default();
+    let symbols: Vec<&str> =
+        symbol_map.as_ref().map(|m| m.symbols.iter().map(|s| s.name.as_str()).collect()).unwrap_or_default();
     let db = RootDatabase::default();
     let out = pipeline::run(&db, &pre_ast, &config, &symbols)?;
     for (stage, secs) in &out.stages {

@@ -11,6 +11,7 @@ use std::io::Read;
 use std::path::Path;
 
 use rustc_hash::FxHashMap;
+use smol_str::SmolStr;
 
 use crate::profile::ProfileError;
 
@@ -22,7 +23,7 @@ pub const REKALL_ADDRESS_MASK: u64 = 0xFFFF_FFFF_FFFF;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Symbol {
     /// The symbol's name.
-    pub name: String,
+    pub name: SmolStr,
     /// Its address, unrelocated (as linked, before KASLR), exactly as the map gives it.
     pub address: u64,
     /// The `nm` type letter (`T`, `D`, `b`, `A`…).
@@ -39,7 +40,7 @@ pub struct SystemMap {
     /// Every kernel symbol in file order, duplicates included.
     pub symbols: Vec<Symbol>,
     /// Name → index in `symbols` of its last occurrence.
-    index: FxHashMap<String, usize>,
+    index: FxHashMap<SmolStr, usize>,
 }
 
 impl SystemMap {
@@ -66,17 +67,30 @@ impl SystemMap {
                 ProfileError::in_file(Path::new(file_name), "the symbol map is not text (invalid UTF-8)")
             })?
         };
-        let mut map = SystemMap { file_name: file_name.to_owned(), sha256, symbols: Vec::new(), index: FxHashMap::default() };
+        // About 30 bytes a line.
+        let lines = text.len() / 30;
+        let mut map = SystemMap {
+            file_name: file_name.to_owned(),
+            sha256,
+            symbols: Vec::with_capacity(lines),
+            index: FxHashMap::with_capacity_and_hasher(lines, Default::default()),
+        };
         for (line_index, line) in text.lines().enumerate() {
             let line_number = line_index + 1;
-            let tokens: Vec<&str> = line.split_whitespace().collect();
+            let mut fields = line.split_ascii_whitespace();
+            let mut tokens = [""; 4];
+            let mut n = 0;
+            for field in fields.by_ref().take(4) {
+                tokens[n] = field;
+                n += 1;
+            }
             let malformed = |what: &str| {
                 ProfileError::at_line(Path::new(file_name), line_number, format!("{what}: `{line}` (expected `ADDRESS TYPE NAME`)"))
             };
-            match tokens.len() {
+            match n {
                 0 => continue,
                 3 => {}
-                4 if tokens[3].starts_with('[') && tokens[3].ends_with(']') => continue,
+                4 if fields.next().is_none() && tokens[3].starts_with('[') && tokens[3].ends_with(']') => continue,
                 _ => return Err(malformed("malformed symbol line")),
             }
             let address = u64::from_str_radix(tokens[0], 16).map_err(|_| malformed("the address is not hexadecimal"))?;
@@ -85,8 +99,9 @@ impl SystemMap {
                 (Some(c), None) if c.is_ascii_alphabetic() || c == '?' || c == '-' => c,
                 _ => return Err(malformed("the symbol type is not one letter")),
             };
-            map.index.insert(tokens[2].to_owned(), map.symbols.len());
-            map.symbols.push(Symbol { name: tokens[2].to_owned(), address, kind });
+            let name = SmolStr::from(tokens[2]);
+            map.index.insert(name.clone(), map.symbols.len());
+            map.symbols.push(Symbol { name, address, kind });
         }
         if map.symbols.is_empty() {
             return Err(ProfileError::in_file(Path::new(file_name), "the symbol map has no kernel symbols"));
