@@ -149,7 +149,7 @@ pub fn write_profile(model: &model::ProfileModel, output: &Path, options: &Write
     let body = match options.format {
         Format::Rekall => {
             summary.types = model.records.iter().filter(|r| r.fields.is_some()).count();
-            summary.symbols = model.system_map.as_ref().map_or(0, |m| m.unique().count());
+            summary.symbols = model.system_map.as_ref().map_or(0, |m| m.sorted_unique().len());
             if model.system_map.is_none() {
                 summary.warnings.push("no symbol map was given: $CONSTANTS is empty".to_owned());
             }
@@ -163,22 +163,23 @@ pub fn write_profile(model: &model::ProfileModel, output: &Path, options: &Write
             Body::Isf(document)
         }
     };
-    let write_body = |writer: &mut dyn Write| -> io::Result<()> {
-        match &body {
-            Body::Rekall(profile) => serde_json::to_writer_pretty(&mut *writer, profile).map_err(io::Error::other),
-            Body::Isf(document) => serde_json::to_writer_pretty(&mut *writer, document).map_err(io::Error::other),
-        }
+    // Serializing into memory first is much faster than through a writer (serde_json emits many
+    // small pieces); a 6.1 ISF with a full System.map is about 15 MB.
+    let mut text = Vec::with_capacity(16 << 20);
+    let serialized = match &body {
+        Body::Rekall(profile) => serde_json::to_writer_pretty(&mut text, profile),
+        Body::Isf(document) => serde_json::to_writer_pretty(&mut text, document),
     };
+    serialized.map_err(|err| ProfileError::in_file(output, format!("cannot serialize the profile: {err}")))?;
+    drop(body);
     summary.bytes = write_atomically(output, |file| {
         if compress {
             let options = lzma_rust2::XzOptions::with_preset(XZ_PRESET);
             let mut xz = lzma_rust2::XzWriter::new(io::BufWriter::new(file), options)?;
-            write_body(&mut xz)?;
+            xz.write_all(&text)?;
             xz.finish()?.flush()
         } else {
-            let mut buffered = io::BufWriter::with_capacity(1 << 20, file);
-            write_body(&mut buffered)?;
-            buffered.flush()
+            file.write_all(&text)
         }
     })?;
     Ok(summary)

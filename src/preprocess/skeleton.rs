@@ -222,7 +222,11 @@ pub fn lower(text: &str) -> FileSkeleton {
     // Pass 1: non-trivia tokens, with line numbers and flags, and the logical-line boundaries.
     let mut line: u32 = 1;
     let mut flags = BOL;
-    let mut line_starts: Vec<u32> = vec![0];
+    let mut line_starts: Vec<u32> = Vec::with_capacity(lexed.len() / 8);
+    line_starts.push(0);
+    // Roughly half of the lexer's tokens are trivia.
+    sk.tokens.reserve(lexed.len() / 2);
+    sk.lines.reserve(lexed.len() / 2);
     for i in 0..lexed.len() {
         let kind = lexed.kind(i);
         let tok_text = lexed.text(text, i);

@@ -231,7 +231,7 @@ pub fn build<'a>(model: &'a ProfileModel, names: &'a Names) -> RekallProfile<'a>
 
     let config = model.config.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let constants = crate::profile::SortedMap(match &model.system_map {
-        Some(map) => map.sorted_unique().into_iter().map(|s| (s.name.as_str(), s.address & REKALL_ADDRESS_MASK)).collect(),
+        Some(map) => map.sorted_unique().map(|s| (s.name.as_str(), s.address & REKALL_ADDRESS_MASK)).collect(),
         None => Vec::new(),
     });
     let metadata = Metadata {

@@ -10,7 +10,8 @@
 use std::io::Read;
 use std::path::Path;
 
-use rustc_hash::FxHashMap;
+use std::sync::OnceLock;
+
 use smol_str::SmolStr;
 
 use crate::profile::ProfileError;
@@ -39,8 +40,8 @@ pub struct SystemMap {
     pub sha256: String,
     /// Every kernel symbol in file order, duplicates included.
     pub symbols: Vec<Symbol>,
-    /// Name → index in `symbols` of its last occurrence.
-    index: FxHashMap<SmolStr, usize>,
+    /// Indices in `symbols` of each name's last occurrence, sorted by name; built on first use.
+    sorted: OnceLock<Vec<u32>>,
 }
 
 impl SystemMap {
@@ -73,7 +74,7 @@ impl SystemMap {
             file_name: file_name.to_owned(),
             sha256,
             symbols: Vec::with_capacity(lines),
-            index: FxHashMap::with_capacity_and_hasher(lines, Default::default()),
+            sorted: OnceLock::new(),
         };
         for (line_index, line) in text.lines().enumerate() {
             let line_number = line_index + 1;
@@ -99,9 +100,7 @@ impl SystemMap {
                 (Some(c), None) if c.is_ascii_alphabetic() || c == '?' || c == '-' => c,
                 _ => return Err(malformed("the symbol type is not one letter")),
             };
-            let name = SmolStr::from(tokens[2]);
-            map.index.insert(name.clone(), map.symbols.len());
-            map.symbols.push(Symbol { name, address, kind });
+            map.symbols.push(Symbol { name: SmolStr::from(tokens[2]), address, kind });
         }
         if map.symbols.is_empty() {
             return Err(ProfileError::in_file(Path::new(file_name), "the symbol map has no kernel symbols"));
@@ -118,29 +117,50 @@ impl SystemMap {
 
     /// The address of `name` (its last occurrence), unrelocated.
     pub fn address(&self, name: &str) -> Option<u64> {
-        self.index.get(name).map(|&i| self.symbols[i].address)
+        let sorted = self.sorted();
+        let at = sorted.binary_search_by(|&i| self.symbols[i as usize].name.as_str().cmp(name)).ok()?;
+        Some(self.symbols[sorted[at] as usize].address)
     }
 
     /// Each distinct name once (its last occurrence), sorted by name: the order both output
     /// formats list symbols in.
-    pub fn sorted_unique(&self) -> Vec<&Symbol> {
-        let mut sorted: Vec<&Symbol> = self.symbols.iter().collect();
-        // A stable sort keeps file order among equal names; the last one of each run wins.
-        sorted.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut unique: Vec<&Symbol> = Vec::with_capacity(sorted.len());
-        for symbol in sorted {
-            match unique.last_mut() {
-                Some(last) if last.name == symbol.name => *last = symbol,
-                _ => unique.push(symbol),
-            }
-        }
-        unique
+    pub fn sorted_unique(&self) -> impl ExactSizeIterator<Item = &Symbol> + '_ {
+        self.sorted().iter().map(|&i| &self.symbols[i as usize])
     }
 
-    /// Each distinct name once, with the address of its last occurrence, in order of first
-    /// occurrence.
-    pub fn unique(&self) -> impl Iterator<Item = &Symbol> + '_ {
-        self.symbols.iter().enumerate().filter(|(i, s)| self.index.get(&s.name) == Some(i)).map(|(_, s)| s)
+    /// Indices of each name's last occurrence, sorted by name.
+    fn sorted(&self) -> &[u32] {
+        self.sorted.get_or_init(|| {
+            // The first 16 bytes as a big-endian integer order names like their bytes do (a
+            // shorter name is padded with zeros, which sort first), so most comparisons are one
+            // integer comparison; kernel names share long prefixes (`__ksymtab_`, `__pfx_`).
+            let prefix = |name: &str| {
+                let mut bytes = [0u8; 16];
+                let n = name.len().min(16);
+                bytes[..n].copy_from_slice(&name.as_bytes()[..n]);
+                u128::from_be_bytes(bytes)
+            };
+            let mut keyed: Vec<(u128, &str, u32)> = self
+                .symbols
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (prefix(&s.name), s.name.as_str(), i as u32))
+                .collect();
+            // Ties (a name listed twice) are ordered by position, and the last one of each run wins.
+            keyed.sort_unstable();
+            let keyed = keyed.into_iter().map(|(_, name, i)| (name, i));
+            let mut unique: Vec<u32> = Vec::with_capacity(keyed.len());
+            let mut last_name = None;
+            for (name, i) in keyed {
+                if last_name == Some(name) {
+                    *unique.last_mut().expect("a previous name") = i;
+                } else {
+                    unique.push(i);
+                    last_name = Some(name);
+                }
+            }
+            unique
+        })
     }
 }
 
@@ -167,7 +187,31 @@ mod tests {
         assert_eq!(map.address("_text"), Some(0xffffffff81000000));
         assert_eq!(map.address("init_task"), Some(0xffffffff82a1aa48));
         assert_eq!(map.address("helper"), None);
-        assert_eq!(map.unique().count(), 2);
+        assert_eq!(map.sorted_unique().count(), 2);
+    }
+
+    #[test]
+    fn sorted_unique_orders_by_bytes_and_keeps_the_last_address() {
+        let names = [
+            "__ksymtab_vfs_read_iter",
+            "__ksymtab_vfs_read",
+            "__ksymtab_vfs_rea",
+            "__ksymtab_vfs_readv",
+            "a",
+            "__ksymtab_vfs_read",
+            "_",
+            "__ksymtab_vfs_read_",
+        ];
+        let text: String =
+            names.iter().enumerate().map(|(i, n)| format!("ffffffff8100{i:04x} T {n}\n")).collect();
+        let map = SystemMap::parse("System.map", text.as_bytes()).unwrap();
+        let got: Vec<(&str, u64)> = map.sorted_unique().map(|s| (s.name.as_str(), s.address)).collect();
+        let mut want: Vec<&str> = names.to_vec();
+        want.sort();
+        want.dedup();
+        assert_eq!(got.iter().map(|(n, _)| *n).collect::<Vec<_>>(), want);
+        assert_eq!(map.address("__ksymtab_vfs_read"), Some(0xffffffff81000005));
+        assert_eq!(map.address("__ksymtab_vfs_re"), None);
     }
 
     #[test]
