@@ -32,6 +32,7 @@ use crate::{
             RecordId, RecordKind as MRecordKind, SymbolType, TypeInError, TypeRef, Typedef,
             TypedefId,
         },
+        system_map::SystemMap,
     },
     ty::{BaseTy, EnumTy, RecordKind, RecordTy, Ty},
 };
@@ -50,13 +51,14 @@ pub struct EngineOutput {
     pub stages: Vec<(&'static str, f64)>,
 }
 
-/// Runs the engine for one configuration. `symbols` names the global variables whose declared
-/// types the profile should carry (for example every symbol of a System.map).
+/// Runs the engine for one configuration. `symbol_map` gives the symbol map (if any) whose
+/// variables' declared types the profile should carry; it is called only once the layouts are
+/// done, so a caller can read the map on another thread meanwhile. The map ends up in the model.
 pub fn run(
     db: &dyn Db,
     pre_ast: &Arc<PreAst>,
     config: &ConfigFile,
-    symbols: &[&str],
+    symbol_map: impl FnOnce() -> Result<Option<SystemMap>, String>,
 ) -> Result<EngineOutput, String> {
     let mut stages = Vec::new();
     let t = Instant::now();
@@ -65,8 +67,7 @@ pub fn run(
     let pp = with_skeletons_ahead(db, input, || preprocessed(db, input, kconfig));
     let pp = pp.map_err(|e| e.to_string())?;
     stages.push(("PREPROCESSING", t.elapsed().as_secs_f64()));
-    let out = from_tokens(&pp, symbols, &mut stages);
-    let mut out = out;
+    let mut out = from_tokens(&pp, symbol_map, &mut stages)?;
     out.model.kernel_release =
         Some(pre_ast.meta.kernel_release.clone()).filter(|r| !r.is_empty());
     out.model.config = config_values(config);
@@ -100,9 +101,9 @@ fn with_skeletons_ahead<T>(db: &dyn Db, input: PreAstInput, f: impl FnOnce() -> 
 /// The layouts of a preprocessed translation unit.
 pub fn from_tokens(
     pp: &Preprocessed,
-    symbols: &[&str],
+    symbol_map: impl FnOnce() -> Result<Option<SystemMap>, String>,
     stages: &mut Vec<(&'static str, f64)>,
-) -> EngineOutput {
+) -> Result<EngineOutput, String> {
     let t = Instant::now();
     let locs = source_locs(pp);
     let index = DeclIndex::build(&pp.tokens);
@@ -141,18 +142,23 @@ pub fn from_tokens(
     for (_, def) in &emitted.enums {
         builder.enum_(def);
     }
-    for &name in symbols {
-        if !index.vars.contains_key(name) {
-            continue;
-        }
-        if let Ok(ty) = builder.resolver.variable(name) {
-            let ty = builder.ty(&ty);
-            builder.model.symbol_types.push(SymbolType { name: name.to_owned(), ty });
+    let map = symbol_map()?;
+    if let Some(map) = &map {
+        // The declared variables the map has, by name (a few thousand, against ~100k symbols).
+        let mut declared: Vec<&SmolStr> =
+            index.vars.keys().filter(|name| map.address(name).is_some()).collect();
+        declared.sort_unstable();
+        for name in declared {
+            if let Ok(ty) = builder.resolver.variable(name) {
+                let ty = builder.ty(&ty);
+                builder.model.symbol_types.push(SymbolType { name: name.to_string(), ty });
+            }
         }
     }
-    let model = builder.model;
+    let mut model = builder.model;
+    model.system_map = map;
     stages.push(("LAYING OUT", t.elapsed().as_secs_f64()));
-    EngineOutput { layouts, model, problems, tokens: pp.tokens.len(), stages: std::mem::take(stages) }
+    Ok(EngineOutput { layouts, model, problems, tokens: pp.tokens.len(), stages: std::mem::take(stages) })
 }
 
 /// One source location per token, from the preprocessor's runs.

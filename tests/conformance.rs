@@ -54,7 +54,7 @@ fn ours(pre_ast: &Arc<PreAst>, flavour: &Path) -> Layouts {
     let bytes = std::fs::read(&config_path).unwrap();
     let config = ConfigFile::parse_bytes(&config_path.display().to_string(), &bytes).unwrap();
     let db = RootDatabase::default();
-    let out = pipeline::run(&db, pre_ast, &config, &[])
+    let out = pipeline::run(&db, pre_ast, &config, || Ok(None))
         .unwrap_or_else(|e| panic!("{}: {e}", flavour.display()));
     assert!(out.problems.is_empty(), "{}: {:#?}", flavour.display(), out.problems);
     assert!(out.model.errors.is_empty(), "{}: {:#?}", flavour.display(), out.model.errors);
@@ -143,16 +143,14 @@ fn profiles_from_our_layouts_carry_gccs_offsets() {
         ConfigFile::parse_bytes("config", &std::fs::read(&config_path).unwrap()).unwrap();
     let db = RootDatabase::default();
     let symbols = ["init_task", "init_files", "init_mm", "modules", "tk_core", "idt_table"];
-    let mut out = pipeline::run(&db, &pre_ast, &config, &symbols).unwrap();
     // Symbols appear in the ISF with the addresses of a symbol map; these are made up.
     let map: String = symbols
         .iter()
         .enumerate()
         .map(|(i, s)| format!("ffffffff8200{i:04x} D {s}\n"))
         .collect();
-    out.model.system_map = Some(
-        layout_expert::profile::system_map::SystemMap::parse("test map", map.as_bytes()).unwrap(),
-    );
+    let map = layout_expert::profile::system_map::SystemMap::parse("test map", map.as_bytes()).unwrap();
+    let out = pipeline::run(&db, &pre_ast, &config, || Ok(Some(map))).unwrap();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance_profiles");
     std::fs::create_dir_all(&dir).unwrap();
     let read = |format: Format, name: &str| -> serde_json::Value {

@@ -40,12 +40,8 @@ fn bench(c: &mut Criterion) {
     let make_profile = |format: Format, out: &Path| {
         let pre_ast = Arc::new(format::decode(&bytes).unwrap());
         let config = ConfigFile::parse_bytes(".config", &config_bytes).unwrap();
-        let map = SystemMap::read(&map_path).ok();
-        let symbols: Vec<&str> =
-            map.iter().flat_map(|m| m.symbols.iter().map(|s| s.name.as_str())).collect();
         let db = RootDatabase::default();
-        let mut run = pipeline::run(&db, &pre_ast, &config, &symbols).unwrap();
-        run.model.system_map = map;
+        let run = pipeline::run(&db, &pre_ast, &config, || Ok(SystemMap::read(&map_path).ok())).unwrap();
         write_profile(&run.model, out, &WriteOptions { format, banner: None }).unwrap();
     };
 

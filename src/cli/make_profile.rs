@@ -57,9 +57,6 @@ pub fn run(args: &MakeProfileArgs, quiet: bool) -> Result<(), String> {
     let pre_ast: Arc<PreAst> = progress.stage("LOADING PRE-AST", || load_pre_ast(&pre_ast_path))?.into();
     let config = read_config(&config_path)?;
     check_version(&pre_ast, &config, args.force)?;
-    if let Some(map) = &args.system_map {
-        symbol_map = Some(SystemMap::read(map).map_err(|e| e.to_string())?);
-    }
     if let Some(text) = &args.banner {
         banner_text = Some(text.clone());
     }
@@ -70,10 +67,23 @@ pub fn run(args: &MakeProfileArgs, quiet: bool) -> Result<(), String> {
         banner_text = Some(found.map_err(|e| e.to_string())?);
     }
 
-    let symbols: Vec<&str> =
-        symbol_map.as_ref().map(|m| m.symbols.iter().map(|s| s.name.as_str()).collect()).unwrap_or_default();
     let db = RootDatabase::default();
-    let out = pipeline::run(&db, &pre_ast, &config, &symbols)?;
+    // The symbol map (~100k lines) is read and sorted on a second thread while the engine runs;
+    // the engine asks for it only once the layouts are done.
+    let out = std::thread::scope(|scope| {
+        let reading = args.system_map.as_ref().map(|path| {
+            scope.spawn(move || {
+                let map = SystemMap::read(path).map_err(|e| e.to_string())?;
+                // Sorting by name is the costly part of what both writers need; do it here.
+                let _ = map.sorted_unique().len();
+                Ok::<_, String>(map)
+            })
+        });
+        pipeline::run(&db, &pre_ast, &config, || match reading {
+            Some(handle) => handle.join().map_err(|_| "reading the symbol map failed".to_owned())?.map(Some),
+            None => Ok(symbol_map.take()),
+        })
+    })?;
     for (stage, secs) in &out.stages {
         progress.note(&format!("{stage} ... done in {secs:.2} s"));
     }
@@ -82,7 +92,6 @@ pub fn run(args: &MakeProfileArgs, quiet: bool) -> Result<(), String> {
         write_atomically(path, text.as_bytes())?;
     }
     let mut model = out.model;
-    model.system_map = symbol_map;
     model.banner = banner_text.clone();
     let summary = progress.stage("GENERATING", || {
         profile::write_profile(&model, &output, &WriteOptions { format, banner: banner_text })
