@@ -105,12 +105,13 @@ pub fn from_tokens(
     stages: &mut Vec<(&'static str, f64)>,
 ) -> Result<EngineOutput, String> {
     let t = Instant::now();
-    let locs = source_locs(pp);
     let index = DeclIndex::build(&pp.tokens);
     stages.push(("TRIMMING", t.elapsed().as_secs_f64()));
     let t = Instant::now();
     let mut resolver = Resolver::new(&pp.tokens, &index);
     let emitted = emitted_for_unit(&mut resolver);
+    // Source locations are needed only to report problems.
+    let locs = if index.errors.is_empty() && emitted.errors.is_empty() { Vec::new() } else { source_locs(pp) };
     let mut problems: Vec<String> = index.errors.iter().map(|e| e.render(&locs)).collect();
     problems.extend(emitted.errors.iter().map(|(what, e)| format!("{what}: {}", e.render(&locs))));
     stages.push(("PARSING", t.elapsed().as_secs_f64()));

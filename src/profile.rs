@@ -166,11 +166,11 @@ pub fn write_profile(model: &model::ProfileModel, output: &Path, options: &Write
     // Serializing into memory first is much faster than through a writer (serde_json emits many
     // small pieces); a 6.1 ISF with a full System.map is about 15 MB.
     let mut text = Vec::with_capacity(16 << 20);
-    let serialized = match &body {
-        Body::Rekall(profile) => serde_json::to_writer_pretty(&mut text, profile),
-        Body::Isf(document) => serde_json::to_writer_pretty(&mut text, document),
+    match &body {
+        Body::Rekall(profile) => serde_json::to_writer_pretty(&mut text, profile)
+            .map_err(|err| ProfileError::in_file(output, format!("cannot serialize the profile: {err}")))?,
+        Body::Isf(document) => text = document.to_json(),
     };
-    serialized.map_err(|err| ProfileError::in_file(output, format!("cannot serialize the profile: {err}")))?;
     drop(body);
     summary.bytes = write_atomically(output, |file| {
         if compress {
