@@ -22,7 +22,7 @@ use crate::preprocess::bodies::BodyElider;
 use crate::preprocess::builtins;
 use crate::preprocess::eval;
 use crate::preprocess::skeleton::{
-    self, BranchKind, FileSkeleton, Item, MacroDef, Role, Tok, BOL, EOF, NO_EXPAND, PADDING,
+    self, header_name, BranchKind, FileSkeleton, Item, MacroDef, Role, Tok, BOL, EOF, NO_EXPAND, PADDING,
     PAD_NULL, PAD_WHITE, PASTE_LEFT, PLACEMARKER, PREV_WHITE,
 };
 use crate::preprocess::{CondRecord, Expansion, PpError, Pragma, Preprocessed, Run};
@@ -1598,26 +1598,4 @@ pub fn spell(toks: &[Tok]) -> String {
         out.push_str(&t.text);
     }
     out
-}
-
-/// The header name of an `#include` operand: `"x.h"` or `<x.h>` (GCC builds the latter from the
-/// spellings of the tokens between the brackets, a space where there was whitespace).
-fn header_name(toks: &[Tok]) -> Option<(String, bool)> {
-    let first = toks.first()?;
-    if first.kind == SyntaxKind::STRING && first.text.starts_with('"') {
-        return Some((first.text[1..first.text.len() - 1].to_owned(), false));
-    }
-    if first.is(T![<]) {
-        let mut name = String::new();
-        for t in &toks[1..] {
-            if t.is(T![>]) {
-                return Some((name, true));
-            }
-            if !name.is_empty() && t.has(PREV_WHITE) {
-                name.push(' ');
-            }
-            name.push_str(&t.text);
-        }
-    }
-    None
 }

@@ -90,6 +90,35 @@ pub struct FileSkeleton {
     pub errors: Vec<(u32, String)>,
 }
 
+impl FileSkeleton {
+    /// The `#include` and `#include_next` directives of every branch, in file order, as
+    /// `(header name, angled, next)`; computed includes (a macro operand) are left out. What a
+    /// file may include under some configuration, for reading ahead.
+    pub fn includes(&self) -> Vec<(String, bool, bool)> {
+        fn walk(sk: &FileSkeleton, items: &[Item], out: &mut Vec<(String, bool, bool)>) {
+            for item in items {
+                match item {
+                    Item::Include { next, operand, .. } => {
+                        let toks = &sk.tokens[operand.start as usize..operand.end as usize];
+                        if let Some((name, angled)) = header_name(toks) {
+                            out.push((name, angled, *next));
+                        }
+                    }
+                    Item::Cond(group) => {
+                        for branch in &group.branches {
+                            walk(sk, &branch.items, out);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &self.items, &mut out);
+        out
+    }
+}
+
 /// A top-level element of a file or of a conditional branch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Item {
@@ -646,4 +675,26 @@ fn find_guard(sk: &FileSkeleton) -> Option<SmolStr> {
         _ => return None,
     };
     (name.kind == SyntaxKind::IDENT).then(|| name.text.clone())
+}
+
+/// The header name of an `#include` operand: `"x.h"` or `<x.h>` (GCC builds the latter from the
+/// spellings of the tokens between the brackets, a space where there was whitespace).
+pub fn header_name(toks: &[Tok]) -> Option<(String, bool)> {
+    let first = toks.first()?;
+    if first.kind == SyntaxKind::STRING && first.text.starts_with('"') {
+        return Some((first.text[1..first.text.len() - 1].to_owned(), false));
+    }
+    if first.is(T![<]) {
+        let mut name = String::new();
+        for t in &toks[1..] {
+            if t.is(T![>]) {
+                return Some((name, true));
+            }
+            if !name.is_empty() && t.has(PREV_WHITE) {
+                name.push(' ');
+            }
+            name.push_str(&t.text);
+        }
+    }
+    None
 }
