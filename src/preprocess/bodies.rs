@@ -60,6 +60,12 @@ pub struct BodyElider {
 }
 
 impl BodyElider {
+    /// Whether the last token kept or dropped was inside a function body (its opening brace
+    /// counts as inside, its closing brace does not).
+    pub fn in_body(&self) -> bool {
+        self.body > 0
+    }
+
     /// Whether to emit `kind`/`text` (a real token, not padding).
     pub fn keep(&mut self, kind: SyntaxKind, text: &str) -> bool {
         if self.body > 0 {

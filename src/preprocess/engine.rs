@@ -84,25 +84,33 @@ enum Builtin {
 struct Macro {
     def: Option<Arc<MacroDef>>,
     builtin: Option<Builtin>,
-    /// The replacement of an object-like macro, ready to push as a context.
-    obj_body: Option<Rc<[Tok]>>,
     disabled: Cell<bool>,
     /// Where it was defined: (file index in the output's file table, line).
     origin: (u32, u32),
 }
 
-/// The tokens of a context: a macro's shared body, or a list built for this context.
+/// The tokens of a context: an object-like macro's body, read in place from its definition, or
+/// a list built for this context.
 enum Toks {
-    Shared(Rc<[Tok]>),
+    Body(Arc<MacroDef>),
     Owned(Vec<Tok>),
 }
 
-impl std::ops::Deref for Toks {
-    type Target = [Tok];
-    fn deref(&self) -> &[Tok] {
+impl Toks {
+    fn len(&self) -> usize {
         match self {
-            Toks::Shared(t) => t,
-            Toks::Owned(t) => t,
+            Toks::Body(def) => def.body.len(),
+            Toks::Owned(t) => t.len(),
+        }
+    }
+}
+
+impl std::ops::Index<usize> for Toks {
+    type Output = Tok;
+    fn index(&self, i: usize) -> &Tok {
+        match self {
+            Toks::Body(def) => &def.body[i].tok,
+            Toks::Owned(t) => &t[i],
         }
     }
 }
@@ -177,6 +185,8 @@ pub struct Engine<'a> {
     expand_depth: u32,
     /// Set for the declaration view: file-scope function bodies are expanded but not emitted.
     bodies: Option<BodyElider>,
+    /// The length of the expansion table when the current function body began.
+    body_expansions: usize,
     pub out: Preprocessed,
 }
 
@@ -203,6 +213,7 @@ impl<'a> Engine<'a> {
             expand_depth: 0,
             last_from_file: true,
             bodies: None,
+            body_expansions: 0,
             out: Preprocessed::default(),
         };
         engine.out.expansions.push(Expansion {
@@ -243,7 +254,6 @@ impl<'a> Engine<'a> {
             let m = Macro {
                 def: None,
                 builtin: Some(b),
-                obj_body: None,
                 disabled: Cell::new(false),
                 origin: (0, 0),
             };
@@ -415,8 +425,19 @@ impl<'a> Engine<'a> {
                 continue;
             }
             if let Some(bodies) = &mut self.bodies {
-                if !t.is_padding() && !bodies.keep(t.kind, &t.text) {
-                    continue;
+                if !t.is_padding() {
+                    let was_in_body = bodies.in_body();
+                    let keep = bodies.keep(t.kind, &t.text);
+                    if !was_in_body && bodies.in_body() {
+                        self.body_expansions = self.out.expansions.len();
+                    } else if was_in_body && !bodies.in_body() && self.contexts.is_empty() {
+                        // The body's own expansions made no emitted token, and with no macro
+                        // context open none of them can make a later one: drop their records.
+                        self.out.expansions.truncate(self.body_expansions);
+                    }
+                    if !keep {
+                        continue;
+                    }
                 }
             }
             self.emit(t);
@@ -706,15 +727,10 @@ impl<'a> Engine<'a> {
     }
 
     fn define(&mut self, def: Arc<MacroDef>) {
-        let obj_body = def.params.is_none().then(|| {
-            let toks: Vec<Tok> = def.body.iter().map(|b| b.tok.clone()).collect();
-            Rc::from(toks)
-        });
         let file_idx = self.stack.last().map_or(0, |f| f.file_idx);
         let m = Macro {
             def: Some(def.clone()),
             builtin: None,
-            obj_body,
             disabled: Cell::new(false),
             origin: (file_idx, def.line),
         };
@@ -854,10 +870,9 @@ impl<'a> Engine<'a> {
                         elems,
                     )?
                 } else {
-                    let body = m.obj_body.clone().expect("object-like macros have a body");
                     m.disabled.set(true);
                     self.contexts.push(Context {
-                        toks: Toks::Shared(body),
+                        toks: Toks::Body(def),
                         pos: 0,
                         mac: Some(m),
                         stamp: exp_id,
