@@ -23,8 +23,8 @@ use crate::{
     decl::{emitted_for_unit, DeclIndex, Resolver, SourceLoc},
     input::KernelConfig,
     layout,
-    pre_ast::{FileId, FileKind, PreAst},
-    preprocess::{file_skeleton, preprocessed, PreAstInput, Preprocessed},
+    pre_ast::{FileId, FileKind, GeneratedHeader, PreAst},
+    preprocess::{config_header, file_skeleton, preprocessed, PreAstInput, Preprocessed},
     profile::{
         layout_json::{layouts_document, LayoutsDoc},
         model::{
@@ -64,7 +64,7 @@ pub fn run(
     let t = Instant::now();
     let input = PreAstInput::from_pre_ast(db, Arc::clone(pre_ast));
     let kconfig = KernelConfig::new(db, config.origin.as_str().into(), config.options.clone().into());
-    let pp = with_skeletons_ahead(db, input, || preprocessed(db, input, kconfig));
+    let pp = with_skeletons_ahead(db, input, kconfig, || preprocessed(db, input, kconfig));
     let pp = pp.map_err(|e| e.to_string())?;
     stages.push(("PREPROCESSING", t.elapsed().as_secs_f64()));
     let mut out = from_tokens(&pp, symbol_map, &mut stages)?;
@@ -74,13 +74,19 @@ pub fn run(
     Ok(out)
 }
 
-/// Runs `f` (which preprocesses `input`) while a helper thread lowers the files the preprocessor
-/// will read, so that it mostly finds each file's skeleton computed. Lowering is about a third of
-/// cold preprocessing, and the machines this runs on have at least two cores. The helper walks the
-/// include graph depth first through every branch (the forced includes, then the target), which
-/// is nearly the order the preprocessor reads files in under any configuration; it stops as soon
-/// as `f` returns.
-fn with_skeletons_ahead<T>(db: &dyn Db, input: PreAstInput, f: impl FnOnce() -> T) -> T {
+/// Runs `f` (which preprocesses `input` under `config`) while a helper thread computes what the
+/// preprocessor will read, so that it mostly finds it done: first the config-derived headers
+/// (autoconf.h is read first; bounds.h is a translation unit of its own), then each file's
+/// skeleton (lowering is about a third of cold preprocessing; the machines this runs on have at
+/// least two cores). For the skeletons the helper walks the include graph depth first through
+/// every branch (the forced includes, then the target), which is nearly the order the
+/// preprocessor reads files in under any configuration. It stops as soon as `f` returns.
+fn with_skeletons_ahead<T>(
+    db: &dyn Db,
+    input: PreAstInput,
+    config: KernelConfig,
+    f: impl FnOnce() -> T,
+) -> T {
     let sources = input.sources(db).clone();
     let pre_ast = Arc::clone(input.pre_ast(db));
     let helper = db.fork();
@@ -88,6 +94,20 @@ fn with_skeletons_ahead<T>(db: &dyn Db, input: PreAstInput, f: impl FnOnce() -> 
     std::thread::scope(|scope| {
         let (stop, sources, pre_ast) = (&stop, &sources, &pre_ast);
         scope.spawn(move || {
+            let derived = |which: GeneratedHeader| {
+                (0..sources.len() as u32)
+                    .map(FileId)
+                    .filter(move |&id| pre_ast.file(id).kind == FileKind::ConfigDerived(which))
+            };
+            for which in [GeneratedHeader::Autoconf, GeneratedHeader::Bounds, GeneratedHeader::Timeconst] {
+                for file in derived(which) {
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    // An error here is the preprocessor's to report if it reads the file.
+                    let _ = config_header(&*helper, input, config, file);
+                }
+            }
             let mut seen = vec![false; sources.len()];
             let mut stack: Vec<FileId> = pre_ast.target.into_iter().collect();
             stack.extend(pre_ast.forced_includes.iter().rev());

@@ -222,16 +222,25 @@ pub fn preprocess(
     source_skeleton: &dyn Fn(FileId) -> Arc<FileSkeleton>,
     view: View,
 ) -> Result<Preprocessed, PpError> {
+    let files = PreAstFiles::new(pre_ast, config, source_skeleton, &crate::decl::sizes::EngineSizes);
+    preprocess_files(pre_ast, config, &files, view)
+}
+
+fn preprocess_files(
+    pre_ast: &PreAst,
+    config: &TargetConfig,
+    files: &PreAstFiles<'_>,
+    view: View,
+) -> Result<Preprocessed, PpError> {
     let target = pre_ast.target.ok_or_else(|| PpError {
         file: String::new(),
         line: 0,
         message: "the pre-AST has no target file".into(),
         include_chain: Vec::new(),
     })?;
-    let files = PreAstFiles::new(pre_ast, config, source_skeleton, &crate::decl::sizes::EngineSizes);
     let engine = match view {
-        View::Full => Engine::new(&files),
-        View::Declarations => Engine::new(&files).elide_function_bodies(),
+        View::Full => Engine::new(files),
+        View::Declarations => Engine::new(files).elide_function_bodies(),
     };
     engine.run(
         &config.predefined(pre_ast),
@@ -296,7 +305,35 @@ pub fn preprocessed(
         options: config.options(db).clone(),
     };
     let skel = |id: FileId| file_skeleton(db, sources[id.0 as usize]);
-    preprocess(shape, &target, &skel, View::Declarations).map(Arc::new)
+    let header = |id: FileId| config_header(db, pre_ast, config, id);
+    let files = PreAstFiles::new(shape, &target, &skel, &crate::decl::sizes::EngineSizes)
+        .with_config_headers(&header);
+    preprocess_files(shape, &target, &files, View::Declarations).map(Arc::new)
+}
+
+/// The skeleton of a config-derived header (autoconf.h, bounds.h, timeconst.h, …) regenerated
+/// under `config`. A query of its own so that it can be computed ahead of the preprocessor on
+/// another thread (bounds.h preprocesses a translation unit of its own).
+#[salsa::tracked(returns(clone))]
+pub fn config_header(
+    db: &dyn Db,
+    pre_ast: PreAstInput,
+    config: KernelConfig,
+    file: FileId,
+) -> Result<Arc<FileSkeleton>, String> {
+    let shape = pre_ast.pre_ast(db);
+    let sources = pre_ast.sources(db);
+    let FileKind::ConfigDerived(which) = shape.file(file).kind else {
+        return Err(format!("{} is not derived from the configuration", shape.file(file).path));
+    };
+    let target = TargetConfig {
+        options: config.options(db).clone(),
+    };
+    let skel = |id: FileId| file_skeleton(db, sources[id.0 as usize]);
+    let header = |id: FileId| config_header(db, pre_ast, config, id);
+    let files = PreAstFiles::new(shape, &target, &skel, &crate::decl::sizes::EngineSizes)
+        .with_config_headers(&header);
+    files.generated_text(file, which).map(|text| Arc::new(skeleton::lower(&text)))
 }
 
 /// Only the tokens of `preprocessed`: a firewall for the declaration stage, so that a config change
@@ -318,6 +355,9 @@ pub struct PreAstFiles<'a> {
     config: &'a TargetConfig,
     source_skeleton: &'a dyn Fn(FileId) -> Arc<FileSkeleton>,
     sizes: &'a dyn TypeSizes,
+    /// Where config-derived headers come from when the caller has them (the `config_header`
+    /// query); otherwise they are regenerated here, once per translation unit.
+    config_headers: Option<&'a dyn Fn(FileId) -> Result<Arc<FileSkeleton>, String>>,
     generated: RefCell<FxHashMap<FileId, Arc<FileSkeleton>>>,
     /// Set while bounds.c is preprocessed: bounds.h must not be needed then.
     generating_bounds: bool,
@@ -335,9 +375,19 @@ impl<'a> PreAstFiles<'a> {
             config,
             source_skeleton,
             sizes,
+            config_headers: None,
             generated: RefCell::default(),
             generating_bounds: false,
         }
+    }
+
+    /// Takes config-derived headers from `headers` instead of regenerating them.
+    pub fn with_config_headers(
+        mut self,
+        headers: &'a dyn Fn(FileId) -> Result<Arc<FileSkeleton>, String>,
+    ) -> PreAstFiles<'a> {
+        self.config_headers = Some(headers);
+        self
     }
 
     /// The regenerated text of a config-derived header.
@@ -395,6 +445,7 @@ impl<'a> PreAstFiles<'a> {
         let stored = generated::parse_bounds_h(&self.pre_ast.file(file).text);
         let mut nested =
             PreAstFiles::new(self.pre_ast, self.config, self.source_skeleton, self.sizes);
+        nested.config_headers = self.config_headers;
         nested.generating_bounds = true;
         let main = MainFile::Text {
             name: "kernel/bounds.c".into(),
@@ -438,6 +489,13 @@ impl FileProvider for PreAstFiles<'_> {
         match self.pre_ast.file(file).kind {
             FileKind::Source => Ok((self.source_skeleton)(file)),
             FileKind::ConfigDerived(which) => {
+                if let Some(headers) = self.config_headers {
+                    if which == GeneratedHeader::Bounds && self.generating_bounds {
+                        let path = &self.pre_ast.file(file).path;
+                        return Err(format!("{path} is needed while generating it from kernel/bounds.c"));
+                    }
+                    return headers(file);
+                }
                 if let Some(sk) = self.generated.borrow().get(&file) {
                     return Ok(sk.clone());
                 }

@@ -2,10 +2,16 @@
 //! today: compiling the target as a module with kbuild and gcc-12 to get its DWARF (the oracle's
 //! compile, uncached). Measured side by side in one run; run `cargo xtask kernels` first.
 //!
-//! Ours: load the pre-AST file, preprocess under the amd64 `.config`, find and lay out the
-//! declarations, and write the Rekall profile / the ISF with the real System.map.
+//! Ours is the release `layout-expert` binary run as a user runs it: a new process that loads the
+//! pre-AST file, preprocesses under the amd64 `.config`, lays out the declarations, reads the real
+//! System.map (88,596 symbols) and writes the Rekall profile or the ISF (uncompressed `.json`;
+//! `.json.xz` adds the xz compression, measured separately). The bench builds the binary first.
+//!
+//! Also measured: the library pipeline alone in this process (no process start, no writing),
+//! which is what `batch` will pay per configuration.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -14,11 +20,21 @@ use layout_expert::{
     db::RootDatabase,
     pipeline,
     pre_ast::{build, format, tree},
-    profile::{
-        private_symbols::builtin_target_text, system_map::SystemMap, write_profile, Format,
-        WriteOptions,
-    },
+    profile::{private_symbols::builtin_target_text, system_map::SystemMap},
 };
+
+/// Builds the release binary and returns its path.
+fn release_binary(repo: &Path) -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--quiet", "-p", "layout-expert", "--bin", "layout-expert"])
+        .current_dir(repo)
+        .status()
+        .expect("running cargo build");
+    assert!(status.success(), "cargo build --release failed");
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo.join("target"), PathBuf::from);
+    target_dir.join("release/layout-expert")
+}
 
 fn bench(c: &mut Criterion) {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -32,31 +48,56 @@ fn bench(c: &mut Criterion) {
     };
     let (pre_ast, _, _) = build::build(&input).unwrap();
     let bytes = format::encode(&pre_ast);
-    let config_bytes = std::fs::read(flavour.join(".config")).unwrap();
-    let map_path = repo.join("../shared/kernels/System.map-6.1.0-56-amd64.gz");
-    let out_dir = std::env::temp_dir().join(format!("le-mp-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&out_dir).unwrap();
+    let dir = std::env::temp_dir().join(format!("le-mp-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pre_ast_path = dir.join("linux-6.1.pre-ast");
+    std::fs::write(&pre_ast_path, &bytes).unwrap();
+    // A user has the map uncompressed in /boot; the packaged copy is gzipped.
+    let map = SystemMap::read(&repo.join("../shared/kernels/System.map-6.1.0-56-amd64.gz")).unwrap();
+    let map_path = dir.join("System.map-6.1.0-56-amd64");
+    let map_text: String = map.symbols.iter().map(|s| format!("{:016x} {} {}\n", s.address, s.kind, s.name)).collect();
+    std::fs::write(&map_path, map_text).unwrap();
+    let config_path = flavour.join(".config");
+    let binary = release_binary(&repo);
 
-    let make_profile = |format: Format, out: &Path| {
-        let pre_ast = Arc::new(format::decode(&bytes).unwrap());
-        let config = ConfigFile::parse_bytes(".config", &config_bytes).unwrap();
-        let db = RootDatabase::default();
-        let run = pipeline::run(&db, &pre_ast, &config, || Ok(SystemMap::read(&map_path).ok())).unwrap();
-        write_profile(&run.model, out, &WriteOptions { format, banner: None }).unwrap();
+    let run_cli = |format: &str, output: &Path| {
+        let status = Command::new(&binary)
+            .arg("--quiet")
+            .arg("make-profile")
+            .arg("--config-file")
+            .arg(&config_path)
+            .arg("--system-map")
+            .arg(&map_path)
+            .args(["--banner", "Linux version 6.1.0-56-amd64 (debian-kernel@lists.debian.org)"])
+            .args(["--format", format])
+            .arg(&pre_ast_path)
+            .arg(output)
+            .status()
+            .unwrap();
+        assert!(status.success());
     };
 
     let mut group = c.benchmark_group("make_profile_6.1_amd64");
-    group.sample_size(10);
-    group.bench_function("ours_rekall", |b| {
-        b.iter(|| make_profile(Format::Rekall, &out_dir.join("p.json")))
+    group.sample_size(20);
+    group.bench_function("ours_cli_rekall", |b| b.iter(|| run_cli("rekall", &dir.join("p.json"))));
+    group.bench_function("ours_cli_isf", |b| b.iter(|| run_cli("isf", &dir.join("p.isf.json"))));
+    group.bench_function("ours_cli_isf_xz", |b| b.iter(|| run_cli("isf", &dir.join("p.json.xz"))));
+    let config_bytes = std::fs::read(&config_path).unwrap();
+    group.bench_function("ours_library_pipeline", |b| {
+        b.iter(|| {
+            let pre_ast = Arc::new(format::decode(&bytes).unwrap());
+            let config = ConfigFile::parse_bytes(".config", &config_bytes).unwrap();
+            let db = RootDatabase::default();
+            pipeline::run(&db, &pre_ast, &config, || Ok(SystemMap::read(&map_path).ok())).unwrap()
+        })
     });
-    group.bench_function("ours_isf", |b| b.iter(|| make_profile(Format::Isf, &out_dir.join("p.isf.json"))));
     let source = repo.join("targets/forensics.c");
+    group.sample_size(10);
     group.bench_function("baseline_kbuild_gcc_compile", |b| {
         b.iter(|| xtask::oracle::build_module(&flavour, &source, &[]).unwrap())
     });
     group.finish();
-    let _ = std::fs::remove_dir_all(&out_dir);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 criterion_group!(benches, bench);
