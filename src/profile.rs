@@ -163,23 +163,25 @@ pub fn write_profile(model: &model::ProfileModel, output: &Path, options: &Write
             Body::Isf(document)
         }
     };
-    // Serializing into memory first is much faster than through a writer (serde_json emits many
-    // small pieces); a 6.1 ISF with a full System.map is about 15 MB.
-    let mut text = Vec::with_capacity(16 << 20);
-    match &body {
-        Body::Rekall(profile) => serde_json::to_writer_pretty(&mut text, profile)
-            .map_err(|err| ProfileError::in_file(output, format!("cannot serialize the profile: {err}")))?,
-        Body::Isf(document) => text = document.to_json(),
+    // serde_json writes many small pieces, so the Rekall profile is serialized into memory first
+    // (about 6 MB for a kernel); the ISF writes itself in large chunks.
+    let write_body = |w: &mut dyn Write| -> io::Result<()> {
+        match &body {
+            Body::Rekall(profile) => {
+                let text = serde_json::to_vec_pretty(profile).map_err(io::Error::other)?;
+                w.write_all(&text)
+            }
+            Body::Isf(document) => document.write_json(w),
+        }
     };
-    drop(body);
     summary.bytes = write_atomically(output, |file| {
         if compress {
             let options = lzma_rust2::XzOptions::with_preset(XZ_PRESET);
             let mut xz = lzma_rust2::XzWriter::new(io::BufWriter::new(file), options)?;
-            xz.write_all(&text)?;
+            write_body(&mut xz)?;
             xz.finish()?.flush()
         } else {
-            file.write_all(&text)
+            write_body(file)
         }
     })?;
     Ok(summary)

@@ -29,12 +29,16 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use rustc_hash::FxHashMap;
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use crate::profile::model::{BaseKind, ProfileModel, TypeRef};
 use crate::profile::naming::Names;
+use crate::profile::system_map::SystemMap;
 
 /// The ISF format version we write.
 pub const FORMAT_VERSION: &str = "6.2.0";
@@ -43,8 +47,17 @@ pub const FORMAT_VERSION: &str = "6.2.0";
 /// [`Names`] it was built with.
 pub struct IsfDocument<'a> {
     head: Head<'a>,
-    /// Sorted by name.
-    symbols: Vec<(&'a str, SymbolOut<'a>)>,
+    symbols: Symbols<'a>,
+}
+
+/// The `symbols` object: every symbol of the map, by name; a type for those the headers declare,
+/// `void` for the rest; the banner's bytes on `linux_banner`.
+#[derive(Default)]
+struct Symbols<'a> {
+    map: Option<&'a SystemMap>,
+    typed: FxHashMap<&'a str, Desc<'a>>,
+    /// base64 of the banner, stored on `linux_banner`.
+    banner: Option<String>,
 }
 
 /// Everything before `symbols`, serialized by serde.
@@ -57,53 +70,55 @@ struct Head<'a> {
 }
 
 impl IsfDocument<'_> {
-    /// The document as JSON, formatted as `serde_json::to_writer_pretty` formats it. The
-    /// `symbols` object (about 100 000 entries of one shape, two thirds of a kernel's ISF) is
-    /// written by [`write_symbols`], several times faster than through serde.
-    pub fn to_json(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16 << 20);
-        serde_json::to_writer_pretty(&mut out, &self.head).expect("serializing to memory cannot fail");
+    /// Writes the document as JSON, formatted as `serde_json::to_writer_pretty` formats it, in
+    /// chunks of about a megabyte. The `symbols` object (about 100 000 entries of one shape, most
+    /// of a kernel's ISF) is written by [`write_symbols`], several times faster than through serde.
+    pub fn write_json(&self, w: &mut dyn Write) -> io::Result<()> {
+        let mut buf = Vec::with_capacity(CHUNK + 4096);
+        serde_json::to_writer_pretty(&mut buf, &self.head)?;
         // The head ends with the closing brace of the top-level object on its own line.
-        debug_assert!(out.ends_with(b"\n}"));
-        out.truncate(out.len() - 2);
-        out.extend_from_slice(b",\n  \"symbols\": ");
-        write_symbols(&mut out, &self.symbols);
-        out.extend_from_slice(b"\n}");
-        out
+        if !buf.ends_with(b"\n}") {
+            return Err(io::Error::other("unexpected end of the ISF head"));
+        }
+        buf.truncate(buf.len() - 2);
+        buf.extend_from_slice(b",\n  \"symbols\": ");
+        write_symbols(&mut buf, w, &self.symbols)?;
+        buf.extend_from_slice(b"\n}");
+        w.write_all(&buf)
     }
 }
 
-/// Writes the `symbols` object at nesting depth 1, exactly as serde_json's pretty printer would.
-fn write_symbols(out: &mut Vec<u8>, symbols: &[(&str, SymbolOut<'_>)]) {
-    if symbols.is_empty() {
-        out.extend_from_slice(b"{}");
-        return;
-    }
-    out.push(b'{');
-    for (i, (name, symbol)) in symbols.iter().enumerate() {
-        out.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
-        write_str(out, name);
-        out.extend_from_slice(b": {");
-        let mut first = true;
-        let mut field = |out: &mut Vec<u8>, key: &str| {
-            out.extend_from_slice(if first { b"\n      \"" } else { b",\n      \"" });
-            out.extend_from_slice(key.as_bytes());
-            out.extend_from_slice(b"\": ");
-            first = false;
-        };
-        if let Some(ty) = &symbol.ty {
-            field(out, "type");
-            write_desc(out, ty, 6);
+/// How much [`IsfDocument::write_json`] buffers before writing.
+const CHUNK: usize = 1 << 20;
+
+/// Writes the `symbols` object at nesting depth 1, exactly as serde_json's pretty printer would,
+/// into `buf`, handing full chunks to `w`.
+fn write_symbols(buf: &mut Vec<u8>, w: &mut dyn Write, symbols: &Symbols<'_>) -> io::Result<()> {
+    let Some(map) = symbols.map.filter(|m| m.sorted_unique().len() > 0) else {
+        buf.extend_from_slice(b"{}");
+        return Ok(());
+    };
+    const VOID: Desc<'static> = Desc::Base("void");
+    buf.push(b'{');
+    for (i, symbol) in map.sorted_unique().enumerate() {
+        if buf.len() >= CHUNK {
+            w.write_all(buf)?;
+            buf.clear();
         }
-        field(out, "address");
-        write_u64(out, symbol.address);
-        if let Some(data) = &symbol.constant_data {
-            field(out, "constant_data");
-            write_str(out, data);
+        buf.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+        write_str(buf, &symbol.name);
+        buf.extend_from_slice(b": {\n      \"type\": ");
+        write_desc(buf, symbols.typed.get(symbol.name.as_str()).unwrap_or(&VOID), 6);
+        buf.extend_from_slice(b",\n      \"address\": ");
+        write_u64(buf, symbol.address);
+        if let Some(data) = symbols.banner.as_ref().filter(|_| symbol.name == "linux_banner") {
+            buf.extend_from_slice(b",\n      \"constant_data\": ");
+            write_str(buf, data);
         }
-        out.extend_from_slice(b"\n    }");
+        buf.extend_from_slice(b"\n    }");
     }
-    out.extend_from_slice(b"\n  }");
+    buf.extend_from_slice(b"\n  }");
+    Ok(())
 }
 
 /// Writes a type descriptor whose opening brace is at indentation `indent`.
@@ -263,15 +278,6 @@ struct EnumOut<'a> {
     constants: BTreeMap<&'a str, i64>,
 }
 
-#[derive(Serialize)]
-struct SymbolOut<'a> {
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    ty: Option<Desc<'a>>,
-    address: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    constant_data: Option<String>,
-}
-
 /// A type descriptor. Serialized with sorted keys, as Go serializes its maps.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Desc<'a> {
@@ -424,20 +430,17 @@ pub fn build<'a>(model: &'a ProfileModel, names: &'a Names, options: &IsfOptions
     for symbol in &model.symbol_types {
         symbol_types.insert(&symbol.name, &symbol.ty);
     }
-    let mut symbols = Vec::new();
+    let mut symbols = Symbols { map: model.system_map.as_ref(), ..Symbols::default() };
     let mut linux = None;
     match &model.system_map {
         Some(map) => {
-            for symbol in map.sorted_unique() {
-                let ty = match symbol_types.get(symbol.name.as_str()) {
-                    Some(ty) => {
-                        report.typed_symbols += 1;
-                        writer.desc(ty)
-                    }
-                    None => Desc::Base("void"),
-                };
-                symbols.push((symbol.name.as_str(), SymbolOut { ty: Some(ty), address: symbol.address, constant_data: None }));
+            for (&name, ty) in &symbol_types {
+                if map.address(name).is_some() {
+                    symbols.typed.insert(name, writer.desc(ty));
+                }
             }
+            report.typed_symbols = symbols.typed.len();
+            report.symbols = map.sorted_unique().len();
             let missing: Vec<&str> = symbol_types.keys().copied().filter(|name| map.address(name).is_none()).collect();
             if !missing.is_empty() {
                 let shown = missing.iter().take(5).map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
@@ -463,9 +466,9 @@ pub fn build<'a>(model: &'a ProfileModel, names: &'a Names, options: &IsfOptions
                 .to_owned(),
         ),
     }
-    let linux_banner = symbols.binary_search_by(|(name, _)| (*name).cmp("linux_banner")).ok();
+    let linux_banner = model.system_map.as_ref().and_then(|map| map.address("linux_banner"));
     match (options.banner.as_ref().or(model.banner.as_ref()), linux_banner) {
-        (Some(banner), Some(index)) => symbols[index].1.constant_data = Some(base64(&banner_bytes(banner))),
+        (Some(banner), Some(_)) => symbols.banner = Some(base64(&banner_bytes(banner))),
         (Some(_), None) if model.system_map.is_some() => report.warnings.push(
             "the symbol map has no `linux_banner`: the banner cannot be stored, so Volatility 3 will not select \
              this symbol table automatically"
@@ -478,7 +481,6 @@ pub fn build<'a>(model: &'a ProfileModel, names: &'a Names, options: &IsfOptions
                 .to_owned(),
         ),
     }
-    report.symbols = symbols.len();
 
     let mut producer = BTreeMap::new();
     producer.insert("name", serde_json::Value::from("layout-expert"));
@@ -596,30 +598,60 @@ mod tests {
 
     #[test]
     fn hand_written_symbols_equal_serde_pretty_output() {
-        let symbols = || {
-            let base = || Box::new(Desc::Base("unsigned int"));
-            vec![
-                ("a\"b\\c\n\u{1}\u{7f}é", SymbolOut { ty: Some(Desc::Base("void")), address: 0, constant_data: None }),
-                ("init_task", SymbolOut { ty: Some(Desc::Record("struct", "task_struct")), address: u64::MAX, constant_data: None }),
-                ("linux_banner", SymbolOut { ty: Some(Desc::Array(0, Box::new(Desc::Base("char")))), address: 7, constant_data: Some(base64(b"Linux\n\0")) }),
-                ("p", SymbolOut { ty: Some(Desc::Pointer(Box::new(Desc::Pointer(Box::new(Desc::Function))))), address: 10, constant_data: None }),
-                ("e", SymbolOut { ty: Some(Desc::Array(3, Box::new(Desc::Enum("x")))), address: 1 << 40, constant_data: None }),
-                ("b", SymbolOut { ty: Some(Desc::Bitfield { bit_length: 3, bit_position: 5, ty: base() }), address: 12, constant_data: None }),
-                ("untyped", SymbolOut { ty: None, address: 99, constant_data: None }),
-            ]
-        };
+        /// What serde_json writes for one symbol (the reference).
+        #[derive(Serialize)]
+        struct SymbolOut<'a> {
+            #[serde(rename = "type")]
+            ty: Desc<'a>,
+            address: u64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            constant_data: Option<String>,
+        }
         #[derive(Serialize)]
         struct Wrap<'a> {
             symbols: crate::profile::SortedMap<&'a str, SymbolOut<'a>>,
         }
-        for list in [symbols(), Vec::new()] {
-            let n = list.len();
-            let want = serde_json::to_string_pretty(&Wrap { symbols: crate::profile::SortedMap(list) }).unwrap();
-            let mut got = b"{\n  \"symbols\": ".to_vec();
-            write_symbols(&mut got, &if n == 0 { Vec::new() } else { symbols() });
-            got.extend_from_slice(b"\n}");
-            assert_eq!(String::from_utf8(got).unwrap(), want);
-        }
+        let typed = || {
+            let base = || Box::new(Desc::Base("unsigned int"));
+            vec![
+                ("init_task", Desc::Record("struct", "task_struct")),
+                ("linux_banner", Desc::Array(0, Box::new(Desc::Base("char")))),
+                ("p", Desc::Pointer(Box::new(Desc::Pointer(Box::new(Desc::Function))))),
+                ("e", Desc::Array(3, Box::new(Desc::Enum("x")))),
+                ("b", Desc::Bitfield { bit_length: 3, bit_position: 5, ty: base() }),
+            ]
+        };
+        let map_text = "0000000000000000 T a\"b\\c\u{1}\u{7f}é\n\
+                        ffffffffffffffff D init_task\n\
+                        0000000000000007 R linux_banner\n\
+                        000000000000000a D p\n\
+                        0000010000000000 D e\n\
+                        000000000000000c D b\n\
+                        0000000000000063 t untyped\n\
+                        0000000000000064 t untyped\n";
+        let map = SystemMap::parse("System.map", map_text.as_bytes()).unwrap();
+        let banner = base64(b"Linux\n\0");
+
+        let reference: Vec<(&str, SymbolOut)> = map
+            .sorted_unique()
+            .map(|s| {
+                let ty = typed().into_iter().find(|(n, _)| *n == s.name).map_or(Desc::Base("void"), |(_, d)| d);
+                let constant_data = (s.name == "linux_banner").then(|| banner.clone());
+                (s.name.as_str(), SymbolOut { ty, address: s.address, constant_data })
+            })
+            .collect();
+        let want = serde_json::to_string_pretty(&Wrap { symbols: crate::profile::SortedMap(reference) }).unwrap();
+        let symbols = Symbols { map: Some(&map), typed: typed().into_iter().collect(), banner: Some(banner.clone()) };
+        let mut got = b"{\n  \"symbols\": ".to_vec();
+        write_symbols(&mut got, &mut io::sink(), &symbols).unwrap();
+        got.extend_from_slice(b"\n}");
+        assert_eq!(String::from_utf8(got).unwrap(), want);
+
+        let want_empty = serde_json::to_string_pretty(&Wrap { symbols: crate::profile::SortedMap(Vec::<(&str, SymbolOut)>::new()) }).unwrap();
+        let mut got = b"{\n  \"symbols\": ".to_vec();
+        write_symbols(&mut got, &mut io::sink(), &Symbols::default()).unwrap();
+        got.extend_from_slice(b"\n}");
+        assert_eq!(String::from_utf8(got).unwrap(), want_empty);
     }
 
     #[test]
