@@ -192,7 +192,7 @@ fn format_rekall_and_isf_agree_on_every_offset() {
     let (rekall_names, isf_names) = (rekall::names(model), isf::names(model));
     let profile = serde_json::to_value(rekall::build(model, &rekall_names)).unwrap();
     let (document, _) = isf::build(model, &isf_names, &isf::IsfOptions::default());
-    let isf = serde_json::to_value(&document).unwrap();
+    let isf = document.to_value();
     let structs = profile["$STRUCTS"].as_object().unwrap();
     let user_types = isf["user_types"].as_object().unwrap();
     let mut compared = 0;
@@ -315,7 +315,7 @@ fn format_isf_shapes_follow_dwarf2json() {
     let names = isf::names(model);
     let (document, report) = isf::build(model, &names, &isf::IsfOptions::default());
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
-    let isf = serde_json::to_value(&document).unwrap();
+    let isf = document.to_value();
     assert_eq!(isf["metadata"]["format"], "6.2.0");
     assert_eq!(isf["metadata"]["producer"]["name"], "layout-expert");
     assert_eq!(isf["metadata"]["linux"]["symbols"][0]["kind"], "system-map");
@@ -400,7 +400,7 @@ fn format_anonymous_type_names_hash_go_defn_text() {
     let expected = String::from_utf8(python.stdout).unwrap().trim().to_owned();
     let names = isf::names(model);
     let (document, _) = isf::build(model, &names, &isf::IsfOptions::default());
-    let isf = serde_json::to_value(&document).unwrap();
+    let isf = document.to_value();
     assert_eq!(isf["user_types"]["qstr"]["fields"]["unnamed_field_0"]["type"]["name"], format!("unnamed_{expected}"));
 }
 

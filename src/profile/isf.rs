@@ -88,6 +88,15 @@ impl IsfDocument<'_> {
     }
 }
 
+impl IsfDocument<'_> {
+    /// The document as a JSON value (for tests and tools that inspect it).
+    pub fn to_value(&self) -> serde_json::Value {
+        let mut text = Vec::new();
+        self.write_json(&mut text).expect("writing to memory cannot fail");
+        serde_json::from_slice(&text).expect("the ISF writer writes JSON")
+    }
+}
+
 /// How much [`IsfDocument::write_json`] buffers before writing.
 const CHUNK: usize = 1 << 20;
 
@@ -632,7 +641,7 @@ mod tests {
         let map = SystemMap::parse("System.map", map_text.as_bytes()).unwrap();
         let banner = base64(b"Linux\n\0");
 
-        let reference: Vec<(&str, SymbolOut)> = map
+        let reference: Vec<(&str, SymbolOut<'_>)> = map
             .sorted_unique()
             .map(|s| {
                 let ty = typed().into_iter().find(|(n, _)| *n == s.name).map_or(Desc::Base("void"), |(_, d)| d);
@@ -647,7 +656,7 @@ mod tests {
         got.extend_from_slice(b"\n}");
         assert_eq!(String::from_utf8(got).unwrap(), want);
 
-        let want_empty = serde_json::to_string_pretty(&Wrap { symbols: crate::profile::SortedMap(Vec::<(&str, SymbolOut)>::new()) }).unwrap();
+        let want_empty = serde_json::to_string_pretty(&Wrap { symbols: crate::profile::SortedMap(Vec::<(&str, SymbolOut<'_>)>::new()) }).unwrap();
         let mut got = b"{\n  \"symbols\": ".to_vec();
         write_symbols(&mut got, &mut io::sink(), &Symbols::default()).unwrap();
         got.extend_from_slice(b"\n}");
