@@ -23,6 +23,8 @@ pub mod predefined;
 pub mod tree;
 pub mod vfs;
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
 /// Index of a file in the pre-AST's virtual file system.
@@ -58,7 +60,8 @@ pub struct PreAstFile {
     /// `src/include/linux/types.h` or `obj/include/generated/autoconf.h`).
     pub path: String,
     /// The file's bytes as text (kernel headers are UTF-8; invalid bytes are replaced at build time).
-    pub text: String,
+    /// Shared with the salsa input made from it (`SourceFile`), so loading holds one copy.
+    pub text: Arc<str>,
     pub kind: FileKind,
 }
 

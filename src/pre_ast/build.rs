@@ -399,7 +399,7 @@ impl Graph<'_> {
         self.seen.insert(path.clone(), Some(id));
         self.files.push(PreAstFile {
             path,
-            text,
+            text: text.into(),
             kind: FileKind::Source,
         });
         self.queue.push(id);

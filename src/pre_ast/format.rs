@@ -344,7 +344,7 @@ fn decode_payload(payload: &[u8]) -> Result<PreAst, FormatError> {
         let kind = kind_from_tag(r.u64()?).ok_or_else(|| r.corrupt("file kind"))?;
         files.push(PreAstFile {
             path,
-            text: r.str()?,
+            text: r.str_ref()?.into(),
             kind,
         });
     }
@@ -439,7 +439,7 @@ struct Reader<'a> {
     pos: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn corrupt(&self, what: &str) -> FormatError {
         FormatError::Corrupt(format!("bad {what} at payload offset {}", self.pos))
     }
@@ -470,11 +470,16 @@ impl Reader<'_> {
     }
 
     fn str(&mut self) -> Result<String, FormatError> {
+        self.str_ref().map(str::to_owned)
+    }
+
+    fn str_ref(&mut self) -> Result<&'a str, FormatError> {
         let n = self.count()?;
-        let bytes = &self.b[self.pos..self.pos + n];
+        let b: &'a [u8] = self.b;
+        let bytes = &b[self.pos..self.pos + n];
         let s = std::str::from_utf8(bytes).map_err(|_| self.corrupt("string (not UTF-8)"))?;
         self.pos += n;
-        Ok(s.to_string())
+        Ok(s)
     }
 
     fn strs(&mut self) -> Result<Vec<String>, FormatError> {
@@ -601,7 +606,7 @@ mod tests {
         let mut files = small.files.clone();
         files.push(PreAstFile {
             path: "src/include/big.h".into(),
-            text: big,
+            text: big.into(),
             kind: FileKind::Source,
         });
         let mut pre = PreAst::new(small.meta.clone(), files, small.search_dirs.clone());

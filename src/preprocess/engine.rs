@@ -269,6 +269,13 @@ impl<'a> Engine<'a> {
         self
     }
 
+    /// Makes room for `tokens` output tokens.
+    pub fn reserve_output(&mut self, tokens: usize) {
+        self.out.tokens.reserve(tokens);
+        self.out.spaces.reserve(tokens);
+        self.out.token_exp.reserve(tokens);
+    }
+
     /// Runs a whole translation unit: the predefined macros, the forced includes in order, then
     /// the main file.
     pub fn run(

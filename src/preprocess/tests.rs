@@ -292,7 +292,7 @@ fn check_tree(files: &[(&str, &str)], dirs: &[&str]) {
         .iter()
         .map(|(p, t)| PreAstFile {
             path: p.to_string(),
-            text: t.to_string(),
+            text: (*t).into(),
             kind: FileKind::Source,
         })
         .collect();
