@@ -67,7 +67,8 @@ pub fn run(
     let pp = with_skeletons_ahead(db, input, kconfig, || preprocessed(db, input, kconfig));
     let pp = pp.map_err(|e| e.to_string())?;
     stages.push(("PREPROCESSING", t.elapsed().as_secs_f64()));
-    let mut out = from_tokens(&pp, symbol_map, &mut stages)?;
+    let randstruct = crate::config::options_is_set(&config.options, "CONFIG_GCC_PLUGIN_RANDSTRUCT");
+    let mut out = from_tokens(&pp, randstruct, symbol_map, &mut stages)?;
     out.model.kernel_release =
         Some(pre_ast.meta.kernel_release.clone()).filter(|r| !r.is_empty());
     out.model.config = config_values(config);
@@ -136,9 +137,11 @@ fn with_skeletons_ahead<T>(
     })
 }
 
-/// The layouts of a preprocessed translation unit.
+/// The layouts of a preprocessed translation unit. `randstruct`: the build runs GCC's randstruct
+/// plugin, so the structs it reorders are errors.
 pub fn from_tokens(
     pp: &Preprocessed,
+    randstruct: bool,
     symbol_map: impl FnOnce() -> Result<Option<SystemMap>, String>,
     stages: &mut Vec<(&'static str, f64)>,
 ) -> Result<EngineOutput, String> {
@@ -146,18 +149,26 @@ pub fn from_tokens(
     let index = DeclIndex::build(&pp.tokens);
     stages.push(("TRIMMING", t.elapsed().as_secs_f64()));
     let t = Instant::now();
-    let mut resolver = Resolver::new(&pp.tokens, &index);
+    let mut resolver = Resolver::new(&pp.tokens, &index).with_randstruct(randstruct);
     let emitted = emitted_for_unit(&mut resolver);
     // Source locations are needed only to report problems.
     let locs = if index.errors.is_empty() && emitted.errors.is_empty() { Vec::new() } else { source_locs(pp) };
-    let mut problems: Vec<String> = index.errors.iter().map(|e| e.render(&locs)).collect();
-    problems.extend(emitted.errors.iter().map(|(what, e)| format!("{what}: {}", e.render(&locs))));
+    // Declarations the skim could not parse are problems; what the debug-info closure could not
+    // resolve are types in error (listed in the profile's metadata).
+    let problems: Vec<String> = index.errors.iter().map(|e| e.render(&locs)).collect();
+    let closure_errors: Vec<TypeInError> = emitted
+        .errors
+        .iter()
+        .map(|(what, e)| TypeInError { name: what.clone(), reason: e.render(&locs) })
+        .collect();
     stages.push(("PARSING", t.elapsed().as_secs_f64()));
     let t = Instant::now();
     let (layouts, failures) =
         layouts_document(&emitted.records, &emitted.enums, &mut |rec| resolver.record_layout(rec));
+    let mut problems = problems;
     problems.extend(failures.iter().map(|f| format!("{}: {}", f.key, f.error)));
     let mut builder = ModelBuilder::new(&mut resolver);
+    builder.model.errors.extend(closure_errors);
     for (key, rec) in &emitted.records {
         if let Some(tag) = &rec.tag {
             builder.named.entry((rec.kind, tag.clone())).or_insert_with(|| {

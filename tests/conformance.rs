@@ -223,3 +223,37 @@ fn profiles_from_our_layouts_carry_gccs_offsets() {
         assert_eq!(seen["members"][name]["offset"].as_u64(), Some(f.offset_bits / 8), "{name}");
     }
 }
+
+/// A build with GCC's randstruct plugin reorders some structs with a secret seed: those, and
+/// every struct holding one by value, are reported as types in error, never laid out; the rest
+/// of the profile is unchanged.
+#[test]
+fn randstruct_builds_refuse_the_reordered_structs() {
+    let flavour = kernels::debian_tree("6.1-amd64");
+    let pre_ast = pre_ast_of(&flavour);
+    let mut text = std::fs::read_to_string(flavour.join(".config")).unwrap();
+    text.push_str("CONFIG_GCC_PLUGINS=y\nCONFIG_RANDSTRUCT_FULL=y\nCONFIG_RANDSTRUCT=y\nCONFIG_GCC_PLUGIN_RANDSTRUCT=y\n");
+    let randstruct = ConfigFile::parse_bytes("randstruct.config", text.as_bytes()).unwrap();
+    let plain = ConfigFile::parse_bytes("config", &std::fs::read(flavour.join(".config")).unwrap()).unwrap();
+    let run = |config: &ConfigFile| pipeline::run(&RootDatabase::default(), &pre_ast, config, || Ok(None)).unwrap();
+    let (with, without) = (run(&randstruct), run(&plain));
+    assert!(without.model.errors.is_empty(), "{:?}", without.model.errors);
+    let error = |name: &str| with.model.errors.iter().find(|e| e.name == name).map(|e| e.reason.clone());
+    // Marked `__randomize_layout` (task_struct through `randomized_struct_fields_start`) …
+    for name in ["struct task_struct", "struct cred", "struct file"] {
+        let reason = error(name).unwrap_or_else(|| panic!("{name} not in error: {:?} {:?}", with.model.errors, &with.problems[..with.problems.len().min(5)]));
+        assert!(reason.contains("randomize_layout") || reason.contains("randstruct"), "{name}: {reason}");
+    }
+    // … or made only of function pointers.
+    let reason = error("struct seq_operations").expect("seq_operations in error");
+    assert!(reason.contains("function pointers"), "{reason}");
+    // What the plugin leaves alone keeps GCC's layout (the plain build's, checked against GCC).
+    let laid_out = |out: &pipeline::EngineOutput, name: &str| {
+        out.model.records.iter().find(|r| r.name.as_deref() == Some(name) && r.fields.is_some()).map(|r| r.size_bits)
+    };
+    for name in ["list_head", "qstr", "rb_node"] {
+        assert_eq!(laid_out(&with, name), laid_out(&without, name), "{name}");
+        assert!(laid_out(&with, name).is_some(), "{name}");
+    }
+    assert_eq!(laid_out(&with, "task_struct"), None);
+}

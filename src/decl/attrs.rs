@@ -2,7 +2,9 @@
 //!
 //! `aligned`, `packed` and `mode` are folded into the type model by `resolve`.
 //! `randomize_layout` is an error: the kernel only spells it when the randstruct GCC plugin is
-//! active, and then the record's field order depends on the build's secret seed. Every attribute
+//! active, and then the record's field order depends on the build's secret seed. The plugin also
+//! reorders structs made only of function pointers without being asked; `Resolver::with_randstruct`
+//! makes those errors too (`no_randomize_layout` exempts a record). Every attribute
 //! in [`NO_LAYOUT_EFFECT`] is ignored on purpose. Any other attribute on something we lay out is
 //! an error, because it might change the layout (`vector_size`, `scalar_storage_order`,
 //! `ms_struct`…), and an uncertain layout is never emitted.

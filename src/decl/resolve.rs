@@ -39,6 +39,8 @@ pub struct Resolver<'a> {
     /// Where nested records come from when this resolver serves one salsa query: the query for
     /// that record, so each record is resolved (and memoised) once per translation unit.
     record_source: Option<Box<RecordSource<'a>>>,
+    /// The build runs GCC's randstruct plugin (`CONFIG_GCC_PLUGIN_RANDSTRUCT`).
+    randstruct: bool,
 }
 
 /// A record kept alive next to its memoised layout (the map is keyed by its address).
@@ -54,6 +56,8 @@ pub(crate) struct DeclAttrs {
     pub(crate) packed: bool,
     pub(crate) align_bits: Option<u64>,
     pub(crate) mode_bits: Option<u64>,
+    /// `no_randomize_layout`: the randstruct plugin leaves the record alone.
+    pub(crate) no_randomize: bool,
 }
 
 impl<'a> Resolver<'a> {
@@ -69,7 +73,15 @@ impl<'a> Resolver<'a> {
             in_progress: FxHashSet::default(),
             layouts: FxHashMap::default(),
             record_source: None,
+            randstruct: false,
         }
+    }
+
+    /// Declares that the build runs GCC's randstruct plugin: a struct it reorders with the
+    /// build's secret seed is then an error instead of a layout.
+    pub fn with_randstruct(mut self, randstruct: bool) -> Self {
+        self.randstruct = randstruct;
+        self
     }
 
     /// A resolver that asks `source` for every record it needs by tag.
@@ -581,10 +593,52 @@ impl<'a> Resolver<'a> {
             packed: rec_attrs.packed,
             align_bits: rec_attrs.align_bits,
         });
+        // The plugin's `relayout_struct` shuffles structs of two or more members that are marked
+        // `randomize_layout` (an error wherever it is spelled) or made only of function pointers.
+        if self.randstruct
+            && kind == RecordKind::Struct
+            && rec.fields.len() >= 2
+            && !rec_attrs.no_randomize
+            && self.pure_ops(&rec)
+        {
+            return Err(DeclError::new(
+                body.start,
+                "made only of function pointers, so GCC's randstruct plugin (CONFIG_GCC_PLUGIN_RANDSTRUCT) \
+                 reorders it with the build's secret seed; its layout cannot be known",
+            ));
+        }
         for (inner, at) in asserts {
             self.static_assert(inner, at)?;
         }
         Ok(rec)
+    }
+
+    /// The randstruct plugin's `is_pure_ops_struct`: every member (arrays stripped) is a pointer to
+    /// a function, or a struct or union whose members all are.
+    fn pure_ops(&mut self, rec: &RecordTy) -> bool {
+        rec.fields.iter().all(|field| {
+            let mut ty = self.transparent(&field.ty);
+            while let Ty::Array(element, _) = ty {
+                ty = self.transparent(&element);
+            }
+            match ty {
+                Ty::Record(inner) => self.pure_ops(&inner),
+                Ty::Pointer(target) => matches!(self.transparent(&target), Ty::Function(_)),
+                _ => false,
+            }
+        })
+    }
+
+    /// `ty` without typedefs (a typedef known by name only is looked up).
+    fn transparent(&mut self, ty: &Ty) -> Ty {
+        match ty {
+            Ty::Typedef(t) => self.transparent(&t.ty.clone()),
+            Ty::TypedefRef(name) => match self.typedef(name) {
+                Ok(ty) => self.transparent(&ty),
+                Err(_) => Ty::Void,
+            },
+            ty => ty.clone(),
+        }
     }
 
     /// Evaluates `_Static_assert(expr, "message")`; a false one is an error.
@@ -731,6 +785,7 @@ impl<'a> Resolver<'a> {
                         "`randomize_layout`: the randstruct plugin (CONFIG_RANDSTRUCT) shuffles this record with the build's seed",
                     ))
                 }
+                "no_randomize_layout" => out.no_randomize = true,
                 name if has_no_layout_effect(name) => {}
                 name => {
                     return Err(DeclError::new(

@@ -235,6 +235,44 @@ fn errors_have_locations() {
     }
 }
 
+/// What GCC's randstruct plugin reorders without being asked (`is_pure_ops_struct` and
+/// `relayout_struct` in scripts/gcc-plugins/randomize_layout_plugin.c): structs of two or more
+/// members that are all function pointers, arrays of them or structs/unions of them, unless marked
+/// `no_randomize_layout`. Those are errors when the build runs the plugin; nothing else changes.
+#[test]
+fn randstruct_reordered_structs_are_errors() {
+    let src = r#"
+typedef void fn_t(int);
+typedef int (*handler_t)(void);
+struct ops { void (*open)(void); int (*read)(char *, long); };
+struct ops_typedefs { fn_t *a; handler_t b; handler_t c[2]; };
+struct ops_nested { union { void (*x)(void); void (*y)(int); } u; void (*z)(void); };
+struct one_op { void (*only)(void); };
+struct mixed { int count; void (*f)(void); };
+struct pinned { void (*a)(void); void (*b)(void); } __attribute__((no_randomize_layout));
+union ops_union { void (*a)(void); void (*b)(int); };
+struct holds_ops { struct ops ops; int n; };
+"#;
+    let (toks, _) = tokens_from_gcc_e(src);
+    let index = DeclIndex::build(&toks);
+    let reordered = |randstruct: bool, kind: RecordKind, tag: &str| {
+        let mut resolver = Resolver::new(&toks, &index).with_randstruct(randstruct);
+        match resolver.record(kind, tag) {
+            Ok(_) => false,
+            Err(e) if e.message.contains("randstruct") => true,
+            Err(e) => panic!("{tag}: {}", e.message),
+        }
+    };
+    for tag in ["ops", "ops_typedefs", "ops_nested", "holds_ops"] {
+        assert!(reordered(true, RecordKind::Struct, tag), "{tag}");
+        assert!(!reordered(false, RecordKind::Struct, tag), "{tag}");
+    }
+    for tag in ["one_op", "mixed", "pinned"] {
+        assert!(!reordered(true, RecordKind::Struct, tag), "{tag}");
+    }
+    assert!(!reordered(true, RecordKind::Union, "ops_union"));
+}
+
 #[test]
 fn index_keeps_namespaces_apart_and_completes_forward_declarations() {
     let src = "struct x; typedef struct x x; struct x { x *self; int x_field; }; int x_var; enum k { K1 } kv;";
