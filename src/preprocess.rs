@@ -304,16 +304,9 @@ pub fn preprocessed(
     pre_ast: PreAstInput,
     config: KernelConfig,
 ) -> Result<Arc<Preprocessed>, PpError> {
-    let shape = pre_ast.pre_ast(db);
-    let sources = pre_ast.sources(db);
-    let target = TargetConfig {
-        options: config.options(db).clone(),
-    };
-    let skel = |id: FileId| file_skeleton(db, sources[id.0 as usize]);
-    let header = |id: FileId| config_header(db, pre_ast, config, id);
-    let files = PreAstFiles::new(shape, &target, &skel, &crate::decl::sizes::EngineSizes)
-        .with_config_headers(&header);
-    preprocess_files(shape, &target, &files, View::Declarations).map(Arc::new)
+    with_query_files(db, pre_ast, config, |shape, target, files| {
+        preprocess_files(shape, target, files, View::Declarations).map(Arc::new)
+    })
 }
 
 /// The skeleton of a config-derived header (autoconf.h, bounds.h, timeconst.h, …) regenerated
@@ -326,11 +319,24 @@ pub fn config_header(
     config: KernelConfig,
     file: FileId,
 ) -> Result<Arc<FileSkeleton>, String> {
+    with_query_files(db, pre_ast, config, |shape, _, files| {
+        let FileKind::ConfigDerived(which) = shape.file(file).kind else {
+            return Err(format!("{} is not derived from the configuration", shape.file(file).path));
+        };
+        files.generated_text(file, which).map(|text| Arc::new(skeleton::lower(&text)))
+    })
+}
+
+/// Runs `f` inside a query with the engine's view of `pre_ast` under `config`: stored files
+/// through `file_skeleton`, config-derived ones through `config_header`.
+fn with_query_files<T>(
+    db: &dyn Db,
+    pre_ast: PreAstInput,
+    config: KernelConfig,
+    f: impl FnOnce(&PreAst, &TargetConfig, &PreAstFiles<'_>) -> T,
+) -> T {
     let shape = pre_ast.pre_ast(db);
     let sources = pre_ast.sources(db);
-    let FileKind::ConfigDerived(which) = shape.file(file).kind else {
-        return Err(format!("{} is not derived from the configuration", shape.file(file).path));
-    };
     let target = TargetConfig {
         options: config.options(db).clone(),
     };
@@ -338,7 +344,7 @@ pub fn config_header(
     let header = |id: FileId| config_header(db, pre_ast, config, id);
     let files = PreAstFiles::new(shape, &target, &skel, &crate::decl::sizes::EngineSizes)
         .with_config_headers(&header);
-    files.generated_text(file, which).map(|text| Arc::new(skeleton::lower(&text)))
+    f(shape, &target, &files)
 }
 
 /// Only the tokens of `preprocessed`: a firewall for the declaration stage, so that a config change
