@@ -10,6 +10,10 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use layout_expert::pre_ast::build::{self, BuildInput};
 use layout_expert::pre_ast::{directives, format, tree};
 
+/// The allocator the `layout-expert` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn bench(c: &mut Criterion) {
     let flavour_tree = kernels::debian_tree("6.1-amd64");
     let input = BuildInput {

@@ -23,6 +23,10 @@ use layout_expert::{
     profile::{private_symbols::builtin_target_text, system_map::SystemMap},
 };
 
+/// The allocator the `layout-expert` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Builds the release binary and returns its path.
 fn release_binary(repo: &Path) -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());

@@ -10,6 +10,10 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use layout_expert::config::ConfigFile;
 use layout_expert::preprocess::{cli::PROBE_C, dev_tree, preprocess, skeleton_cache, TargetConfig, View};
 
+/// The allocator the `layout-expert` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn bench(c: &mut Criterion) {
     let flavour = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../target/kernels/6.1/usr/src/linux-headers-6.1.0-56-amd64");
