@@ -257,3 +257,20 @@ fn randstruct_builds_refuse_the_reordered_structs() {
     }
     assert_eq!(laid_out(&with, "task_struct"), None);
 }
+
+/// The pipeline computes file skeletons and config-derived headers on a helper thread ahead of
+/// the preprocessor; which thread computes what varies from run to run, the output must not.
+#[test]
+fn pipeline_output_does_not_depend_on_thread_timing() {
+    let flavour = kernels::debian_tree("6.1-amd64");
+    let pre_ast = pre_ast_of(&flavour);
+    let config = ConfigFile::parse_bytes("config", &std::fs::read(flavour.join(".config")).unwrap()).unwrap();
+    let runs: Vec<(String, usize, usize)> = (0..3)
+        .map(|_| {
+            let out = pipeline::run(&RootDatabase::default(), &pre_ast, &config, || Ok(None)).unwrap();
+            (to_json_text(&out.layouts), out.tokens, out.model.records.len())
+        })
+        .collect();
+    assert!(runs[0].1 > 100_000, "{} tokens", runs[0].1);
+    assert!(runs.iter().all(|run| *run == runs[0]));
+}

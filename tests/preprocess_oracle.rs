@@ -75,6 +75,54 @@ fn describe_mismatch(
     msg
 }
 
+/// Checks that `decl` is `gcc` with the inside of some `{ … }` groups left out, each a group at
+/// file scope (no brace or parenthesis open) right after a `)`; returns how many were left out.
+fn check_declaration_view(gcc: &[String], decl: &[String]) -> Result<usize, String> {
+    let (mut g, mut d, mut elided) = (0, 0, 0);
+    let (mut braces, mut parens) = (0i64, 0i64);
+    while d < decl.len() {
+        let Some(tok) = gcc.get(g) else {
+            return Err(format!("longer than gcc's output ({} tokens)", gcc.len()));
+        };
+        if *tok != decl[d] {
+            return Err(format!("gcc token {g} is {tok:?}, ours {d} is {:?}", decl[d]));
+        }
+        let body_left_out = tok == "{" && decl.get(d + 1).is_some_and(|t| t == "}") && gcc.get(g + 1).is_some_and(|t| t != "}");
+        if body_left_out {
+            if braces != 0 || parens != 0 || g == 0 || gcc[g - 1] != ")" {
+                return Err(format!("a group left out at gcc token {g}, not a file-scope body after `)`"));
+            }
+            let mut depth = 1;
+            while depth > 0 {
+                g += 1;
+                match gcc.get(g).map(String::as_str) {
+                    Some("{") => depth += 1,
+                    Some("}") => depth -= 1,
+                    Some(_) => {}
+                    None => return Err("an unbalanced body".into()),
+                }
+            }
+            // `g` is at the body's `}`, which ours keeps.
+            d += 1;
+            elided += 1;
+        } else {
+            match tok.as_str() {
+                "{" => braces += 1,
+                "}" => braces -= 1,
+                "(" => parens += 1,
+                ")" => parens -= 1,
+                _ => {}
+            }
+        }
+        g += 1;
+        d += 1;
+    }
+    if g != gcc.len() {
+        return Err(format!("ends at gcc token {g} of {}", gcc.len()));
+    }
+    Ok(elided)
+}
+
 #[test]
 fn tokens_equal_gcc_e_on_debian_trees() {
     let kernels = kernels_dir();
@@ -128,6 +176,16 @@ fn tokens_equal_gcc_e_on_debian_trees() {
                 "{flavour}: {}",
                 describe_mismatch(&ours, &gcc, &pp)
             ));
+        }
+        // The declaration view (what make-profile reads) is GCC's tokens with the inside of
+        // file-scope function bodies left out, and nothing else.
+        match preprocess(pre_ast, &target, &skel, View::Declarations) {
+            Ok(decl) => match check_declaration_view(&gcc, &output::our_tokens(&decl)) {
+                Ok(elided) if elided > 1000 => eprintln!("{flavour}: {elided} function bodies elided"),
+                Ok(elided) => failures.push(format!("{flavour}: only {elided} function bodies elided")),
+                Err(e) => failures.push(format!("{flavour}: declaration view: {e}")),
+            },
+            Err(e) => failures.push(format!("{flavour}: our preprocessor failed (declaration view): {e}")),
         }
         // What `layout-expert preprocess` prints lexes back to the same tokens.
         let printed = output::gcc_tokens(&output::write_gcc_e(&pp));
