@@ -146,7 +146,8 @@ pub fn from_tokens(
     stages: &mut Vec<(&'static str, f64)>,
 ) -> Result<EngineOutput, String> {
     let t = Instant::now();
-    let index = DeclIndex::build(&pp.tokens);
+    let mut index = DeclIndex::build(&pp.tokens);
+    index.add_pragmas(pp.pragmas.iter().map(|p| (p.before_token as usize, p.text.as_str())));
     stages.push(("TRIMMING", t.elapsed().as_secs_f64()));
     let t = Instant::now();
     let mut resolver = Resolver::new(&pp.tokens, &index).with_randstruct(randstruct);
@@ -458,5 +459,38 @@ impl<'r, 'a> ModelBuilder<'r, 'a> {
                 Err(_) => TypeRef::Void,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::{
+        config::ConfigFile,
+        db::RootDatabase,
+        pre_ast::{FileId, FileKind, Metadata, PreAst, PreAstFile},
+    };
+
+    /// `#pragma pack` reaches the declaration stage from the preprocessor (not only as `_Pragma`
+    /// tokens): what is defined while it is in effect is a type in error, what follows is laid out.
+    #[test]
+    fn pragma_pack_from_the_preprocessor_refuses_the_records_it_covers() {
+        let target = "#pragma pack(push, 1)\nstruct packed_pair { char c; int i; };\n#pragma pack(pop)\n\
+                      struct plain_pair { char c; int i; };\nstruct packed_pair a;\nstruct plain_pair b;\n";
+        let files = vec![PreAstFile { path: "target/t.c".into(), text: target.into(), kind: FileKind::Source }];
+        let mut pre_ast = PreAst::new(Metadata::default(), files, Vec::new());
+        pre_ast.target = Some(FileId(0));
+        let config = ConfigFile::parse_bytes(".config", b"CONFIG_X=y\n").unwrap();
+        let out = super::run(&RootDatabase::default(), &Arc::new(pre_ast), &config, || Ok(None)).unwrap();
+        // The variable of the packed type is in error, with the pragma named.
+        assert_eq!(out.model.errors.len(), 1, "{:?}", out.model.errors);
+        assert_eq!(out.model.errors[0].name, "variable a");
+        assert!(out.model.errors[0].reason.starts_with("target/t.c:2: "), "{:?}", out.model.errors);
+        assert!(out.model.errors[0].reason.contains("`#pragma pack(push, 1)`"), "{:?}", out.model.errors);
+        assert!(out.model.records.iter().all(|r| r.name.as_deref() != Some("packed_pair") || r.fields.is_none()));
+        // GCC's x86-64 layout of `struct { char c; int i; }`: 8 bytes.
+        let plain = out.model.records.iter().find(|r| r.name.as_deref() == Some("plain_pair")).unwrap();
+        assert_eq!(plain.size_bits, 64);
     }
 }

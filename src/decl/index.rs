@@ -66,9 +66,13 @@ pub struct DeclIndex {
     /// previous variable definition, up to and including it. GCC keeps those enum types in the
     /// debug info when the variable is emitted (`types_used_by_cur_var_decl` in c-decl.c).
     pub(crate) enum_uses_by_var: FxHashMap<SmolStr, Vec<usize>>,
-    /// Positions of `_Pragma("pack ...")` / `_Pragma("scalar_storage_order ...")` at file scope:
-    /// records defined after one are refused (we do not model them).
-    pub(crate) layout_pragmas: Vec<usize>,
+    /// `#pragma pack` and `scalar_storage_order` lines (token position, text): from `_Pragma`
+    /// tokens at file scope (as in `gcc -E` output), or from the preprocessor through
+    /// [`DeclIndex::add_pragmas`].
+    pragmas: Vec<(usize, String)>,
+    /// Token ranges in which one of them is in effect, with the position and text of the pragma
+    /// that began it: records defined there are refused (we do not model them).
+    pub(crate) layout_pragmas: Vec<(Range<usize>, usize, String)>,
     /// Declarations the skim could not parse (they are skipped).
     pub errors: Vec<DeclError>,
 }
@@ -92,6 +96,19 @@ impl DeclIndex {
             }
         }
         index
+    }
+
+    /// Adds the `#pragma` lines the preprocessor met (each before a token position); those that
+    /// change layouts make the records defined while they are in effect errors.
+    pub fn add_pragmas<'p>(&mut self, pragmas: impl IntoIterator<Item = (usize, &'p str)>) {
+        for (pos, text) in pragmas {
+            let body = text.trim_start_matches("#pragma").trim_start();
+            if body.starts_with("pack") || body.starts_with("scalar_storage_order") {
+                self.pragmas.push((pos, text.to_owned()));
+            }
+        }
+        self.pragmas.sort_by_key(|(pos, _)| *pos);
+        self.layout_pragmas = pragma_regions(&self.pragmas);
     }
 
     /// The names of file-scope variables, in order of first declaration.
@@ -126,7 +143,9 @@ impl DeclIndex {
                     .next()
                     .unwrap_or("");
                 if word == "pack" || word == "scalar_storage_order" {
-                    self.layout_pragmas.push(pos);
+                    let text = text.trim_start_matches(['"', 'L', ' ']).trim_end_matches(['"', ' ']);
+                    self.pragmas.push((pos, format!("#pragma {text}")));
+                    self.layout_pragmas = pragma_regions(&self.pragmas);
                 }
             }
             return Ok(p.pos);
@@ -379,3 +398,87 @@ fn resync(toks: &[Token], start: usize) -> usize {
     }
     toks.len().max(start + 1)
 }
+
+/// The token ranges in which `#pragma pack` (GCC's forms: `pack(N)`, `pack()`, `pack(push[, id]
+/// [, N])`, `pack(pop[, id])`) or a big-endian `scalar_storage_order` is in effect, each with the
+/// pragma that began it. A pragma we cannot read is taken as in effect to the end.
+fn pragma_regions(pragmas: &[(usize, String)]) -> Vec<(Range<usize>, usize, String)> {
+    #[derive(Clone, PartialEq)]
+    enum Pack {
+        Default,
+        Max(String),
+    }
+    let mut regions = Vec::new();
+    let (mut pack, mut stack): (Pack, Vec<(Option<String>, Pack)>) = (Pack::Default, Vec::new());
+    let mut big_endian = false;
+    // The pragma that made the current state non-default, if any.
+    let mut began: Option<(usize, String)> = None;
+    for (pos, text) in pragmas {
+        let body = text.trim_start_matches("#pragma").trim();
+        let mut unreadable = false;
+        if let Some(order) = body.strip_prefix("scalar_storage_order") {
+            match order.trim() {
+                "big-endian" => big_endian = true,
+                "little-endian" | "default" => big_endian = false,
+                _ => unreadable = true,
+            }
+        } else if let Some(args) = body
+            .strip_prefix("pack")
+            .map(str::trim)
+            .and_then(|a| a.strip_prefix('('))
+            .and_then(|a| a.strip_suffix(')'))
+        {
+            let args: Vec<&str> = args.split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
+            let number = |a: &str| a.parse::<u32>().ok().map(|n| Pack::Max(n.to_string()));
+            match args.as_slice() {
+                [] => pack = Pack::Default,
+                [n] if number(n).is_some() => pack = number(n).expect("checked"),
+                ["push", rest @ ..] => {
+                    let (id, n) = match rest {
+                        [] => (None, None),
+                        [x] if number(x).is_some() => (None, number(x)),
+                        [id] => (Some((*id).to_owned()), None),
+                        [id, x] if number(x).is_some() => (Some((*id).to_owned()), number(x)),
+                        _ => {
+                            unreadable = true;
+                            (None, None)
+                        }
+                    };
+                    stack.push((id, pack.clone()));
+                    if let Some(n) = n {
+                        pack = n;
+                    }
+                }
+                ["pop"] => pack = stack.pop().map_or(Pack::Default, |(_, p)| p),
+                ["pop", id] => match stack.iter().rposition(|(i, _)| i.as_deref() == Some(*id)) {
+                    Some(at) => {
+                        pack = stack[at].1.clone();
+                        stack.truncate(at);
+                    }
+                    None => unreadable = true,
+                },
+                _ => unreadable = true,
+            }
+        } else {
+            unreadable = true;
+        }
+        let active = unreadable || big_endian || pack != Pack::Default;
+        match (&began, active) {
+            (None, true) => began = Some((*pos, text.clone())),
+            (Some((start, what)), false) => {
+                regions.push((*start..*pos, *start, what.clone()));
+                began = None;
+            }
+            _ => {}
+        }
+        if unreadable {
+            break;
+        }
+    }
+    if let Some((start, what)) = began {
+        regions.push((start..usize::MAX, start, what));
+    }
+    regions
+}
+
+

@@ -508,15 +508,15 @@ impl<'a> Resolver<'a> {
         body: Range<usize>,
         attrs: &[Attr],
     ) -> Result<Arc<RecordTy>, DeclError> {
-        if let Some(&pragma) = self
+        if let Some((_, at, what)) = self
             .index
             .layout_pragmas
             .iter()
-            .find(|at| **at < body.start)
+            .find(|(region, ..)| region.start < body.end && body.start < region.end)
         {
             return Err(DeclError::new(
-                pragma,
-                "a `#pragma pack` or `scalar_storage_order` is in effect, and we do not model it",
+                *at,
+                format!("a `#pragma pack` or `scalar_storage_order` is in effect (`{what}`), and we do not model it"),
             ));
         }
         let mut rec_attrs = DeclAttrs::default();

@@ -305,6 +305,16 @@ fn pragma_pack_refuses_the_records_after_it() {
         "{}",
         err.render(&locs)
     );
+    // A region: what is defined between `push` and `pop` is refused, nothing after it.
+    let text = "struct a { int x; };\n#pragma pack(push, 1)\nstruct b { char c; int x; };\n#pragma pack(pop)\nstruct c { char c; int x; };\n#pragma pack(2)\n#pragma pack()\nstruct d { int x; };\n#pragma pack(push, r, 4)\n#pragma pack(push, 8)\n#pragma pack(pop, r)\nstruct e { int x; };\n";
+    let (toks, _) = tokens_from_gcc_e(text);
+    let index = DeclIndex::build(&toks);
+    let mut resolver = Resolver::new(&toks, &index);
+    let refused: Vec<&str> = ["a", "b", "c", "d", "e"]
+        .into_iter()
+        .filter(|tag| resolver.record(RecordKind::Struct, tag).is_err())
+        .collect();
+    assert_eq!(refused, ["b"]);
     let text = "#pragma GCC diagnostic push\nstruct s { int a; };\n";
     let (toks, _) = tokens_from_gcc_e(text);
     let index = DeclIndex::build(&toks);
