@@ -60,9 +60,21 @@ pub fn run(
     config: &ConfigFile,
     symbol_map: impl FnOnce() -> Result<Option<SystemMap>, String>,
 ) -> Result<EngineOutput, String> {
+    let input = PreAstInput::from_pre_ast(db, Arc::clone(pre_ast));
+    run_input(db, input, config, symbol_map)
+}
+
+/// [`run`] on a pre-AST already made a salsa input. Several configurations run on one input and
+/// one database share the config-independent work (each file lexed and lowered once).
+pub fn run_input(
+    db: &dyn Db,
+    input: PreAstInput,
+    config: &ConfigFile,
+    symbol_map: impl FnOnce() -> Result<Option<SystemMap>, String>,
+) -> Result<EngineOutput, String> {
+    let pre_ast = Arc::clone(input.pre_ast(db));
     let mut stages = Vec::new();
     let t = Instant::now();
-    let input = PreAstInput::from_pre_ast(db, Arc::clone(pre_ast));
     let kconfig = KernelConfig::new(db, config.origin.as_str().into(), config.options.clone().into());
     let pp = with_skeletons_ahead(db, input, kconfig, || preprocessed(db, input, kconfig));
     let pp = pp.map_err(|e| e.to_string())?;
@@ -492,5 +504,49 @@ mod tests {
         // GCC's x86-64 layout of `struct { char c; int i; }`: 8 bytes.
         let plain = out.model.records.iter().find(|r| r.name.as_deref() == Some("plain_pair")).unwrap();
         assert_eq!(plain.size_bits, 64);
+    }
+
+    /// Two configurations on one pre-AST input and one database: the second lexes and lowers no
+    /// file again, and each gets its own config-derived headers and unit.
+    #[test]
+    fn configurations_share_the_file_skeletons() {
+        use crate::db::LoggingDatabase;
+        use crate::pre_ast::GeneratedHeader;
+        use crate::preprocess::PreAstInput;
+        let files = vec![
+            PreAstFile {
+                path: "target/t.c".into(),
+                text: "#include <generated/autoconf.h>\n#include <linux/a.h>\nstruct s { A_TYPE a; char c; } v;\n".into(),
+                kind: FileKind::Source,
+            },
+            PreAstFile {
+                path: "src/include/linux/a.h".into(),
+                text: "#ifdef CONFIG_WIDE\n#define A_TYPE long\n#else\n#define A_TYPE short\n#endif\n".into(),
+                kind: FileKind::Source,
+            },
+            PreAstFile {
+                path: "obj/include/generated/autoconf.h".into(),
+                text: "#define CONFIG_STORED 1\n".into(),
+                kind: FileKind::ConfigDerived(GeneratedHeader::Autoconf),
+            },
+        ];
+        let mut pre_ast = PreAst::new(Metadata::default(), files, vec!["src/include".into(), "obj/include".into()]);
+        pre_ast.target = Some(FileId(0));
+        let db = LoggingDatabase::default();
+        let input = PreAstInput::from_pre_ast(&db, Arc::new(pre_ast));
+        let count = |log: &[String], query: &str| log.iter().filter(|l| l.starts_with(&format!("{query}("))).count();
+        let mut sizes = Vec::new();
+        for text in ["CONFIG_WIDE=y\n", "CONFIG_NARROW=y\n"] {
+            let config = ConfigFile::parse_bytes(".config", text.as_bytes()).unwrap();
+            let out = super::run_input(&db, input, &config, || Ok(None)).unwrap();
+            let s = out.model.records.iter().find(|r| r.name.as_deref() == Some("s")).unwrap();
+            sizes.push(s.size_bits);
+            let log = db.take_log();
+            sizes.push(count(&log, "file_skeleton") as u64);
+            assert_eq!(count(&log, "config_header"), 1, "{log:?}");
+        }
+        // GCC's x86-64 sizes: `{ long; char }` is 16 bytes, `{ short; char }` 4; two files
+        // lowered for the first configuration, none for the second.
+        assert_eq!(sizes, [128, 2, 32, 0]);
     }
 }
