@@ -65,7 +65,7 @@ pub fn preprocess_to_text(pre_ast: &PreAst, config: &ConfigFile) -> Result<Strin
     let target = TargetConfig {
         options: config.options.clone().into(),
     };
-    let skel = skeleton_cache(&pre_ast);
+    let skel = skeleton_cache(pre_ast);
     let pp = preprocess(pre_ast, &target, &skel, View::Full).map_err(|e| e.to_string())?;
     Ok(output::write_gcc_e(&pp))
 }

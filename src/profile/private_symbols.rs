@@ -238,6 +238,14 @@ pub fn c_source() -> String {
     out
 }
 
+/// The built-in target as `build-pre-ast` stores it: `targets/forensics.c` followed by
+/// [`c_source`]. The appended part only declares (`extern`), so GCC's debug info for the target is
+/// unchanged (the oracle compiles `targets/forensics.c` alone), while the engine learns the types
+/// of the private symbols.
+pub fn builtin_target_text(target: &str) -> String {
+    format!("{target}\n{}", c_source())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,12 +258,4 @@ mod tests {
         }
         assert!(for_version((6, 1)).any(|s| s.name == "tk_core" && s.declaration.contains("seqcount_raw_spinlock_t seq;")));
     }
-}
-
-/// The built-in target as `build-pre-ast` stores it: `targets/forensics.c` followed by
-/// [`c_source`]. The appended part only declares (`extern`), so GCC's debug info for the target is
-/// unchanged (the oracle compiles `targets/forensics.c` alone), while the engine learns the types
-/// of the private symbols.
-pub fn builtin_target_text(target: &str) -> String {
-    format!("{target}\n{}", c_source())
 }
