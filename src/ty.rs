@@ -155,6 +155,9 @@ pub struct RecordTy {
     pub packed: bool,
     /// The largest `aligned(N)` on the record, in bits.
     pub align_bits: Option<u64>,
+    /// `#pragma pack(N)` in effect where the record is defined: GCC's `maximum_field_alignment`,
+    /// in bits (`None`: no pack in effect).
+    pub max_field_align_bits: Option<u64>,
 }
 
 /// One member of a record, as declared.

@@ -70,9 +70,8 @@ pub struct DeclIndex {
     /// tokens at file scope (as in `gcc -E` output), or from the preprocessor through
     /// [`DeclIndex::add_pragmas`].
     pragmas: Vec<(usize, String)>,
-    /// Token ranges in which one of them is in effect, with the position and text of the pragma
-    /// that began it: records defined there are refused (we do not model them).
-    pub(crate) layout_pragmas: Vec<(Range<usize>, usize, String)>,
+    /// Token ranges in which one of them is in effect, one per state.
+    pub(crate) layout_pragmas: Vec<PragmaRegion>,
     /// Declarations the skim could not parse (they are skipped).
     pub errors: Vec<DeclError>,
 }
@@ -136,7 +135,7 @@ impl DeclIndex {
             p.pos += 1;
             if p.at(T!['(']) {
                 let inner = p.skip_group()?;
-                let text: String = inner.map(|i| toks[i].text.as_str()).collect();
+                let text = inner.map(|i| toks[i].text.as_str()).collect::<Vec<_>>().join(" ");
                 let word = text
                     .trim_start_matches(['"', 'L', ' '])
                     .split([' ', '(', '"'])
@@ -400,24 +399,19 @@ fn resync(toks: &[Token], start: usize) -> usize {
 }
 
 /// The token ranges in which `#pragma pack` (GCC's forms: `pack(N)`, `pack()`, `pack(push[, id]
-/// [, N])`, `pack(pop[, id])`) or a big-endian `scalar_storage_order` is in effect, each with the
-/// pragma that began it. A pragma we cannot read is taken as in effect to the end.
-fn pragma_regions(pragmas: &[(usize, String)]) -> Vec<(Range<usize>, usize, String)> {
-    #[derive(Clone, PartialEq)]
-    enum Pack {
-        Default,
-        Max(String),
-    }
+/// [, N])`, `pack(pop[, id])`) or a big-endian `scalar_storage_order` is in effect, one per
+/// state, each with the pragma that began it.
+fn pragma_regions(pragmas: &[(usize, String)]) -> Vec<PragmaRegion> {
     let mut regions = Vec::new();
-    let (mut pack, mut stack): (Pack, Vec<(Option<String>, Pack)>) = (Pack::Default, Vec::new());
+    // `pack`: the maximum field alignment in bytes (0: none); `stack`: `push`ed states.
+    let (mut pack, mut stack): (u64, Vec<(Option<String>, u64)>) = (0, Vec::new());
     let mut big_endian = false;
-    // The pragma that made the current state non-default, if any.
-    let mut began: Option<(usize, String)> = None;
+    let mut current: Option<PragmaRegion> = None;
     for (pos, text) in pragmas {
         let body = text.trim_start_matches("#pragma").trim();
         let mut unreadable = false;
         if let Some(order) = body.strip_prefix("scalar_storage_order") {
-            match order.trim() {
+            match order.split_whitespace().collect::<String>().as_str() {
                 "big-endian" => big_endian = true,
                 "little-endian" | "default" => big_endian = false,
                 _ => unreadable = true,
@@ -429,9 +423,10 @@ fn pragma_regions(pragmas: &[(usize, String)]) -> Vec<(Range<usize>, usize, Stri
             .and_then(|a| a.strip_suffix(')'))
         {
             let args: Vec<&str> = args.split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
-            let number = |a: &str| a.parse::<u32>().ok().map(|n| Pack::Max(n.to_string()));
+            // GCC accepts 1, 2, 4, 8 and 16.
+            let number = |a: &str| a.parse::<u64>().ok().filter(|n| n.is_power_of_two() && *n <= 16);
             match args.as_slice() {
-                [] => pack = Pack::Default,
+                [] => pack = 0,
                 [n] if number(n).is_some() => pack = number(n).expect("checked"),
                 ["push", rest @ ..] => {
                     let (id, n) = match rest {
@@ -444,15 +439,15 @@ fn pragma_regions(pragmas: &[(usize, String)]) -> Vec<(Range<usize>, usize, Stri
                             (None, None)
                         }
                     };
-                    stack.push((id, pack.clone()));
+                    stack.push((id, pack));
                     if let Some(n) = n {
                         pack = n;
                     }
                 }
-                ["pop"] => pack = stack.pop().map_or(Pack::Default, |(_, p)| p),
+                ["pop"] => pack = stack.pop().map_or(0, |(_, p)| p),
                 ["pop", id] => match stack.iter().rposition(|(i, _)| i.as_deref() == Some(*id)) {
                     Some(at) => {
-                        pack = stack[at].1.clone();
+                        pack = stack[at].1;
                         stack.truncate(at);
                     }
                     None => unreadable = true,
@@ -462,23 +457,39 @@ fn pragma_regions(pragmas: &[(usize, String)]) -> Vec<(Range<usize>, usize, Stri
         } else {
             unreadable = true;
         }
-        let active = unreadable || big_endian || pack != Pack::Default;
-        match (&began, active) {
-            (None, true) => began = Some((*pos, text.clone())),
-            (Some((start, what)), false) => {
-                regions.push((*start..*pos, *start, what.clone()));
-                began = None;
-            }
-            _ => {}
+        if let Some(mut region) = current.take() {
+            region.range.end = *pos;
+            regions.push(region);
+        }
+        if unreadable || big_endian || pack != 0 {
+            current = Some(PragmaRegion {
+                range: *pos..usize::MAX,
+                at: *pos,
+                text: text.clone(),
+                // Only a plain `pack(N)` state is modelled (as GCC's maximum field alignment).
+                max_field_align_bits: (!unreadable && !big_endian).then_some(pack * 8),
+            });
         }
         if unreadable {
             break;
         }
     }
-    if let Some((start, what)) = began {
-        regions.push((start..usize::MAX, start, what));
-    }
+    regions.extend(current);
     regions
 }
+
+/// A stretch of tokens in which a layout pragma is in effect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PragmaRegion {
+    pub(crate) range: Range<usize>,
+    /// The token position of the pragma that began it, and its text.
+    pub(crate) at: usize,
+    pub(crate) text: String,
+    /// `Some(bits)`: a `#pragma pack(N)` alone, laid out as GCC does; `None`: something we do not
+    /// model (a big-endian `scalar_storage_order`, a pragma we cannot read), so the records
+    /// defined here are refused.
+    pub(crate) max_field_align_bits: Option<u64>,
+}
+
 
 

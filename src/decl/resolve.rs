@@ -508,16 +508,29 @@ impl<'a> Resolver<'a> {
         body: Range<usize>,
         attrs: &[Attr],
     ) -> Result<Arc<RecordTy>, DeclError> {
-        if let Some((_, at, what)) = self
+        // GCC lays the members out when the definition ends, under the pragmas then in effect;
+        // a definition that a pragma changes halfway is refused, as is a state we do not model.
+        let mut max_field_align_bits = None;
+        let mut regions = self
             .index
             .layout_pragmas
             .iter()
-            .find(|(region, ..)| region.start < body.end && body.start < region.end)
-        {
-            return Err(DeclError::new(
-                *at,
-                format!("a `#pragma pack` or `scalar_storage_order` is in effect (`{what}`), and we do not model it"),
-            ));
+            .filter(|region| region.range.start < body.end && body.start < region.range.end);
+        if let Some(region) = regions.next() {
+            let whole = region.range.start <= body.start && body.end <= region.range.end;
+            match region.max_field_align_bits {
+                Some(bits) if whole => max_field_align_bits = Some(bits),
+                _ => {
+                    return Err(DeclError::new(
+                        region.at,
+                        format!(
+                            "`{}` is in effect{}, and we do not model it",
+                            region.text,
+                            if whole { "" } else { " for part of the definition" }
+                        ),
+                    ))
+                }
+            }
         }
         let mut rec_attrs = DeclAttrs::default();
         self.decl_attrs(attrs, &mut rec_attrs)?;
@@ -592,6 +605,7 @@ impl<'a> Resolver<'a> {
             fields,
             packed: rec_attrs.packed,
             align_bits: rec_attrs.align_bits,
+            max_field_align_bits,
         });
         // The plugin's `relayout_struct` shuffles structs of two or more members that are marked
         // `randomize_layout` (an error wherever it is spelled) or made only of function pointers.
@@ -913,6 +927,7 @@ fn builtin_va_list() -> Ty {
         ],
         packed: false,
         align_bits: None,
+        max_field_align_bits: None,
     };
     Ty::Array(Arc::new(Ty::Record(Arc::new(tag))), Some(1))
 }

@@ -109,6 +109,11 @@ pub fn record_layout(
         if packed_p && user_align_bits.is_none() {
             decl_align_bits = decl_align_bits.min(BITS_PER_UNIT);
         }
+        // `#pragma pack(N)` caps every member's alignment, an explicit `aligned` included, except
+        // a zero-width bitfield's (test `pragma_pack` in decl::tests).
+        if let (Some(max_bits), false) = (rec.max_field_align_bits, zero_width) {
+            decl_align_bits = decl_align_bits.min(max_bits);
+        }
         let desired_align_bits = decl_align_bits;
 
         // `update_alignment_for_field`: the record's alignment.
@@ -117,8 +122,12 @@ pub fn record_layout(
             // (tests `unnamed_bitfield_does_not_align_record`, `named_bitfield_aligns_record`).
             if field.name.is_some() {
                 let mut type_align_bits = ty_layout.align_bits;
-                if !zero_width && packed {
-                    type_align_bits = type_align_bits.min(BITS_PER_UNIT);
+                if !zero_width {
+                    if let Some(max_bits) = rec.max_field_align_bits {
+                        type_align_bits = type_align_bits.min(max_bits);
+                    } else if packed {
+                        type_align_bits = type_align_bits.min(BITS_PER_UNIT);
+                    }
                 }
                 record_align_bits = record_align_bits
                     .max(desired_align_bits)
@@ -148,8 +157,13 @@ pub fn record_layout(
             pos_bits = round_up(pos_bits, desired_align_bits)?;
         }
         // A bitfield may not span more units of its type's alignment than the type itself
-        // (tests `bitfield_does_not_straddle`, `packed_bitfield_straddles`).
-        if still_bitfield && (!packed || ty_layout.align_bits <= BITS_PER_UNIT) && width_bits != 0 {
+        // (tests `bitfield_does_not_straddle`, `packed_bitfield_straddles`); under
+        // `#pragma pack` it may.
+        if still_bitfield
+            && (!packed || ty_layout.align_bits <= BITS_PER_UNIT)
+            && rec.max_field_align_bits.is_none()
+            && width_bits != 0
+        {
             let type_align_bits = ty_layout.align_bits;
             let in_unit_bits = pos_bits % type_align_bits;
             let units_spanned = (in_unit_bits + width_bits).div_ceil(type_align_bits);

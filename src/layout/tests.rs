@@ -85,6 +85,7 @@ fn record(kind: RecordKind, tag: Option<&str>, fields: Vec<FieldTy>) -> RecordTy
         fields,
         packed: false,
         align_bits: None,
+        max_field_align_bits: None,
     }
 }
 fn strukt(fields: Vec<FieldTy>) -> RecordTy {
