@@ -274,3 +274,30 @@ fn pipeline_output_does_not_depend_on_thread_timing() {
     assert!(runs[0].1 > 100_000, "{} tokens", runs[0].1);
     assert!(runs.iter().all(|run| *run == runs[0]));
 }
+
+/// Kernel headers define some types under `#pragma pack` (ACPI, CPER, Hyper-V, bonding): a target
+/// using them (`tests/data/conformance/packed_target.c`) gets GCC's layouts field for field.
+#[test]
+fn pragma_pack_types_match_gcc_field_for_field() {
+    let flavour = kernels::debian_tree("6.1-amd64");
+    let source = kernels::repo_root().join("tests/data/conformance/packed_target.c");
+    let input = BuildInput {
+        tree: tree::discover(&flavour).unwrap(),
+        target_name: "packed_target.c".to_owned(),
+        target_text: std::fs::read_to_string(&source).unwrap(),
+        target_dir: source.parent().map(Path::to_path_buf),
+        force: false,
+    };
+    let (pre_ast, _, _) = build::build(&input).unwrap();
+    let ours = ours(&Arc::new(pre_ast), &flavour);
+    let request = oracle::Request { tree: flavour.clone(), source, extra_cflags: Vec::new() };
+    let gcc = oracle::run(&request).unwrap().layouts;
+    let reports = vec![conformance::TreeReport {
+        tree: "6.1-amd64 packed_target.c".to_owned(),
+        report: conformance::compare(&ours, &gcc),
+    }];
+    let table = conformance::render(&reports, 40);
+    println!("{table}");
+    assert!(reports[0].report.is_clean(), "{table}");
+    assert!(reports[0].report.fields_compared > 150, "{table}");
+}
