@@ -73,6 +73,14 @@ pub fn emitted_records(resolver: &mut Resolver<'_>, roots: &[SmolStr]) -> Emitte
                     .push((format!("enum used before {root}"), e)),
             }
         }
+        // And the type names of casts and compound literals met at file scope before it.
+        let casts = resolver.index.cast_uses_by_var.get(root).cloned().unwrap_or_default();
+        for range in casts {
+            match resolver.type_name(range) {
+                Ok(ty) => walk.ty(resolver, &ty),
+                Err(e) => walk.out.errors.push((format!("type of a cast before {root}"), e)),
+            }
+        }
     }
     walk.out
 }

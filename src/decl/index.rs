@@ -66,6 +66,12 @@ pub struct DeclIndex {
     /// previous variable definition, up to and including it. GCC keeps those enum types in the
     /// debug info when the variable is emitted (`types_used_by_cur_var_decl` in c-decl.c).
     pub(crate) enum_uses_by_var: FxHashMap<SmolStr, Vec<usize>>,
+    /// The type names of casts and compound literals at file scope since the last variable
+    /// definition (token ranges inside their parentheses): GCC's `c_parser_cast_expression`
+    /// records them with `used_types_insert`, through the same list as enumerator uses.
+    pending_cast_uses: Vec<Range<usize>>,
+    /// Variable definition → the cast type names pending when it was declared.
+    pub(crate) cast_uses_by_var: FxHashMap<SmolStr, Vec<Range<usize>>>,
     /// `#pragma pack` and `scalar_storage_order` lines (token position, text): from `_Pragma`
     /// tokens at file scope (as in `gcc -E` output), or from the preprocessor through
     /// [`DeclIndex::add_pragmas`].
@@ -224,6 +230,10 @@ impl DeclIndex {
                         .or_default()
                         .extend(uses);
                 }
+                if defines_var && !self.pending_cast_uses.is_empty() {
+                    let uses = std::mem::take(&mut self.pending_cast_uses);
+                    self.cast_uses_by_var.entry(name.clone()).or_default().extend(uses);
+                }
             }
         }
         self.decls.push(TopDecl {
@@ -235,8 +245,9 @@ impl DeclIndex {
     }
 
     /// Notes the enumerators used in a file-scope declaration (outside a function body and
-    /// outside the enum that defines them).
+    /// outside the enum that defines them), and its casts and compound literals.
     fn note_enum_uses(&mut self, toks: &[Token], range: Range<usize>, body: &Range<usize>) {
+        self.note_cast_uses(toks, range.clone(), body);
         for i in range {
             if body.contains(&i) || toks[i].kind != SyntaxKind::IDENT {
                 continue;
@@ -253,6 +264,49 @@ impl DeclIndex {
             }
             if self.pending_enum_uses.last() != Some(&enum_at) {
                 self.pending_enum_uses.push(enum_at);
+            }
+        }
+    }
+
+    /// Notes the casts and compound literals of a file-scope declaration (outside a function body):
+    /// a `(` in an expression (after an operator or another `(`, never after a name, `)` or `]`,
+    /// which make calls and declarators, nor after `sizeof`, `typeof` and the like, whose type
+    /// names GCC does not record) followed by a type name.
+    fn note_cast_uses(&mut self, toks: &[Token], range: Range<usize>, body: &Range<usize>) {
+        let mut i = range.start;
+        while i + 1 < range.end {
+            let at = i;
+            i += 1;
+            if body.contains(&at) || toks[at].kind != T!['('] || at == 0 {
+                continue;
+            }
+            let prev = &toks[at - 1];
+            let in_expression = matches!(
+                prev.kind,
+                T!['('] | T![,] | T![=] | T!['['] | T![?] | T![:] | T![!] | T![~] | T![-] | T![+]
+                    | T![*] | T![/] | T![%] | T![&] | T![|] | T![^] | T![<] | T![>] | T![<<]
+                    | T![>>] | T![==] | T![!=] | T![<=] | T![>=] | T![&&] | T![||] | T!['{']
+            );
+            if !in_expression || !Parser::new(toks, at + 1..range.end, &self.typedef_names).at_type_start() {
+                continue;
+            }
+            let mut depth = 0usize;
+            let Some(close) = (at..range.end).find(|&j| {
+                match toks[j].kind {
+                    k if k == T!['('] => depth += 1,
+                    k if k == T![')'] => depth -= 1,
+                    _ => {}
+                }
+                depth == 0
+            }) else {
+                continue;
+            };
+            // Qualifiers alone (`__attribute__((__const__))`) name no type.
+            let names_a_type = Parser::new(toks, at + 1..close, &self.typedef_names)
+                .specs()
+                .is_ok_and(|specs| specs.has_type());
+            if names_a_type {
+                self.pending_cast_uses.push(at + 1..close);
             }
         }
     }
