@@ -13,7 +13,7 @@ use rustc_hash::FxHashSet;
 use smol_str::SmolStr;
 
 use crate::{
-    decl::{resolve::Resolver, DeclError},
+    decl::{index::TypeUse, resolve::Resolver, DeclError},
     ty::{EnumTy, RecordTy, Ty},
 };
 
@@ -52,33 +52,22 @@ pub fn emitted_records(resolver: &mut Resolver<'_>, roots: &[SmolStr]) -> Emitte
             Err(e) => walk.out.errors.push((format!("variable {root}"), e)),
         }
     }
-    // GCC also keeps the enum types whose enumerators were used at file scope before each
-    // variable whose object it emits (in array bounds, for example).
+    // GCC also keeps the types used at file scope before each variable whose object it emits:
+    // the enums of enumerators (in array bounds, for example) and the type names of casts and
+    // compound literals.
     for root in roots {
         if !resolver.is_emitted_object(root) {
             continue;
         }
-        let uses = resolver
-            .index
-            .enum_uses_by_var
-            .get(root)
-            .cloned()
-            .unwrap_or_default();
-        for at in uses {
-            match resolver.enum_def(at) {
-                Ok(def) => walk.ty(resolver, &Ty::Enum(def)),
-                Err(e) => walk
-                    .out
-                    .errors
-                    .push((format!("enum used before {root}"), e)),
-            }
-        }
-        // And the type names of casts and compound literals met at file scope before it.
-        let casts = resolver.index.cast_uses_by_var.get(root).cloned().unwrap_or_default();
-        for range in casts {
-            match resolver.type_name(range) {
+        let uses = resolver.index.type_uses_by_var.get(root).cloned().unwrap_or_default();
+        for used in uses {
+            let (ty, what) = match used {
+                TypeUse::Enum(at) => (resolver.enum_def(at).map(Ty::Enum), "enum used"),
+                TypeUse::Cast(range) => (resolver.type_name(range), "type of a cast"),
+            };
+            match ty {
                 Ok(ty) => walk.ty(resolver, &ty),
-                Err(e) => walk.out.errors.push((format!("type of a cast before {root}"), e)),
+                Err(e) => walk.out.errors.push((format!("{what} before {root}"), e)),
             }
         }
     }

@@ -60,18 +60,12 @@ pub struct DeclIndex {
     pub(crate) var_order: Vec<SmolStr>,
     /// Enumerator name → (enum keyword position, index in the enum).
     pub(crate) enumerators: FxHashMap<SmolStr, (usize, usize)>,
-    /// Enums whose enumerators were used at file scope since the last variable definition.
-    pending_enum_uses: Vec<usize>,
-    /// Variable definition → the enums whose enumerators were used at file scope since the
-    /// previous variable definition, up to and including it. GCC keeps those enum types in the
-    /// debug info when the variable is emitted (`types_used_by_cur_var_decl` in c-decl.c).
-    pub(crate) enum_uses_by_var: FxHashMap<SmolStr, Vec<usize>>,
-    /// The type names of casts and compound literals at file scope since the last variable
-    /// definition (token ranges inside their parentheses): GCC's `c_parser_cast_expression`
-    /// records them with `used_types_insert`, through the same list as enumerator uses.
-    pending_cast_uses: Vec<Range<usize>>,
-    /// Variable definition → the cast type names pending when it was declared.
-    pub(crate) cast_uses_by_var: FxHashMap<SmolStr, Vec<Range<usize>>>,
+    /// Types used at file scope since the last variable definition.
+    pending_type_uses: Vec<TypeUse>,
+    /// Variable definition → the types used at file scope since the previous variable
+    /// definition, up to and including it. GCC keeps those types in the debug info when the
+    /// variable is emitted (`types_used_by_cur_var_decl` in c-decl.c).
+    pub(crate) type_uses_by_var: FxHashMap<SmolStr, Vec<TypeUse>>,
     /// `#pragma pack` and `scalar_storage_order` lines (token position, text): from `_Pragma`
     /// tokens at file scope (as in `gcc -E` output), or from the preprocessor through
     /// [`DeclIndex::add_pragmas`].
@@ -100,6 +94,7 @@ impl DeclIndex {
                 }
             }
         }
+        index.layout_pragmas = pragma_regions(&index.pragmas);
         index
     }
 
@@ -107,13 +102,18 @@ impl DeclIndex {
     /// change layouts make the records defined while they are in effect errors.
     pub fn add_pragmas<'p>(&mut self, pragmas: impl IntoIterator<Item = (usize, &'p str)>) {
         for (pos, text) in pragmas {
-            let body = text.trim_start_matches("#pragma").trim_start();
-            if body.starts_with("pack") || body.starts_with("scalar_storage_order") {
-                self.pragmas.push((pos, text.to_owned()));
-            }
+            self.note_pragma(pos, text.to_owned());
         }
         self.pragmas.sort_by_key(|(pos, _)| *pos);
         self.layout_pragmas = pragma_regions(&self.pragmas);
+    }
+
+    /// Keeps a `#pragma` line (`text`, before token `pos`) if it is one that changes layouts.
+    fn note_pragma(&mut self, pos: usize, text: String) {
+        let body = text.trim_start_matches("#pragma").trim_start();
+        if body.starts_with("pack") || body.starts_with("scalar_storage_order") {
+            self.pragmas.push((pos, text));
+        }
     }
 
     /// The names of file-scope variables, in order of first declaration.
@@ -142,16 +142,10 @@ impl DeclIndex {
             if p.at(T!['(']) {
                 let inner = p.skip_group()?;
                 let text = inner.map(|i| toks[i].text.as_str()).collect::<Vec<_>>().join(" ");
-                let word = text
-                    .trim_start_matches(['"', 'L', ' '])
-                    .split([' ', '(', '"'])
-                    .next()
-                    .unwrap_or("");
-                if word == "pack" || word == "scalar_storage_order" {
-                    let text = text.trim_start_matches(['"', 'L', ' ']).trim_end_matches(['"', ' ']);
-                    self.pragmas.push((pos, format!("#pragma {text}")));
-                    self.layout_pragmas = pragma_regions(&self.pragmas);
-                }
+                let text = text.trim_start_matches(['"', 'L', ' ']).trim_end_matches(['"', ' ']);
+                let next = p.pos;
+                self.note_pragma(pos, format!("#pragma {text}"));
+                return Ok(next);
             }
             return Ok(p.pos);
         }
@@ -163,7 +157,7 @@ impl DeclIndex {
             p.expect(T![;], "`;`")?;
             let next = p.pos;
             // A file-scope `_Static_assert` uses enumerators like any declaration does.
-            self.note_enum_uses(toks, pos..next, &(0..0));
+            self.note_type_uses(toks, pos..next, &(0..0));
             return Ok(next);
         }
         let specs = p.specs()?;
@@ -201,7 +195,7 @@ impl DeclIndex {
         let next = p.pos;
         let decl_idx = self.decls.len();
         self.note_tags(toks, &specs)?;
-        self.note_enum_uses(toks, pos..next, &body);
+        self.note_type_uses(toks, pos..next, &body);
         let defines_var = !specs.is_typedef && (!specs.is_extern || has_init);
         let base_is_fn = matches!(&specs.named, Some(NamedSpec::Typedef(name, _)) if self.fn_typedefs.contains(name));
         for (i, d) in declarators.iter().enumerate() {
@@ -223,16 +217,9 @@ impl DeclIndex {
                     self.var_order.push(name.clone());
                 }
                 entry.push((decl_idx, i));
-                if defines_var && !self.pending_enum_uses.is_empty() {
-                    let uses = std::mem::take(&mut self.pending_enum_uses);
-                    self.enum_uses_by_var
-                        .entry(name.clone())
-                        .or_default()
-                        .extend(uses);
-                }
-                if defines_var && !self.pending_cast_uses.is_empty() {
-                    let uses = std::mem::take(&mut self.pending_cast_uses);
-                    self.cast_uses_by_var.entry(name.clone()).or_default().extend(uses);
+                if defines_var && !self.pending_type_uses.is_empty() {
+                    let uses = std::mem::take(&mut self.pending_type_uses);
+                    self.type_uses_by_var.entry(name.clone()).or_default().extend(uses);
                 }
             }
         }
@@ -244,9 +231,10 @@ impl DeclIndex {
         Ok(next)
     }
 
-    /// Notes the enumerators used in a file-scope declaration (outside a function body and
-    /// outside the enum that defines them), and its casts and compound literals.
-    fn note_enum_uses(&mut self, toks: &[Token], range: Range<usize>, body: &Range<usize>) {
+    /// Notes the types a file-scope declaration uses the way GCC's front end records them
+    /// (`used_types_insert`): its casts and compound literals, and the enums of the enumerators
+    /// it names (outside a function body and outside the enum that defines them).
+    fn note_type_uses(&mut self, toks: &[Token], range: Range<usize>, body: &Range<usize>) {
         self.note_cast_uses(toks, range.clone(), body);
         for i in range {
             if body.contains(&i) || toks[i].kind != SyntaxKind::IDENT {
@@ -262,8 +250,8 @@ impl DeclIndex {
             {
                 continue;
             }
-            if self.pending_enum_uses.last() != Some(&enum_at) {
-                self.pending_enum_uses.push(enum_at);
+            if self.pending_type_uses.last() != Some(&TypeUse::Enum(enum_at)) {
+                self.pending_type_uses.push(TypeUse::Enum(enum_at));
             }
         }
     }
@@ -273,11 +261,8 @@ impl DeclIndex {
     /// which make calls and declarators, nor after `sizeof`, `typeof` and the like, whose type
     /// names GCC does not record) followed by a type name.
     fn note_cast_uses(&mut self, toks: &[Token], range: Range<usize>, body: &Range<usize>) {
-        let mut i = range.start;
-        while i + 1 < range.end {
-            let at = i;
-            i += 1;
-            if body.contains(&at) || toks[at].kind != T!['('] || at == 0 {
+        for at in range.start.max(1)..range.end.saturating_sub(1) {
+            if body.contains(&at) || toks[at].kind != T!['('] {
                 continue;
             }
             let prev = &toks[at - 1];
@@ -293,8 +278,8 @@ impl DeclIndex {
             let mut depth = 0usize;
             let Some(close) = (at..range.end).find(|&j| {
                 match toks[j].kind {
-                    k if k == T!['('] => depth += 1,
-                    k if k == T![')'] => depth -= 1,
+                    T!['('] => depth += 1,
+                    T![')'] => depth -= 1,
                     _ => {}
                 }
                 depth == 0
@@ -306,7 +291,7 @@ impl DeclIndex {
                 .specs()
                 .is_ok_and(|specs| specs.has_type());
             if names_a_type {
-                self.pending_cast_uses.push(at + 1..close);
+                self.pending_type_uses.push(TypeUse::Cast(at + 1..close));
             }
         }
     }
@@ -532,6 +517,15 @@ fn pragma_regions(pragmas: &[(usize, String)]) -> Vec<PragmaRegion> {
     regions
 }
 
+/// A type that GCC's front end records as used at file scope (`used_types_insert`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TypeUse {
+    /// The enum (by the position of its keyword) whose enumerator was named.
+    Enum(usize),
+    /// The type name of a cast or compound literal (the tokens inside its parentheses).
+    Cast(Range<usize>),
+}
+
 /// A stretch of tokens in which a layout pragma is in effect.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PragmaRegion {
@@ -544,6 +538,3 @@ pub(crate) struct PragmaRegion {
     /// defined here are refused.
     pub(crate) max_field_align_bits: Option<u64>,
 }
-
-
-

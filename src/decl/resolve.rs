@@ -645,8 +645,7 @@ impl<'a> Resolver<'a> {
 
     /// `ty` without typedefs (a typedef known by name only is looked up).
     fn transparent(&mut self, ty: &Ty) -> Ty {
-        match ty {
-            Ty::Typedef(t) => self.transparent(&t.ty.clone()),
+        match ty.strip_typedefs() {
             Ty::TypedefRef(name) => match self.typedef(name) {
                 Ok(ty) => self.transparent(&ty),
                 Err(_) => Ty::Void,
