@@ -168,7 +168,7 @@ pub fn from_tokens(
     let locs = if index.errors.is_empty() && emitted.errors.is_empty() { Vec::new() } else { source_locs(pp) };
     // Declarations the skim could not parse are problems; what the debug-info closure could not
     // resolve are types in error (listed in the profile's metadata).
-    let problems: Vec<String> = index.errors.iter().map(|e| e.render(&locs)).collect();
+    let mut problems: Vec<String> = index.errors.iter().map(|e| e.render(&locs)).collect();
     let closure_errors: Vec<TypeInError> = emitted
         .errors
         .iter()
@@ -178,7 +178,6 @@ pub fn from_tokens(
     let t = Instant::now();
     let (layouts, failures) =
         layouts_document(&emitted.records, &emitted.enums, &mut |rec| resolver.record_layout(rec));
-    let mut problems = problems;
     problems.extend(failures.iter().map(|f| format!("{}: {}", f.key, f.error)));
     let mut builder = ModelBuilder::new(&mut resolver);
     builder.model.errors.extend(closure_errors);

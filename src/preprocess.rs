@@ -437,12 +437,7 @@ impl<'a> PreAstFiles<'a> {
                 let hz: u64 = hz.parse().map_err(|_| format!("{path}: CONFIG_HZ={hz} is not a number"))?;
                 generated::timeconst_h(hz)
             }
-            GeneratedHeader::Bounds => {
-                if self.generating_bounds {
-                    return Err(format!("{path} is needed while generating it from kernel/bounds.c"));
-                }
-                self.bounds_h(file)
-            }
+            GeneratedHeader::Bounds => self.bounds_h(file),
             GeneratedHeader::AsmOffsets => Ok(generated::asm_offsets_h(&self.pre_ast.file(file).text)),
             GeneratedHeader::Other => Err(format!(
                 "{path} is derived from the configuration and we cannot regenerate it yet (it needs the layout engine)"
@@ -500,11 +495,11 @@ impl FileProvider for PreAstFiles<'_> {
         match self.pre_ast.file(file).kind {
             FileKind::Source => Ok((self.source_skeleton)(file)),
             FileKind::ConfigDerived(which) => {
+                if which == GeneratedHeader::Bounds && self.generating_bounds {
+                    let path = &self.pre_ast.file(file).path;
+                    return Err(format!("{path} is needed while generating it from kernel/bounds.c"));
+                }
                 if let Some(headers) = self.config_headers {
-                    if which == GeneratedHeader::Bounds && self.generating_bounds {
-                        let path = &self.pre_ast.file(file).path;
-                        return Err(format!("{path} is needed while generating it from kernel/bounds.c"));
-                    }
                     return headers(file);
                 }
                 if let Some(sk) = self.generated.borrow().get(&file) {
