@@ -61,24 +61,34 @@ fn ours(pre_ast: &Arc<PreAst>, flavour: &Path) -> Layouts {
     Layouts::from_json(&to_json_text(&out.layouts), "layout-expert").unwrap()
 }
 
-fn gcc(flavour: &Path) -> Layouts {
-    let source = kernels::repo_root().join("targets/forensics.c");
+/// GCC's layouts for `source` (by default the forensics target) built against `flavour`.
+fn gcc_of(flavour: &Path, source: &Path) -> Layouts {
     let request =
-        oracle::Request { tree: flavour.to_path_buf(), source, extra_cflags: Vec::new() };
+        oracle::Request { tree: flavour.to_path_buf(), source: source.to_path_buf(), extra_cflags: Vec::new() };
     oracle::run(&request).unwrap_or_else(|e| panic!("{}: {e}", flavour.display())).layouts
 }
 
+fn gcc(flavour: &Path) -> Layouts {
+    gcc_of(flavour, &kernels::repo_root().join("targets/forensics.c"))
+}
+
 fn check(cases: &[(&str, &Arc<PreAst>, &Path)]) {
+    check_source(cases, &kernels::repo_root().join("targets/forensics.c"), 5000);
+}
+
+/// Compares our layouts with GCC's for each case (the pre-AST's target is `source`), field for
+/// field, and requires more than `min_fields` fields compared per case.
+fn check_source(cases: &[(&str, &Arc<PreAst>, &Path)], source: &Path, min_fields: usize) {
     let mut reports = Vec::new();
     for (name, pre_ast, flavour) in cases {
-        let report = conformance::compare(&ours(pre_ast, flavour), &gcc(flavour));
+        let report = conformance::compare(&ours(pre_ast, flavour), &gcc_of(flavour, source));
         reports.push(conformance::TreeReport { tree: (*name).to_owned(), report });
     }
     let table = conformance::render(&reports, 40);
     println!("{table}");
     for r in &reports {
         assert!(r.report.is_clean(), "{table}");
-        assert!(r.report.fields_compared > 5000, "{table}");
+        assert!(r.report.fields_compared > min_fields, "{table}");
     }
 }
 
@@ -287,18 +297,8 @@ fn check_target(name: &str, min_fields: usize) {
         target_dir: source.parent().map(Path::to_path_buf),
         force: false,
     };
-    let (pre_ast, _, _) = build::build(&input).unwrap();
-    let ours = ours(&Arc::new(pre_ast), &flavour);
-    let request = oracle::Request { tree: flavour.clone(), source, extra_cflags: Vec::new() };
-    let gcc = oracle::run(&request).unwrap().layouts;
-    let reports = vec![conformance::TreeReport {
-        tree: format!("6.1-amd64 {name}"),
-        report: conformance::compare(&ours, &gcc),
-    }];
-    let table = conformance::render(&reports, 40);
-    println!("{table}");
-    assert!(reports[0].report.is_clean(), "{table}");
-    assert!(reports[0].report.fields_compared > min_fields, "{table}");
+    let pre_ast = Arc::new(build::build(&input).unwrap().0);
+    check_source(&[(&format!("6.1-amd64 {name}"), &pre_ast, &flavour)], &source, min_fields);
 }
 
 /// Kernel headers define some types under `#pragma pack` (ACPI, CPER, Hyper-V, bonding): a target
