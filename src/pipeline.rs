@@ -20,7 +20,7 @@ use smol_str::SmolStr;
 use crate::{
     config::ConfigFile,
     db::Db,
-    decl::{emitted_for_unit, DeclIndex, Resolver, SourceLoc},
+    decl::{emitted_for_unit, query as decl_query, Resolver, SourceLoc},
     input::KernelConfig,
     layout,
     pre_ast::{FileId, FileKind, GeneratedHeader, PreAst},
@@ -79,8 +79,14 @@ pub fn run_input(
     let pp = with_skeletons_ahead(db, input, kconfig, || preprocessed(db, input, kconfig));
     let pp = pp.map_err(|e| e.to_string())?;
     stages.push(("PREPROCESSING", t.elapsed().as_secs_f64()));
-    let randstruct = crate::config::options_is_set(&config.options, "CONFIG_GCC_PLUGIN_RANDSTRUCT");
-    let mut out = from_tokens(&pp, randstruct, symbol_map, &mut stages)?;
+    let t = Instant::now();
+    // The skim (its errors are reported below, with the rest).
+    let _ = decl_query::decl_index(db, input, kconfig);
+    stages.push(("TRIMMING", t.elapsed().as_secs_f64()));
+    let mut out = decl_query::with_resolver(db, input, kconfig, |resolver| {
+        lay_out(resolver, &pp, symbol_map, &mut stages)
+    })
+    .map_err(|e| e.to_string())??;
     out.model.kernel_release =
         Some(pre_ast.meta.kernel_release.clone()).filter(|r| !r.is_empty());
     out.model.config = config_values(config);
@@ -149,21 +155,17 @@ fn with_skeletons_ahead<T>(
     })
 }
 
-/// The layouts of a preprocessed translation unit. `randstruct`: the build runs GCC's randstruct
-/// plugin, so the structs it reorders are errors.
-pub fn from_tokens(
+/// The layouts of a translation unit, from a resolver over its declaration queries
+/// ([`decl_query::with_resolver`]); `pp` gives the source locations of problems.
+fn lay_out(
+    resolver: &mut Resolver<'_>,
     pp: &Preprocessed,
-    randstruct: bool,
     symbol_map: impl FnOnce() -> Result<Option<SystemMap>, String>,
     stages: &mut Vec<(&'static str, f64)>,
 ) -> Result<EngineOutput, String> {
+    let index = resolver.index;
     let t = Instant::now();
-    let mut index = DeclIndex::build(&pp.tokens);
-    index.add_pragmas(pp.pragmas.iter().map(|p| (p.before_token as usize, p.text.as_str())));
-    stages.push(("TRIMMING", t.elapsed().as_secs_f64()));
-    let t = Instant::now();
-    let mut resolver = Resolver::new(&pp.tokens, &index).with_randstruct(randstruct);
-    let emitted = emitted_for_unit(&mut resolver);
+    let emitted = emitted_for_unit(resolver);
     // Source locations are needed only to report problems.
     let locs = if index.errors.is_empty() && emitted.errors.is_empty() { Vec::new() } else { source_locs(pp) };
     // Declarations the skim could not parse are problems; what the debug-info closure could not
@@ -179,7 +181,7 @@ pub fn from_tokens(
     let (layouts, failures) =
         layouts_document(&emitted.records, &emitted.enums, &mut |rec| resolver.record_layout(rec));
     problems.extend(failures.iter().map(|f| format!("{}: {}", f.key, f.error)));
-    let mut builder = ModelBuilder::new(&mut resolver);
+    let mut builder = ModelBuilder::new(resolver);
     builder.model.errors.extend(closure_errors);
     for (key, rec) in &emitted.records {
         if let Some(tag) = &rec.tag {
@@ -504,6 +506,88 @@ mod tests {
         assert_eq!(out.model.errors.len(), 1, "{:?}", out.model.errors);
         assert_eq!(out.model.errors[0].name, "variable h");
         assert!(out.model.errors[0].reason.contains("`#pragma pack(2)` is in effect for part of the definition"), "{:?}", out.model.errors);
+    }
+
+    /// A one-file pre-AST whose target is `text` after autoconf.h.
+    fn one_file(text: &str) -> Arc<PreAst> {
+        use crate::pre_ast::GeneratedHeader;
+        let files = vec![
+            PreAstFile {
+                path: "target/t.c".into(),
+                text: format!("#include <generated/autoconf.h>\n{text}").into(),
+                kind: FileKind::Source,
+            },
+            PreAstFile { path: "obj/include/generated/autoconf.h".into(), text: "".into(), kind: FileKind::ConfigDerived(GeneratedHeader::Autoconf) },
+        ];
+        let mut pre_ast = PreAst::new(Metadata::default(), files, vec!["obj/include".into()]);
+        pre_ast.target = Some(FileId(0));
+        Arc::new(pre_ast)
+    }
+
+    /// make-profile's declarations and layouts are the salsa queries: each record is one
+    /// `struct_decl` and one `layout`, each typedef one `typedef_decl`.
+    #[test]
+    fn make_profile_runs_the_declaration_and_layout_queries() {
+        use crate::db::LoggingDatabase;
+        use crate::preprocess::PreAstInput;
+        let db = LoggingDatabase::default();
+        let input = PreAstInput::from_pre_ast(
+            &db,
+            one_file("typedef int s32;\nstruct pair { char c; s32 i; };\nstruct holder { struct pair p; long l; };\nstruct holder h;\n"),
+        );
+        let config = ConfigFile::parse_bytes(".config", b"CONFIG_X=y\n").unwrap();
+        let count = |log: &[String], query: &str| log.iter().filter(|l| l.starts_with(&format!("{query}("))).count();
+        let out = super::run_input(&db, input, &config, || Ok(None)).unwrap();
+        let log = db.take_log();
+        assert_eq!(
+            [count(&log, "decl_index"), count(&log, "struct_decl"), count(&log, "typedef_decl"), count(&log, "layout")],
+            [1, 2, 1, 2],
+            "{log:?}"
+        );
+        let size = |name: &str| out.model.records.iter().find(|r| r.name.as_deref() == Some(name)).map(|r| r.size_bits);
+        // GCC's x86-64 sizes: `{ char; int }` is 8 bytes, `{ struct pair; long }` 16.
+        assert_eq!((size("pair"), size("holder")), (Some(64), Some(128)));
+        assert_eq!(out.layouts.records.len(), 2);
+        // A second run is a new configuration input: its declarations are resolved again, and
+        // equal to the first's, so nothing is laid out again.
+        let again = super::run_input(&db, input, &config, || Ok(None)).unwrap();
+        let log = db.take_log();
+        assert_eq!([count(&log, "struct_decl"), count(&log, "layout")], [2, 0], "{log:?}");
+        assert_eq!(again.layouts, out.layouts);
+    }
+
+    /// Under `CONFIG_GCC_PLUGIN_RANDSTRUCT` the structs the plugin reorders (here one made only of
+    /// function pointers, and one holding it by value) are types in error; others are laid out.
+    #[test]
+    fn a_randstruct_build_refuses_the_records_the_plugin_reorders() {
+        let pre_ast = one_file(
+            "struct ops { void (*open)(void); void (*close)(void); };\nstruct holds { struct ops o; int n; };\n\
+             struct mixed { int n; void (*f)(void); };\nstruct holds a;\nstruct mixed b;\n",
+        );
+        let run = |text: &str| {
+            let config = ConfigFile::parse_bytes(".config", text.as_bytes()).unwrap();
+            super::run(&RootDatabase::default(), &pre_ast, &config, || Ok(None)).unwrap()
+        };
+        let defined = |out: &super::EngineOutput| {
+            let mut names: Vec<(String, u64)> = out
+                .model
+                .records
+                .iter()
+                .filter(|r| r.fields.is_some())
+                .map(|r| (r.name.clone().unwrap_or_default(), r.size_bits))
+                .collect();
+            names.sort();
+            names
+        };
+        // GCC's x86-64 sizes: two pointers 16 bytes, `{ struct ops; int }` 24, `{ int; ptr }` 16.
+        let plain = run("CONFIG_X=y\n");
+        assert_eq!(defined(&plain), [("holds".into(), 192), ("mixed".into(), 128), ("ops".into(), 128)]);
+        assert!(plain.model.errors.is_empty(), "{:?}", plain.model.errors);
+        let shuffled = run("CONFIG_GCC_PLUGIN_RANDSTRUCT=y\n");
+        assert_eq!(defined(&shuffled), [("mixed".to_owned(), 128)]);
+        assert_eq!(shuffled.model.errors.len(), 1, "{:?}", shuffled.model.errors);
+        assert_eq!(shuffled.model.errors[0].name, "variable a");
+        assert!(shuffled.model.errors[0].reason.contains("randstruct"), "{:?}", shuffled.model.errors);
     }
 
     /// Two configurations on one pre-AST input and one database: the second lexes and lowers no

@@ -347,16 +347,56 @@ fn with_query_files<T>(
     f(shape, &target, &files)
 }
 
-/// Only the tokens of `preprocessed`: a firewall for the declaration stage, so that a config change
-/// that moves lines or conditions but yields the same tokens is backdated here and nothing
-/// downstream re-runs.
+/// What the declaration stage reads of a preprocessed unit: its tokens and the `#pragma` lines
+/// that change layouts (`pack`, `scalar_storage_order`), each before a token position. It shares
+/// the unit's token vector (no copy); equality, which salsa's backdating uses, looks only at the
+/// tokens and those pragmas, and nothing else of the unit can be read through it.
+#[derive(Clone, Debug)]
+pub struct UnitTokens {
+    unit: Arc<Preprocessed>,
+    pub layout_pragmas: Vec<(u32, String)>,
+}
+
+impl UnitTokens {
+    pub fn tokens(&self) -> &[Token] {
+        &self.unit.tokens
+    }
+}
+
+impl PartialEq for UnitTokens {
+    fn eq(&self, other: &UnitTokens) -> bool {
+        self.tokens() == other.tokens() && self.layout_pragmas == other.layout_pragmas
+    }
+}
+
+impl Eq for UnitTokens {}
+
+/// Whether a `#pragma` line (as GCC -E prints it, or a `_Pragma` operand) can change a layout.
+pub fn is_layout_pragma(text: &str) -> bool {
+    let body = text.trim_start().trim_start_matches("#pragma").trim_start();
+    body.starts_with("pack") || body.starts_with("scalar_storage_order")
+}
+
+/// Only the tokens and layout pragmas of `preprocessed`: a firewall for the declaration stage,
+/// so that a config change that moves lines or conditions but yields the same tokens is
+/// backdated here and nothing downstream re-runs.
 #[salsa::tracked(returns(clone))]
 pub fn preprocessed_tokens(
     db: &dyn Db,
     pre_ast: PreAstInput,
     config: KernelConfig,
-) -> Result<Arc<[Token]>, PpError> {
-    preprocessed(db, pre_ast, config).map(|pp| Arc::from(pp.tokens.as_slice()))
+) -> Result<Arc<UnitTokens>, PpError> {
+    preprocessed(db, pre_ast, config).map(|pp| {
+        Arc::new(UnitTokens {
+            layout_pragmas: pp
+                .pragmas
+                .iter()
+                .filter(|p| is_layout_pragma(&p.text))
+                .map(|p| (p.before_token, p.text.clone()))
+                .collect(),
+            unit: pp,
+        })
+    })
 }
 
 /// The engine's view of a pre-AST under one configuration: stored files through

@@ -110,8 +110,7 @@ impl DeclIndex {
 
     /// Keeps a `#pragma` line (`text`, before token `pos`) if it is one that changes layouts.
     fn note_pragma(&mut self, pos: usize, text: String) {
-        let body = text.trim_start_matches("#pragma").trim_start();
-        if body.starts_with("pack") || body.starts_with("scalar_storage_order") {
+        if crate::preprocess::is_layout_pragma(&text) {
             self.pragmas.push((pos, text));
         }
     }

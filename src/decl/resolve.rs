@@ -36,9 +36,10 @@ pub struct Resolver<'a> {
     enum_partial: FxHashMap<usize, Vec<i128>>,
     in_progress: FxHashSet<(u8, SmolStr)>,
     layouts: FxHashMap<usize, MemoisedLayout>,
-    /// Where nested records come from when this resolver serves one salsa query: the query for
-    /// that record, so each record is resolved (and memoised) once per translation unit.
-    record_source: Option<Box<RecordSource<'a>>>,
+    /// Where records, typedefs and record layouts come from when this resolver serves the salsa
+    /// queries (`decl::query`): the query for each, so each is computed (and memoised) once per
+    /// translation unit, and a type reached two ways is one value.
+    source: Option<&'a dyn DeclSource>,
     /// The build runs GCC's randstruct plugin (`CONFIG_GCC_PLUGIN_RANDSTRUCT`).
     randstruct: bool,
 }
@@ -46,9 +47,15 @@ pub struct Resolver<'a> {
 /// A record kept alive next to its memoised layout (the map is keyed by its address).
 type MemoisedLayout = (Arc<RecordTy>, Result<Arc<RecordLayout>, LayoutError>);
 
-/// A provider of complete record definitions by kind and tag.
-pub(crate) type RecordSource<'a> =
-    dyn FnMut(RecordKind, &str) -> Result<Arc<RecordTy>, DeclError> + 'a;
+/// Where a resolver serving the salsa queries gets what has a query of its own.
+pub(crate) trait DeclSource {
+    /// The complete definition of `struct tag` / `union tag` (`struct_decl`).
+    fn record(&self, kind: RecordKind, tag: &str) -> Result<Arc<RecordTy>, DeclError>;
+    /// What a typedef name stands for (`typedef_decl`).
+    fn typedef(&self, name: &str) -> Result<Ty, DeclError>;
+    /// A record's layout (`layout`).
+    fn record_layout(&self, rec: &Arc<RecordTy>) -> Result<Arc<RecordLayout>, LayoutError>;
+}
 
 /// The attributes of a declaration that change its layout.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -72,7 +79,7 @@ impl<'a> Resolver<'a> {
             enum_partial: FxHashMap::default(),
             in_progress: FxHashSet::default(),
             layouts: FxHashMap::default(),
-            record_source: None,
+            source: None,
             randstruct: false,
         }
     }
@@ -84,14 +91,14 @@ impl<'a> Resolver<'a> {
         self
     }
 
-    /// A resolver that asks `source` for every record it needs by tag.
-    pub(crate) fn with_record_source(
+    /// A resolver that asks `source` for every record, typedef and record layout it needs.
+    pub(crate) fn with_source(
         toks: &'a [Token],
         index: &'a DeclIndex,
-        source: Box<RecordSource<'a>>,
+        source: &'a dyn DeclSource,
     ) -> Resolver<'a> {
         let mut resolver = Resolver::new(toks, index);
-        resolver.record_source = Some(source);
+        resolver.source = Some(source);
         resolver
     }
 
@@ -116,8 +123,8 @@ impl<'a> Resolver<'a> {
         if let Some(res) = self.records.get(&key) {
             return res.clone();
         }
-        if let Some(source) = &mut self.record_source {
-            let res = source(kind, tag);
+        if let Some(source) = self.source {
+            let res = source.record(kind, tag);
             self.records.insert(key, res.clone());
             return res;
         }
@@ -146,6 +153,16 @@ impl<'a> Resolver<'a> {
         if let Some(res) = self.typedefs.get(name) {
             return res.clone();
         }
+        if let Some(source) = self.source {
+            let res = source.typedef(name);
+            self.typedefs.insert(SmolStr::from(name), res.clone());
+            return res;
+        }
+        self.typedef_here(name)
+    }
+
+    /// Resolves typedef `name` here, without asking the source.
+    pub(crate) fn typedef_here(&mut self, name: &str) -> Result<Ty, DeclError> {
         let Some(&(decl_idx, d_idx)) = self.index.typedefs.get(name) else {
             if name == "__builtin_va_list" {
                 return Ok(builtin_va_list());
@@ -259,7 +276,10 @@ impl<'a> Resolver<'a> {
         if let Some((_, res)) = self.layouts.get(&key) {
             return res.clone();
         }
-        let res = layout::record_layout(rec, &mut |ty| self.ty_layout(ty)).map(Arc::new);
+        let res = match self.source {
+            Some(source) => source.record_layout(rec),
+            None => layout::record_layout(rec, &mut |ty| self.ty_layout(ty)).map(Arc::new),
+        };
         self.layouts.insert(key, (Arc::clone(rec), res.clone()));
         res
     }

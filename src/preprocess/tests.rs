@@ -250,7 +250,7 @@ fn skeletons_are_shared_across_configs() {
     .into());
     let toks = crate::preprocess::preprocessed_tokens(&db, input, on).unwrap();
     assert_eq!(
-        toks.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(),
+        toks.tokens().iter().map(|t| t.text.as_str()).collect::<Vec<_>>(),
         ["int", "t", "=", "1", ";"]
     );
     let log = db.take_log();
