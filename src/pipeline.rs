@@ -200,11 +200,13 @@ fn lay_out(
     }
     for (key, rec) in &emitted.records {
         if let Err(reason) = builder.define(rec) {
-            builder.model.errors.push(TypeInError { name: key.clone(), reason });
+            builder.in_error(key.clone(), reason);
         }
     }
-    for (_, def) in &emitted.enums {
-        builder.enum_(def);
+    for (key, def) in &emitted.enums {
+        if let Err(reason) = builder.enum_(def) {
+            builder.in_error(key.clone(), reason);
+        }
     }
     let map = symbol_map()?;
     if let Some(map) = &map {
@@ -214,8 +216,10 @@ fn lay_out(
         declared.sort_unstable();
         for name in declared {
             if let Ok(ty) = builder.resolver.variable(name) {
-                let ty = builder.ty(&ty);
-                builder.model.symbol_types.push(SymbolType { name: name.to_string(), ty });
+                match builder.ty(&ty) {
+                    Ok(ty) => builder.model.symbol_types.push(SymbolType { name: name.to_string(), ty }),
+                    Err(reason) => builder.in_error(format!("variable {name}"), reason),
+                }
             }
         }
     }
@@ -277,7 +281,9 @@ fn model_kind(kind: RecordKind) -> MRecordKind {
 }
 
 /// Turns the engine's types into the profile model, giving every record, enum, base type and
-/// typedef one id.
+/// typedef one id. It invents nothing: a type it cannot build (a record or enum whose layout
+/// fails, a typedef that does not resolve) is an error for everything that holds it, listed in
+/// the model's `errors`, and a record in error stays only declared (no fields, no size).
 struct ModelBuilder<'r, 'a> {
     resolver: &'r mut Resolver<'a>,
     model: ProfileModel,
@@ -290,6 +296,10 @@ struct ModelBuilder<'r, 'a> {
     keep_enums: Vec<Arc<EnumTy>>,
     bases: FxHashMap<BaseTy, BaseId>,
     typedefs: FxHashMap<SmolStr, TypedefId>,
+    /// Typedefs whose target could not be built, with the reason. Their entry in the model's
+    /// table (made before the target, so recursive types terminate) is listed as an error and
+    /// never referenced.
+    failed_typedefs: FxHashMap<SmolStr, String>,
 }
 
 impl<'r, 'a> ModelBuilder<'r, 'a> {
@@ -305,6 +315,14 @@ impl<'r, 'a> ModelBuilder<'r, 'a> {
             keep_enums: Vec::new(),
             bases: FxHashMap::default(),
             typedefs: FxHashMap::default(),
+            failed_typedefs: FxHashMap::default(),
+        }
+    }
+
+    /// Lists a type in error (once per name).
+    fn in_error(&mut self, name: String, reason: String) {
+        if !self.model.errors.iter().any(|e| e.name == name) {
+            self.model.errors.push(TypeInError { name, reason });
         }
     }
 
@@ -357,7 +375,16 @@ impl<'r, 'a> ModelBuilder<'r, 'a> {
             if field.name.is_none() && field.bit_width.is_some() {
                 continue;
             }
-            let ty = self.ty(&field.ty);
+            let ty = match self.ty(&field.ty) {
+                Ok(ty) => ty,
+                Err(reason) => {
+                    // Back to only declared: the record is in error, not exported.
+                    self.model.records[id.0 as usize].fields = None;
+                    self.model.records[id.0 as usize].size_bits = 0;
+                    let what = field.name.as_deref().unwrap_or("<anonymous>");
+                    return Err(format!("member `{what}`: {reason}"));
+                }
+            };
             fields.push(Field {
                 name: field.name.as_ref().map(|n| n.to_string()),
                 offset_bits: fl.offset_bits,
@@ -369,17 +396,17 @@ impl<'r, 'a> ModelBuilder<'r, 'a> {
         Ok(id)
     }
 
-    fn enum_(&mut self, def: &Arc<EnumTy>) -> EnumId {
+    fn enum_(&mut self, def: &Arc<EnumTy>) -> Result<EnumId, String> {
         let existing = match &def.tag {
             Some(tag) => self.enums.get(tag).copied(),
             None => self.anonymous_enums.get(&(Arc::as_ptr(def) as usize)).copied(),
         };
         if let Some(id) = existing {
-            return id;
+            return Ok(id);
         }
         let (size_bits, signed) = match layout::enum_layout(def) {
             Ok((l, base)) => (l.size_bits, base.is_signed()),
-            Err(_) => (32, def.constants.iter().any(|(_, v)| *v < 0)),
+            Err(e) => return Err(e.to_string()),
         };
         let id = EnumId(self.model.enums.len() as u32);
         self.model.enums.push(Enum {
@@ -397,7 +424,7 @@ impl<'r, 'a> ModelBuilder<'r, 'a> {
                 self.keep_enums.push(Arc::clone(def));
             }
         }
-        id
+        Ok(id)
     }
 
     fn base(&mut self, base: BaseTy) -> BaseId {
@@ -421,57 +448,69 @@ impl<'r, 'a> ModelBuilder<'r, 'a> {
         id
     }
 
-    fn ty(&mut self, ty: &Ty) -> TypeRef {
-        match ty {
+    /// The model's reference for a type, or why it cannot be built.
+    fn ty(&mut self, ty: &Ty) -> Result<TypeRef, String> {
+        Ok(match ty {
             Ty::Void => TypeRef::Void,
             Ty::Base(b) => TypeRef::Base(self.base(*b)),
-            Ty::Pointer(inner) => TypeRef::Pointer(Box::new(self.ty(inner))),
+            Ty::Pointer(inner) => TypeRef::Pointer(Box::new(self.ty(inner)?)),
             Ty::Array(inner, count) => {
-                TypeRef::Array { count: *count, element: Box::new(self.ty(inner)) }
+                TypeRef::Array { count: *count, element: Box::new(self.ty(inner)?) }
             }
             Ty::Function(sig) => TypeRef::Function(Box::new(FunctionType {
-                ret: self.ty(&sig.ret),
-                params: sig.params.iter().map(|p| self.ty(p)).collect(),
-                variadic: false,
+                ret: self.ty(&sig.ret)?,
+                params: sig.params.iter().map(|p| self.ty(p)).collect::<Result<_, _>>()?,
+                variadic: sig.variadic,
             })),
-            Ty::Record(rec) => match self.define(rec) {
-                Ok(id) => TypeRef::Record(id),
-                Err(_) => match &rec.tag {
-                    Some(tag) => TypeRef::Record(self.named_record(rec.kind, tag)),
-                    None => TypeRef::Void,
-                },
+            Ty::Record(rec) => match (self.define(rec), &rec.tag) {
+                (Ok(id), _) => TypeRef::Record(id),
+                // A named record in error stays declared (listed); a reference keeps its name.
+                (Err(reason), Some(tag)) => {
+                    self.in_error(format!("{} {tag}", rec.kind.keyword()), reason);
+                    TypeRef::Record(self.named_record(rec.kind, tag))
+                }
+                (Err(reason), None) => return Err(reason),
             },
             Ty::RecordRef(kind, tag) => TypeRef::Record(self.named_record(*kind, tag)),
-            Ty::Enum(def) => TypeRef::Enum(self.enum_(def)),
+            Ty::Enum(def) => TypeRef::Enum(self.enum_(def)?),
             Ty::EnumRef(tag) => match self.enums.get(tag) {
                 Some(id) => TypeRef::Enum(*id),
-                None => {
-                    let def = Arc::new(EnumTy {
-                        tag: Some(tag.clone()),
-                        constants: Vec::new(),
-                        packed: false,
-                        mode_bits: None,
-                        align_bits: None,
-                    });
-                    TypeRef::Enum(self.enum_(&def))
-                }
+                // Named before its definition was met (a function's return type, say): the
+                // definition, as GCC's debug info has it.
+                None => match self.resolver.index.enums.get(tag).map(|d| d.at) {
+                    Some(at) => {
+                        let def = self.resolver.enum_def(at).map_err(|e| e.to_string())?;
+                        TypeRef::Enum(self.enum_(&def)?)
+                    }
+                    None => return Err(format!("enum {tag} has no definition, so its size is unknown")),
+                },
             },
             Ty::Typedef(td) => {
+                if let Some(reason) = self.failed_typedefs.get(&td.name) {
+                    return Err(reason.clone());
+                }
                 if let Some(id) = self.typedefs.get(&td.name) {
-                    return TypeRef::Typedef(*id);
+                    return Ok(TypeRef::Typedef(*id));
                 }
                 let id = TypedefId(self.model.typedefs.len() as u32);
                 self.typedefs.insert(td.name.clone(), id);
                 self.model.typedefs.push(Typedef { name: td.name.to_string(), target: TypeRef::Void });
-                let target = self.ty(&td.ty);
-                self.model.typedefs[id.0 as usize].target = target;
+                match self.ty(&td.ty) {
+                    Ok(target) => self.model.typedefs[id.0 as usize].target = target,
+                    Err(reason) => {
+                        let reason = format!("typedef {}: {reason}", td.name);
+                        self.failed_typedefs.insert(td.name.clone(), reason.clone());
+                        self.in_error(format!("typedef {}", td.name), reason.clone());
+                        return Err(reason);
+                    }
+                }
                 TypeRef::Typedef(id)
             }
-            Ty::TypedefRef(name) => match self.resolver.typedef(name) {
-                Ok(resolved) => self.ty(&resolved),
-                Err(_) => TypeRef::Void,
-            },
-        }
+            Ty::TypedefRef(name) => {
+                let resolved = self.resolver.typedef(name).map_err(|e| e.to_string())?;
+                self.ty(&resolved)?
+            }
+        })
     }
 }
 
@@ -588,6 +627,42 @@ mod tests {
         assert_eq!(shuffled.model.errors.len(), 1, "{:?}", shuffled.model.errors);
         assert_eq!(shuffled.model.errors[0].name, "variable a");
         assert!(shuffled.model.errors[0].reason.contains("randstruct"), "{:?}", shuffled.model.errors);
+    }
+
+    /// The model builder invents nothing: an enum named (as a return type) before its
+    /// definition gets the definition's constants, a function type keeps its `...`, a
+    /// multi-character constant has GCC's value (`'ab'` is 0x6162), and a record holding an enum
+    /// the unit never defines is a type in error instead of one with a made-up enum.
+    #[test]
+    fn the_model_builder_builds_what_gcc_emits_or_lists_an_error() {
+        use crate::profile::model::TypeRef;
+        let pre_ast = one_file(
+            "struct timer { enum restart (*fn)(int, ...); char tag['ab' - 0x6160]; };\n\
+             enum restart { NORESTART, RESTART };\nstruct holder { enum nowhere (*f)(void); int n; };\n\
+             struct timer t;\nstruct holder h;\n",
+        );
+        let config = ConfigFile::parse_bytes(".config", b"CONFIG_X=y\n").unwrap();
+        let out = super::run(&RootDatabase::default(), &pre_ast, &config, || Ok(None)).unwrap();
+        let model = &out.model;
+        let timer = model.records.iter().find(|r| r.name.as_deref() == Some("timer")).unwrap();
+        // GCC's x86-64 layout: a pointer, then `char[2]` at byte 8; 16 bytes.
+        assert_eq!(timer.size_bits, 128);
+        let fields = timer.fields.as_ref().unwrap();
+        let TypeRef::Array { count: Some(2), element } = &fields[1].ty else { panic!("{:?}", fields[1].ty) };
+        let TypeRef::Base(char_id) = **element else { panic!("{element:?}") };
+        assert_eq!((fields[1].offset_bits, model.base_types[char_id.0 as usize].name.as_str()), (64, "char"));
+        let TypeRef::Pointer(f) = &fields[0].ty else { panic!("{:?}", fields[0].ty) };
+        let TypeRef::Function(f) = &**f else { panic!("{f:?}") };
+        assert!(f.variadic && f.params.len() == 1, "{f:?}");
+        let TypeRef::Enum(e) = f.ret else { panic!("{:?}", f.ret) };
+        let e = &model.enums[e.0 as usize];
+        assert_eq!((e.name.as_deref(), e.size_bits), (Some("restart"), 32));
+        assert_eq!(e.constants, [("NORESTART".to_owned(), 0), ("RESTART".to_owned(), 1)]);
+        let holder = model.records.iter().find(|r| r.name.as_deref() == Some("holder")).unwrap();
+        assert_eq!((holder.fields.as_ref(), holder.size_bits), (None, 0));
+        assert_eq!(model.errors.len(), 1, "{:?}", model.errors);
+        assert_eq!(model.errors[0].name, "struct holder");
+        assert!(model.errors[0].reason.contains("enum nowhere has no definition"), "{:?}", model.errors);
     }
 
     /// Two configurations on one pre-AST input and one database: the second lexes and lowers no

@@ -193,6 +193,8 @@ pub struct EnumTy {
 pub struct FnSig {
     pub ret: Ty,
     pub params: Vec<Ty>,
+    /// The parameter list ends with `...`.
+    pub variadic: bool,
 }
 
 /// A typedef.

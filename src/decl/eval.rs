@@ -17,6 +17,7 @@ use crate::{
         DeclError,
     },
     layout::LayoutError,
+    preprocess::eval::{char_constant, char_units, precedence},
     token::NumberParts,
     ty::{BaseTy, RecordTy, Ty},
 };
@@ -223,7 +224,7 @@ impl<'a> Resolver<'a> {
         let mut lhs = self.unary(pos, end)?;
         while let Some((kind, prec)) = self
             .kind_at(*pos, end)
-            .and_then(|k| binary_prec(k).map(|p| (k, p)))
+            .and_then(|k| precedence(k).map(|p| (k, p)))
         {
             if prec < min_prec {
                 break;
@@ -567,15 +568,21 @@ impl<'a> Resolver<'a> {
             }
             SyntaxKind::CHAR => {
                 *pos += 1;
-                let v = parse_char(&self.toks[at].text).ok_or_else(|| {
-                    DeclError::new(at, format!("cannot read `{}`", self.toks[at].text))
-                })?;
-                Ok(Val::int(BaseTy::Int, Some(v)))
+                let (prefix, v) = char_constant(&self.toks[at].text)
+                    .map_err(|e| DeclError::new(at, format!("cannot read `{}`: {e}", self.toks[at].text)))?;
+                // C's types: `int` for plain and `L` (wchar_t), char8_t/char16_t/char32_t.
+                let ty = match prefix {
+                    "u8" => BaseTy::UChar,
+                    "u" => BaseTy::UShort,
+                    "U" => BaseTy::UInt,
+                    _ => BaseTy::Int,
+                };
+                Ok(Val::int(ty, Some(v as i128)))
             }
             SyntaxKind::STRING => {
                 let mut len = 0u64;
                 while self.kind_at(*pos, end) == Some(SyntaxKind::STRING) {
-                    len += string_len(&self.toks[*pos].text);
+                    len += string_len(&self.toks[*pos].text).map_err(|e| DeclError::new(*pos, e))?;
                     *pos += 1;
                 }
                 Ok(Val::unknown(Ty::Array(
@@ -895,22 +902,6 @@ fn is_comparison(op: SyntaxKind) -> bool {
     matches!(op, T![==] | T![!=] | T![<] | T![>] | T![<=] | T![>=])
 }
 
-fn binary_prec(kind: SyntaxKind) -> Option<u8> {
-    Some(match kind {
-        T![||] => 1,
-        T![&&] => 2,
-        T![|] => 3,
-        T![^] => 4,
-        T![&] => 5,
-        T![==] | T![!=] => 6,
-        T![<] | T![>] | T![<=] | T![>=] => 7,
-        T![<<] | T![>>] => 8,
-        T![+] | T![-] => 9,
-        T![*] | T![/] | T![%] => 10,
-        _ => return None,
-    })
-}
-
 fn size_bits(b: BaseTy) -> u32 {
     crate::layout::base_layout(b).size_bits as u32
 }
@@ -1005,66 +996,15 @@ fn parse_number(text: &str) -> Option<Val> {
     Some(Val::int(BaseTy::ULong, Some(value as i128)))
 }
 
-/// The value of a character constant (plain `char` is signed on x86-64).
-fn parse_char(text: &str) -> Option<i128> {
-    let inner = text.strip_prefix('\'')?.strip_suffix('\'')?;
-    let bytes = decode_escapes(inner)?;
-    let b = *bytes.first()?;
-    Some(b as i8 as i128)
-}
-
-fn string_len(text: &str) -> u64 {
+/// The number of code units of a string literal's text, without the terminating NUL.
+fn string_len(text: &str) -> Result<u64, String> {
     let start = text.find('"').map(|i| i + 1).unwrap_or(0);
+    let wide = start > 1 && !text.starts_with("u8");
     let inner = text[start..].strip_suffix('"').unwrap_or(&text[start..]);
-    decode_escapes(inner)
-        .map(|it| it.len() as u64)
-        .unwrap_or(inner.len() as u64)
-}
-
-fn decode_escapes(s: &str) -> Option<Vec<u8>> {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'\\' {
-            out.push(b[i]);
-            i += 1;
-            continue;
-        }
-        i += 1;
-        let c = *b.get(i)?;
-        i += 1;
-        out.push(match c {
-            b'n' => b'\n',
-            b't' => b'\t',
-            b'r' => b'\r',
-            b'0'..=b'7' => {
-                let mut v = (c - b'0') as u32;
-                let mut n = 1;
-                while n < 3 && i < b.len() && (b'0'..=b'7').contains(&b[i]) {
-                    v = v * 8 + (b[i] - b'0') as u32;
-                    i += 1;
-                    n += 1;
-                }
-                v as u8
-            }
-            b'x' => {
-                let mut v = 0u32;
-                while i < b.len() && b[i].is_ascii_hexdigit() {
-                    v = v * 16 + (b[i] as char).to_digit(16)?;
-                    i += 1;
-                }
-                v as u8
-            }
-            b'a' => 7,
-            b'b' => 8,
-            b'f' => 12,
-            b'v' => 11,
-            b'e' => 27,
-            other => other,
-        });
+    if wide {
+        return Err(format!("sizeof a wide string literal ({text})"));
     }
-    Some(out)
+    char_units(inner, wide).map(|it| it.len() as u64)
 }
 
 /// The bit-twiddling builtins: operation and operand width.

@@ -356,27 +356,30 @@ impl<'a> Resolver<'a> {
                     Ty::Array(Arc::new(ty), Some(n as u64))
                 }
                 DeclOp::Function { params, .. } => {
-                    let params = self.params(params.clone())?;
-                    Ty::Function(Arc::new(FnSig { ret: ty, params }))
+                    let (params, variadic) = self.params(params.clone())?;
+                    Ty::Function(Arc::new(FnSig { ret: ty, params, variadic }))
                 }
             };
         }
         Ok((ty, attrs))
     }
 
-    /// Parameter types, resolved shallowly (arrays adjusted to pointers).
-    fn params(&mut self, range: Range<usize>) -> Result<Vec<Ty>, DeclError> {
+    /// Parameter types, resolved shallowly (arrays adjusted to pointers), and whether the list
+    /// ends with `...`.
+    fn params(&mut self, range: Range<usize>) -> Result<(Vec<Ty>, bool), DeclError> {
         let mut out = Vec::new();
+        let mut variadic = false;
         let mut p = Parser::new(self.toks, range.clone(), &self.index.typedef_names);
         while !p.at_end() {
             if p.at(T![...]) {
                 p.pos += 1;
+                variadic = true;
                 continue;
             }
             let specs = p.specs()?;
             if !specs.has_type() {
                 // K&R identifier lists and the like: no types to follow.
-                return Ok(out);
+                return Ok((out, variadic));
             }
             let declarator = p.declarator(true)?;
             let mut declarator = declarator;
@@ -400,7 +403,7 @@ impl<'a> Resolver<'a> {
                 )));
             }
         }
-        Ok(out)
+        Ok((out, variadic))
     }
 
     /// The type named by declaration specifiers.

@@ -111,36 +111,30 @@ pub fn parse_integer(text: &str) -> Result<Value, String> {
     }
 }
 
-/// The value of a character constant (`char` is signed on x86-64; multi-character constants are
-/// GCC's big-endian packing into an `int`).
-pub fn parse_char(text: &str) -> Result<Value, String> {
-    let (prefix, body) = match text.find('\'') {
-        Some(i) => (&text[..i], &text[i + 1..]),
-        None => return Err(format!("invalid character constant {text}")),
-    };
-    let body = body
-        .strip_suffix('\'')
-        .ok_or_else(|| format!("missing terminating ' character in {text}"))?;
+/// The code units of the body of a character constant or string literal (between the quotes),
+/// escapes decoded: bytes for an unprefixed one, characters for a wide one (`L`, `u`, `U`). The
+/// one escape decoder of the engine (`#if` character constants, and character constants and
+/// string lengths in declarations).
+pub fn char_units(body: &str, wide: bool) -> Result<Vec<u32>, String> {
     let b = body.as_bytes();
-    let mut chars: Vec<u32> = Vec::new();
+    let mut units: Vec<u32> = Vec::new();
     let mut i = 0;
     while i < b.len() {
         if b[i] != b'\\' {
             // A UTF-8 sequence counts as one character for wide prefixes, as bytes otherwise.
-            if prefix.is_empty() {
-                chars.push(b[i] as u32);
-                i += 1;
+            if wide {
+                let c = body[i..].chars().next().unwrap_or('\0');
+                units.push(c as u32);
+                i += c.len_utf8().max(1);
             } else {
-                let s = &body[i..];
-                let c = s.chars().next().unwrap();
-                chars.push(c as u32);
-                i += c.len_utf8();
+                units.push(b[i] as u32);
+                i += 1;
             }
             continue;
         }
         i += 1;
         let Some(&e) = b.get(i) else {
-            return Err(format!("invalid character constant {text}"));
+            return Err(format!("a lone backslash ends '{body}'"));
         };
         i += 1;
         let v = match e {
@@ -158,8 +152,7 @@ pub fn parse_char(text: &str) -> Result<Value, String> {
                 while i < b.len() && b[i].is_ascii_hexdigit() {
                     i += 1;
                 }
-                u32::from_str_radix(&body[start..i], 16)
-                    .map_err(|_| format!("bad \\x escape in {text}"))?
+                u32::from_str_radix(&body[start..i], 16).map_err(|_| format!("bad \\x escape in '{body}'"))?
             }
             b'0'..=b'7' => {
                 let start = i - 1;
@@ -168,29 +161,50 @@ pub fn parse_char(text: &str) -> Result<Value, String> {
                 }
                 u32::from_str_radix(&body[start..i], 8).unwrap_or(0)
             }
-            _ => return Err(format!("unknown escape sequence in {text}")),
+            _ => return Err(format!("unknown escape sequence in '{body}'")),
         };
-        chars.push(v);
+        units.push(v);
     }
-    if chars.is_empty() {
+    Ok(units)
+}
+
+/// The prefix (`""`, `L`, `u`, `U`, `u8`) and the value of a character constant, as GCC gives
+/// it on x86-64: plain `char` is signed; a multi-character constant packs its characters
+/// big-endian into an `int` (`'ab'` is 0x6162); a wide one has its last character's value
+/// (`wchar_t` is `int`).
+pub fn char_constant(text: &str) -> Result<(&str, i64), String> {
+    let (prefix, body) = match text.find('\'') {
+        Some(i) => (&text[..i], &text[i + 1..]),
+        None => return Err(format!("invalid character constant {text}")),
+    };
+    let body = body
+        .strip_suffix('\'')
+        .ok_or_else(|| format!("missing terminating ' character in {text}"))?;
+    let units = char_units(body, !prefix.is_empty() && prefix != "u8")?;
+    let Some(&last) = units.last() else {
         return Err("empty character constant".into());
-    }
-    Ok(match prefix {
+    };
+    let value = match prefix {
+        "" if units.len() == 1 => last as u8 as i8 as i64,
         "" => {
-            if chars.len() == 1 {
-                Value::Signed(chars[0] as u8 as i8 as i64)
-            } else {
-                let mut v: u32 = 0;
-                for c in &chars {
-                    v = (v << 8) | (*c & 0xff);
-                }
-                Value::Signed(v as i32 as i64)
+            let mut v: u32 = 0;
+            for c in &units {
+                v = (v << 8) | (*c & 0xff);
             }
+            v as i32 as i64
         }
-        // wchar_t is int on x86-64 Linux (`-fshort-wchar` makes it unsigned short).
-        "L" => Value::Signed(*chars.last().unwrap() as i32 as i64),
-        _ => Value::Signed(*chars.last().unwrap() as i64),
-    })
+        "L" => last as i32 as i64,
+        "u8" => last as u8 as i64,
+        "u" => last as u16 as i64,
+        "U" => last as i64,
+        _ => return Err(format!("invalid character constant {text}")),
+    };
+    Ok((prefix, value))
+}
+
+/// The value of a character constant in `#if` (see [`char_constant`]).
+pub fn parse_char(text: &str) -> Result<Value, String> {
+    char_constant(text).map(|(_, v)| Value::Signed(v))
 }
 
 struct Parser<'a> {
@@ -326,7 +340,9 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn precedence(kind: SyntaxKind) -> Option<u8> {
+/// C's binary operator precedence, loosest first (`||` is 1, `*` is 10); `None` for a token that
+/// is not a binary operator of `#if` or integer constant expressions. The engine's one table.
+pub fn precedence(kind: SyntaxKind) -> Option<u8> {
     Some(match kind {
         T![||] => 1,
         T![&&] => 2,
