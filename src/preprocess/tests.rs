@@ -237,28 +237,54 @@ fn skeletons_are_shared_across_configs() {
     // Asking again runs nothing.
     let _ = preprocessed(&db, input, on);
     assert_eq!(db.take_log(), Vec::<String>::new());
-    // A config change that keeps the tokens: `preprocessed` re-runs, the token firewall is
-    // backdated, so a query reading only the tokens would not re-run.
+}
+
+/// The token firewall: a config change that changes the unit (here which `#define` of `B` is
+/// used, so the macro expansion's definition site) but not its tokens re-runs `preprocessed` and
+/// `preprocessed_tokens`, which is backdated, so `decl_index`, which reads only it, is not
+/// executed again, and no file is lowered again. A change of the tokens reaches `decl_index`.
+#[test]
+fn the_token_firewall_stops_changes_that_keep_the_tokens() {
+    use crate::decl::query::decl_index;
+    use crate::input::KernelConfig;
+    use crate::pre_ast::{FileKind, GeneratedHeader, Metadata, PreAst, PreAstFile};
+    use crate::preprocess::PreAstInput;
     use salsa::Setter;
-    let mut db = db;
-    let _ = crate::preprocess::preprocessed_tokens(&db, input, on);
-    let _ = db.take_log();
-    on.set_options(&mut db).to(vec![
-        ("CONFIG_X".into(), "1".into()),
-        ("CONFIG_UNUSED".into(), "1".into()),
-    ]
-    .into());
-    let toks = crate::preprocess::preprocessed_tokens(&db, input, on).unwrap();
-    assert_eq!(
-        toks.tokens().iter().map(|t| t.text.as_str()).collect::<Vec<_>>(),
-        ["int", "t", "=", "1", ";"]
-    );
+    let files = vec![
+        PreAstFile {
+            path: "target/t.c".into(),
+            text: "#include <generated/autoconf.h>\n#ifdef CONFIG_Y\n#define B 1\n#else\n#define B 1\n#endif\n\
+                   #ifdef CONFIG_Z\nint z;\n#endif\nint u = B;\n"
+                .into(),
+            kind: FileKind::Source,
+        },
+        PreAstFile {
+            path: "obj/include/generated/autoconf.h".into(),
+            text: "".into(),
+            kind: FileKind::ConfigDerived(GeneratedHeader::Autoconf),
+        },
+    ];
+    let mut pre_ast = PreAst::new(Metadata::default(), files, vec!["obj/include".into()]);
+    pre_ast.target = Some(FileId(0));
+    let mut db = crate::db::LoggingDatabase::default();
+    let input = PreAstInput::from_pre_ast(&db, Arc::new(pre_ast));
+    let config = KernelConfig::new(&db, "c".into(), Vec::new().into());
+    let count = |log: &[String], query: &str| log.iter().filter(|l| l.starts_with(&format!("{query}("))).count();
+    let counts = |log: &[String]| {
+        ["preprocessed", "preprocessed_tokens", "decl_index", "file_skeleton"].map(|q| count(log, q))
+    };
+    assert!(decl_index(&db, input, config).is_ok());
+    assert_eq!(counts(&db.take_log()), [1, 1, 1, 1]);
+    config.set_options(&mut db).to(vec![("CONFIG_Y".into(), "1".into())].into());
+    let index = decl_index(&db, input, config).as_ref().unwrap().clone();
     let log = db.take_log();
-    assert_eq!(
-        log.iter().filter(|l| l.contains("file_skeleton")).count(),
-        0,
-        "{log:?}"
-    );
+    assert_eq!(counts(&log), [1, 1, 0, 0], "{log:?}");
+    assert_eq!(index.variables(), ["u"]);
+    config.set_options(&mut db).to(vec![("CONFIG_Z".into(), "1".into())].into());
+    let index = decl_index(&db, input, config).as_ref().unwrap().clone();
+    let log = db.take_log();
+    assert_eq!(counts(&log), [1, 1, 1, 0], "{log:?}");
+    assert_eq!(index.variables(), ["z", "u"]);
 }
 
 #[test]
