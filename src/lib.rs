@@ -17,3 +17,7 @@ pub mod preprocess;
 pub mod profile;
 pub mod token;
 pub mod ty;
+
+// The unit tests include test tooling written for the integration tests (`layout_expert::…` paths).
+#[cfg(test)]
+extern crate self as layout_expert;

@@ -15,8 +15,9 @@
 
 pub mod bodies;
 pub mod builtins;
-pub mod cli;
-pub mod dev_tree;
+#[cfg(test)]
+#[path = "../tests/support/dev_tree.rs"]
+mod dev_tree;
 pub mod engine;
 pub mod eval;
 pub mod generated;
@@ -306,6 +307,19 @@ pub fn preprocessed(
 ) -> Result<Arc<Preprocessed>, PpError> {
     with_query_files(db, pre_ast, config, |shape, target, files| {
         preprocess_files(shape, target, files, View::Declarations).map(Arc::new)
+    })
+}
+
+/// The preprocessed target in the full view ([`View::Full`]: exactly `gcc -E`, function bodies
+/// included), for the `preprocess` command.
+#[salsa::tracked(returns(clone))]
+pub fn preprocessed_full(
+    db: &dyn Db,
+    pre_ast: PreAstInput,
+    config: KernelConfig,
+) -> Result<Arc<Preprocessed>, PpError> {
+    with_query_files(db, pre_ast, config, |shape, target, files| {
+        preprocess_files(shape, target, files, View::Full).map(Arc::new)
     })
 }
 

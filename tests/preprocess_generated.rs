@@ -2,13 +2,16 @@
 //! regenerated from the flavour's `.config` (on the pre-AST of its kernel version) define the same
 //! macros with the same values as the headers kbuild generated for that flavour.
 
+#[path = "support/dev_tree.rs"]
+mod dev_tree;
+
 #[path = "support/pp_trees.rs"]
 mod pp_trees;
 use pp_trees::{kernels_dir, TREES};
 
 use layout_expert::config::ConfigFile;
 use layout_expert::pre_ast::GeneratedHeader;
-use layout_expert::preprocess::{dev_tree, skeleton_cache, PreAstFiles, TargetConfig};
+use layout_expert::preprocess::{skeleton_cache, PreAstFiles, TargetConfig};
 use rustc_hash::FxHashMap;
 
 /// `#define NAME VALUE` lines (comments dropped), as a map.
@@ -45,7 +48,7 @@ fn regenerated_headers_equal_kbuilds() {
         let pre_ast = dev_tree::pre_ast_from_flavour(
             &base_dir,
             "probe.c",
-            layout_expert::preprocess::cli::PROBE_C,
+            dev_tree::PROBE_C,
             predefined,
         )
         .unwrap();

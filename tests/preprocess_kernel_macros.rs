@@ -2,12 +2,15 @@
 //! readability and checked token for token against gcc-12 with kbuild's command line (the
 //! snapshot is never the truth; gcc is).
 
+#[path = "support/dev_tree.rs"]
+mod dev_tree;
+
 use std::path::PathBuf;
 use std::process::Command;
 
 use expect_test::{expect, Expect};
 use layout_expert::config::ConfigFile;
-use layout_expert::preprocess::{dev_tree, output, preprocess, skeleton_cache, TargetConfig, View};
+use layout_expert::preprocess::{output, preprocess, skeleton_cache, TargetConfig, View};
 
 const FLAVOUR: &str = "6.1/usr/src/linux-headers-6.1.0-56-amd64";
 const MARK: &str = "int snapshot_starts_here;";

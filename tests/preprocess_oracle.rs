@@ -6,6 +6,9 @@
 //! The kernel trees are the unpacked Debian header packages under `<repo>/target/kernels`
 //! (`xtask::kernels` unpacks them on first use).
 
+#[path = "support/dev_tree.rs"]
+mod dev_tree;
+
 #[path = "support/pp_trees.rs"]
 mod pp_trees;
 use pp_trees::{kernels_dir, TREES};
@@ -16,7 +19,7 @@ use std::process::Command;
 use layout_expert::config::ConfigFile;
 use layout_expert::pre_ast::PreAst;
 use layout_expert::preprocess::{
-    dev_tree, output, preprocess, skeleton_cache, Preprocessed, TargetConfig, View,
+    output, preprocess, skeleton_cache, Preprocessed, TargetConfig, View,
 };
 use rustc_hash::FxHashMap;
 
@@ -132,7 +135,7 @@ fn tokens_equal_gcc_e_on_debian_trees() {
     // `LAYOUT_EXPERT_PP_TARGET=file.c` checks another target (for example the pre-AST's).
     let target_text = match std::env::var_os("LAYOUT_EXPERT_PP_TARGET") {
         Some(p) => std::fs::read_to_string(p).unwrap(),
-        None => layout_expert::preprocess::cli::PROBE_C.to_owned(),
+        None => dev_tree::PROBE_C.to_owned(),
     };
     std::fs::write(&probe, &target_text).unwrap();
     let mut pre_asts: FxHashMap<String, PreAst> = FxHashMap::default();

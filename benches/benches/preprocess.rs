@@ -3,12 +3,15 @@
 //! cold (every file lexed and lowered again, as gcc does) and warm (file skeletons reused, as when
 //! several configs are processed), and the token count is printed.
 
+#[path = "../../tests/support/dev_tree.rs"]
+mod dev_tree;
+
 use std::path::Path;
 use std::process::Command;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use layout_expert::config::ConfigFile;
-use layout_expert::preprocess::{cli::PROBE_C, dev_tree, preprocess, skeleton_cache, TargetConfig, View};
+use layout_expert::preprocess::{preprocess, skeleton_cache, TargetConfig, View};
 
 /// The allocator the `layout-expert` binary uses.
 #[global_allocator]
@@ -19,7 +22,7 @@ fn bench(c: &mut Criterion) {
         .join("../target/kernels/6.1/usr/src/linux-headers-6.1.0-56-amd64");
     let cmd = dev_tree::kbuild_command(&flavour).expect("a recorded kbuild command");
     let predefined = dev_tree::gcc_predefined(cmd).expect("gcc-12 -dM");
-    let pre_ast = dev_tree::pre_ast_from_flavour(&flavour, "probe.c", PROBE_C, predefined)
+    let pre_ast = dev_tree::pre_ast_from_flavour(&flavour, "probe.c", dev_tree::PROBE_C, predefined)
         .expect("the 6.1 amd64 tree (run `cargo xtask kernels`)");
     let config =
         ConfigFile::parse_bytes(".config", &std::fs::read(flavour.join(".config")).unwrap())
@@ -31,7 +34,7 @@ fn bench(c: &mut Criterion) {
     let tmp = std::env::temp_dir().join(format!("le-pp-bench-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
     let probe = tmp.join("probe.c");
-    std::fs::write(&probe, PROBE_C).unwrap();
+    std::fs::write(&probe, dev_tree::PROBE_C).unwrap();
     let words = dev_tree::command_words(
         cmd,
         &dev_tree::source_tree(&flavour).unwrap(),

@@ -11,7 +11,6 @@ use layout_expert::{
     db::RootDatabase,
     pipeline,
     pre_ast::{format, PreAst},
-    preprocess::cli::check_version,
     profile::{self, banner, live, system_map::SystemMap, Format, WriteOptions},
 };
 
@@ -127,12 +126,52 @@ pub fn run(args: &MakeProfileArgs, quiet: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn load_pre_ast(path: &Path) -> Result<PreAst, String> {
+/// Reads a pre-AST file.
+pub(crate) fn load_pre_ast(path: &Path) -> Result<PreAst, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     format::decode(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn read_config(path: &Path) -> Result<ConfigFile, String> {
+/// Reads a `.config` or `/proc/config.gz`.
+pub(crate) fn read_config(path: &Path) -> Result<ConfigFile, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     ConfigFile::parse_bytes(&path.display().to_string(), &bytes).map_err(|e| e.to_string())
+}
+
+/// Refuses a config of another kernel version than the pre-AST's (unless forced, then warns).
+pub(crate) fn check_version(pre_ast: &PreAst, config: &ConfigFile, force: bool) -> Result<(), String> {
+    let want = &pre_ast.meta.kernel_version;
+    match &config.version {
+        Some(v) if !want.is_empty() && v != want => {
+            let msg = format!("{}: the configuration is for Linux {v}, the pre-AST for Linux {want}", config.origin);
+            if force {
+                eprintln!("warning: {msg} (--force given, going on)");
+                Ok(())
+            } else {
+                Err(format!("{msg} (use --force to go on anyway)"))
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use layout_expert::{
+        config::ConfigFile,
+        pre_ast::{Metadata, PreAst},
+    };
+
+    #[test]
+    fn a_config_of_another_version_is_refused_unless_forced() {
+        let mut pre_ast = PreAst::new(Metadata::default(), Vec::new(), Vec::new());
+        pre_ast.meta.kernel_version = "6.1.192".into();
+        let other = ConfigFile::parse("my.config", "# Linux/x86 6.12.117 Kernel Configuration\nCONFIG_X=y\n").unwrap();
+        let err = super::check_version(&pre_ast, &other, false).unwrap_err();
+        assert_eq!(
+            err,
+            "my.config: the configuration is for Linux 6.12.117, the pre-AST for Linux 6.1.192 (use --force to go on anyway)"
+        );
+        assert!(super::check_version(&pre_ast, &other, true).is_ok());
+    }
 }

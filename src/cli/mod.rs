@@ -5,6 +5,7 @@
 pub mod atomic;
 pub mod build_pre_ast;
 pub mod make_profile;
+pub mod preprocess;
 pub mod progress;
 
 use std::path::PathBuf;

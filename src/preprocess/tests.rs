@@ -287,24 +287,15 @@ fn the_token_firewall_stops_changes_that_keep_the_tokens() {
     assert_eq!(index.variables(), ["z", "u"]);
 }
 
+/// The `preprocess` command's query: the full view, printed as `gcc -E`.
 #[test]
-fn cli_refuses_other_versions_and_prints_gcc_e() {
-    use crate::config::ConfigFile;
-    use crate::preprocess::cli::{check_version, preprocess_to_text};
-    let mut pre_ast = fixture_pre_ast();
-    pre_ast.meta.kernel_version = "6.1.192".into();
-    let other = ConfigFile::parse(
-        "my.config",
-        "# Linux/x86 6.12.117 Kernel Configuration\nCONFIG_X=y\n",
-    )
-    .unwrap();
-    let err = check_version(&pre_ast, &other, false).unwrap_err();
-    assert!(
-        err.contains("Linux 6.12.117") && err.contains("Linux 6.1.192") && err.contains("--force"),
-        "{err}"
-    );
-    assert!(check_version(&pre_ast, &other, true).is_ok());
-    let text = preprocess_to_text(&pre_ast, &other).unwrap();
+fn the_full_view_prints_as_gcc_e() {
+    use crate::input::KernelConfig;
+    use crate::preprocess::{output::write_gcc_e, preprocessed_full, PreAstInput};
+    let db = crate::db::RootDatabase::default();
+    let input = PreAstInput::from_pre_ast(&db, Arc::new(fixture_pre_ast()));
+    let config = KernelConfig::new(&db, "c".into(), vec![("CONFIG_X".into(), "1".into())].into());
+    let text = write_gcc_e(&preprocessed_full(&db, input, config).unwrap());
     assert_eq!(text, "# 2 \"target/t.c\"\nint t = 1;\n");
 }
 

@@ -1,12 +1,15 @@
 //! Test tooling around real Debian flavour directories: kbuild's recorded command lines, `gcc-12`
 //! run with them (`-E` for the oracle, `-dM` for predefined macros), and a pre-AST built by the
 //! real builder whose predefined macros come from that gcc, so the preprocessor is compared with
-//! gcc under exactly the same macros.
+//! gcc under exactly the same macros. Test tooling, so outside the engine: integration tests,
+//! benches and the library's own unit tests include this file by path.
+
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::pre_ast::{
+use layout_expert::pre_ast::{
     build::{self, BuildInput},
     tree, PreAst,
 };
@@ -193,3 +196,6 @@ pub fn pre_ast_from_flavour(
     pre_ast.flag_rules.clear();
     Ok(pre_ast)
 }
+
+/// A target for tests on whole trees: the headers forensic tools need most.
+pub const PROBE_C: &str = "#include <linux/sched.h>\n#include <linux/fs.h>\n#include <linux/mm_types.h>\n#include <net/sock.h>\n#include <linux/module.h>\nstruct task_struct *probe_task;\n";
