@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use crate::{db::Db, pre_ast::PreAst};
+
 /// One file of the pre-AST's virtual file system.
 #[salsa::input(debug)]
 pub struct SourceFile {
@@ -33,4 +35,26 @@ pub struct KernelConfig {
 pub struct Name<'db> {
     #[returns(ref)]
     pub text: smol_str::SmolStr,
+}
+
+/// A pre-AST as a salsa input: its shape (paths, search order, flags) and one `SourceFile`
+/// input per file, parallel to `PreAst::files`.
+#[salsa::input(debug)]
+pub struct PreAstInput {
+    #[returns(ref)]
+    pub pre_ast: Arc<PreAst>,
+    #[returns(ref)]
+    pub sources: Arc<[SourceFile]>,
+}
+
+impl PreAstInput {
+    /// Creates the inputs for a loaded pre-AST.
+    pub fn from_pre_ast(db: &dyn Db, pre_ast: Arc<PreAst>) -> PreAstInput {
+        let sources: Vec<SourceFile> = pre_ast
+            .files
+            .iter()
+            .map(|f| SourceFile::new(db, f.path.as_str().into(), Arc::clone(&f.text)))
+            .collect();
+        PreAstInput::new(db, pre_ast, sources.into())
+    }
 }

@@ -21,10 +21,10 @@ use crate::{
     config::ConfigFile,
     db::Db,
     decl::{emitted_for_unit, query as decl_query, Resolver, SourceLoc},
-    input::KernelConfig,
+    input::{KernelConfig, PreAstInput},
     layout,
     pre_ast::{FileId, FileKind, GeneratedHeader, PreAst},
-    preprocess::{config_header, file_skeleton, preprocessed, PreAstInput, Preprocessed},
+    preprocess::{config_header, file_skeleton, preprocessed, Preprocessed},
     profile::{
         layout_json::{layouts_document, LayoutsDoc},
         model::{
@@ -568,7 +568,7 @@ mod tests {
     #[test]
     fn make_profile_runs_the_declaration_and_layout_queries() {
         use crate::db::LoggingDatabase;
-        use crate::preprocess::PreAstInput;
+        use crate::input::PreAstInput;
         let db = LoggingDatabase::default();
         let input = PreAstInput::from_pre_ast(
             &db,
@@ -671,7 +671,7 @@ mod tests {
     fn configurations_share_the_file_skeletons() {
         use crate::db::LoggingDatabase;
         use crate::pre_ast::GeneratedHeader;
-        use crate::preprocess::PreAstInput;
+        use crate::input::PreAstInput;
         let files = vec![
             PreAstFile {
                 path: "target/t.c".into(),

@@ -37,6 +37,9 @@ use smol_str::SmolStr;
 
 use crate::config::autoconf_h_text;
 use crate::db::Db;
+// `PreAstInput` lives with the other salsa inputs; named here too so that callers of
+// `preprocess::PreAstInput` keep working.
+pub use crate::input::PreAstInput;
 use crate::input::{KernelConfig, SourceFile};
 use crate::pre_ast::{FileId, FileKind, GeneratedHeader, PreAst};
 use crate::preprocess::engine::{Engine, FileProvider, MainFile};
@@ -273,28 +276,6 @@ pub fn skeleton_cache(pre_ast: &PreAst) -> impl Fn(FileId) -> Arc<FileSkeleton> 
 #[salsa::tracked(returns(clone))]
 pub fn file_skeleton(db: &dyn Db, file: SourceFile) -> Arc<FileSkeleton> {
     Arc::new(skeleton::lower(file.text(db)))
-}
-
-/// A pre-AST as a salsa input: its shape (paths, search order, flags) and one `SourceFile`
-/// input per file, parallel to `PreAst::files`.
-#[salsa::input(debug)]
-pub struct PreAstInput {
-    #[returns(ref)]
-    pub pre_ast: Arc<PreAst>,
-    #[returns(ref)]
-    pub sources: Arc<[SourceFile]>,
-}
-
-impl PreAstInput {
-    /// Creates the inputs for a loaded pre-AST.
-    pub fn from_pre_ast(db: &dyn Db, pre_ast: Arc<PreAst>) -> PreAstInput {
-        let sources: Vec<SourceFile> = pre_ast
-            .files
-            .iter()
-            .map(|f| SourceFile::new(db, f.path.as_str().into(), Arc::clone(&f.text)))
-            .collect();
-        PreAstInput::new(db, pre_ast, sources.into())
-    }
 }
 
 /// The preprocessed target of a pre-AST under one configuration, in the declaration view

@@ -5,8 +5,8 @@ use std::io::Write;
 
 use layout_expert::{
     db::RootDatabase,
-    input::KernelConfig,
-    preprocess::{output::write_gcc_e, preprocessed_full, PreAstInput},
+    input::{KernelConfig, PreAstInput},
+    preprocess::{output::write_gcc_e, preprocessed_full},
 };
 
 use crate::cli::{

@@ -23,12 +23,12 @@ use crate::{
         resolve::{DeclSource, Resolver},
         DeclError, NO_TOKEN,
     },
-    input::{KernelConfig, Name},
+    input::{KernelConfig, Name, PreAstInput},
     layout::{
         query::{layout, RecordId},
         LayoutError, RecordLayout,
     },
-    preprocess::{preprocessed_tokens, PpError, PreAstInput, UnitTokens},
+    preprocess::{preprocessed_tokens, PpError, UnitTokens},
     ty::{RecordKind, RecordTy, Ty},
 };
 
@@ -169,10 +169,9 @@ mod tests {
     use crate::{
         db::LoggingDatabase,
         decl::query::{struct_decl, RecordName},
-        input::KernelConfig,
+        input::{KernelConfig, PreAstInput},
         layout::query::{layout, RecordId},
         pre_ast::{FileId, FileKind, GeneratedHeader, Metadata, PreAst, PreAstFile},
-        preprocess::PreAstInput,
         ty::RecordKind,
     };
 

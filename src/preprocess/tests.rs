@@ -207,7 +207,7 @@ fn fixture_pre_ast() -> crate::pre_ast::PreAst {
 #[test]
 fn skeletons_are_shared_across_configs() {
     use crate::input::KernelConfig;
-    use crate::preprocess::{preprocessed, PreAstInput};
+    use crate::{input::PreAstInput, preprocess::preprocessed};
     let db = crate::db::LoggingDatabase::default();
     let input = PreAstInput::from_pre_ast(&db, Arc::new(fixture_pre_ast()));
     let on = KernelConfig::new(
@@ -248,7 +248,7 @@ fn the_token_firewall_stops_changes_that_keep_the_tokens() {
     use crate::decl::query::decl_index;
     use crate::input::KernelConfig;
     use crate::pre_ast::{FileKind, GeneratedHeader, Metadata, PreAst, PreAstFile};
-    use crate::preprocess::PreAstInput;
+    use crate::input::PreAstInput;
     use salsa::Setter;
     let files = vec![
         PreAstFile {
@@ -291,7 +291,7 @@ fn the_token_firewall_stops_changes_that_keep_the_tokens() {
 #[test]
 fn the_full_view_prints_as_gcc_e() {
     use crate::input::KernelConfig;
-    use crate::preprocess::{output::write_gcc_e, preprocessed_full, PreAstInput};
+    use crate::{input::PreAstInput, preprocess::{output::write_gcc_e, preprocessed_full}};
     let db = crate::db::RootDatabase::default();
     let input = PreAstInput::from_pre_ast(&db, Arc::new(fixture_pre_ast()));
     let config = KernelConfig::new(&db, "c".into(), vec![("CONFIG_X".into(), "1".into())].into());
