@@ -7,6 +7,7 @@
 //! types into the writers' model. Nothing here does I/O.
 
 use std::{
+    fmt,
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc,
@@ -24,7 +25,7 @@ use crate::{
     input::{KernelConfig, PreAstInput},
     layout,
     pre_ast::{FileId, FileKind, GeneratedHeader, PreAst},
-    preprocess::{config_header, file_skeleton, preprocessed, Preprocessed},
+    preprocess::{config_header, file_skeleton, preprocessed, PpError, Preprocessed},
     profile::{
         layout_json::{layouts_document, LayoutsDoc},
         model::{
@@ -36,6 +37,35 @@ use crate::{
     },
     ty::{BaseTy, EnumTy, RecordKind, RecordTy, Ty},
 };
+
+/// Why the engine made no profile for a configuration. Types it cannot lay out are not errors
+/// here: they are listed in the model (`ProfileModel::errors`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EngineError {
+    /// The target does not preprocess (an active `#error`, a missing include, a malformed
+    /// directive), with its file, line and include chain.
+    Preprocess(PpError),
+    /// The symbol map the caller gave could not be read.
+    SymbolMap(String),
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineError::Preprocess(e) => fmt::Display::fmt(e, f),
+            EngineError::SymbolMap(e) => f.write_str(e),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+/// The CLI renders errors as text, once, at the edge.
+impl From<EngineError> for String {
+    fn from(e: EngineError) -> String {
+        e.to_string()
+    }
+}
 
 /// What the engine computed for one configuration.
 pub struct EngineOutput {
@@ -59,7 +89,7 @@ pub fn run(
     pre_ast: &Arc<PreAst>,
     config: &ConfigFile,
     symbol_map: impl FnOnce() -> Result<Option<SystemMap>, String>,
-) -> Result<EngineOutput, String> {
+) -> Result<EngineOutput, EngineError> {
     let input = PreAstInput::from_pre_ast(db, Arc::clone(pre_ast));
     run_input(db, input, config, symbol_map)
 }
@@ -71,13 +101,13 @@ pub fn run_input(
     input: PreAstInput,
     config: &ConfigFile,
     symbol_map: impl FnOnce() -> Result<Option<SystemMap>, String>,
-) -> Result<EngineOutput, String> {
+) -> Result<EngineOutput, EngineError> {
     let pre_ast = Arc::clone(input.pre_ast(db));
     let mut stages = Vec::new();
     let t = Instant::now();
     let kconfig = KernelConfig::new(db, config.origin.as_str().into(), config.options.clone().into());
     let pp = with_skeletons_ahead(db, input, kconfig, || preprocessed(db, input, kconfig));
-    let pp = pp.map_err(|e| e.to_string())?;
+    let pp = pp.map_err(EngineError::Preprocess)?;
     stages.push(("PREPROCESSING", t.elapsed().as_secs_f64()));
     let t = Instant::now();
     // The skim (its errors are reported below, with the rest).
@@ -86,7 +116,7 @@ pub fn run_input(
     let mut out = decl_query::with_resolver(db, input, kconfig, |resolver| {
         lay_out(resolver, &pp, symbol_map, &mut stages)
     })
-    .map_err(|e| e.to_string())??;
+    .map_err(EngineError::Preprocess)??;
     out.model.kernel_release =
         Some(pre_ast.meta.kernel_release.clone()).filter(|r| !r.is_empty());
     out.model.config = config_values(config);
@@ -162,7 +192,7 @@ fn lay_out(
     pp: &Preprocessed,
     symbol_map: impl FnOnce() -> Result<Option<SystemMap>, String>,
     stages: &mut Vec<(&'static str, f64)>,
-) -> Result<EngineOutput, String> {
+) -> Result<EngineOutput, EngineError> {
     let index = resolver.index;
     let t = Instant::now();
     let emitted = emitted_for_unit(resolver);
@@ -208,7 +238,7 @@ fn lay_out(
             builder.in_error(key.clone(), reason);
         }
     }
-    let map = symbol_map()?;
+    let map = symbol_map().map_err(EngineError::SymbolMap)?;
     if let Some(map) = &map {
         // The declared variables the map has, by name (a few thousand, against ~100k symbols).
         let mut declared: Vec<&SmolStr> =
@@ -663,6 +693,20 @@ mod tests {
         assert_eq!(model.errors.len(), 1, "{:?}", model.errors);
         assert_eq!(model.errors[0].name, "struct holder");
         assert!(model.errors[0].reason.contains("enum nowhere has no definition"), "{:?}", model.errors);
+    }
+
+    /// A target that does not preprocess is an error value with its location, not a message.
+    #[test]
+    fn a_unit_that_does_not_preprocess_is_a_located_error() {
+        let pre_ast = one_file("#ifndef CONFIG_X\n#error needs CONFIG_X\n#endif\n");
+        let config = ConfigFile::parse_bytes(".config", b"CONFIG_Y=y\n").unwrap();
+        let err = super::run(&RootDatabase::default(), &pre_ast, &config, || Ok(None)).err().unwrap();
+        let super::EngineError::Preprocess(e) = err else { panic!("{err:?}") };
+        assert_eq!((e.file.as_str(), e.line, e.include_chain.len()), ("target/t.c", 3, 0), "{e}");
+        let err = super::run(&RootDatabase::default(), &pre_ast, &ConfigFile::parse_bytes(".config", b"CONFIG_X=y\n").unwrap(), || {
+            Err("System.map: line 3: not an address".to_owned())
+        });
+        assert_eq!(err.err(), Some(super::EngineError::SymbolMap("System.map: line 3: not an address".into())));
     }
 
     /// Two configurations on one pre-AST input and one database: the second lexes and lowers no
