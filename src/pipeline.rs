@@ -470,7 +470,7 @@ impl<'r, 'a> ModelBuilder<'r, 'a> {
         };
         self.model.base_types.push(BaseType {
             name: base.gcc_name().to_owned(),
-            size_bits: layout::layout_of(&Ty::Base(base)).map_or(0, |l| l.size_bits),
+            size_bits: layout::base_layout(base).size_bits,
             signed: base.is_signed(),
             kind,
         });

@@ -13,9 +13,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use serde::{ser::SerializeMap, Serialize, Serializer};
 
 use crate::{
-    decl::{emitted_for_unit, DeclIndex, Resolver, SourceLoc},
     layout::{self, LayoutError, RecordLayoutFn},
-    token::Token,
     ty::{EnumTy, RecordTy, Ty},
 };
 
@@ -130,27 +128,6 @@ pub fn layouts_document(
         }
     }
     (doc, failures)
-}
-
-/// The layouts of everything GCC's debug info would hold for a translation unit, from its
-/// preprocessed tokens: the document, and every problem (declarations the index skipped, types
-/// that could not be resolved or laid out) rendered with its source location.
-pub fn document_from_tokens(toks: &[Token], locs: &[SourceLoc]) -> (LayoutsDoc, Vec<String>) {
-    let index = DeclIndex::build(toks);
-    let mut problems: Vec<String> = index.errors.iter().map(|e| e.render(locs)).collect();
-    let mut resolver = Resolver::new(toks, &index);
-    let emitted = emitted_for_unit(&mut resolver);
-    problems.extend(
-        emitted
-            .errors
-            .iter()
-            .map(|(what, e)| format!("{what}: {}", e.render(locs))),
-    );
-    let (doc, failures) = layouts_document(&emitted.records, &emitted.enums, &mut |rec| {
-        resolver.record_layout(rec)
-    });
-    problems.extend(failures.iter().map(|f| format!("{}: {}", f.key, f.error)));
-    (doc, problems)
 }
 
 /// The document as pretty JSON with a final newline.
