@@ -145,7 +145,7 @@ pub enum Ty {
 }
 
 /// A struct or union definition.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordTy {
     pub kind: RecordKind,
     /// The tag; `None` for an anonymous record.
@@ -158,6 +158,27 @@ pub struct RecordTy {
     /// `#pragma pack(N)` in effect where the record is defined: GCC's `maximum_field_alignment`,
     /// in bits (`None`: no pack in effect).
     pub max_field_align_bits: Option<u64>,
+}
+
+/// Shallow: the record's own attributes and its members' names and widths, not their types, so
+/// hashing a record (the `layout` query interns records by value) costs its size, not the size
+/// of everything it contains. Equal records hash equally, as `Hash` requires; records that differ
+/// only in a member's type collide and are told apart by `Eq`.
+impl std::hash::Hash for RecordTy {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.kind.hash(state);
+        self.tag.hash(state);
+        self.packed.hash(state);
+        self.align_bits.hash(state);
+        self.max_field_align_bits.hash(state);
+        self.fields.len().hash(state);
+        for field in &self.fields {
+            field.name.hash(state);
+            field.bit_width.hash(state);
+            field.packed.hash(state);
+            field.align_bits.hash(state);
+        }
+    }
 }
 
 /// One member of a record, as declared.
