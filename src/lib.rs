@@ -1,7 +1,8 @@
 //! layout-expert: exact memory layouts of Linux kernel structs for any kernel configuration.
 //!
-//! The pipeline, in module order: `input` (salsa inputs: header files, kernel configs) →
-//! `pre_ast` (the config-independent pre-AST: every reachable header, its lossless tree) →
+//! The pipeline, in module order: `input` (salsa inputs: header files, the pre-AST, kernel
+//! configs) → `pre_ast` (the config-independent pre-AST: every reachable file's text, the include
+//! search order, kbuild's flags; trees are computed from the text, per file) →
 //! `preprocess` (C preprocessing under one config) → `decl` (declarations parsed lazily from the
 //! preprocessed tokens) → `layout` (GCC x86-64 System V record layout) → `profile` (Rekall and
 //! Volatility 3 outputs). `db` wires the salsa database.
