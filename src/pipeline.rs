@@ -457,6 +457,15 @@ impl<'r, 'a> ModelBuilder<'r, 'a> {
         Ok(id)
     }
 
+    /// An enum that is only declared: size 0 and no constants (GCC's DWARF has a declaration
+    /// without `DW_AT_byte_size`; dwarf2json writes it with size 0 and base `void`).
+    fn declared_enum(&mut self, tag: &SmolStr) -> EnumId {
+        let id = EnumId(self.model.enums.len() as u32);
+        self.model.enums.push(Enum { name: Some(tag.to_string()), size_bits: 0, signed: false, constants: Vec::new() });
+        self.enums.insert(tag.clone(), id);
+        id
+    }
+
     fn base(&mut self, base: BaseTy) -> BaseId {
         if let Some(id) = self.bases.get(&base) {
             return *id;
@@ -512,7 +521,9 @@ impl<'r, 'a> ModelBuilder<'r, 'a> {
                         let def = self.resolver.enum_def(at).map_err(|e| e.to_string())?;
                         TypeRef::Enum(self.enum_(&def)?)
                     }
-                    None => return Err(format!("enum {tag} has no definition, so its size is unknown")),
+                    // Never defined (`enum x86_intercept_stage;` named in a prototype): only
+                    // declared, as in GCC's DWARF (no size, no constants).
+                    None => TypeRef::Enum(self.declared_enum(tag)),
                 },
             },
             Ty::Typedef(td) => {
@@ -661,15 +672,18 @@ mod tests {
 
     /// The model builder invents nothing: an enum named (as a return type) before its
     /// definition gets the definition's constants, a function type keeps its `...`, a
-    /// multi-character constant has GCC's value (`'ab'` is 0x6162), and a record holding an enum
-    /// the unit never defines is a type in error instead of one with a made-up enum.
+    /// multi-character constant has GCC's value (`'ab'` is 0x6162), an enum the unit never
+    /// defines is only declared (size 0, no constants, as dwarf2json writes GCC's declaration),
+    /// and a record pointing to a typedef that cannot be built (a pragma changes its definition
+    /// halfway) is a type in error, not a pointer to `void`.
     #[test]
     fn the_model_builder_builds_what_gcc_emits_or_lists_an_error() {
         use crate::profile::model::TypeRef;
         let pre_ast = one_file(
             "struct timer { enum restart (*fn)(int, ...); char tag['ab' - 0x6160]; };\n\
              enum restart { NORESTART, RESTART };\nstruct holder { enum nowhere (*f)(void); int n; };\n\
-             struct timer t;\nstruct holder h;\n",
+             typedef struct { char c;\n#pragma pack(2)\nint i; } half_t;\n#pragma pack()\nstruct bad { half_t *p; };\n\
+             struct timer t;\nstruct holder h;\nstruct bad b;\n",
         );
         let config = ConfigFile::parse_bytes(".config", b"CONFIG_X=y\n").unwrap();
         let out = super::run(&RootDatabase::default(), &pre_ast, &config, || Ok(None)).unwrap();
@@ -689,10 +703,15 @@ mod tests {
         assert_eq!((e.name.as_deref(), e.size_bits), (Some("restart"), 32));
         assert_eq!(e.constants, [("NORESTART".to_owned(), 0), ("RESTART".to_owned(), 1)]);
         let holder = model.records.iter().find(|r| r.name.as_deref() == Some("holder")).unwrap();
-        assert_eq!((holder.fields.as_ref(), holder.size_bits), (None, 0));
-        assert_eq!(model.errors.len(), 1, "{:?}", model.errors);
-        assert_eq!(model.errors[0].name, "struct holder");
-        assert!(model.errors[0].reason.contains("enum nowhere has no definition"), "{:?}", model.errors);
+        // GCC's x86-64 layout: a pointer and an int, 16 bytes.
+        assert_eq!(holder.size_bits, 128);
+        let nowhere = model.enums.iter().find(|e| e.name.as_deref() == Some("nowhere")).unwrap();
+        assert_eq!((nowhere.size_bits, nowhere.constants.len()), (0, 0));
+        let bad = model.records.iter().find(|r| r.name.as_deref() == Some("bad")).unwrap();
+        assert_eq!((bad.fields.as_ref(), bad.size_bits), (None, 0));
+        let names: Vec<&str> = model.errors.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["half_t", "struct bad"], "{:?}", model.errors);
+        assert!(model.errors[1].reason.contains("is in effect for part of the definition"), "{:?}", model.errors);
     }
 
     /// A target that does not preprocess is an error value with its location, not a message.

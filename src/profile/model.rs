@@ -200,7 +200,9 @@ impl Qualifier {
 pub struct Enum {
     /// The tag, or `None` for an anonymous enum (named by the writers from its content).
     pub name: Option<String>,
-    /// The size of the enum's underlying integer type in bits (32 for an ordinary enum).
+    /// The size of the enum's underlying integer type in bits (32 for an ordinary enum); 0 for
+    /// an enum that is only declared (`enum foo;`, never defined), which then has no constants,
+    /// as GCC's DWARF declaration has no size.
     pub size_bits: u64,
     /// Whether GCC gave the enum a signed underlying type (it does when a value is negative).
     pub signed: bool,
