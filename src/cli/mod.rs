@@ -4,6 +4,7 @@
 
 pub mod atomic;
 pub mod build_pre_ast;
+pub mod explain;
 pub mod make_profile;
 pub mod progress;
 
@@ -52,6 +53,9 @@ pub enum Command {
     /// Write the target preprocessed under a kernel config, as `gcc -E` would.
     #[command(name = "preprocess")]
     Preprocess(PreprocessCliArgs),
+    /// Show types as pahole does, for a kernel config, and why each member is where it is.
+    #[command(name = "explain")]
+    Explain(explain::ExplainArgs),
 }
 
 const MAKE_LONG_ABOUT: &str = "\

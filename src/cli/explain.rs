@@ -1,0 +1,85 @@
+//! `layout-expert explain`: types of one kernel configuration in pahole's format.
+
+use std::{path::PathBuf, sync::Arc};
+
+use clap::Args;
+use layout_expert::{db::RootDatabase, explain::Unit, preprocess::cli::check_version, profile::live};
+
+use crate::cli::{
+    make_profile::{load_pre_ast, read_config},
+    progress::Progress,
+};
+
+const EXPLAIN_LONG_ABOUT: &str = "\
+Show structs and unions laid out under a kernel configuration, in pahole's format (`pahole -C
+TYPE` on an object GCC built with that configuration prints the same lines): each member's offset
+and size, bit positions, holes, cacheline boundaries, forced alignments and the summary. TYPE is a
+tag (task_struct), `struct NAME`, `union NAME` or a typedef name.";
+
+/// Arguments of `explain`.
+#[derive(Debug, Args)]
+#[command(about = "Show types as pahole does, for a kernel config", long_about = EXPLAIN_LONG_ABOUT)]
+pub struct ExplainArgs {
+    /// The kernel configuration: a .config file or /proc/config.gz.
+    #[arg(short = 'c', long = "config-file", value_name = "CONFIG")]
+    pub config_file: Option<PathBuf>,
+    /// Accept a config of another kernel version than the pre-AST's.
+    #[arg(long)]
+    pub force: bool,
+    /// Live mode: the running system's config and the pre-AST for its release.
+    #[arg(long)]
+    pub live: bool,
+    /// Live mode: the directory with one pre-AST per kernel release.
+    #[arg(long, value_name = "DIR")]
+    pub pre_ast_dir: Option<PathBuf>,
+    /// Live mode: the root of the system to read (default /).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// PRE_AST TYPE...; with --live only TYPE...
+    #[arg(value_name = "PRE_AST TYPE", num_args = 1.., required = true)]
+    pub args: Vec<String>,
+}
+
+/// Runs the command; the error is the message to print.
+pub fn run(args: &ExplainArgs, quiet: bool) -> Result<(), String> {
+    let progress = Progress::new(quiet);
+    let (pre_ast_path, config_path, types) = if args.live {
+        let root = args.root.clone().unwrap_or_else(|| PathBuf::from("/"));
+        let dir = args.pre_ast_dir.as_ref().ok_or("--live needs --pre-ast-dir DIR")?;
+        let found = live::discover(&root, dir).map_err(|e| e.to_string())?;
+        let config = args.config_file.clone().unwrap_or(found.config);
+        (found.pre_ast, config, &args.args[..])
+    } else {
+        let [pre_ast, types @ ..] = &args.args[..] else { unreachable!("clap requires one argument") };
+        let config = args
+            .config_file
+            .clone()
+            .ok_or("give the kernel configuration with --config-file (a .config or /proc/config.gz)")?;
+        (PathBuf::from(pre_ast), config, types)
+    };
+    if types.is_empty() {
+        return Err("give at least one TYPE to explain (e.g. task_struct)".into());
+    }
+    let pre_ast: Arc<_> = progress.stage("LOADING PRE-AST", || load_pre_ast(&pre_ast_path))?.into();
+    let config = read_config(&config_path)?;
+    check_version(&pre_ast, &config, args.force)?;
+    let db = RootDatabase::default();
+    let unit = progress.stage("PREPROCESSING", || Unit::new(&db, &pre_ast, &config))?;
+    let mut failed = Vec::new();
+    let mut out = String::new();
+    for name in types {
+        match unit.pahole(name) {
+            Ok(text) => {
+                out.push_str(&text);
+                out.push('\n');
+            }
+            Err(e) => failed.push(e.to_string()),
+        }
+    }
+    print!("{out}");
+    std::mem::forget((db, pre_ast, unit));
+    match failed.len() {
+        0 => Ok(()),
+        _ => Err(failed.join("\nlayout-expert: error: ")),
+    }
+}
