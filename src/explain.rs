@@ -11,6 +11,7 @@
 //! `pahole` prints a view in pahole's text format. Nothing here does I/O.
 
 pub mod pahole;
+pub mod why;
 
 use std::{ops::Range, sync::Arc};
 
@@ -69,6 +70,8 @@ pub struct Member {
     pub inline_enum: Option<Arc<EnumTy>>,
     /// The token that declares the member (its name, or the start of its declaration).
     pub decl_token: Option<usize>,
+    /// The first token of the member's declaration (its specifiers).
+    pub decl_start: Option<usize>,
 }
 
 impl Member {
@@ -302,6 +305,7 @@ impl<'a> Explainer<'a> {
                 inline,
                 inline_enum,
                 decl_token: decl.map(|d| d.token),
+                decl_start: decl.map(|d| d.start),
             });
         }
         let alignment = self.ty_user_aligned(&Ty::Record(Arc::clone(rec))).then_some(layout.align_bits / 8);
@@ -318,6 +322,22 @@ impl<'a> Explainer<'a> {
     /// padding).
     pub fn plain_view(&mut self, rec: &Arc<RecordTy>) -> Result<RecordView, String> {
         self.view(rec, None)
+    }
+
+    /// A type's alignment (GCC's), in bytes; 1 when it has no layout.
+    pub fn align_bytes(&mut self, ty: &Ty) -> u64 {
+        self.resolver.ty_layout(ty).map_or(1, |l| l.align_bits / 8)
+    }
+
+    /// A member's alignment in its record (its DECL_ALIGN), in bytes.
+    pub fn member_align_bytes(&mut self, view: &RecordView, m: &Member) -> u64 {
+        match view.rec.fields.iter().find(|f| f.name == m.name && f.ty == m.ty) {
+            Some(f) => {
+                let rec = Arc::clone(&view.rec);
+                self.field_align(&rec, f).map_or(1, |a| a / 8)
+            }
+            None => self.align_bytes(&m.ty),
+        }
     }
 
     fn ty_size(&mut self, ty: &Ty) -> Result<u64, String> {
@@ -378,14 +398,14 @@ impl<'a> Explainer<'a> {
             };
             if declarators.is_empty() {
                 if inline_body.is_some() {
-                    out.push(MemberDecl2 { shape: Shape::Leaf(leaf), inline_body, token: specs.start });
+                    out.push(MemberDecl2 { shape: Shape::Leaf(leaf), inline_body, token: specs.start, start: specs.start });
                 }
                 continue;
             }
             for (declarator, _) in declarators {
                 let shape = self.declarator_shape(leaf, &declarator.ops);
                 let token = declarator.name.as_ref().map_or(specs.start, |(_, at)| *at);
-                out.push(MemberDecl2 { shape, inline_body: inline_body.clone(), token });
+                out.push(MemberDecl2 { shape, inline_body: inline_body.clone(), token, start: specs.start });
             }
         }
         if out.len() != rec.fields.len() {
@@ -457,6 +477,7 @@ struct MemberDecl2 {
     shape: Shape,
     inline_body: Option<Range<usize>>,
     token: usize,
+    start: usize,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -608,6 +629,8 @@ pub struct Unit {
     pub pp: Arc<Preprocessed>,
     pub index: DeclIndex,
     pub randstruct: bool,
+    pub pre_ast: Arc<crate::pre_ast::PreAst>,
+    pub options: Vec<(SmolStr, SmolStr)>,
 }
 
 impl Unit {
@@ -624,7 +647,7 @@ impl Unit {
         let mut index = DeclIndex::build(&pp.tokens);
         index.add_pragmas(pp.pragmas.iter().map(|p| (p.before_token as usize, p.text.as_str())));
         let randstruct = crate::config::options_is_set(&config.options, "CONFIG_GCC_PLUGIN_RANDSTRUCT");
-        Ok(Unit { pp, index, randstruct })
+        Ok(Unit { pp, index, randstruct, pre_ast: Arc::clone(pre_ast), options: config.options.clone() })
     }
 
     pub fn explainer(&self) -> Explainer<'_> {
@@ -633,10 +656,31 @@ impl Unit {
 
     /// `pahole -C NAME`'s text for one type.
     pub fn pahole(&self, name: &str) -> Result<String, ExplainError> {
+        self.text(name, false)
+    }
+
+    /// The pahole text, with `--why`'s `//` annotations when `why` is set.
+    pub fn text(&self, name: &str, why: bool) -> Result<String, ExplainError> {
         let mut ex = self.explainer();
         let (rec, body) = ex.find(name)?;
         let in_error = |reason: String| ExplainError::InError { name: name.to_owned(), reason };
-        let view = ex.view(&rec, body).map_err(in_error)?;
-        pahole::pahole(&mut ex, &view).map_err(in_error)
+        let view = ex.view(&rec, body.clone()).map_err(in_error)?;
+        let why = why.then(|| (self.why(), body.unwrap_or(0..0)));
+        pahole::pahole_with(&mut ex, &view, why.as_ref().map(|(w, b)| (w, b.clone()))).map_err(in_error)
+    }
+
+    /// The view of one type and its definition's body tokens.
+    pub fn explain(&self, name: &str) -> Result<(RecordView, Option<Range<usize>>), ExplainError> {
+        let mut ex = self.explainer();
+        let (rec, body) = ex.find(name)?;
+        let view = ex
+            .view(&rec, body.clone())
+            .map_err(|reason| ExplainError::InError { name: name.to_owned(), reason })?;
+        Ok((view, body))
+    }
+
+    /// The provenance reader of `--why`.
+    pub fn why(&self) -> why::Why<'_> {
+        why::Why { pp: &self.pp, index: &self.index, pre_ast: &self.pre_ast, options: &self.options }
     }
 }

@@ -5,8 +5,10 @@
 //! `dwarves` package, which `.ci/run` installs) prints the object's types. Our side is the
 //! pre-AST of the same tree's headers and the same `.config`, through `explain`. The texts must
 //! be equal once whitespace is collapsed and our `//` annotations are removed: first for the
-//! fifteen types forensics tools read most (`pahole -C TYPE`), then for every struct and union
-//! pahole prints for the object.
+//! fifteen types forensics tools read most (`pahole -C TYPE`, with and without `--why`), then
+//! for every struct and union pahole prints for the object.
+//!
+//! `why` checks the provenance on fixtures whose line numbers are facts of the fixture text.
 
 #[path = "support/kernels.rs"]
 mod kernels;
@@ -107,8 +109,8 @@ fn check_tree(name: &str, pre_ast: &Arc<PreAst>, flavour: &Path) -> TreeResult {
     let unit = Unit::new(&db, pre_ast, &config).unwrap_or_else(|e| panic!("{name}: {e}"));
     let mut result =
         TreeResult { name: name.to_owned(), forensics_equal: 0, all_equal: 0, all: 0, differences: Vec::new() };
-    let mut compare = |what: &str, theirs: &str| -> bool {
-        let ours = match unit.pahole(what) {
+    let mut compare = |what: &str, theirs: &str, why: bool| -> bool {
+        let ours = match unit.text(what, why) {
             Ok(text) => comparable(&text),
             Err(e) => format!("error: {e}"),
         };
@@ -128,13 +130,14 @@ fn check_tree(name: &str, pre_ast: &Arc<PreAst>, flavour: &Path) -> TreeResult {
     for ty in FORENSICS_TYPES {
         let theirs = pahole(&["-C", ty], &build.object);
         assert!(theirs.contains('{'), "{name}: pahole knows no {ty}");
-        if compare(ty, &theirs) {
+        // With `--why` too: the annotations are `//` comments that leave pahole's lines intact.
+        if compare(ty, &theirs, false) & compare(ty, &theirs, true) {
             result.forensics_equal += 1;
         }
     }
     for (what, theirs) in blocks(&pahole(&[], &build.object)) {
         result.all += 1;
-        if compare(&what, &theirs) {
+        if compare(&what, &theirs, false) {
             result.all_equal += 1;
         }
     }
@@ -171,4 +174,171 @@ fn pahole_view_equals_pahole_on_gcc_built_objects() {
         assert!(r.all > 500, "{table}");
     }
     assert!(differences.is_empty(), "{table}\n{}", differences.iter().take(20).map(|d| d.as_str()).collect::<Vec<_>>().join("\n"));
+}
+
+mod why {
+    use std::sync::Arc;
+
+    use layout_expert::{
+        config::ConfigFile,
+        db::RootDatabase,
+        explain::Unit,
+        pre_ast::{FileId, FileKind, GeneratedHeader, Metadata, PreAst, PreAstFile},
+    };
+
+    /// A pre-AST of in-memory files: the target, headers under `src/include`, and autoconf.h
+    /// (regenerated from the config).
+    fn unit(files: &[(&str, &str)], config: &str) -> Unit {
+        let mut all: Vec<PreAstFile> = files
+            .iter()
+            .map(|(path, text)| PreAstFile { path: (*path).into(), text: (*text).into(), kind: FileKind::Source })
+            .collect();
+        all.push(PreAstFile {
+            path: "obj/include/generated/autoconf.h".into(),
+            text: "#define CONFIG_STORED 1\n".into(),
+            kind: FileKind::ConfigDerived(GeneratedHeader::Autoconf),
+        });
+        let mut pre_ast = PreAst::new(Metadata::default(), all, vec!["src/include".into(), "obj/include".into()]);
+        pre_ast.target = Some(FileId(0));
+        let config = ConfigFile::parse_bytes(".config", config.as_bytes()).unwrap();
+        let db = RootDatabase::default();
+        Unit::new(&db, &Arc::new(pre_ast), &config).unwrap()
+    }
+
+    const TARGET: &str = "#include <generated/autoconf.h>\n#include <linux/a.h>\nstruct s v;\n#ifdef CONFIG_B\nstruct t w;\n#endif\n";
+
+    // Line numbers below are this fixture's own.
+    const A_H: &str = "\
+#define DECLARE_PAIR(n) int n##_lo; int n##_hi
+#ifdef CONFIG_B
+#include <linux/b.h>
+#endif
+struct s {
+\tint always;
+#ifdef CONFIG_A
+#ifdef CONFIG_B
+\tlong a_and_b;
+#else
+\tlong a_not_b;
+#endif
+#endif
+#if defined(CONFIG_C)
+\tchar c;
+#elif defined(CONFIG_D)
+\tshort d;
+#else
+\tint neither;
+#endif
+\tDECLARE_PAIR(pair);
+};
+";
+
+    const B_H: &str = "struct t {\n\tint from_b;\n};\n";
+
+    fn files() -> Vec<(&'static str, &'static str)> {
+        vec![("target/t.c", TARGET), ("src/include/linux/a.h", A_H), ("src/include/linux/b.h", B_H)]
+    }
+
+    #[test]
+    fn members_name_their_site_macro_and_conditions() {
+        let unit = unit(&files(), "CONFIG_A=y\nCONFIG_B=y\nCONFIG_D=y\n");
+        let (view, _) = unit.explain("s").unwrap();
+        let why = unit.why();
+        let names: Vec<&str> = view.members.iter().map(|m| m.name.as_deref().unwrap()).collect();
+        assert_eq!(names, ["always", "a_and_b", "d", "pair_lo", "pair_hi"]);
+        let origin = |i: usize| why.member(&view.members[i]);
+        assert_eq!(origin(0).site.as_deref(), Some("include/linux/a.h:6"));
+        assert!(origin(0).conditions.is_empty(), "{:?}", origin(0));
+        // Nested #ifdefs, outermost first.
+        assert_eq!(
+            origin(1).conditions,
+            ["#ifdef CONFIG_A (include/linux/a.h:7)", "#ifdef CONFIG_B (include/linux/a.h:8)"]
+        );
+        assert_eq!(origin(1).site.as_deref(), Some("include/linux/a.h:9"));
+        // The taken #elif of a chain.
+        assert_eq!(origin(2).conditions.len(), 1, "{:?}", origin(2));
+        assert!(origin(2).conditions[0].starts_with("#elif defined(CONFIG_D)"), "{:?}", origin(2));
+        assert!(origin(2).conditions[0].ends_with("(include/linux/a.h:16)"), "{:?}", origin(2));
+        // A member a macro generated: the invocation's line, and the macro with its definition.
+        assert_eq!(origin(3).site.as_deref(), Some("include/linux/a.h:21"));
+        assert_eq!(origin(3).macros, ["DECLARE_PAIR (defined at include/linux/a.h:1)"]);
+        assert_eq!(origin(4).macros, ["DECLARE_PAIR (defined at include/linux/a.h:1)"]);
+    }
+
+    #[test]
+    fn members_of_a_conditionally_included_file_name_the_include_condition() {
+        let unit = unit(&files(), "CONFIG_B=y\n");
+        let (view, _) = unit.explain("struct t").unwrap();
+        let origin = unit.why().member(&view.members[0]);
+        assert_eq!(origin.site.as_deref(), Some("include/linux/b.h:2"));
+        assert_eq!(origin.conditions, ["included under #ifdef CONFIG_B (include/linux/a.h:2)"]);
+        // Without CONFIG_B the type does not exist here.
+        let unit = self::unit(&files(), "CONFIG_A=y\n");
+        assert!(unit.explain("t").is_err());
+    }
+
+    #[test]
+    fn removed_members_name_the_conditions_and_options_that_bring_them_back() {
+        let unit = unit(&files(), "CONFIG_A=y\nCONFIG_B=y\nCONFIG_D=y\n");
+        let (_, body) = unit.explain("s").unwrap();
+        let removed = unit.why().removed(body.unwrap());
+        let names: Vec<&str> = removed.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["a_not_b", "c", "neither"]);
+        assert_eq!(removed[0].site, "include/linux/a.h:11");
+        assert_eq!(
+            removed[0].needs,
+            ["#ifdef CONFIG_A (include/linux/a.h:7)", "not #ifdef CONFIG_B (include/linux/a.h:8)"]
+        );
+        assert_eq!(removed[0].options, ["CONFIG_A=y", "CONFIG_B=y"]);
+        assert_eq!(removed[1].needs, ["#if defined(CONFIG_C) (include/linux/a.h:14)"]);
+        assert_eq!(removed[1].options, ["CONFIG_C is not set"]);
+        assert_eq!(
+            removed[2].needs,
+            ["not #if defined(CONFIG_C) (include/linux/a.h:14), not #elif defined(CONFIG_D) (include/linux/a.h:16)"]
+        );
+        // Under another configuration the same members are kept and others removed.
+        let unit = self::unit(&files(), "CONFIG_C=y\n");
+        let (view, body) = unit.explain("s").unwrap();
+        let kept: Vec<&str> = view.members.iter().map(|m| m.name.as_deref().unwrap()).collect();
+        assert_eq!(kept, ["always", "c", "pair_lo", "pair_hi"]);
+        let removed: Vec<String> = unit.why().removed(body.unwrap()).into_iter().map(|r| r.name).collect();
+        assert_eq!(removed, ["a_and_b", "a_not_b", "d", "neither"]);
+    }
+
+    #[test]
+    fn holes_padding_and_forced_alignments_name_their_cause() {
+        let header = "\
+#define SHIFT CONFIG_SHIFT
+#define cache_aligned __attribute__((__aligned__(1 << SHIFT)))
+struct inner { int v; } cache_aligned;
+struct h {
+\tchar c;
+\tint i;
+\tlong l __attribute__((aligned(16)));
+\tstruct inner x;
+\tchar tail;
+};
+";
+        let target = "#include <generated/autoconf.h>\n#include <linux/h.h>\nstruct h v;\n";
+        let unit = unit(&[("target/t.c", target), ("src/include/linux/h.h", header)], "CONFIG_SHIFT=6\n");
+        let (view, body) = unit.explain("h").unwrap();
+        let why = unit.why();
+        let m = |name: &str| view.members.iter().find(|m| m.name.as_deref() == Some(name)).unwrap();
+        // `int` after `char`: its natural alignment (4 bytes on x86-64).
+        assert_eq!(why.hole_cause(m("i"), 4), "`i` needs its type's natural alignment of 4 bytes");
+        // An attribute on the member itself.
+        let l = why.hole_cause(m("l"), 16);
+        assert!(l.starts_with("`l` is aligned to 16 bytes: on the member: `aligned` at include/linux/h.h:7"), "{l}");
+        // Inherited from the member's type, through a macro whose value comes from the config.
+        let x = why.hole_cause(m("x"), 64);
+        assert!(
+            x.starts_with("`x` is aligned to 64 bytes: struct inner is aligned by cache_aligned (defined at include/linux/h.h:2) at include/linux/h.h:3"),
+            "{x}"
+        );
+        assert!(x.ends_with("with CONFIG_SHIFT=6"), "{x}");
+        let padding = why.padding_cause(&view, &|m| if m.name.as_deref() == Some("x") { 64 } else { 1 });
+        assert!(padding.starts_with("the size is rounded up to the alignment, 64 bytes, of `x`"), "{padding}");
+        // Nothing is removed from a record without conditions.
+        assert!(why.removed(body.unwrap()).is_empty());
+    }
 }

@@ -23,6 +23,11 @@ pub struct ExplainArgs {
     /// The kernel configuration: a .config file or /proc/config.gz.
     #[arg(short = 'c', long = "config-file", value_name = "CONFIG")]
     pub config_file: Option<PathBuf>,
+    /// Annotate with `//` comments: where each member is declared (file:line, macros), the
+    /// `#if` chain that kept it, what each hole, padding and forced alignment is due to, and the
+    /// members this configuration removed (with the options that would bring them back).
+    #[arg(long)]
+    pub why: bool,
     /// Accept a config of another kernel version than the pre-AST's.
     #[arg(long)]
     pub force: bool,
@@ -68,7 +73,7 @@ pub fn run(args: &ExplainArgs, quiet: bool) -> Result<(), String> {
     let mut failed = Vec::new();
     let mut out = String::new();
     for name in types {
-        match unit.pahole(name) {
+        match unit.text(name, args.why) {
             Ok(text) => {
                 out.push_str(&text);
                 out.push('\n');

@@ -11,7 +11,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::{
-    explain::{Explainer, Member, PTy, RecordView},
+    explain::{why::Why, Explainer, Member, PTy, RecordView},
     layout,
     ty::{EnumTy, RecordKind, Ty},
 };
@@ -21,7 +21,17 @@ const CACHELINE: u64 = 64;
 /// `pahole -C NAME` for a view: the text pahole prints for the type (without the trailing blank
 /// line).
 pub fn pahole(ex: &mut Explainer<'_>, view: &RecordView) -> Result<String, String> {
-    let mut p = Printer { ex, cacheline: 0, packed: FxHashMap::default(), error: None };
+    pahole_with(ex, view, None)
+}
+
+/// [`pahole`], with `--why`'s `//` annotations when `why` is given (with the record's body
+/// tokens, whose source lines are read for the members this configuration removed).
+pub fn pahole_with(
+    ex: &mut Explainer<'_>,
+    view: &RecordView,
+    why: Option<(&Why<'_>, std::ops::Range<usize>)>,
+) -> Result<String, String> {
+    let mut p = Printer { ex, cacheline: 0, packed: FxHashMap::default(), error: None, why };
     let conf = Conf { indent: 0, base_offset: 0, emit_stats: true, suffix: None, union_member: false, first_member: false, last_member: false, suffix_for_array: false };
     let mut out = match view.kind() {
         RecordKind::Struct => p.class(view, &conf),
@@ -52,8 +62,9 @@ struct Conf {
     suffix_for_array: bool,
 }
 
-struct Printer<'e, 'a> {
+struct Printer<'e, 'a, 'w> {
     ex: &'e mut Explainer<'a>,
+    why: Option<(&'w Why<'w>, std::ops::Range<usize>)>,
     /// The last cacheline a boundary was printed for (shared by nested types, as in pahole).
     cacheline: u64,
     /// pahole's inferred `__packed__`, by record identity, once computed.
@@ -195,7 +206,7 @@ fn is_struct_ty(ty: &Ty) -> Option<&std::sync::Arc<crate::ty::RecordTy>> {
     }
 }
 
-impl Printer<'_, '_> {
+impl Printer<'_, '_, '_> {
     fn fail(&mut self, e: String) {
         self.error.get_or_insert(e);
     }
@@ -411,6 +422,9 @@ impl Printer<'_, '_> {
                 }
                 let b = h.bit_hole[i] as u64;
                 out.push_str(&format!("\n{}/* XXX {b} bit{} hole, try to pack */", tabs(indent), plural(b)));
+                if let Some((why, _)) = &self.why {
+                    out.push_str(&format!(" // {}", why.bit_hole_cause(pos, v.members.get(i + 1))));
+                }
                 sum_bit_holes += b;
             }
             if h.hole[i] > 0 {
@@ -420,6 +434,10 @@ impl Printer<'_, '_> {
                 }
                 let b = h.hole[i] as u64;
                 out.push_str(&format!("\n{}/* XXX {b} byte{} hole, try to pack */", tabs(indent), plural(b)));
+                if let (Some((why, _)), Some(next)) = (&self.why, v.members.get(i + 1)) {
+                    let align = self.ex.align_bytes(&next.ty);
+                    out.push_str(&format!(" // {}", why.hole_cause(next, align)));
+                }
                 sum_holes += b;
             }
             out.push('\n');
@@ -460,6 +478,9 @@ impl Printer<'_, '_> {
                 }
             }
         }
+        if conf.indent == 0 {
+            out.push_str(&self.removed_notes(indent));
+        }
         if conf.emit_stats {
             let t = tabs(indent);
             out.push_str(&format!(
@@ -487,7 +508,15 @@ impl Printer<'_, '_> {
                 }
             }
             if h.padding > 0 {
-                out.push_str(&format!("{t}/* padding: {} */\n", h.padding));
+                out.push_str(&format!("{t}/* padding: {} */", h.padding));
+                if let Some((why, _)) = &self.why {
+                    let aligns: Vec<u64> = v.members.iter().map(|m| self.ex.member_align_bytes(v, m)).collect();
+                    let align_of = |m: &Member| {
+                        v.members.iter().position(|x| std::ptr::eq(x, m)).map_or(0, |i| aligns[i])
+                    };
+                    out.push_str(&format!(" // {}", why.padding_cause(v, &align_of)));
+                }
+                out.push('\n');
             }
             if nr_paddings > 0 {
                 out.push_str(&format!("{t}/* paddings: {nr_paddings}, sum paddings: {sum_paddings} */\n"));
@@ -548,11 +577,34 @@ impl Printer<'_, '_> {
             out.push('\n');
             self.cacheline = initial;
         }
+        if conf.indent == 0 {
+            out.push_str(&self.removed_notes(indent));
+        }
         out.push_str(&tabs(conf.indent));
         out.push('}');
         if let Some(s) = &conf.suffix {
             out.push(' ');
             out.push_str(s);
+        }
+        out
+    }
+
+    /// `--why`'s lines for the members this configuration removed.
+    fn removed_notes(&self, indent: usize) -> String {
+        let Some((why, body)) = &self.why else { return String::new() };
+        let mut out = String::new();
+        for r in why.removed(body.clone()) {
+            out.push_str(&format!(
+                "{}// removed by this configuration: `{}` ({}) needs {}",
+                tabs(indent),
+                r.name,
+                r.site,
+                r.needs.join(" && ")
+            ));
+            if !r.options.is_empty() {
+                out.push_str(&format!("; here {}", r.options.join(", ")));
+            }
+            out.push('\n');
         }
         out
     }
@@ -628,6 +680,13 @@ impl Printer<'_, '_> {
         let pad = (26 + 23 + 8 * conf.indent).saturating_sub(width).max(1);
         out.push_str(&" ".repeat(pad));
         out.push_str(&comment);
+        if let Some((why, _)) = &self.why {
+            let note = why.member_note(m);
+            if !note.is_empty() {
+                out.push_str(" // ");
+                out.push_str(&note);
+            }
+        }
         out
     }
 
