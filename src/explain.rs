@@ -10,6 +10,7 @@
 //! declaration tokens), and the token that declares it (for the provenance of `--why`).
 //! `pahole` prints a view in pahole's text format. Nothing here does I/O.
 
+pub mod diff;
 pub mod pahole;
 pub mod why;
 
@@ -642,6 +643,18 @@ impl Unit {
         config: &crate::config::ConfigFile,
     ) -> Result<Unit, String> {
         let input = crate::preprocess::PreAstInput::from_pre_ast(db, Arc::clone(pre_ast));
+        Unit::new_in(db, input, config)
+    }
+
+    /// [`Unit::new`] on a pre-AST already made a salsa input (units of several configurations
+    /// on one input share the per-file work).
+    pub fn new_in(
+        db: &dyn crate::db::Db,
+        input: crate::preprocess::PreAstInput,
+        config: &crate::config::ConfigFile,
+    ) -> Result<Unit, String> {
+        let pre_ast = Arc::clone(input.pre_ast(db));
+        let pre_ast = &pre_ast;
         let kconfig = crate::input::KernelConfig::new(db, config.origin.as_str().into(), config.options.clone().into());
         let pp = crate::preprocess::preprocessed(db, input, kconfig).map_err(|e| e.to_string())?;
         let mut index = DeclIndex::build(&pp.tokens);

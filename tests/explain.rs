@@ -176,6 +176,93 @@ fn pahole_view_equals_pahole_on_gcc_built_objects() {
     assert!(differences.is_empty(), "{table}\n{}", differences.iter().take(20).map(|d| d.as_str()).collect::<Vec<_>>().join("\n"));
 }
 
+/// Member names and byte offsets pahole prints for a type (every nesting level).
+fn pahole_members(text: &str) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let Some((decl, comment)) = line.split_once("/*") else { continue };
+        let decl = decl.trim_end();
+        let Some(decl) = decl.strip_suffix(';') else { continue };
+        let decl = decl.split(" __attribute__").next().unwrap_or(decl);
+        let decl = decl.split(':').next().unwrap_or(decl).trim_end();
+        let decl = decl.split('[').next().unwrap_or(decl);
+        let name: String =
+            decl.chars().rev().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<String>().chars().rev().collect();
+        let offset = comment.split(|c: char| c == ':' || c.is_whitespace()).find(|w| !w.is_empty());
+        if let (false, Some(Ok(offset))) = (name.is_empty(), offset.map(str::parse::<u64>)) {
+            out.push((name, offset));
+        }
+    }
+    out
+}
+
+/// `--diff-config` on the 6.1 amd64 and cloud configurations: the members in one layout only are
+/// exactly those pahole shows in one object only, moved members are where pahole puts them in
+/// both, the sizes are pahole's, and every deciding option has different values in the two
+/// `.config` files.
+#[test]
+fn diff_config_agrees_with_pahole_on_both_objects() {
+    use layout_expert::{explain::diff, preprocess::PreAstInput};
+    let t61 = kernels::debian_tree("6.1-amd64");
+    let t61_cloud = kernels::debian_tree("6.1-cloud-amd64");
+    let p61 = pre_ast_of(&t61);
+    let source = kernels::repo_root().join("targets/forensics.c");
+    let read = |tree: &Path| {
+        let path = tree.join(".config");
+        (ConfigFile::parse_bytes(&path.display().to_string(), &std::fs::read(&path).unwrap()).unwrap(), std::fs::read_to_string(&path).unwrap())
+    };
+    let ((ca, text_a), (cb, text_b)) = (read(&t61), read(&t61_cloud));
+    let db = RootDatabase::default();
+    let input = PreAstInput::from_pre_ast(&db, Arc::clone(&p61));
+    let (ua, ub) = (Unit::new_in(&db, input, &ca).unwrap(), Unit::new_in(&db, input, &cb).unwrap());
+    let obj_a = oracle::build_module(&t61, &source, &[]).unwrap();
+    let obj_b = oracle::build_module(&t61_cloud, &source, &[]).unwrap();
+    let config_line = |text: &str, option: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{option}=")) || *l == format!("# {option} is not set"))
+            .map(str::to_owned)
+    };
+    let mut checked = 0;
+    for ty in ["task_struct", "mm_struct", "sk_buff", "net_device", "inode", "super_block", "sock", "module"] {
+        let (pa, pb) = (pahole(&["-C", ty], &obj_a.object), pahole(&["-C", ty], &obj_b.object));
+        let (ma, mb) = (pahole_members(&pa), pahole_members(&pb));
+        let d = diff::diff(&ua, &ub, ty).unwrap();
+        let size = |text: &str| {
+            text.lines().find_map(|l| l.trim().strip_prefix("/* size: ")).and_then(|r| r.split(',').next()).map(|n| n.parse::<u64>().unwrap())
+        };
+        assert_eq!((Some(d.size_bytes.0), Some(d.size_bytes.1)), (size(&pa), size(&pb)), "{ty}");
+        let names = |m: &[(String, u64)]| m.iter().map(|(n, _)| n.clone()).collect::<std::collections::BTreeSet<_>>();
+        let (na, nb) = (names(&ma), names(&mb));
+        // Members of the type itself (`outer.inner` ones belong to records used by value, which
+        // pahole shows under their own names).
+        let direct = |only: &[diff::OnlyIn]| -> std::collections::BTreeSet<String> {
+            only.iter().filter(|o| !o.path.contains('.')).map(|o| o.path.clone()).collect()
+        };
+        let (ours_a, ours_b) = (direct(&d.only_a), direct(&d.only_b));
+        assert_eq!(ours_a, na.difference(&nb).cloned().collect(), "{ty}: only under amd64");
+        assert_eq!(ours_b, nb.difference(&na).cloned().collect(), "{ty}: only under cloud");
+        // (pahole shows a bitfield at its storage unit; we report its own bits.)
+        for c in d.moved.iter().filter(|c| !c.path.contains('.') && c.size_bits.0 % 8 == 0) {
+            let at = |m: &[(String, u64)]| m.iter().find(|(n, _)| *n == c.path).map(|(_, o)| *o);
+            assert_eq!((at(&ma), at(&mb)), (Some(c.offset_bits.0 / 8), Some(c.offset_bits.1 / 8)), "{ty}: {}", c.path);
+        }
+        for o in d.only_a.iter().chain(&d.only_b) {
+            assert!(!o.options.is_empty(), "{ty}: no option decides {}: {o:?}", o.path);
+            for opt in &o.options {
+                let name = opt.split(' ').next().unwrap();
+                assert_ne!(config_line(&text_a, name), config_line(&text_b, name), "{ty}: {name}");
+            }
+        }
+        checked += d.only_a.len() + d.only_b.len();
+        if ty == "task_struct" {
+            // The cloud kernel's task_struct is 64 bytes smaller, and an option says why.
+            assert!(d.accounts.iter().any(|(opt, _, _)| opt.starts_with("CONFIG_X86_MCE")), "{d:?}");
+            println!("{}", diff::render(&d, "6.1 amd64", "6.1 cloud"));
+        }
+    }
+    assert!(checked > 10, "{checked}");
+}
+
 mod why {
     use std::sync::Arc;
 

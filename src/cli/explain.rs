@@ -3,7 +3,12 @@
 use std::{path::PathBuf, sync::Arc};
 
 use clap::Args;
-use layout_expert::{db::RootDatabase, explain::Unit, preprocess::cli::check_version, profile::live};
+use layout_expert::{
+    db::RootDatabase,
+    explain::{diff, Unit},
+    preprocess::{cli::check_version, PreAstInput},
+    profile::live,
+};
 
 use crate::cli::{
     make_profile::{load_pre_ast, read_config},
@@ -28,6 +33,10 @@ pub struct ExplainArgs {
     /// members this configuration removed (with the options that would bring them back).
     #[arg(long)]
     pub why: bool,
+    /// Compare each type with its layout under another configuration: members in one only (and
+    /// the options deciding them), moved members, and the options behind the size change.
+    #[arg(long, value_name = "OTHER")]
+    pub diff_config: Option<PathBuf>,
     /// Accept a config of another kernel version than the pre-AST's.
     #[arg(long)]
     pub force: bool,
@@ -69,11 +78,27 @@ pub fn run(args: &ExplainArgs, quiet: bool) -> Result<(), String> {
     let config = read_config(&config_path)?;
     check_version(&pre_ast, &config, args.force)?;
     let db = RootDatabase::default();
-    let unit = progress.stage("PREPROCESSING", || Unit::new(&db, &pre_ast, &config))?;
+    let input = PreAstInput::from_pre_ast(&db, Arc::clone(&pre_ast));
+    let unit = progress.stage("PREPROCESSING", || Unit::new_in(&db, input, &config))?;
+    let other = match &args.diff_config {
+        Some(path) => {
+            let other_config = read_config(path)?;
+            check_version(&pre_ast, &other_config, args.force)?;
+            Some(progress.stage("PREPROCESSING OTHER", || Unit::new_in(&db, input, &other_config))?)
+        }
+        None => None,
+    };
     let mut failed = Vec::new();
     let mut out = String::new();
     for name in types {
-        match unit.text(name, args.why) {
+        let text = match &other {
+            Some(other) => diff::diff(&unit, other, name).map(|d| {
+                let label = |p: &std::path::Path| p.display().to_string();
+                diff::render(&d, &label(&config_path), &label(args.diff_config.as_deref().unwrap_or(config_path.as_path())))
+            }),
+            None => unit.text(name, args.why),
+        };
+        match text {
             Ok(text) => {
                 out.push_str(&text);
                 out.push('\n');
@@ -82,7 +107,7 @@ pub fn run(args: &ExplainArgs, quiet: bool) -> Result<(), String> {
         }
     }
     print!("{out}");
-    std::mem::forget((db, pre_ast, unit));
+    std::mem::forget((db, pre_ast, unit, other));
     match failed.len() {
         0 => Ok(()),
         _ => Err(failed.join("\nlayout-expert: error: ")),

@@ -680,8 +680,8 @@ impl Printer<'_, '_, '_> {
         let pad = (26 + 23 + 8 * conf.indent).saturating_sub(width).max(1);
         out.push_str(&" ".repeat(pad));
         out.push_str(&comment);
-        if let Some((why, _)) = &self.why {
-            let note = why.member_note(m);
+        if let Some((why, body)) = &self.why {
+            let note = why.member_note(m, Some(body));
             if !note.is_empty() {
                 out.push_str(" // ");
                 out.push_str(&note);

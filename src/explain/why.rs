@@ -117,9 +117,9 @@ impl Why<'_> {
         MemberOrigin { site: self.site(token), macros, conditions }
     }
 
-    /// The one-line `//` annotation of a member.
-    pub fn member_note(&self, m: &Member) -> String {
-        let o = self.member(m);
+    /// The one-line `//` annotation of a member of the record whose body is `body`.
+    pub fn member_note(&self, m: &Member, body: Option<&std::ops::Range<usize>>) -> String {
+        let o = self.member_in(m, body);
         let mut parts = Vec::new();
         if let Some(site) = &o.site {
             parts.push(site.clone());
@@ -329,29 +329,51 @@ impl Why<'_> {
         }
     }
 
-    /// Members the record's source declares under branches this configuration did not take.
-    pub fn removed(&self, body: std::ops::Range<usize>) -> Vec<Removed> {
+    /// The source of a record body: its file (index and name), text, first and last line, and
+    /// the lines of the branches the preprocessor took in that file. `None` when the body is not
+    /// written out in one file (a macro produced it).
+    fn body_source(&self, body: &std::ops::Range<usize>) -> Option<BodySource> {
         if body.is_empty() {
-            return Vec::new();
+            return None;
         }
-        let (Some((f1, l1)), Some((f2, l2))) = (self.loc(body.start), self.loc(body.end - 1)) else {
-            return Vec::new();
-        };
-        // Only a body written in one file (not produced by a macro) can be read back.
+        let ((f1, l1), (f2, l2)) = (self.loc(body.start)?, self.loc(body.end - 1)?);
         if f1 != f2 || l2 < l1 || self.pp.token_exp[body.start] != 0 || self.pp.token_exp[body.end - 1] != 0 {
-            return Vec::new();
+            return None;
         }
         let file_name = self.file_name(f1).to_owned();
-        let Some(text) = self
-            .pre_ast
-            .files
-            .iter()
-            .find(|f| gcc_file_name(&f.path) == file_name)
-            .map(|f| f.text.clone())
-        else {
-            return Vec::new();
-        };
+        let text = self.pre_ast.files.iter().find(|f| gcc_file_name(&f.path) == file_name).map(|f| f.text.clone())?;
         let taken: FxHashSet<u32> = self.pp.conds.iter().filter(|c| c.file == f1).map(|c| c.line).collect();
+        Some((f1, file_name, text, l1, l2, taken))
+    }
+
+    /// [`Why::member`] for a member of the record whose body is `body`: a member whose name
+    /// came through a macro's arguments (`struct_group(headers, ...)` spans many lines, with
+    /// `#if`s inside) gets the line that declares it and the branches around it inside the
+    /// invocation, from the source.
+    pub fn member_in(&self, m: &Member, body: Option<&std::ops::Range<usize>>) -> MemberOrigin {
+        let mut origin = self.member(m);
+        let (Some(token), Some(name), Some(body)) = (m.decl_token, m.name.as_deref(), body) else { return origin };
+        let Some((file, file_name, text, _, l2, taken)) = self.body_source(body) else { return origin };
+        let Some((f, from)) = self.loc(token) else { return origin };
+        // A token from a macro's arguments carries the invocation's line: when that line does
+        // not name the member, look further down the invocation.
+        let code = without_comments(&text);
+        let on_line = code.lines().nth(from.saturating_sub(1) as usize).is_some_and(|l| l.contains(name));
+        if f != file || from > l2 || on_line {
+            return origin;
+        }
+        if let Some((line, inner)) = declared_at(&text, from, l2, name, &taken, &file_name) {
+            if line != from {
+                origin.site = Some(format!("{file_name}:{line}"));
+                origin.conditions.extend(inner);
+            }
+        }
+        origin
+    }
+
+    /// Members the record's source declares under branches this configuration did not take.
+    pub fn removed(&self, body: std::ops::Range<usize>) -> Vec<Removed> {
+        let Some((_, file_name, text, l1, l2, taken)) = self.body_source(&body) else { return Vec::new() };
         removed_in(&text, l1, l2, &taken, &file_name)
             .into_iter()
             .map(|mut r| {
@@ -372,6 +394,9 @@ impl Why<'_> {
             .collect()
     }
 }
+
+/// A record body's source: file index and name, text, first and last line, taken branch lines.
+type BodySource = (u32, String, Arc<str>, u32, u32, FxHashSet<u32>);
 
 /// Whether a condition (`#ifndef NAME (file:line)`) looks like an include guard, which keeps
 /// every line of its file and says nothing about a member: `#ifndef` of a name ending in `_H`.
@@ -408,6 +433,7 @@ struct Group {
 /// The members declared between lines `first..=last` of `text` in branches not taken (a taken
 /// branch is one whose directive line is in `taken`).
 pub(crate) fn removed_in(text: &str, first: u32, last: u32, taken: &FxHashSet<u32>, file: &str) -> Vec<Removed> {
+    let text = without_comments(text);
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     let mut stack: Vec<Group> = Vec::new();
@@ -489,6 +515,107 @@ pub(crate) fn removed_in(text: &str, first: u32, last: u32, taken: &FxHashSet<u3
             }
         } else {
             pending.clear();
+        }
+    }
+    out
+}
+
+/// The first line in `first..=last` that declares `name` (outside directives and comments),
+/// and the taken branches around it that open after line `first`.
+fn declared_at(text: &str, first: u32, last: u32, name: &str, taken: &FxHashSet<u32>, file: &str) -> Option<(u32, Vec<String>)> {
+    let text = without_comments(text);
+    let lines: Vec<&str> = text.lines().collect();
+    let mut stack: Vec<(String, u32)> = Vec::new();
+    let mut i = first.saturating_sub(1) as usize;
+    while i < lines.len() && i < last as usize {
+        let line_no = i as u32 + 1;
+        let mut line = lines[i].to_owned();
+        let mut j = i;
+        while line.ends_with('\\') && j + 1 < lines.len() {
+            line.pop();
+            j += 1;
+            line.push_str(lines[j]);
+        }
+        i = j + 1;
+        if let Some(directive) = line.trim_start().strip_prefix('#') {
+            let directive = directive.trim_start();
+            let word: String = directive.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+            let cond = format!("#{} ({file}:{line_no})", strip_comment(directive).trim());
+            match word.as_str() {
+                "if" | "ifdef" | "ifndef" => stack.push((cond, line_no)),
+                "elif" | "elifdef" | "elifndef" | "else" => {
+                    if let Some(top) = stack.last_mut() {
+                        *top = (cond, line_no);
+                    }
+                }
+                "endif" => {
+                    stack.pop();
+                }
+                _ => {}
+            }
+            continue;
+        }
+        let code = strip_comment(&line);
+        let found = code.match_indices(name).any(|(at, _)| {
+            let before = code[..at].chars().next_back();
+            let after = code[at + name.len()..].trim_start().chars().next();
+            !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+                && matches!(after, Some(';' | ',' | ':' | '[' | ')' | '=') | None)
+        });
+        // Only a line inside branches that were all taken.
+        if found && stack.iter().all(|(_, l)| taken.contains(l)) {
+            return Some((line_no, stack.into_iter().map(|(c, _)| c).collect()));
+        }
+    }
+    None
+}
+
+/// `text` with every comment replaced by spaces (line breaks kept, so line numbers hold).
+fn without_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let (mut block, mut line, mut string) = (false, false, None::<char>);
+    while let Some(c) = chars.next() {
+        if block {
+            if c == '*' && chars.peek() == Some(&'/') {
+                chars.next();
+                block = false;
+                out.push_str("  ");
+            } else {
+                out.push(if c == '\n' { '\n' } else { ' ' });
+            }
+        } else if line {
+            if c == '\n' {
+                line = false;
+                out.push('\n');
+            } else {
+                out.push(' ');
+            }
+        } else if let Some(q) = string {
+            if c == '\\' {
+                out.push(c);
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+                continue;
+            }
+            if c == q || c == '\n' {
+                string = None;
+            }
+            out.push(c);
+        } else if c == '/' && chars.peek() == Some(&'*') {
+            chars.next();
+            block = true;
+            out.push_str("  ");
+        } else if c == '/' && chars.peek() == Some(&'/') {
+            chars.next();
+            line = true;
+            out.push_str("  ");
+        } else {
+            if c == '"' || c == '\'' {
+                string = Some(c);
+            }
+            out.push(c);
         }
     }
     out
