@@ -124,6 +124,9 @@ pub enum ExplainError {
     NotARecord { name: String, what: String },
     /// The type exists but cannot be laid out with certainty.
     InError { name: String, reason: String },
+    /// The pre-AST defines the type, but not under this configuration: where, and under which
+    /// conditions.
+    OtherConfigs { name: String, definitions: Vec<String> },
 }
 
 impl std::fmt::Display for ExplainError {
@@ -141,6 +144,9 @@ impl std::fmt::Display for ExplainError {
             }
             ExplainError::InError { name, reason } => {
                 write!(f, "`{name}` cannot be laid out with certainty: {reason}")
+            }
+            ExplainError::OtherConfigs { name, definitions } => {
+                write!(f, "`{name}` does not exist under this configuration: {}", definitions.join("; also "))
             }
         }
     }
@@ -675,17 +681,38 @@ impl Unit {
     /// The pahole text, with `--why`'s `//` annotations when `why` is set.
     pub fn text(&self, name: &str, why: bool) -> Result<String, ExplainError> {
         let mut ex = self.explainer();
-        let (rec, body) = ex.find(name)?;
+        let (rec, body) = self.find(&mut ex, name)?;
         let in_error = |reason: String| ExplainError::InError { name: name.to_owned(), reason };
         let view = ex.view(&rec, body.clone()).map_err(in_error)?;
         let why = why.then(|| (self.why(), body.unwrap_or(0..0)));
         pahole::pahole_with(&mut ex, &view, why.as_ref().map(|(w, b)| (w, b.clone()))).map_err(in_error)
     }
 
+    /// [`Explainer::find`], with an unknown name looked for in the pre-AST's sources (a type
+    /// only other configurations define).
+    fn find(&self, ex: &mut Explainer<'_>, name: &str) -> Result<(Arc<RecordTy>, Option<Range<usize>>), ExplainError> {
+        match ex.find(name) {
+            Err(ExplainError::Unknown { name: query, suggestions }) => {
+                let trimmed = query.trim();
+                let (kinds, bare): (&[&str], &str) = match trimmed.split_once(' ') {
+                    Some(("struct", n)) => (&["struct"], n.trim()),
+                    Some(("union", n)) => (&["union"], n.trim()),
+                    _ => (&[], trimmed),
+                };
+                let definitions = self.why().defined_elsewhere(bare, kinds);
+                match definitions.is_empty() {
+                    true => Err(ExplainError::Unknown { name: query, suggestions }),
+                    false => Err(ExplainError::OtherConfigs { name: query, definitions }),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// The view of one type and its definition's body tokens.
     pub fn explain(&self, name: &str) -> Result<(RecordView, Option<Range<usize>>), ExplainError> {
         let mut ex = self.explainer();
-        let (rec, body) = ex.find(name)?;
+        let (rec, body) = self.find(&mut ex, name)?;
         let view = ex
             .view(&rec, body.clone())
             .map_err(|reason| ExplainError::InError { name: name.to_owned(), reason })?;

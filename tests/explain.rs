@@ -292,7 +292,7 @@ mod why {
         Unit::new(&db, &Arc::new(pre_ast), &config).unwrap()
     }
 
-    const TARGET: &str = "#include <generated/autoconf.h>\n#include <linux/a.h>\nstruct s v;\n#ifdef CONFIG_B\nstruct t w;\n#endif\n";
+    const TARGET: &str = "#include <generated/autoconf.h>\n#include <linux/a.h>\nstruct s v;\n#ifdef CONFIG_B\nstruct t w;\n#endif\nstruct half h;\n";
 
     // Line numbers below are this fixture's own.
     const A_H: &str = "\
@@ -318,6 +318,12 @@ struct s {
 #endif
 \tDECLARE_PAIR(pair);
 };
+#ifdef CONFIG_E
+struct e { int x; };
+#endif
+struct half { char c;
+#pragma pack(2)
+int i; };
 ";
 
     const B_H: &str = "struct t {\n\tint from_b;\n};\n";
@@ -427,5 +433,68 @@ struct h {
         assert!(padding.starts_with("the size is rounded up to the alignment, 64 bytes, of `x`"), "{padding}");
         // Nothing is removed from a record without conditions.
         assert!(why.removed(body.unwrap()).is_empty());
+    }
+    #[test]
+    fn unknown_types_suggest_names_or_the_options_they_need_and_types_in_error_say_why() {
+        use layout_expert::explain::ExplainError;
+        let unit = unit(&files(), "CONFIG_A=y\n");
+        match unit.explain("sx") {
+            Err(ExplainError::Unknown { suggestions, .. }) => assert!(suggestions.contains(&"struct s".to_owned()), "{suggestions:?}"),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+        // Defined under a condition false here.
+        match unit.explain("struct e") {
+            Err(ExplainError::OtherConfigs { definitions, .. }) => assert_eq!(
+                definitions,
+                ["defined at include/linux/a.h:24 under #ifdef CONFIG_E (include/linux/a.h:23); here CONFIG_E is not set"]
+            ),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+        // Defined in a file this configuration does not include.
+        match unit.explain("t") {
+            Err(ExplainError::OtherConfigs { definitions, .. }) => assert_eq!(
+                definitions,
+                ["defined at include/linux/b.h:1; include/linux/b.h is not included under this configuration"]
+            ),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+        // A pragma halfway through the definition: the type is in error, with the reason.
+        match unit.explain("half") {
+            Err(ExplainError::InError { reason, .. }) => assert!(reason.contains("#pragma pack(2)"), "{reason}"),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+    }
+
+    #[test]
+    fn json_carries_layout_provenance_holes_and_removed_members() {
+        use layout_expert::profile::explain_json;
+        let unit = unit(&files(), "CONFIG_A=y\nCONFIG_B=y\nCONFIG_D=y\n");
+        let doc = explain_json::type_value(&unit, "s").unwrap();
+        let text = explain_json::document(".config", None, vec![doc], Vec::new());
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(doc["schema"], "layout-expert-explain/1");
+        let t = &doc["types"][0];
+        assert_eq!(t["kind"], "struct");
+        assert_eq!(t["name"], "s");
+        let members = t["members"].as_array().unwrap();
+        let names: Vec<&str> = members.iter().map(|m| m["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["always", "a_and_b", "d", "pair_lo", "pair_hi"]);
+        // x86-64: int at 0, long at 8, short at 16, two ints at 20 and 24; 32 bytes in all.
+        let offsets: Vec<u64> = members.iter().map(|m| m["offset"].as_u64().unwrap()).collect();
+        assert_eq!(offsets, [0, 8, 16, 20, 24]);
+        assert_eq!(t["size"], 32);
+        assert_eq!(members[1]["declared_at"], "include/linux/a.h:9");
+        assert_eq!(members[1]["conditions"][1], "#ifdef CONFIG_B (include/linux/a.h:8)");
+        assert_eq!(members[3]["macros"][0], "DECLARE_PAIR (defined at include/linux/a.h:1)");
+        // The 4-byte hole after `always` (before the long) and the 2-byte one after `d`.
+        assert_eq!(t["holes"][0]["after"], "always");
+        assert_eq!(t["holes"][0]["bytes"], 4);
+        assert_eq!(t["holes"][0]["cause"], "`a_and_b` needs its type's natural alignment of 8 bytes");
+        assert_eq!(t["holes"][1]["after"], "d");
+        assert_eq!(t["holes"][1]["bytes"], 2);
+        assert_eq!(t["padding"]["bytes"], 4);
+        let removed: Vec<&str> = t["removed"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+        assert_eq!(removed, ["a_not_b", "c", "neither"]);
+        assert!(t["pahole"].as_str().unwrap().starts_with("struct s {"));
     }
 }

@@ -7,7 +7,7 @@ use layout_expert::{
     db::RootDatabase,
     explain::{diff, Unit},
     preprocess::{cli::check_version, PreAstInput},
-    profile::live,
+    profile::{explain_json, live},
 };
 
 use crate::cli::{
@@ -37,6 +37,9 @@ pub struct ExplainArgs {
     /// the options deciding them), moved members, and the options behind the size change.
     #[arg(long, value_name = "OTHER")]
     pub diff_config: Option<PathBuf>,
+    /// Write JSON (schema `layout-expert-explain/1`, see the README) instead of text.
+    #[arg(long)]
+    pub json: bool,
     /// Accept a config of another kernel version than the pre-AST's.
     #[arg(long)]
     pub force: bool,
@@ -88,6 +91,29 @@ pub fn run(args: &ExplainArgs, quiet: bool) -> Result<(), String> {
         }
         None => None,
     };
+    if args.json {
+        let (mut docs, mut errors) = (Vec::new(), Vec::new());
+        for name in types {
+            let doc = match &other {
+                Some(other) => diff::diff(&unit, other, name).map(|d| explain_json::diff_value(&d)),
+                None => explain_json::type_value(&unit, name),
+            };
+            match doc {
+                Ok(doc) => docs.push(doc),
+                Err(e) => errors.push((name.clone(), e.to_string())),
+            }
+        }
+        let label = config_path.display().to_string();
+        let other_label = args.diff_config.as_ref().map(|p| p.display().to_string());
+        let failed = !errors.is_empty();
+        let messages: Vec<String> = errors.iter().map(|(_, e)| e.clone()).collect();
+        print!("{}", explain_json::document(&label, other_label.as_deref(), docs, errors));
+        std::mem::forget((db, pre_ast, unit, other));
+        return match failed {
+            false => Ok(()),
+            true => Err(messages.join("\nlayout-expert: error: ")),
+        };
+    }
     let mut failed = Vec::new();
     let mut out = String::new();
     for name in types {

@@ -44,6 +44,17 @@ pub fn pahole_with(
     }
 }
 
+/// A struct's holes as pahole finds them: `(member index, bytes, bits)` for each hole after a
+/// member, and the tail padding in bytes and bits.
+pub fn holes(view: &RecordView) -> (Vec<(usize, u64, u64)>, u64, u64) {
+    let h = find_holes(view);
+    let list = (0..view.members.len())
+        .filter(|&i| h.hole[i] != 0 || h.bit_hole[i] != 0)
+        .map(|i| (i, h.hole[i] as u64, h.bit_hole[i] as u64))
+        .collect();
+    (list, h.padding as u64, h.bit_padding as u64)
+}
+
 /// Collapses every run of whitespace into one space (how pahole's output is compared).
 pub fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")

@@ -78,7 +78,7 @@ impl Why<'_> {
     }
 
     /// The value of a config option here, as `.config` would say it.
-    fn option_value(&self, name: &str) -> String {
+    pub(crate) fn option_value(&self, name: &str) -> String {
         let get = |n: &str| self.options.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
         match (get(name), get(&format!("{name}_MODULE"))) {
             (Some(v), _) if v == "1" => format!("{name}=y"),
@@ -393,6 +393,94 @@ impl Why<'_> {
             })
             .collect()
     }
+}
+
+impl Why<'_> {
+    /// Where the pre-AST defines `struct NAME` / `union NAME` (any kind when `kinds` is empty)
+    /// although this configuration does not: each definition with the `#if` branches around it
+    /// and the values here of the options they name, or the note that its file is not included.
+    pub fn defined_elsewhere(&self, name: &str, kinds: &[&str]) -> Vec<String> {
+        let mut out = Vec::new();
+        for file in &self.pre_ast.files {
+            if file.kind != crate::pre_ast::FileKind::Source || !file.text.contains(name) {
+                continue;
+            }
+            let code = without_comments(&file.text);
+            let gcc = gcc_file_name(&file.path);
+            for (n, line) in code.lines().enumerate() {
+                let words: Vec<&str> = line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '{')).filter(|w| !w.is_empty()).collect();
+                let hit = words.windows(2).any(|w| {
+                    (kinds.is_empty() && matches!(w[0], "struct" | "union") || kinds.contains(&w[0]))
+                        && (w[1] == name || w[1] == format!("{name}{{"))
+                }) && line.contains('{');
+                if !hit {
+                    continue;
+                }
+                let line_no = n as u32 + 1;
+                let conds = open_conditions(&code, line_no, &gcc);
+                let mut s = format!("defined at {gcc}:{line_no}");
+                if !conds.is_empty() {
+                    s.push_str(&format!(" under {}", conds.join(" && ")));
+                }
+                let mut options: Vec<String> = Vec::new();
+                for c in &conds {
+                    let text = c.rsplit_once(" (").map_or(c.as_str(), |(t, _)| t);
+                    for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                        let base = word.strip_suffix("_MODULE").unwrap_or(word);
+                        if base.starts_with("CONFIG_") {
+                            let v = self.option_value(base);
+                            if !options.contains(&v) {
+                                options.push(v);
+                            }
+                        }
+                    }
+                }
+                if !options.is_empty() {
+                    s.push_str(&format!("; here {}", options.join(", ")));
+                }
+                if !self.pp.files.contains(&gcc) {
+                    s.push_str(&format!("; {gcc} is not included under this configuration"));
+                }
+                out.push(s);
+            }
+        }
+        out
+    }
+}
+
+/// The `#if` branches open at line `at` of `code` (comments removed), outermost first, include
+/// guards left out.
+fn open_conditions(code: &str, at: u32, file: &str) -> Vec<String> {
+    let mut stack: Vec<String> = Vec::new();
+    let mut continued = String::new();
+    for (n, raw) in code.lines().enumerate().take(at.saturating_sub(1) as usize) {
+        let line_no = n + 1;
+        if !continued.is_empty() || raw.trim_start().starts_with('#') {
+            continued.push_str(raw.trim_end_matches('\\'));
+            if raw.ends_with('\\') {
+                continue;
+            }
+        } else {
+            continue;
+        }
+        let line = std::mem::take(&mut continued);
+        let directive = line.trim_start().trim_start_matches('#').trim_start();
+        let word: String = directive.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+        let cond = format!("#{} ({file}:{line_no})", directive.trim());
+        match word.as_str() {
+            "if" | "ifdef" | "ifndef" => stack.push(cond),
+            "elif" | "elifdef" | "elifndef" | "else" => {
+                if let Some(top) = stack.last_mut() {
+                    *top = cond;
+                }
+            }
+            "endif" => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    stack.into_iter().filter(|c| !is_include_guard(c)).collect()
 }
 
 /// A record body's source: file index and name, text, first and last line, taken branch lines.
