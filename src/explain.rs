@@ -641,8 +641,9 @@ pub struct Unit {
 }
 
 impl Unit {
-    /// Preprocesses `pre_ast`'s target under `config` (the `preprocessed` query) and indexes
-    /// its declarations, as make-profile does; records are resolved only when explained.
+    /// Preprocesses `pre_ast`'s target under `config` (the `preprocessed` query, with the
+    /// pipeline's helper thread lowering files ahead) and indexes its declarations, as
+    /// make-profile does; records are resolved only when explained.
     pub fn new(
         db: &dyn crate::db::Db,
         pre_ast: &Arc<crate::pre_ast::PreAst>,
@@ -662,7 +663,7 @@ impl Unit {
         let pre_ast = Arc::clone(input.pre_ast(db));
         let pre_ast = &pre_ast;
         let kconfig = crate::input::KernelConfig::new(db, config.origin.as_str().into(), config.options.clone().into());
-        let pp = crate::preprocess::preprocessed(db, input, kconfig).map_err(|e| e.to_string())?;
+        let pp = crate::pipeline::preprocessed_ahead(db, input, kconfig)?;
         let mut index = DeclIndex::build(&pp.tokens);
         index.add_pragmas(pp.pragmas.iter().map(|p| (p.before_token as usize, p.text.as_str())));
         let randstruct = crate::config::options_is_set(&config.options, "CONFIG_GCC_PLUGIN_RANDSTRUCT");
@@ -721,6 +722,6 @@ impl Unit {
 
     /// The provenance reader of `--why`.
     pub fn why(&self) -> why::Why<'_> {
-        why::Why { pp: &self.pp, index: &self.index, pre_ast: &self.pre_ast, options: &self.options }
+        why::Why { pp: &self.pp, index: &self.index, pre_ast: &self.pre_ast, options: &self.options, cache: Default::default() }
     }
 }

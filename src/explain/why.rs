@@ -24,6 +24,9 @@ pub struct Why<'a> {
     pub index: &'a DeclIndex,
     pub pre_ast: &'a PreAst,
     pub options: &'a [(SmolStr, SmolStr)],
+    /// Source files with their comments blanked, and the taken branch lines, by file index
+    /// (read once, however many members ask).
+    pub cache: std::cell::RefCell<FxHashMap<u32, Option<(Arc<str>, Arc<FxHashSet<u32>>)>>>,
 }
 
 /// Where a member comes from.
@@ -341,9 +344,18 @@ impl Why<'_> {
             return None;
         }
         let file_name = self.file_name(f1).to_owned();
-        let text = self.pre_ast.files.iter().find(|f| gcc_file_name(&f.path) == file_name).map(|f| f.text.clone())?;
-        let taken: FxHashSet<u32> = self.pp.conds.iter().filter(|c| c.file == f1).map(|c| c.line).collect();
-        Some((f1, file_name, text, l1, l2, taken))
+        let cached = self
+            .cache
+            .borrow_mut()
+            .entry(f1)
+            .or_insert_with(|| {
+                let text = self.pre_ast.files.iter().find(|f| gcc_file_name(&f.path) == file_name)?;
+                let taken: FxHashSet<u32> = self.pp.conds.iter().filter(|c| c.file == f1).map(|c| c.line).collect();
+                Some((Arc::from(without_comments(&text.text)), Arc::new(taken)))
+            })
+            .clone();
+        let (code, taken) = cached?;
+        Some((f1, file_name, code, l1, l2, taken))
     }
 
     /// [`Why::member`] for a member of the record whose body is `body`: a member whose name
@@ -357,8 +369,7 @@ impl Why<'_> {
         let Some((f, from)) = self.loc(token) else { return origin };
         // A token from a macro's arguments carries the invocation's line: when that line does
         // not name the member, look further down the invocation.
-        let code = without_comments(&text);
-        let on_line = code.lines().nth(from.saturating_sub(1) as usize).is_some_and(|l| l.contains(name));
+        let on_line = text.lines().nth(from.saturating_sub(1) as usize).is_some_and(|l| l.contains(name));
         if f != file || from > l2 || on_line {
             return origin;
         }
@@ -483,8 +494,9 @@ fn open_conditions(code: &str, at: u32, file: &str) -> Vec<String> {
     stack.into_iter().filter(|c| !is_include_guard(c)).collect()
 }
 
-/// A record body's source: file index and name, text, first and last line, taken branch lines.
-type BodySource = (u32, String, Arc<str>, u32, u32, FxHashSet<u32>);
+/// A record body's source: file index and name, text (comments blanked), first and last line,
+/// taken branch lines.
+type BodySource = (u32, String, Arc<str>, u32, u32, Arc<FxHashSet<u32>>);
 
 /// Whether a condition (`#ifndef NAME (file:line)`) looks like an include guard, which keeps
 /// every line of its file and says nothing about a member: `#ifndef` of a name ending in `_H`.
@@ -518,10 +530,9 @@ struct Group {
     branches: Vec<(String, u32)>,
 }
 
-/// The members declared between lines `first..=last` of `text` in branches not taken (a taken
-/// branch is one whose directive line is in `taken`).
+/// The members declared between lines `first..=last` of `text` (comments blanked) in branches
+/// not taken (a taken branch is one whose directive line is in `taken`).
 pub(crate) fn removed_in(text: &str, first: u32, last: u32, taken: &FxHashSet<u32>, file: &str) -> Vec<Removed> {
-    let text = without_comments(text);
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     let mut stack: Vec<Group> = Vec::new();
@@ -608,10 +619,9 @@ pub(crate) fn removed_in(text: &str, first: u32, last: u32, taken: &FxHashSet<u3
     out
 }
 
-/// The first line in `first..=last` that declares `name` (outside directives and comments),
+/// The first line in `first..=last` of `text` (comments blanked) that declares `name`,
 /// and the taken branches around it that open after line `first`.
 fn declared_at(text: &str, first: u32, last: u32, name: &str, taken: &FxHashSet<u32>, file: &str) -> Option<(u32, Vec<String>)> {
-    let text = without_comments(text);
     let lines: Vec<&str> = text.lines().collect();
     let mut stack: Vec<(String, u32)> = Vec::new();
     let mut i = first.saturating_sub(1) as usize;
