@@ -26,8 +26,11 @@ pub struct Why<'a> {
     pub options: &'a [(SmolStr, SmolStr)],
     /// Source files with their comments blanked, and the taken branch lines, by file index
     /// (read once, however many members ask).
-    pub cache: std::cell::RefCell<FxHashMap<u32, Option<(Arc<str>, Arc<FxHashSet<u32>>)>>>,
+    pub cache: std::cell::RefCell<FxHashMap<u32, Option<CookedFile>>>,
 }
+
+/// A source file with its comments blanked, and the lines of the branches taken in it.
+pub type CookedFile = (Arc<str>, Arc<FxHashSet<u32>>);
 
 /// Where a member comes from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
