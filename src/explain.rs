@@ -684,9 +684,42 @@ impl Unit {
         let mut ex = self.explainer();
         let (rec, body) = self.find(&mut ex, name)?;
         let in_error = |reason: String| ExplainError::InError { name: name.to_owned(), reason };
+        // A typedef name: pahole prints the typedef (`typedef struct spinlock spinlock_t;`, or
+        // the anonymous record it names inline).
+        let typedef = self.typedef_target(&mut ex, name);
+        if let Some(Ty::Record(target)) = &typedef {
+            if let Some(tag) = &target.tag {
+                return Ok(format!("typedef {} {tag} {};\n", target.kind.keyword(), name.trim()));
+            }
+        }
+        if let Some(Ty::Typedef(target)) = &typedef {
+            return Ok(format!("typedef {} {};\n", target.name, name.trim()));
+        }
         let view = ex.view(&rec, body.clone()).map_err(in_error)?;
         let why = why.then(|| (self.why(), body.unwrap_or(0..0)));
-        pahole::pahole_with(&mut ex, &view, why.as_ref().map(|(w, b)| (w, b.clone()))).map_err(in_error)
+        let why = why.as_ref().map(|(w, b)| (w, b.clone()));
+        match typedef {
+            Some(_) => pahole::pahole_typedef(&mut ex, &view, name.trim(), why).map_err(in_error),
+            None => pahole::pahole_with(&mut ex, &view, why).map_err(in_error),
+        }
+    }
+
+    /// What a query names when it is a typedef name rather than a tag: the typedef's target.
+    fn typedef_target(&self, ex: &mut Explainer<'_>, name: &str) -> Option<Ty> {
+        let name = name.trim();
+        if name.contains(' ') || !self.index.is_typedef(name) {
+            return None;
+        }
+        let tagged = [RecordKind::Struct, RecordKind::Union]
+            .iter()
+            .any(|k| self.index.records.contains_key(&(*k, SmolStr::from(name))));
+        if tagged {
+            return None;
+        }
+        match ex.resolver.typedef(name).ok()? {
+            Ty::Typedef(def) => Some(def.ty.clone()),
+            _ => None,
+        }
     }
 
     /// [`Explainer::find`], with an unknown name looked for in the pre-AST's sources (a type

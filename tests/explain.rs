@@ -6,7 +6,7 @@
 //! pre-AST of the same tree's headers and the same `.config`, through `explain`. The texts must
 //! be equal once whitespace is collapsed and our `//` annotations are removed: first for the
 //! fifteen types forensics tools read most (`pahole -C TYPE`, with and without `--why`), then
-//! for every struct and union pahole prints for the object.
+//! for every struct and union pahole prints for the object, and ten typedefs.
 //!
 //! `why` checks the provenance on fixtures whose line numbers are facts of the fixture text.
 
@@ -42,6 +42,20 @@ const FORENSICS_TYPES: [&str; 15] = [
     "module",
     "files_struct",
     "signal_struct",
+];
+
+/// Typedef names (`pahole -C` prints the typedef: the anonymous record inline, or one line).
+const TYPEDEFS: [&str; 10] = [
+    "atomic_t",
+    "atomic_long_t",
+    "pgd_t",
+    "spinlock_t",
+    "kuid_t",
+    "seqcount_spinlock_t",
+    "rwlock_t",
+    "cpumask_t",
+    "refcount_t",
+    "wait_queue_head_t",
 ];
 
 fn pre_ast_of(flavour: &Path) -> Arc<PreAst> {
@@ -133,6 +147,14 @@ fn check_tree(name: &str, pre_ast: &Arc<PreAst>, flavour: &Path) -> TreeResult {
         // With `--why` too: the annotations are `//` comments that leave pahole's lines intact.
         if compare(ty, &theirs, false) & compare(ty, &theirs, true) {
             result.forensics_equal += 1;
+        }
+    }
+    for ty in TYPEDEFS {
+        let theirs = pahole(&["-C", ty], &build.object);
+        assert!(theirs.starts_with("typedef "), "{name}: pahole knows no typedef {ty}");
+        result.all += 1;
+        if compare(ty, &theirs, false) {
+            result.all_equal += 1;
         }
     }
     for (what, theirs) in blocks(&pahole(&[], &build.object)) {

@@ -44,6 +44,34 @@ pub fn pahole_with(
     }
 }
 
+/// `pahole -C NAME` for a typedef of an anonymous struct or union: `typedef struct { … } NAME;`.
+pub fn pahole_typedef(
+    ex: &mut Explainer<'_>,
+    view: &RecordView,
+    name: &str,
+    why: Option<(&Why<'_>, std::ops::Range<usize>)>,
+) -> Result<String, String> {
+    let mut p = Printer { ex, cacheline: 0, packed: FxHashMap::default(), error: None, why };
+    let conf = Conf {
+        indent: 0,
+        base_offset: 0,
+        emit_stats: true,
+        suffix: Some(name.to_owned()),
+        union_member: false,
+        first_member: false,
+        last_member: false,
+        suffix_for_array: false,
+    };
+    let body = match view.kind() {
+        RecordKind::Struct => p.class(view, &conf),
+        RecordKind::Union => p.union(view, &conf),
+    };
+    match p.error {
+        Some(e) => Err(e),
+        None => Ok(format!("typedef {body};\n")),
+    }
+}
+
 /// A struct's holes as pahole finds them: `(member index, bytes, bits)` for each hole after a
 /// member, and the tail padding in bytes and bits.
 pub fn holes(view: &RecordView) -> (Vec<(usize, u64, u64)>, u64, u64) {
