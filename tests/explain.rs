@@ -285,6 +285,40 @@ fn diff_config_agrees_with_pahole_on_both_objects() {
     assert!(checked > 10, "{checked}");
 }
 
+/// The command as users run it: `--live` finds the pre-AST and config of the running system
+/// (here a fake root) and prints what pahole prints for GCC's object; an unknown type is a clear
+/// error with the closest names and a non-zero exit.
+#[test]
+fn cli_live_and_errors() {
+    let flavour = kernels::debian_tree("6.1-amd64");
+    let dir = kernels::repo_root().join("target/test-scratch/explain-live");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (root, pre_asts) = (dir.join("root"), dir.join("pre-asts"));
+    for d in [root.join("proc/sys/kernel"), root.join("boot"), pre_asts.clone()] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let release = "6.1.0-56-amd64";
+    std::fs::write(root.join("proc/sys/kernel/osrelease"), format!("{release}\n")).unwrap();
+    std::fs::write(root.join("proc/version"), format!("Linux version {release} (debian-kernel@lists.debian.org) #1 SMP\n")).unwrap();
+    std::fs::write(root.join("proc/kallsyms"), "ffffffff81000000 T _text\n").unwrap();
+    std::fs::copy(flavour.join(".config"), root.join(format!("boot/config-{release}"))).unwrap();
+    let pre_ast_path = pre_asts.join(format!("{release}.pre-ast"));
+    std::fs::write(&pre_ast_path, layout_expert::pre_ast::format::encode(&pre_ast_of(&flavour))).unwrap();
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_layout-expert")).args(args).output().unwrap();
+    let o = run(&["-q", "explain", "--live", "--root", root.to_str().unwrap(), "--pre-ast-dir", pre_asts.to_str().unwrap(), "cred"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let build = oracle::build_module(&flavour, &kernels::repo_root().join("targets/forensics.c"), &[]).unwrap();
+    assert_eq!(comparable(&String::from_utf8(o.stdout).unwrap()), collapse_whitespace(&pahole(&["-C", "cred"], &build.object)));
+    let config = flavour.join(".config");
+    let o = run(&["-q", "explain", "--config-file", config.to_str().unwrap(), pre_ast_path.to_str().unwrap(), "task_strct"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no struct, union or typedef named `task_strct`") && err.contains("struct task_struct"), "{err}");
+    let o = run(&["-q", "explain", "--config-file", config.to_str().unwrap(), pre_ast_path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("give at least one TYPE"));
+}
+
 mod why {
     use std::sync::Arc;
 

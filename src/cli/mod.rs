@@ -42,8 +42,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The subcommands. Only implemented ones exist here; make-profile, preprocess, explain and
-/// batch join as their stages land.
+/// The subcommands. Only implemented ones exist here; batch joins when it lands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     #[command(name = "build-pre-ast", visible_alias = "build_pre_ast")]
