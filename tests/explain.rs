@@ -348,7 +348,7 @@ mod why {
         Unit::new(&db, &Arc::new(pre_ast), &config).unwrap()
     }
 
-    const TARGET: &str = "#include <generated/autoconf.h>\n#include <linux/a.h>\nstruct s v;\n#ifdef CONFIG_B\nstruct t w;\n#endif\nstruct half h;\n";
+    const TARGET: &str = "#include <generated/autoconf.h>\n#include <linux/a.h>\nstruct s v;\n#ifdef CONFIG_B\nstruct t w;\n#endif\nstruct half h;\nstruct alt a;\n";
 
     // Line numbers below are this fixture's own.
     const A_H: &str = "\
@@ -380,6 +380,13 @@ struct e { int x; };
 struct half { char c;
 #pragma pack(2)
 int i; };
+struct alt {
+#ifdef CONFIG_A
+	int x;
+#else
+	long x;
+#endif
+};
 ";
 
     const B_H: &str = "struct t {\n\tint from_b;\n};\n";
@@ -552,5 +559,12 @@ struct h {
         let removed: Vec<&str> = t["removed"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
         assert_eq!(removed, ["a_not_b", "c", "neither"]);
         assert!(t["pahole"].as_str().unwrap().starts_with("struct s {"));
+        assert_eq!(t["removed"][0]["alternative"], false);
+        // A member declared in both branches: the untaken declaration is an alternative.
+        let doc = explain_json::type_value(&unit, "alt").unwrap();
+        assert_eq!(doc["members"][0]["name"], "x");
+        assert_eq!(doc["removed"][0]["name"], "x");
+        assert_eq!(doc["removed"][0]["alternative"], true);
+        assert_eq!(doc["removed"][0]["needs"][0], "not #ifdef CONFIG_A (include/linux/a.h:30)");
     }
 }

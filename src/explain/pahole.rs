@@ -518,7 +518,7 @@ impl Printer<'_, '_, '_> {
             }
         }
         if conf.indent == 0 {
-            out.push_str(&self.removed_notes(indent));
+            out.push_str(&self.removed_notes(indent, &member_names(v)));
         }
         if conf.emit_stats {
             let t = tabs(indent);
@@ -617,7 +617,7 @@ impl Printer<'_, '_, '_> {
             self.cacheline = initial;
         }
         if conf.indent == 0 {
-            out.push_str(&self.removed_notes(indent));
+            out.push_str(&self.removed_notes(indent, &member_names(v)));
         }
         out.push_str(&tabs(conf.indent));
         out.push('}');
@@ -628,13 +628,18 @@ impl Printer<'_, '_, '_> {
         out
     }
 
-    /// `--why`'s lines for the members this configuration removed.
-    fn removed_notes(&self, indent: usize) -> String {
+    /// `--why`'s lines for the members this configuration removed (`kept`: the names of the
+    /// members it has, so that an alternative declaration of one is told apart).
+    fn removed_notes(&self, indent: usize, kept: &rustc_hash::FxHashSet<String>) -> String {
         let Some((why, body)) = &self.why else { return String::new() };
         let mut out = String::new();
         for r in why.removed(body.clone()) {
+            let what = match kept.contains(&r.name) {
+                true => "an alternative declaration not used by this configuration",
+                false => "removed by this configuration",
+            };
             out.push_str(&format!(
-                "{}// removed by this configuration: `{}` ({}) needs {}",
+                "{}// {what}: `{}` ({}) needs {}",
                 tabs(indent),
                 r.name,
                 r.site,
@@ -836,6 +841,23 @@ impl Printer<'_, '_, '_> {
             PTy::Typedef(name) => name.to_string(),
         }
     }
+}
+
+/// The names of a record's members, those of inline anonymous records included.
+pub fn member_names(v: &RecordView) -> rustc_hash::FxHashSet<String> {
+    let mut out = rustc_hash::FxHashSet::default();
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        for m in &v.members {
+            if let Some(n) = &m.name {
+                out.insert(n.to_string());
+            }
+            if let Some(inner) = &m.inline {
+                stack.push(inner);
+            }
+        }
+    }
+    out
 }
 
 /// `enumeration__fprintf` for an anonymous enum printed inline.

@@ -339,11 +339,14 @@ impl Why<'_> {
     /// the lines of the branches the preprocessor took in that file. `None` when the body is not
     /// written out in one file (a macro produced it).
     fn body_source(&self, body: &std::ops::Range<usize>) -> Option<BodySource> {
-        if body.is_empty() {
+        // The lines of the braces around the body (the first and last members may themselves
+        // be conditional).
+        let (open, close) = (body.start.checked_sub(1)?, body.end);
+        if close >= self.pp.tokens.len() {
             return None;
         }
-        let ((f1, l1), (f2, l2)) = (self.loc(body.start)?, self.loc(body.end - 1)?);
-        if f1 != f2 || l2 < l1 || self.pp.token_exp[body.start] != 0 || self.pp.token_exp[body.end - 1] != 0 {
+        let ((f1, l1), (f2, l2)) = (self.loc(open)?, self.loc(close)?);
+        if f1 != f2 || l2 < l1 || self.pp.token_exp[open] != 0 || self.pp.token_exp[close] != 0 {
             return None;
         }
         let file_name = self.file_name(f1).to_owned();

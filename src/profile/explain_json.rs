@@ -12,11 +12,15 @@ pub fn type_value(unit: &Unit, name: &str) -> Result<Value, crate::explain::Expl
     let why = unit.why();
     let mut ex = unit.explainer();
     let mut doc = record_value(&mut ex, &why, &view, body.as_ref());
+    let kept = pahole::member_names(&view);
     let removed: Vec<Value> = match &body {
         Some(b) => why
             .removed(b.clone())
             .into_iter()
-            .map(|r| json!({ "name": r.name, "declared_at": r.site, "needs": r.needs, "options": r.options }))
+            .map(|r| {
+                let alternative = kept.contains(&r.name);
+                json!({ "name": r.name, "declared_at": r.site, "needs": r.needs, "options": r.options, "alternative": alternative })
+            })
             .collect(),
         None => Vec::new(),
     };
