@@ -1,6 +1,6 @@
 //! `explain`: our pahole view of each type against pahole itself, on objects GCC built.
 //!
-//! For each Debian tree the forensics target is built as a module by the tree's own kbuild and
+//! For each of the five Debian trees the forensics target is built as a module by the tree's own kbuild and
 //! gcc-12 (`xtask::oracle::build_module`, with the oracle's debug flags), and pahole (Debian's
 //! `dwarves` package, which `.ci/run` installs) prints the object's types. Our side is the
 //! pre-AST of the same tree's headers and the same `.config`, through `explain`. The texts must
@@ -170,13 +170,18 @@ fn check_tree(name: &str, pre_ast: &Arc<PreAst>, flavour: &Path) -> TreeResult {
 fn pahole_view_equals_pahole_on_gcc_built_objects() {
     let t61 = kernels::debian_tree("6.1-amd64");
     let t61_cloud = kernels::debian_tree("6.1-cloud-amd64");
+    let t61_rt = kernels::debian_tree("6.1-rt-amd64");
     let t612 = kernels::debian_tree("6.12-amd64");
+    let t612_cloud = kernels::debian_tree("6.12-cloud-amd64");
     let p61 = pre_ast_of(&t61);
+    let p61_rt = pre_ast_of(&t61_rt);
     let p612 = pre_ast_of(&t612);
     let results = [
         check_tree("6.1-amd64", &p61, &t61),
         check_tree("6.1-cloud-amd64", &p61, &t61_cloud),
+        check_tree("6.1-rt-amd64", &p61_rt, &t61_rt),
         check_tree("6.12-amd64", &p612, &t612),
+        check_tree("6.12-cloud-amd64", &p612, &t612_cloud),
     ];
     let mut table = String::from("tree              forensics types   all types\n");
     for r in &results {
