@@ -187,7 +187,7 @@ impl<'a> Explainer<'a> {
                     Ok(rec) => Ok((rec, Some(body))),
                     Err(e) => Err(ExplainError::InError {
                         name: query.to_owned(),
-                        reason: e.render(&self.source_locs_for(e.token)),
+                        reason: self.render(&e),
                     }),
                 };
             }
@@ -195,7 +195,7 @@ impl<'a> Explainer<'a> {
         if kinds.len() == 2 && self.index.is_typedef(name) {
             let ty = self.resolver.typedef(name).map_err(|e| ExplainError::InError {
                 name: query.to_owned(),
-                reason: e.render(&self.source_locs_for(e.token)),
+                reason: self.render(&e),
             })?;
             return match ty.strip_typedefs() {
                 Ty::Record(rec) => {
@@ -250,17 +250,15 @@ impl<'a> Explainer<'a> {
         scored.into_iter().take(n).map(|(_, s)| s).collect()
     }
 
-    fn source_locs_for(&self, token: usize) -> Vec<crate::decl::SourceLoc> {
-        // Only one token's location is needed; the rest of the vector stays unknown.
-        let mut locs = Vec::new();
-        if let Some(run) = self.pp.run_of(token) {
-            locs.resize(token + 1, crate::decl::SourceLoc { file: Arc::from("<unknown>"), line: 0 });
-            locs[token] = crate::decl::SourceLoc {
-                file: Arc::from(self.pp.files.get(run.file as usize).map_or("<unknown>", |f| f.as_str())),
-                line: run.line,
-            };
+    /// A declaration error with the file and line of its token.
+    fn render(&self, e: &crate::decl::DeclError) -> String {
+        match self.pp.run_of(e.token).filter(|_| e.token != crate::decl::NO_TOKEN) {
+            Some(run) => {
+                let file = self.pp.files.get(run.file as usize).map_or("<unknown>", |f| f.as_str());
+                format!("{file}:{}: {}", run.line, e.message)
+            }
+            None => e.message.clone(),
         }
-        locs
     }
 
     /// The view of a record; `body` is its definition's tokens (for qualifiers and provenance).
