@@ -572,4 +572,23 @@ struct h {
         assert_eq!(doc["removed"][0]["alternative"], true);
         assert_eq!(doc["removed"][0]["needs"][0], "not #ifdef CONFIG_A (include/linux/a.h:30)");
     }
+    #[test]
+    fn randstruct_types_are_in_error_with_the_reason() {
+        use layout_expert::explain::ExplainError;
+        // As the kernel spells it: the attribute exists only with the plugin.
+        let header = "#ifdef CONFIG_GCC_PLUGIN_RANDSTRUCT\n#define __randomize_layout __attribute__((randomize_layout))\n#else\n#define __randomize_layout\n#endif\nstruct r { int a; long b; } __randomize_layout;\nstruct ops { void (*f)(void); void (*g)(void); };\n";
+        let target = "#include <generated/autoconf.h>\n#include <linux/r.h>\nstruct r x;\nstruct ops o;\n";
+        let files = [("target/t.c", target), ("src/include/linux/r.h", header)];
+        let unit = unit(&files, "CONFIG_GCC_PLUGIN_RANDSTRUCT=y\n");
+        for ty in ["r", "ops"] {
+            match unit.explain(ty) {
+                Err(ExplainError::InError { reason, .. }) => assert!(reason.contains("randstruct"), "{ty}: {reason}"),
+                other => panic!("{ty}: {:?}", other.map(|_| ())),
+            }
+        }
+        // Without the plugin both are laid out (x86-64: 16 bytes each).
+        let unit = self::unit(&files, "CONFIG_X=y\n");
+        assert_eq!(unit.explain("r").unwrap().0.size_bytes, 16);
+        assert_eq!(unit.explain("ops").unwrap().0.size_bytes, 16);
+    }
 }
