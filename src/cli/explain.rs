@@ -116,12 +116,12 @@ pub fn run(args: &ExplainArgs, quiet: bool) -> Result<(), String> {
     }
     let mut failed = Vec::new();
     let mut out = String::new();
+    if let Some(path) = &args.diff_config {
+        out.push_str(&format!("CONFIG is {}, OTHER is {}\n\n", config_path.display(), path.display()));
+    }
     for name in types {
         let text = match &other {
-            Some(other) => diff::diff(&unit, other, name).map(|d| {
-                let label = |p: &std::path::Path| p.display().to_string();
-                diff::render(&d, &label(&config_path), &label(args.diff_config.as_deref().unwrap_or(config_path.as_path())))
-            }),
+            Some(other) => diff::diff(&unit, other, name).map(|d| diff::render(&d, "CONFIG", "OTHER")),
             None => unit.text(name, args.why),
         };
         match text {

@@ -208,7 +208,7 @@ pub fn render(d: &ConfigDiff, a: &str, b: &str) -> String {
             }
             out.push(')');
             if !o.conditions.is_empty() {
-                out.push_str(&format!(" kept by {}", o.conditions.join(" && ")));
+                out.push_str(&format!(" {}", crate::explain::why::conditions_note(&o.conditions)));
             }
             if !o.options.is_empty() {
                 out.push_str(&format!("; {}", o.options.join(", ")));

@@ -134,7 +134,7 @@ impl Why<'_> {
             parts.push(format!("from {}", o.macros.join(" > ")));
         }
         if !o.conditions.is_empty() {
-            parts.push(format!("kept by {}", o.conditions.join(" && ")));
+            parts.push(conditions_note(&o.conditions));
         }
         if let Some(a) = m.alignment {
             parts.push(format!("aligned({a}): {}", self.align_origin(m)));
@@ -503,6 +503,22 @@ fn open_conditions(code: &str, at: u32, file: &str) -> Vec<String> {
 /// A record body's source: file index and name, text (comments blanked), first and last line,
 /// taken branch lines.
 type BodySource = (u32, String, Arc<str>, u32, u32, Arc<FxHashSet<u32>>);
+
+/// `kept by A && B; its file included under C`: a member's conditions, those around the
+/// `#include` of its file apart.
+pub fn conditions_note(conditions: &[String]) -> String {
+    let (included, own): (Vec<&String>, Vec<&String>) =
+        conditions.iter().partition(|c| c.starts_with("included under "));
+    let mut parts = Vec::new();
+    if !own.is_empty() {
+        parts.push(format!("kept by {}", own.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" && ")));
+    }
+    if !included.is_empty() {
+        let inc: Vec<&str> = included.iter().map(|c| c.trim_start_matches("included under ")).collect();
+        parts.push(format!("its file included under {}", inc.join(" && ")));
+    }
+    parts.join("; ")
+}
 
 /// Whether a condition (`#ifndef NAME (file:line)`) looks like an include guard, which keeps
 /// every line of its file and says nothing about a member: `#ifndef` of a name ending in `_H`.
