@@ -451,6 +451,13 @@ impl Printer<'_, '_, '_> {
                             newline = true;
                         }
                         out.push_str(&format!("\n{}/* XXX last struct has {padding} byte{} of padding */", tabs(indent), plural(padding)));
+                        if let Some((why, _)) = &self.why {
+                            let aligns: Vec<u64> = tv.members.iter().map(|m| self.ex.member_align_bytes(&tv, m)).collect();
+                            let align_of = |m: &Member| {
+                                tv.members.iter().position(|x| std::ptr::eq(x, m)).map_or(0, |i| aligns[i])
+                            };
+                            out.push_str(&format!(" // in its type: {}", why.padding_cause(&tv, &align_of)));
+                        }
                     }
                 }
             }

@@ -203,6 +203,23 @@ impl Why<'_> {
         Some(s)
     }
 
+    /// The index of the `;` that ends the declaration starting at `start` (outside brackets).
+    fn statement_end(&self, start: usize) -> usize {
+        let toks = &self.pp.tokens;
+        let mut depth = 0i32;
+        let mut i = start;
+        while i < toks.len() {
+            match toks[i].kind {
+                T!['('] | T!['['] | T!['{'] => depth += 1,
+                T![')'] | T![']'] | T!['}'] => depth -= 1,
+                T![;] if depth <= 0 => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        i
+    }
+
     /// The declaration tokens of a member: from its first token to the `;` that ends it.
     fn decl_range(&self, m: &Member) -> Option<std::ops::Range<usize>> {
         let start = m.decl_start.or(m.decl_token)?;
@@ -243,7 +260,8 @@ impl Why<'_> {
         match ty {
             Ty::Typedef(def) if def.align_bits.is_some() => {
                 let at = self.index.typedefs.get(&def.name).map(|&(d, _)| self.index.decls[d].specs.start);
-                let attr = at.and_then(|a| self.aligned_attr_in(a..a + 4096));
+                // The typedef's own declaration, up to its `;` (record bodies skipped).
+                let attr = at.and_then(|a| self.aligned_attr_in(a..self.statement_end(a)));
                 match attr {
                     Some(s) => format!("typedef {} is aligned by {s}", def.name),
                     None => format!("typedef {} is aligned", def.name),
@@ -330,7 +348,7 @@ impl Why<'_> {
             );
         }
         match view.rec.align_bits {
-            Some(_) => format!("the size is rounded up to the record's aligned({a}) attribute"),
+            Some(_) => format!("the size is rounded up to its alignment, {a} bytes: {}", self.record_align_origin(&view.rec, 0)),
             None => format!("the size is rounded up to the alignment, {a} bytes"),
         }
     }
