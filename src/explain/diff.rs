@@ -226,7 +226,12 @@ pub fn render(d: &ConfigDiff, a: &str, b: &str) -> String {
         out.push_str("  moved:\n");
         for c in &d.moved {
             let (x, y) = c.offset_bits;
-            out.push_str(&format!("    {}: {} -> {} ({})\n", c.path, x / 8, y / 8, signed_bytes(y as i64 - x as i64)));
+            // Byte offsets, with the bit for members that do not start on a byte.
+            let at = |bits: u64| match bits % 8 {
+                0 => format!("{}", bits / 8),
+                b => format!("{}:{b}", bits / 8),
+            };
+            out.push_str(&format!("    {}: {} -> {} ({})\n", c.path, at(x), at(y), signed_bytes(y as i64 - x as i64)));
         }
     }
     if delta != 0 || !d.accounts.is_empty() {
