@@ -12,7 +12,7 @@ mod attrs;
 mod closure;
 mod eval;
 mod index;
-mod parse;
+pub(crate) mod parse;
 pub mod query;
 mod resolve;
 pub mod sizes;

@@ -10,6 +10,7 @@
 pub mod config;
 pub mod db;
 pub mod decl;
+pub mod explain;
 pub mod input;
 pub mod pipeline;
 pub mod pre_ast;

@@ -14,6 +14,7 @@ fn main() {
         cli::Command::BuildPreAst(a) => cli::build_pre_ast::run(a, args.quiet),
         cli::Command::MakeProfile(a) => cli::make_profile::run(a, args.quiet),
         cli::Command::Preprocess(a) => cli::preprocess::run(a),
+        cli::Command::Explain(a) => cli::explain::run(a, args.quiet),
     };
     if let Err(message) = result {
         eprintln!("layout-expert: error: {message}");

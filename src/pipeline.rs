@@ -123,6 +123,16 @@ pub fn run_input(
     Ok(out)
 }
 
+/// The preprocessed unit of `input` under `config`, computed as [`run_input`] computes it (the
+/// config-derived headers and file skeletons ahead on a helper thread). For `explain`.
+pub fn preprocessed_ahead(
+    db: &dyn Db,
+    input: PreAstInput,
+    config: KernelConfig,
+) -> Result<Arc<Preprocessed>, String> {
+    with_skeletons_ahead(db, input, config, || preprocessed(db, input, config)).map_err(|e| e.to_string())
+}
+
 /// Runs `f` (which preprocesses `input` under `config`) while a helper thread computes what the
 /// preprocessor will read, so that it mostly finds it done: first the config-derived headers
 /// (autoconf.h is read first; bounds.h is a translation unit of its own), then each file's

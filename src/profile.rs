@@ -14,6 +14,7 @@
 //! the model's types in error.
 
 pub mod banner;
+pub mod explain_json;
 pub mod isf;
 pub mod layout_json;
 pub mod live;

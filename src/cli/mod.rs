@@ -4,6 +4,7 @@
 
 pub mod atomic;
 pub mod build_pre_ast;
+pub mod explain;
 pub mod make_profile;
 pub mod preprocess;
 pub mod progress;
@@ -42,8 +43,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The subcommands. Only implemented ones exist here; make-profile, preprocess, explain and
-/// batch join as their stages land.
+/// The subcommands. Only implemented ones exist here; batch joins when it lands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     #[command(name = "build-pre-ast", visible_alias = "build_pre_ast")]
@@ -53,6 +53,9 @@ pub enum Command {
     /// Write the target preprocessed under a kernel config, as `gcc -E` would.
     #[command(name = "preprocess")]
     Preprocess(PreprocessCliArgs),
+    /// Show types as pahole does, for a kernel config, and why each member is where it is.
+    #[command(name = "explain")]
+    Explain(explain::ExplainArgs),
 }
 
 const MAKE_LONG_ABOUT: &str = "\
