@@ -89,12 +89,16 @@ pub struct PreAst {
     pub forced_includes: Vec<FileId>,
     /// The root of the include graph (the target source file).
     pub target: Option<FileId>,
-    /// The compiler's predefined macros and kbuild's `-D` flags, as `#define` lines.
-    /// Only the config-independent part: `flag_rules` add the rest for a given config
-    /// (see `PreAst::predefined_for`).
+    /// kbuild's `-D` flags, as `#define` lines. The compiler's own macros are not here: they
+    /// depend on the compiler the target's config names, and `PreAst::predefined_for` adds the
+    /// shipped table for it, then the macros of the `flag_rules` the config turns on.
     pub predefined: String,
-    /// `CONFIG_GCC_VERSION` of the tree (e.g. 120200), which chose the predefined-macro table.
+    /// `CONFIG_GCC_VERSION` of the tree the pre-AST was built from (e.g. 120200), for information:
+    /// the compiler data is chosen from the target's config (`predefined::choose`).
     pub gcc_version: u32,
+    /// `predefined` already holds a compiler's macros (the development path that asks a real
+    /// gcc, `preprocess::dev_tree`), so no shipped table is added. Not stored in the file.
+    pub compiler_in_predefined: bool,
     /// The config-independent kbuild flags that affect preprocessing, in command-line order,
     /// with paths written as virtual paths (for example `-fmacro-prefix-map=src/=`).
     pub kbuild_flags: Vec<String>,
@@ -143,13 +147,20 @@ impl PreAst {
         }
     }
 
-    /// The predefined macros for one configuration: the config-independent table followed by
-    /// the macros of every flag rule whose condition holds; `is_set("CONFIG_X")` says whether
-    /// an option is `y` or `m`.
-    pub fn predefined_for(&self, is_set: &dyn Fn(&str) -> bool) -> String {
-        let mut out = self.predefined.clone();
+    /// The predefined macros for one configuration (autoconf.h's option list): the compiler's
+    /// table for the compiler the config names (`predefined::choose`; whether that choice is
+    /// acceptable is the caller's check, `CompilerChoice::check`), kbuild's `-D` flags, then the
+    /// macros of every flag rule whose condition holds.
+    pub fn predefined_for(&self, options: &[(smol_str::SmolStr, smol_str::SmolStr)]) -> String {
+        let mut out = if self.compiler_in_predefined {
+            String::new()
+        } else {
+            predefined::choose_for_options(options).macros()
+        };
+        out.push_str(&self.predefined);
+        let is_set = |name: &str| crate::config::options_is_set(options, name);
         for rule in &self.flag_rules {
-            if rule.applies(is_set) {
+            if rule.applies(&is_set) {
                 rule.write_defines(&mut out);
             }
         }

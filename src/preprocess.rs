@@ -196,10 +196,10 @@ pub struct TargetConfig {
 }
 
 impl TargetConfig {
-    /// The compiler's predefined macros and kbuild's `-D` flags under this config: the pre-AST's
-    /// config-independent table plus the flag rules this config turns on.
+    /// The compiler's predefined macros and kbuild's `-D` flags under this config: the table of
+    /// the compiler the config names, kbuild's `-D`s, and the flag rules this config turns on.
     pub fn predefined(&self, pre_ast: &PreAst) -> String {
-        pre_ast.predefined_for(&|name| crate::config::options_is_set(&self.options, name))
+        pre_ast.predefined_for(&self.options)
     }
 }
 

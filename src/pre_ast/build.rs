@@ -34,8 +34,8 @@ pub struct BuildInput {
     pub target_text: String,
     /// The target's directory on disk, for its quoted includes (`None` for the built-in target).
     pub target_dir: Option<PathBuf>,
-    /// Build even when no predefined-macro table matches the tree's compiler (the closest
-    /// known table is used and a warning recorded).
+    /// Kept for callers; the compiler is no longer checked here (`make-profile` chooses the
+    /// compiler data from the target's config), so nothing is forced today.
     pub force: bool,
 }
 
@@ -50,17 +50,12 @@ pub struct BuildStats {
 /// A build that could not be done.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BuildError {
-    Compiler(predefined::UnknownCompiler),
     Read { path: PathBuf, message: String },
 }
 
 impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            BuildError::Compiler(e) => write!(
-                f,
-                "{e} (use --force to build with the closest table anyway)"
-            ),
             BuildError::Read { path, message } => write!(f, "{}: {message}", path.display()),
         }
     }
@@ -72,18 +67,6 @@ impl std::error::Error for BuildError {}
 pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), BuildError> {
     let tree = &input.tree;
     let mut warnings = Vec::new();
-    let table = match predefined::table_for(tree.gcc_version, &tree.cc_version_text) {
-        Ok(t) => t,
-        Err(e) if input.force => {
-            let t = &predefined::TABLES[predefined::TABLES.len() - 1];
-            warnings.push(format!(
-                "{e}; using the {} table because of --force",
-                t.name
-            ));
-            t
-        }
-        Err(e) => return Err(BuildError::Compiler(e)),
-    };
     let separate = tree.srctree != tree.objtree;
     let order = vfs::kbuild_search_order(separate, &tree.src_makefile);
     let map = DiskMap::new(tree, input.target_dir.clone());
@@ -215,7 +198,8 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("target");
-    pre.predefined = format!("{}{}", table.macros, predefined::kbuild_defines(stem));
+    // The compiler's own macros are chosen by `make-profile` from the target's config.
+    pre.predefined = predefined::kbuild_defines(stem);
     pre.gcc_version = tree.gcc_version;
     pre.kbuild_flags = kbuild_flags(&tree.src_makefile);
     pre.flag_rules = predefined::flag_rules(&tree.src_makefile);
@@ -724,7 +708,8 @@ CONFIG_GCC_VERSION=120200
             pre.notes,
             ["struct mount: fs/mount.h is not public; a full kernel source tree has it"]
         );
-        assert!(pre.predefined.contains("#define __GNUC__ 12\n"));
+        // The compiler's macros come from the target's config (`PreAst::predefined_for`).
+        assert!(!pre.predefined.contains("__GNUC__"));
         assert!(pre.predefined.contains("#define KBUILD_MODNAME \"t\"\n"));
     }
 
@@ -849,26 +834,31 @@ CONFIG_GCC_VERSION=120200
     }
 
     #[test]
-    fn unknown_compiler_is_an_error_unless_forced() {
-        let root = fixture("clang", DEBIAN_TREE);
+    fn the_tree_compiler_does_not_matter_to_the_pre_ast() {
+        // The pre-AST is config-independent: a tree built by a compiler we ship no data for
+        // gives the same pre-AST (the compiler data is chosen from the target's config).
+        let root = fixture("othercc", DEBIAN_TREE);
         let cfg = root.join("usr/src/headers-amd64/.config");
+        let build_it = || {
+            let tree = tree::discover(&root.join("usr/src/headers-amd64")).unwrap();
+            let input = BuildInput {
+                tree,
+                target_name: "t.c".into(),
+                target_text: TARGET.into(),
+                target_dir: None,
+                force: false,
+            };
+            build(&input).unwrap()
+        };
+        let (gcc12, _, _) = build_it();
         let text = std::fs::read_to_string(&cfg)
             .unwrap()
             .replace("CONFIG_GCC_VERSION=120200", "CONFIG_GCC_VERSION=130300");
         std::fs::write(&cfg, text).unwrap();
-        let tree = tree::discover(&root.join("usr/src/headers-amd64")).unwrap();
-        let mut input = BuildInput {
-            tree,
-            target_name: "t.c".into(),
-            target_text: TARGET.into(),
-            target_dir: None,
-            force: false,
-        };
-        let e = build(&input).unwrap_err();
-        assert!(e.to_string().contains("CONFIG_GCC_VERSION=130300"), "{e}");
-        input.force = true;
-        let (_, _, warnings) = build(&input).unwrap();
-        assert_eq!(warnings.len(), 1);
+        let (gcc13, _, warnings) = build_it();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(gcc12.predefined, gcc13.predefined);
+        assert!(!gcc13.predefined.contains("__GNUC__"), "{}", gcc13.predefined);
         std::fs::remove_dir_all(root).unwrap();
     }
 }

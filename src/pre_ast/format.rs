@@ -25,7 +25,9 @@ use crate::pre_ast::{
 };
 
 pub const MAGIC: &[u8; 8] = b"LXPREAST";
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: `predefined` holds only kbuild's `-D` flags; the compiler's macros are chosen from the
+/// target's config at `make-profile` time (version-1 files carried the preparation tree's).
+pub const FORMAT_VERSION: u32 = 2;
 /// Refuse payloads claiming more than this (a corrupt length must not allocate gigabytes).
 const MAX_PAYLOAD: u64 = 1 << 32;
 

@@ -1,5 +1,10 @@
 //! The compiler's predefined macros for kbuild's x86-64 C flags, and the kbuild flags that depend
-//! on the configuration, as data the pre-AST carries (the target machine has no compiler).
+//! on the configuration, as data (the target machine has no compiler).
+//!
+//! The compiler is part of the target's configuration: [`choose`] picks the table from
+//! `CONFIG_CC_IS_CLANG`, `CONFIG_GCC_VERSION` and `CONFIG_CC_VERSION_TEXT` at `make-profile` time
+//! (the tables are compiled in; the pre-AST holds none). One table per GCC major release; another
+//! release of the same major takes its version macros from the config.
 //!
 //! The table is what `gcc -dM -E` prints under `BASE_FLAGS`: the preprocessing-relevant flags
 //! kbuild passes whatever the configuration (from the top `Makefile`'s `KBUILD_CFLAGS` and
@@ -33,7 +38,7 @@
 //! The default-suite test `gcc_table_is_current` regenerates the table and every rule with
 //! `gcc-12 -dM -E` and compares.
 
-use std::fmt;
+
 
 /// The preprocessing-relevant flags kbuild passes for every x86-64 configuration (the ones
 /// that change a predefined macro, and their neighbours that might).
@@ -61,60 +66,199 @@ pub const BASE_FLAGS: &[&str] = &[
     "-fno-stack-protector",
 ];
 
-/// One compiler's table: `CONFIG_GCC_VERSION`, the version it prints, and its `-dM` output.
+/// One compiler's table: what `gcc -dM -E` prints under `BASE_FLAGS` for one GCC major release.
+/// The exact version it was generated from is in its own `__GNUC__`/`__GNUC_MINOR__`/
+/// `__GNUC_PATCHLEVEL__` lines.
+#[derive(Debug, PartialEq, Eq)]
 pub struct CompilerTable {
-    pub gcc_version: u32,
-    pub name: &'static str,
+    /// The GCC major release (`__GNUC__`).
+    pub major: u32,
     pub macros: &'static str,
 }
 
-/// The tables we ship.
-pub const TABLES: &[CompilerTable] = &[CompilerTable {
-    gcc_version: 120200,
-    name: "gcc 12.2.0",
-    macros: include_str!("data/gcc-12.2.0-x86_64-kbuild.macros"),
-}];
+impl CompilerTable {
+    /// `CONFIG_GCC_VERSION` of the compiler the table was generated from (e.g. 120200).
+    pub fn gcc_version(&self) -> u32 {
+        let num = |name: &str| -> u32 {
+            self.macros
+                .lines()
+                .find_map(|l| l.strip_prefix("#define ")?.strip_prefix(name)?.strip_prefix(' '))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0)
+        };
+        num("__GNUC__") * 10000 + num("__GNUC_MINOR__") * 100 + num("__GNUC_PATCHLEVEL__")
+    }
 
-/// No table for the tree's compiler.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownCompiler {
-    pub gcc_version: u32,
-    pub cc_version_text: String,
-}
-
-impl fmt::Display for UnknownCompiler {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let known: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
-        if self.gcc_version == 0 {
-            write!(
-                f,
-                "the kernel was not built with GCC (CONFIG_CC_VERSION_TEXT=\"{}\")",
-                self.cc_version_text
-            )?;
-        } else {
-            write!(
-                f,
-                "no predefined-macro table for CONFIG_GCC_VERSION={} (\"{}\")",
-                self.gcc_version, self.cc_version_text
-            )?;
-        }
-        write!(f, "; known compilers: {}", known.join(", "))
+    /// `gcc 12.2.0`.
+    pub fn name(&self) -> String {
+        let v = self.gcc_version();
+        format!("gcc {}.{}.{}", v / 10000, v / 100 % 100, v % 100)
     }
 }
 
-/// The table for `gcc_version`, or an error naming the known ones.
-pub fn table_for(
-    gcc_version: u32,
-    cc_version_text: &str,
-) -> Result<&'static CompilerTable, UnknownCompiler> {
-    TABLES
-        .iter()
-        .find(|t| t.gcc_version == gcc_version)
-        .ok_or_else(|| UnknownCompiler {
-            gcc_version,
-            cc_version_text: cc_version_text.to_string(),
-        })
+/// The tables we ship, one per GCC major release, in increasing order.
+pub const TABLES: &[CompilerTable] = &[CompilerTable {
+    major: 12,
+    macros: include_str!("data/gcc-12-x86_64-kbuild.macros"),
+}];
+
+/// The compiler a kernel configuration names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CompilerId {
+    /// `CONFIG_CC_IS_GCC` (or no `CONFIG_CC_IS_*` but a `CONFIG_GCC_VERSION`).
+    Gcc { version: u32 },
+    /// `CONFIG_CC_IS_CLANG=y`.
+    Clang { version: u32 },
+    /// The configuration names no compiler (no `CONFIG_GCC_VERSION`: kernels before 4.18, or a
+    /// hand-written config).
+    Unnamed,
 }
+
+/// Why the configuration's compiler has no exact data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompilerProblem {
+    /// A clang-built kernel: clang's predefined macros, attribute answers and (in corners)
+    /// layouts differ from GCC's, and we ship no clang data.
+    Clang,
+    /// A GCC major release we ship no table for.
+    NoTable,
+    /// No compiler in the configuration.
+    Unnamed,
+}
+
+/// The compiler data chosen for a configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompilerChoice {
+    pub compiler: CompilerId,
+    /// `CONFIG_CC_VERSION_TEXT`, unquoted (empty when absent).
+    pub version_text: String,
+    /// The table used: the compiler's major release, or the nearest we have.
+    pub table: &'static CompilerTable,
+    /// Set when the table is not the configuration's compiler's.
+    pub problem: Option<CompilerProblem>,
+}
+
+impl CompilerChoice {
+    /// The error to report when the choice is not exact, or `None` when it is. A clang
+    /// configuration is refused even under `--force`.
+    pub fn error(&self) -> Option<String> {
+        let known: Vec<String> = TABLES.iter().map(CompilerTable::name).collect();
+        let known = known.join(", ");
+        let text = &self.version_text;
+        Some(match (&self.problem?, &self.compiler) {
+            (CompilerProblem::Clang, CompilerId::Clang { version }) => format!(
+                "the kernel was built with clang (CONFIG_CC_IS_CLANG=y, CONFIG_CLANG_VERSION={version}, \
+                 \"{text}\"): layout-expert knows only GCC-built kernels (clang's predefined macros, \
+                 attribute answers and layout corners differ); known compilers: {known}"
+            ),
+            (CompilerProblem::NoTable, CompilerId::Gcc { version }) => format!(
+                "no compiler data for CONFIG_GCC_VERSION={version} (\"{text}\"); known compilers: {known}"
+            ),
+            _ => format!(
+                "the configuration names no compiler (no CONFIG_GCC_VERSION); known compilers: {known}"
+            ),
+        })
+    }
+
+    /// Under `--force`: `Err` for what `--force` cannot override (clang), else the warning to
+    /// print and to record in the profile's metadata (`None` when the choice is exact).
+    pub fn check(&self, force: bool) -> Result<Option<String>, String> {
+        let Some(error) = self.error() else {
+            return Ok(None);
+        };
+        match self.problem {
+            Some(CompilerProblem::Clang) => Err(error),
+            _ if force => Ok(Some(format!(
+                "{error}; using the nearest, {} (--force): layouts may be wrong where the compilers differ",
+                self.table.name()
+            ))),
+            _ => Err(format!("{error} (use --force to use the nearest table anyway)")),
+        }
+    }
+
+    /// The predefined macros: the table, with the version macros (`__GNUC_MINOR__`,
+    /// `__GNUC_PATCHLEVEL__`, `__VERSION__`) taken from the configuration when it names another
+    /// release of the same major (a table is the same for a whole major release but for them).
+    pub fn macros(&self) -> String {
+        let CompilerId::Gcc { version } = self.compiler else {
+            return self.table.macros.to_string();
+        };
+        if self.problem.is_some() || version == self.table.gcc_version() {
+            return self.table.macros.to_string();
+        }
+        let version_string = gcc_version_string(&self.version_text);
+        let mut out = String::with_capacity(self.table.macros.len());
+        for line in self.table.macros.lines() {
+            match define_name(line) {
+                Some("__GNUC_MINOR__") => out.push_str(&format!("#define __GNUC_MINOR__ {}", version / 100 % 100)),
+                Some("__GNUC_PATCHLEVEL__") => out.push_str(&format!("#define __GNUC_PATCHLEVEL__ {}", version % 100)),
+                Some("__VERSION__") if version_string.is_some() => {
+                    out.push_str(&format!("#define __VERSION__ \"{}\"", version_string.unwrap_or_default()))
+                }
+                _ => out.push_str(line),
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// GCC's `__VERSION__` from its `--version` line (`CONFIG_CC_VERSION_TEXT`): what follows the
+/// parenthesised package version, e.g. `10.2.1 20210110` in `gcc-10 (Debian 10.2.1-6) 10.2.1
+/// 20210110`.
+pub fn gcc_version_string(version_text: &str) -> Option<&str> {
+    let rest = version_text.split_once(") ")?.1.trim();
+    rest.starts_with(|c: char| c.is_ascii_digit()).then_some(rest)
+}
+
+/// Chooses the compiler data for a configuration; `value("CONFIG_X")` is autoconf.h's
+/// replacement text (strings quoted). Never fails: a configuration without exact data gets the
+/// nearest table and a `problem` (see [`CompilerChoice::check`]).
+pub fn choose(value: &dyn Fn(&str) -> Option<String>) -> CompilerChoice {
+    let num = |name: &str| value(name).and_then(|v| v.trim().parse::<u32>().ok());
+    let version_text = value("CONFIG_CC_VERSION_TEXT")
+        .map(|t| {
+            let t = t.trim();
+            t.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(t).replace("\\\"", "\"")
+        })
+        .unwrap_or_default();
+    let compiler = if value("CONFIG_CC_IS_CLANG").is_some() {
+        CompilerId::Clang { version: num("CONFIG_CLANG_VERSION").unwrap_or(0) }
+    } else {
+        match num("CONFIG_GCC_VERSION") {
+            Some(v) if v > 0 => CompilerId::Gcc { version: v },
+            _ => CompilerId::Unnamed,
+        }
+    };
+    let default = TABLES.iter().find(|t| t.major == DEFAULT_MAJOR).unwrap_or(&TABLES[0]);
+    let (table, problem) = match compiler {
+        CompilerId::Gcc { version } => {
+            let major = version / 10000;
+            match TABLES.iter().find(|t| t.major == major) {
+                Some(t) => (t, None),
+                // The nearest major; between two equally near, the newer.
+                None => (
+                    TABLES
+                        .iter()
+                        .min_by_key(|t| (t.major.abs_diff(major), std::cmp::Reverse(t.major)))
+                        .unwrap_or(default),
+                    Some(CompilerProblem::NoTable),
+                ),
+            }
+        }
+        CompilerId::Clang { .. } => (default, Some(CompilerProblem::Clang)),
+        CompilerId::Unnamed => (default, Some(CompilerProblem::Unnamed)),
+    };
+    CompilerChoice { compiler, version_text, table, problem }
+}
+
+/// [`choose`] on an autoconf option list.
+pub fn choose_for_options(options: &[(smol_str::SmolStr, smol_str::SmolStr)]) -> CompilerChoice {
+    choose(&|name| options.iter().find(|(n, _)| n == name).map(|(_, v)| v.to_string()))
+}
+
+/// The table used when a configuration names no usable GCC (Debian 12's compiler).
+const DEFAULT_MAJOR: u32 = 12;
 
 /// Flags kbuild passes only when the configuration says so, with their effect on macros.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -390,7 +534,7 @@ mod tests {
 
     #[test]
     fn gcc_table_is_current() {
-        let table = table_for(120200, "").unwrap();
+        let table = TABLES.iter().find(|t| t.major == 12).unwrap();
         let version = Command::new("gcc-12")
             .arg("-dumpfullversion")
             .output()
@@ -411,6 +555,72 @@ mod tests {
             rule.write_defines(&mut ours);
             assert_same(&sorted(&ours), &gcc_macros(&flags), &rule.flags.join(" "));
         }
+    }
+
+    fn config(lines: &str) -> crate::config::ConfigFile {
+        crate::config::ConfigFile::parse("test.config", lines).unwrap()
+    }
+
+    #[test]
+    fn a_clang_config_is_refused_naming_clang_even_forced() {
+        // What Android and ChromeOS configs say (they also carry a CONFIG_GCC_VERSION=0).
+        let c = config(
+            "CONFIG_CC_VERSION_TEXT=\"Debian clang version 16.0.6 (15)\"\nCONFIG_CC_IS_CLANG=y\n\
+             CONFIG_CLANG_VERSION=160006\nCONFIG_GCC_VERSION=0\n",
+        );
+        let choice = choose_for_options(&c.options);
+        assert_eq!(choice.compiler, CompilerId::Clang { version: 160006 });
+        for force in [false, true] {
+            let e = choice.check(force).unwrap_err();
+            assert!(e.contains("clang") && e.contains("CONFIG_CC_IS_CLANG=y"), "{e}");
+            assert!(e.contains("known compilers: gcc 12."), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_gcc_without_data_is_refused_unless_forced_then_the_nearest_with_a_warning() {
+        let c = config("CONFIG_CC_VERSION_TEXT=\"gcc (GCC) 4.9.4\"\nCONFIG_CC_IS_GCC=y\nCONFIG_GCC_VERSION=40904\n");
+        let choice = choose_for_options(&c.options);
+        assert_eq!(choice.problem, Some(CompilerProblem::NoTable));
+        let e = choice.check(false).unwrap_err();
+        assert!(e.contains("CONFIG_GCC_VERSION=40904") && e.contains("gcc (GCC) 4.9.4"), "{e}");
+        assert!(e.contains("known compilers:") && e.contains("--force"), "{e}");
+        let nearest = TABLES.iter().min_by_key(|t| t.major).unwrap();
+        assert_eq!(choice.table.major, nearest.major);
+        let w = choice.check(true).unwrap().unwrap();
+        assert!(w.contains("40904") && w.contains(&nearest.name()), "{w}");
+        // The forced table is used as it is (its own version macros).
+        assert_eq!(choice.macros(), nearest.macros);
+        // No compiler at all (a config before 4.18): the same route.
+        let none = choose_for_options(&config("CONFIG_X=y\n").options);
+        assert_eq!(none.compiler, CompilerId::Unnamed);
+        assert!(none.check(false).unwrap_err().contains("names no compiler"));
+        assert!(none.check(true).unwrap().is_some());
+    }
+
+    #[test]
+    fn another_release_of_a_shipped_major_takes_its_version_from_the_config() {
+        let t = TABLES.iter().find(|t| t.major == 12).unwrap();
+        let exact = format!(
+            "CONFIG_CC_VERSION_TEXT=\"gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0\"\nCONFIG_CC_IS_GCC=y\nCONFIG_GCC_VERSION={}\n",
+            t.gcc_version()
+        );
+        let choice = choose_for_options(&config(&exact).options);
+        assert_eq!((choice.problem, choice.check(false)), (None, Ok(None)));
+        assert_eq!(choice.macros(), t.macros);
+        let other = "CONFIG_CC_VERSION_TEXT=\"gcc-12 (Ubuntu 12.3.0-1ubuntu1~22.04) 12.3.0\"\n\
+                     CONFIG_CC_IS_GCC=y\nCONFIG_GCC_VERSION=120300\n";
+        let choice = choose_for_options(&config(other).options);
+        assert_eq!(choice.check(false), Ok(None));
+        let macros = choice.macros();
+        assert!(macros.contains("#define __GNUC_MINOR__ 3\n"), "{macros}");
+        assert!(macros.contains("#define __GNUC_PATCHLEVEL__ 0\n"));
+        assert!(macros.contains("#define __VERSION__ \"12.3.0\"\n"));
+        assert_eq!(macros.lines().count(), t.macros.lines().count());
+        assert_eq!(
+            gcc_version_string("gcc-10 (Debian 10.2.1-6) 10.2.1 20210110"),
+            Some("10.2.1 20210110")
+        );
     }
 
     #[test]

@@ -40,8 +40,16 @@ pub fn run(args: &PreprocessArgs) -> Result<(), String> {
     }
 }
 
-/// Refuses a config of another kernel version (unless forced, then warns).
+/// Refuses a config of another kernel version (unless forced, then warns), and a config whose
+/// compiler we have no data for (`CompilerChoice::check`: clang always, another GCC major unless
+/// forced, then warns; `pipeline::run_input` records the warning in the profile's metadata).
 pub fn check_version(pre_ast: &PreAst, config: &ConfigFile, force: bool) -> Result<(), String> {
+    if !pre_ast.compiler_in_predefined {
+        let choice = crate::pre_ast::predefined::choose_for_options(&config.options);
+        if let Some(warning) = choice.check(force).map_err(|e| format!("{}: {e}", config.origin))? {
+            eprintln!("warning: {}: {warning}", config.origin);
+        }
+    }
     let want = &pre_ast.meta.kernel_version;
     match &config.version {
         Some(v) if !want.is_empty() && v != want => {

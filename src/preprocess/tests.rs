@@ -269,7 +269,7 @@ fn cli_refuses_other_versions_and_prints_gcc_e() {
     pre_ast.meta.kernel_version = "6.1.192".into();
     let other = ConfigFile::parse(
         "my.config",
-        "# Linux/x86 6.12.117 Kernel Configuration\nCONFIG_X=y\n",
+        "# Linux/x86 6.12.117 Kernel Configuration\nCONFIG_X=y\nCONFIG_GCC_VERSION=120200\n",
     )
     .unwrap();
     let err = check_version(&pre_ast, &other, false).unwrap_err();
