@@ -372,6 +372,8 @@ pub struct PreAstFiles<'a> {
     generated: RefCell<FxHashMap<FileId, Arc<FileSkeleton>>>,
     /// Set while bounds.c is preprocessed: bounds.h must not be needed then.
     generating_bounds: bool,
+    /// The compiler the config names (its `__has_attribute`/`__has_builtin` answers).
+    compiler: &'static crate::pre_ast::predefined::CompilerTable,
 }
 
 impl<'a> PreAstFiles<'a> {
@@ -389,6 +391,11 @@ impl<'a> PreAstFiles<'a> {
             config_headers: None,
             generated: RefCell::default(),
             generating_bounds: false,
+            compiler: if pre_ast.compiler_in_predefined {
+                crate::pre_ast::predefined::default_table()
+            } else {
+                crate::pre_ast::predefined::choose_for_options(&config.options).table
+            },
         }
     }
 
@@ -531,5 +538,9 @@ impl FileProvider for PreAstFiles<'_> {
 
     fn display_name(&self, file: FileId) -> String {
         gcc_file_name(&self.pre_ast.file(file).path)
+    }
+
+    fn compiler(&self) -> &'static crate::pre_ast::predefined::CompilerTable {
+        self.compiler
     }
 }

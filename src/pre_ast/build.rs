@@ -244,6 +244,9 @@ fn kbuild_flags(src_makefile: &str) -> Vec<String> {
         .iter()
         .map(|s| s.to_string())
         .collect();
+    if predefined::uses_gnu89(src_makefile) {
+        flags.push("-std=gnu89".to_string());
+    }
     if src_makefile.contains("-funsigned-char") {
         flags.push("-funsigned-char".to_string());
     }

@@ -28,6 +28,8 @@
 //! - `-DRANDSTRUCT` (`CONFIG_RANDSTRUCT`): `scripts/Makefile.randstruct`; `-DLATENT_ENTROPY_PLUGIN`,
 //!   `-DSTRUCTLEAK_PLUGIN`, `-DSTACKLEAK_PLUGIN` (`CONFIG_GCC_PLUGIN_*`):
 //!   `scripts/Makefile.gcc-plugins`.
+//! - `-std=gnu89` (every configuration before Linux 5.18, read from the tree's top `Makefile`):
+//!   `__GNUC_GNU_INLINE__` instead of `__GNUC_STDC_INLINE__`, no `__STDC_VERSION__`.
 //! - `-funsigned-char` (every configuration, from Linux 6.2 on; the rule has no condition and is
 //!   present when the tree's top `Makefile` passes the flag): `__CHAR_UNSIGNED__ 1`.
 //!
@@ -41,30 +43,15 @@
 
 
 /// The preprocessing-relevant flags kbuild passes for every x86-64 configuration (the ones
-/// that change a predefined macro, and their neighbours that might).
-pub const BASE_FLAGS: &[&str] = &[
-    "-nostdinc",
-    "-std=gnu11",
-    "-m64",
-    "-mno-sse",
-    "-mno-mmx",
-    "-mno-sse2",
-    "-mno-3dnow",
-    "-mno-avx",
-    "-mno-80387",
-    "-mno-fp-ret-in-387",
-    "-mno-red-zone",
-    "-mcmodel=kernel",
-    "-fno-PIE",
-    "-fshort-wchar",
-    "-fno-strict-aliasing",
-    "-fno-common",
-    "-fno-asynchronous-unwind-tables",
-    "-fno-delete-null-pointer-checks",
-    "-fno-strict-overflow",
-    "-fcf-protection=none",
-    "-fno-stack-protector",
-];
+/// that change a predefined macro, and their neighbours that might), from
+/// `data/kbuild-base-flags.txt`, which `cargo xtask compiler-tables` also reads.
+pub static BASE_FLAGS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    include_str!("data/kbuild-base-flags.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+});
 
 /// One compiler's table: what `gcc -dM -E` prints under `BASE_FLAGS` for one GCC major release.
 /// The exact version it was generated from is in its own `__GNUC__`/`__GNUC_MINOR__`/
@@ -74,19 +61,30 @@ pub struct CompilerTable {
     /// The GCC major release (`__GNUC__`).
     pub major: u32,
     pub macros: &'static str,
+    /// Its answers to `__has_attribute`/`__has_builtin` for the names of `data/gcc-queries.txt`:
+    /// `operator NAME present|absent` lines, then `attribute NAME VALUE` / `builtin NAME VALUE`.
+    pub answers: &'static str,
 }
 
 impl CompilerTable {
     /// `CONFIG_GCC_VERSION` of the compiler the table was generated from (e.g. 120200).
     pub fn gcc_version(&self) -> u32 {
-        let num = |name: &str| -> u32 {
-            self.macros
-                .lines()
-                .find_map(|l| l.strip_prefix("#define ")?.strip_prefix(name)?.strip_prefix(' '))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0)
-        };
-        num("__GNUC__") * 10000 + num("__GNUC_MINOR__") * 100 + num("__GNUC_PATCHLEVEL__")
+        gcc_version_of(self.macros)
+    }
+
+    /// The table's answer to `__has_attribute(name)` (`kind` = `attribute`) or
+    /// `__has_builtin(name)` (`builtin`), or `None` when the name is not in the query list.
+    pub fn answer(&self, kind: &str, name: &str) -> Option<u32> {
+        self.answers.lines().find_map(|l| {
+            let mut w = l.split(' ');
+            (w.next() == Some(kind) && w.next() == Some(name)).then(|| w.next()?.parse().ok())?
+        })
+    }
+
+    /// Whether the query operator `op` (`__has_builtin`, `__has_c_attribute`) exists in this
+    /// release (an absent one is an ordinary identifier).
+    pub fn has_operator(&self, op: &str) -> bool {
+        !self.answers.lines().any(|l| l == format!("operator {op} absent"))
     }
 
     /// `gcc 12.2.0`.
@@ -96,11 +94,44 @@ impl CompilerTable {
     }
 }
 
-/// The tables we ship, one per GCC major release, in increasing order.
-pub const TABLES: &[CompilerTable] = &[CompilerTable {
-    major: 12,
-    macros: include_str!("data/gcc-12-x86_64-kbuild.macros"),
-}];
+macro_rules! table {
+    ($major:literal) => {
+        CompilerTable {
+            major: $major,
+            macros: include_str!(concat!("data/gcc-", $major, "-x86_64-kbuild.macros")),
+            answers: include_str!(concat!("data/gcc-", $major, ".answers")),
+        }
+    };
+}
+
+/// The tables we ship, one per GCC major release, in increasing order. Each was written by
+/// `cargo xtask compiler-tables` from the real compiler (`data/compilers.txt` says which
+/// package); `shipped_tables_match_their_compilers` regenerates and compares them.
+pub const TABLES: &[CompilerTable] = &[
+    table!(9),
+    table!(10),
+    table!(11),
+    table!(12),
+    table!(13),
+    table!(14),
+    table!(15),
+    table!(16),
+];
+
+/// Which Debian package each table was generated from (`MAJOR SUITE cpp-MAJOR=VERSION` lines).
+pub const PROVENANCE: &str = include_str!("data/compilers.txt");
+
+/// `CONFIG_GCC_VERSION` of a `-dM` listing (`__GNUC__`, `__GNUC_MINOR__`, `__GNUC_PATCHLEVEL__`).
+pub fn gcc_version_of(macros: &str) -> u32 {
+    let num = |name: &str| -> u32 {
+        macros
+            .lines()
+            .find_map(|l| l.strip_prefix("#define ")?.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    num("__GNUC__") * 10000 + num("__GNUC_MINOR__") * 100 + num("__GNUC_PATCHLEVEL__")
+}
 
 /// The compiler a kernel configuration names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -230,7 +261,7 @@ pub fn choose(value: &dyn Fn(&str) -> Option<String>) -> CompilerChoice {
             _ => CompilerId::Unnamed,
         }
     };
-    let default = TABLES.iter().find(|t| t.major == DEFAULT_MAJOR).unwrap_or(&TABLES[0]);
+    let default = default_table();
     let (table, problem) = match compiler {
         CompilerId::Gcc { version } => {
             let major = version / 10000;
@@ -259,6 +290,11 @@ pub fn choose_for_options(options: &[(smol_str::SmolStr, smol_str::SmolStr)]) ->
 
 /// The table used when a configuration names no usable GCC (Debian 12's compiler).
 const DEFAULT_MAJOR: u32 = 12;
+
+/// gcc-12's table: the default, and the oracle's compiler in tests.
+pub fn default_table() -> &'static CompilerTable {
+    TABLES.iter().find(|t| t.major == DEFAULT_MAJOR).unwrap_or(&TABLES[0])
+}
 
 /// Flags kbuild passes only when the configuration says so, with their effect on macros.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -464,6 +500,18 @@ pub fn flag_rules(src_makefile: &str) -> Vec<FlagRule> {
             "scripts/Makefile.gcc-plugins",
         ),
     ];
+    if uses_gnu89(src_makefile) {
+        // Version-dependent: kbuild passes -std=gnu89 before Linux 5.18 (after the base
+        // table's -std=gnu11, so it wins).
+        rules.push(rule(
+            &[],
+            &[],
+            &["-std=gnu89"],
+            &[("__GNUC_GNU_INLINE__", "1")],
+            &["__GNUC_STDC_INLINE__", "__STDC_UTF_16__", "__STDC_UTF_32__", "__STDC_VERSION__"],
+            "Makefile: KBUILD_CFLAGS += -std=gnu89 (Linux before 5.18)",
+        ));
+    }
     if src_makefile.contains("-funsigned-char") {
         // Not config-dependent but version-dependent: kbuild passes it from Linux 6.2 on.
         rules.push(rule(
@@ -476,6 +524,12 @@ pub fn flag_rules(src_makefile: &str) -> Vec<FlagRule> {
         ));
     }
     rules
+}
+
+/// Whether the tree's top `Makefile` compiles C as gnu89 (Linux before 5.18; from 5.18 on it
+/// says `-std=gnu11`).
+pub fn uses_gnu89(src_makefile: &str) -> bool {
+    src_makefile.contains("-std=gnu89")
 }
 
 /// kbuild's `-D` flags for a module built from `target_stem` (`scripts/Makefile.lib`:
@@ -528,7 +582,7 @@ mod tests {
         let extra: Vec<&String> = ours.iter().filter(|l| !gcc.contains(l)).collect();
         assert!(
             missing.is_empty() && extra.is_empty(),
-            "{what}: the shipped table differs from gcc-12 -dM -E\nonly in gcc: {missing:#?}\nonly in ours: {extra:#?}"
+            "{what}: the shipped table differs from the compiler's -dM -E\nonly in gcc: {missing:#?}\nonly in ours: {extra:#?}"
         );
     }
 
@@ -540,10 +594,10 @@ mod tests {
             .output()
             .unwrap();
         assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), "12.2.0");
-        let base = gcc_macros(BASE_FLAGS);
+        let base = gcc_macros(&BASE_FLAGS);
         assert_same(&sorted(table.macros), &base, "base table");
         // Every rule: the base table with the rule applied equals gcc with the rule's flags.
-        for rule in flag_rules("CONFIG_HAVE_OBJTOOL_NOP_MCOUNT -funsigned-char") {
+        for rule in flag_rules("CONFIG_HAVE_OBJTOOL_NOP_MCOUNT -funsigned-char -std=gnu89") {
             let mut flags: Vec<&str> = BASE_FLAGS.to_vec();
             flags.extend(
                 rule.flags
@@ -555,6 +609,67 @@ mod tests {
             rule.write_defines(&mut ours);
             assert_same(&sorted(&ours), &gcc_macros(&flags), &rule.flags.join(" "));
         }
+    }
+
+    /// Every shipped table against its real compiler: the test runs `cargo xtask
+    /// compiler-tables`' own generation (`xtask::compilers::generate`, which fetches and
+    /// unpacks the suite's cpp-N under target/compilers/ when the cache lacks it, so it needs the
+    /// package archive the first time, and fails, never passes, without it). The macros must be
+    /// equal; when the suite has moved on to another release of the major, equal after the
+    /// version macros are taken from that release (the claim `CompilerChoice::macros` makes),
+    /// and the note says to regenerate. The attribute answers must be equal, and every flag rule
+    /// applied to the table must equal the compiler run with the rule's flags.
+    #[test]
+    fn shipped_tables_match_their_compilers() {
+        let majors: Vec<u32> = TABLES.iter().map(|t| t.major).collect();
+        assert_eq!(majors, xtask::compilers::majors(), "a table for every suite's compiler");
+        let mut checked = Vec::new();
+        for table in TABLES {
+            let generated = xtask::compilers::generate(table.major).unwrap_or_else(|e| {
+                panic!("gcc-{}: cannot run the real compiler (the package archive is needed the first time): {e}", table.major)
+            });
+            let c = xtask::compilers::ensure(table.major).unwrap();
+            let real_version = gcc_version_of(&generated.macros);
+            if real_version == table.gcc_version() {
+                assert_same(&sorted(table.macros), &sorted(&generated.macros), &format!("gcc-{}", table.major));
+            } else {
+                let version_line = generated
+                    .macros
+                    .lines()
+                    .find_map(|l| l.strip_prefix("#define __VERSION__ "))
+                    .unwrap()
+                    .trim_matches('"')
+                    .to_string();
+                let choice = CompilerChoice {
+                    compiler: CompilerId::Gcc { version: real_version },
+                    version_text: format!("cpp-{} (Debian {}) {version_line}", table.major, c.package_version()),
+                    table,
+                    problem: None,
+                };
+                assert_same(&sorted(&choice.macros()), &sorted(&generated.macros), &format!("gcc-{}", table.major));
+                eprintln!(
+                    "note: gcc-{}: the suite now has {} (the table is from {}): equal but for the version; \
+                     run `cargo xtask compiler-tables {}`",
+                    table.major, real_version, table.gcc_version(), table.major
+                );
+            }
+            assert_eq!(table.answers, generated.answers, "gcc-{}: __has_attribute answers", table.major);
+            for rule in flag_rules("CONFIG_HAVE_OBJTOOL_NOP_MCOUNT -funsigned-char -std=gnu89") {
+                let mut flags: Vec<&str> = BASE_FLAGS.to_vec();
+                flags.extend(rule.flags.iter().map(String::as_str).filter(|f| *f != "-mnop-mcount"));
+                let mut ours = generated.macros.clone();
+                rule.write_defines(&mut ours);
+                let theirs = c.macros(&flags).unwrap();
+                assert_same(&sorted(&ours), &sorted(&theirs), &format!("gcc-{} {}", table.major, rule.flags.join(" ")));
+            }
+            assert!(
+                PROVENANCE.lines().any(|l| l.starts_with(&format!("{} {} cpp-{}=", table.major, c.suite, table.major))),
+                "gcc-{}: not in data/compilers.txt",
+                table.major
+            );
+            checked.push(format!("gcc-{} ({} cpp-{}={})", table.major, c.suite, table.major, c.package_version()));
+        }
+        eprintln!("checked against the real compilers: {}", checked.join(", "));
     }
 
     fn config(lines: &str) -> crate::config::ConfigFile {
@@ -573,7 +688,7 @@ mod tests {
         for force in [false, true] {
             let e = choice.check(force).unwrap_err();
             assert!(e.contains("clang") && e.contains("CONFIG_CC_IS_CLANG=y"), "{e}");
-            assert!(e.contains("known compilers: gcc 12."), "{e}");
+            assert!(e.contains("known compilers: gcc 9.") && e.contains("gcc 12.2.0"), "{e}");
         }
     }
 

@@ -42,6 +42,11 @@ pub trait FileProvider {
     ) -> Option<FileId>;
     /// How GCC names the file in `__FILE__` and line markers (after `-fmacro-prefix-map`).
     fn display_name(&self, file: FileId) -> String;
+    /// The compiler whose `__has_attribute`/`__has_builtin` answers apply (the one the target's
+    /// config names); gcc-12's by default.
+    fn compiler(&self) -> &'static crate::pre_ast::predefined::CompilerTable {
+        crate::pre_ast::predefined::default_table()
+    }
 }
 
 /// The main file of a translation unit.
@@ -251,6 +256,9 @@ impl<'a> Engine<'a> {
             ("__TIME__", Builtin::DateTime),
             ("__TIMESTAMP__", Builtin::DateTime),
         ] {
+            if (name == "__has_builtin" || name == "__has_c_attribute") && !files.compiler().has_operator(name) {
+                continue;
+            }
             let m = Macro {
                 def: None,
                 builtin: Some(b),
@@ -1336,16 +1344,17 @@ impl<'a> Engine<'a> {
             Builtin::HasAttribute | Builtin::HasBuiltinFn | Builtin::CAttribute => {
                 let operand = self.paren_ident(&name.text)?;
                 let v = match b {
-                    Builtin::HasBuiltinFn => builtins::has_builtin(&operand),
-                    Builtin::HasAttribute => builtins::has_attribute(&operand),
+                    Builtin::HasBuiltinFn => builtins::has_builtin(self.files.compiler(), &operand),
+                    Builtin::HasAttribute => builtins::has_attribute(self.files.compiler(), &operand),
                     _ => None,
                 };
                 match v {
                     Some(v) => Tok::new(SyntaxKind::PP_NUMBER, v.to_string()),
                     None => {
                         return self.error(format!(
-                            "{}({operand}): not in our table of GCC 12's answers",
-                            name.text
+                            "{}({operand}): not in our table of {}'s answers (src/pre_ast/data/gcc-queries.txt)",
+                            name.text,
+                            self.files.compiler().name()
                         ))
                     }
                 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::layout_json::Layouts;
 use crate::util::Result;
-use crate::{bail, conformance, custom_config, demo, kernels, oracle};
+use crate::{bail, compilers, conformance, custom_config, demo, kernels, oracle};
 
 const USAGE: &str = "\
 usage: cargo xtask <task> [options]
@@ -15,6 +15,10 @@ tasks:
   demo                    the main job on bundled defaults: unpack the pinned Debian 6.1 headers,
                           build the pre-AST, make Rekall and Volatility 3 profiles (target/demo/)
   kernels                 unpack the pinned Debian kernel header packages into target/kernels/
+  compiler-tables [MAJOR]...
+                          regenerate src/pre_ast/data/gcc-MAJOR* from the real cpp-MAJOR of its
+                          Debian suite (fetched and unpacked under target/compilers/; default:
+                          every major of compilers::SUITES)
   oracle --tree DIR [--source-file FILE] [--out FILE] [--gdwarf-4]
                           build FILE as a module against DIR with kbuild + gcc-12, write the
                           layouts from its DWARF as canonical JSON (cached under target/oracle/)
@@ -50,6 +54,17 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             kernels_task()
         }
         "oracle" => oracle_task(rest),
+        "compiler-tables" => {
+            let majors: Vec<u32> = if rest.is_empty() {
+                compilers::majors()
+            } else {
+                rest.iter()
+                    .map(|m| m.parse().map_err(|_| crate::format_err!("`{m}` is not a GCC major release")))
+                    .collect::<Result<_>>()?
+            };
+            compilers::write_tables(&majors)?;
+            Ok(ExitCode::SUCCESS)
+        }
         "conformance" => conformance_task(rest),
         "custom-config" => custom_config_task(rest),
         "demo" => {
