@@ -69,7 +69,27 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
     let mut warnings = Vec::new();
     let separate = tree.srctree != tree.objtree;
     let order = vfs::kbuild_search_order(separate, &tree.src_makefile);
-    let map = DiskMap::new(tree, input.target_dir.clone());
+    let mut map = DiskMap::new(tree, input.target_dir.clone());
+    if vfs::uses_compiler_include(&tree.src_makefile) {
+        match compiler_include_dir(tree.gcc_version / 10000) {
+            Some((dir, cc)) => {
+                if cc != format!("gcc-{}", tree.gcc_version / 10000) {
+                    warnings.push(format!(
+                        "the tree's kbuild reaches the compiler's own headers (<stdarg.h>); they are \
+                         {cc}'s ({}), not the tree's gcc-{}'s",
+                        dir.display(),
+                        tree.gcc_version / 10000
+                    ));
+                }
+                map.compiler_include = Some(dir);
+            }
+            None => warnings.push(
+                "the tree's kbuild reaches the compiler's own headers (<stdarg.h>), but no gcc on this \
+                 machine says where they are (`gcc -print-file-name=include`): they are not stored"
+                    .to_string(),
+            ),
+        }
+    }
     let mut g = Graph {
         map: &map,
         dirs: &order.dirs,
@@ -217,6 +237,23 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
             .map(|(_, l)| *l),
     );
     Ok((pre, stats, warnings))
+}
+
+/// The compiler's own header directory on this machine (`gcc-N -print-file-name=include` for the
+/// tree's major release `N`, else `gcc`'s), with the compiler's name. GCC's freestanding headers
+/// the kernel reaches (`stdarg.h`) define the same macros under kbuild's flags in every release
+/// we ship (see `compiler_headers_are_the_same_in_every_release`).
+pub fn compiler_include_dir(major: u32) -> Option<(PathBuf, String)> {
+    for cc in [format!("gcc-{major}"), "gcc".to_string()] {
+        let Ok(out) = std::process::Command::new(&cc).arg("-print-file-name=include").output() else {
+            continue;
+        };
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && dir.join("stdarg.h").is_file() {
+            return Some((dir, cc));
+        }
+    }
+    None
 }
 
 /// The kind of a generated header, by its path relative to the object tree. The four named
@@ -834,6 +871,77 @@ CONFIG_GCC_VERSION=120200
             assert!(e.to_string().contains(needle), "{dir}: {e}");
         }
         std::fs::remove_dir_all(root).unwrap();
+    }
+
+    /// A 5.10-style tree (`-isystem $(shell $(CC) -print-file-name=include)`, linux/kernel.h
+    /// including <stdarg.h>): the compiler's header is stored under `cc/include`, searched after
+    /// every -I directory, with gcc-12's text (the machine's compiler of the tree's release).
+    #[test]
+    fn compiler_headers_the_tree_reaches_are_stored() {
+        let text = DEBIAN_TREE
+            .replace(
+                "USERINCLUDE := -include $(srctree)/include/linux/compiler-version.h\n",
+                "NOSTDINC_FLAGS += -nostdinc -isystem $(shell $(CC) -print-file-name=include)\n",
+            )
+            .replace("#include \"local.h\"\n", "#include \"local.h\"\n#include <stdarg.h>\n");
+        let root = fixture("ccinclude", &text);
+        let tree = tree::discover(&root.join("usr/src/headers-amd64")).unwrap();
+        let input = BuildInput {
+            tree,
+            target_name: "t.c".into(),
+            target_text: TARGET.into(),
+            target_dir: None,
+            force: false,
+        };
+        let (pre, _, warnings) = build(&input).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(pre.search_dirs.last().map(String::as_str), Some(vfs::CC_INCLUDE));
+        let id = pre.lookup("cc/include/stdarg.h").expect("stdarg.h stored");
+        let (dir, cc) = compiler_include_dir(12).unwrap();
+        assert_eq!(cc, "gcc-12");
+        assert_eq!(&*pre.file(id).text, std::fs::read_to_string(dir.join("stdarg.h")).unwrap());
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    /// The compiler header the kernel reaches, `<stdarg.h>`, gives the same macros and the same
+    /// declarations under kbuild's flags (gnu11 and gnu89) in every GCC release we ship, each run
+    /// with its own header directory (`libgcc-N-dev`, unpacked by `xtask::compilers`): so the
+    /// one copy the pre-AST stores serves a target built by any of them.
+    #[test]
+    fn compiler_headers_are_the_same_in_every_release() {
+        let base = predefined::BASE_FLAGS.to_vec();
+        let mut reference: Option<(u32, String, String)> = None;
+        for std in ["-std=gnu11", "-std=gnu89"] {
+            for major in xtask::compilers::majors() {
+                let c = xtask::compilers::ensure(major).unwrap_or_else(|e| panic!("gcc-{major}: {e}"));
+                let inc = c.include_dir();
+                assert!(inc.join("stdarg.h").is_file(), "{}", inc.display());
+                let inc = inc.display().to_string();
+                let mut flags = base.clone();
+                flags.extend([std, "-isystem", inc.as_str()]);
+                let mut with_flags = flags.clone();
+                with_flags.extend(["-include", "stdarg.h"]);
+                let with = c.macros(&with_flags).unwrap();
+                let without = c.macros(&base.iter().copied().chain([std]).collect::<Vec<_>>()).unwrap();
+                // `-dM` of an include also lists the base macros; keep what stdarg.h adds.
+                let added: String = with
+                    .lines()
+                    .filter(|l| !without.lines().any(|w| w == *l))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                let mut e_flags = flags.clone();
+                e_flags.extend(["-E", "-P"]);
+                let decls = c.cpp(&e_flags, "#include <stdarg.h>\n").unwrap();
+                assert!(added.contains("#define va_start(") && decls.contains("va_list"), "gcc-{major}: {added}");
+                match &reference {
+                    None => reference = Some((major, added, decls)),
+                    Some((m, a, d)) => {
+                        assert_eq!((a, d), (&added, &decls), "gcc-{major} vs gcc-{m} ({std})");
+                    }
+                }
+            }
+            reference = None;
+        }
     }
 
     #[test]

@@ -169,7 +169,8 @@ pub fn ensure(major: u32) -> Result<Compiler> {
         bail!("no Debian suite has gcc-{major} (known: {:?})", majors())
     };
     let root = cache_dir().join(suite).join(format!("gcc-{major}"));
-    let stamp = root.join(".unpacked");
+    // The stamp's name changes when the package set does (2: libgcc-N-dev for the headers).
+    let stamp = root.join(".unpacked-2");
     if let Ok(text) = std::fs::read_to_string(&stamp) {
         let packages = text
             .lines()
@@ -190,6 +191,8 @@ pub fn ensure(major: u32) -> Result<Compiler> {
         deps.extend(depends(&dir, p)?);
     }
     deps.push("libc6".into());
+    // The compiler's own headers (`-print-file-name=include`: stdarg.h and friends).
+    deps.push(format!("libgcc-{major}-dev"));
     for d in deps {
         if !d.starts_with("cpp-") && !wanted.contains(&d) {
             wanted.push(d);
@@ -226,6 +229,8 @@ pub fn ensure(major: u32) -> Result<Compiler> {
     std::fs::rename(&tmp, &root).map_err(|e| format_err!("{}: {e}", root.display()))?;
     let listing: String = packages.iter().map(|(p, v)| format!("{p} {v}\n")).collect();
     util::write(&stamp, listing)?;
+    // The unpacked root is what is kept; the packages can be fetched again.
+    util::remove_dir_all_if_exists(&debs)?;
     Ok(Compiler { major, suite, root, packages })
 }
 
@@ -236,6 +241,11 @@ impl Compiler {
             .iter()
             .find(|(p, _)| *p == format!("cpp-{}", self.major))
             .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// The compiler's own header directory (`-print-file-name=include`), from `libgcc-N-dev`.
+    pub fn include_dir(&self) -> PathBuf {
+        self.root.join(format!("usr/lib/gcc/x86_64-linux-gnu/{}/include", self.major))
     }
 
     fn ld_so(&self) -> Result<PathBuf> {
