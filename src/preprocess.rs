@@ -374,6 +374,10 @@ pub struct PreAstFiles<'a> {
     generating_bounds: bool,
     /// The compiler the config names (its `__has_attribute`/`__has_builtin` answers).
     compiler: &'static crate::pre_ast::predefined::CompilerTable,
+    /// Set while the asm-offsets unit is preprocessed: its values must not be needed then.
+    generating_asm_offsets: bool,
+    /// The asm-offsets.h values, computed on first use.
+    asm_offsets: RefCell<Option<Result<FxHashMap<String, Result<i64, String>>, String>>>,
 }
 
 impl<'a> PreAstFiles<'a> {
@@ -396,6 +400,8 @@ impl<'a> PreAstFiles<'a> {
             } else {
                 crate::pre_ast::predefined::choose_for_options(&config.options).table
             },
+            generating_asm_offsets: false,
+            asm_offsets: RefCell::default(),
         }
     }
 
@@ -450,6 +456,41 @@ impl<'a> PreAstFiles<'a> {
                 "{path} is derived from the configuration and we cannot regenerate it yet (it needs the layout engine)"
             )),
         }
+    }
+
+    /// Every asm-offsets.h value: the stored unit (`generated::asm_offsets_unit`) preprocessed
+    /// under the target config and its enumerators evaluated by our layout engine.
+    fn compute_asm_offsets(&self) -> Result<FxHashMap<String, Result<i64, String>>, String> {
+        let unit = self
+            .pre_ast
+            .lookup(generated::ASM_OFFSETS_UNIT_PATH)
+            .ok_or("the pre-AST has no asm-offsets unit (rebuild it with this build-pre-ast)")?;
+        let mut nested = PreAstFiles::new(self.pre_ast, self.config, self.source_skeleton, self.sizes);
+        nested.config_headers = self.config_headers;
+        nested.generating_asm_offsets = true;
+        let pp = Engine::new(&nested)
+            .run(
+                // kbuild compiles asm-offsets.c into the kernel, not as a module.
+                &crate::pre_ast::predefined::builtin_object_defines(&self.config.predefined(self.pre_ast), "asm_offsets"),
+                &self.pre_ast.forced_includes,
+                MainFile::File(unit),
+            )
+            .map_err(|e| format!("while preprocessing the asm-offsets unit: {e}"))?;
+        let names: Vec<String> = pp
+            .tokens
+            .iter()
+            .filter(|t| t.kind == syntax::SyntaxKind::IDENT && t.text.starts_with(generated::ASM_OFFSET_PREFIX))
+            .map(|t| t.text.to_string())
+            .collect();
+        let values = self.sizes.enumerator_values(&names, &pp.tokens);
+        Ok(names
+            .iter()
+            .zip(values)
+            .map(|(n, v)| {
+                let name = n[generated::ASM_OFFSET_PREFIX.len()..].to_string();
+                (name, v.and_then(generated::asm_immediate))
+            })
+            .collect())
     }
 
     /// bounds.h: the constants the stored copy lists, each computed the way kernel/bounds.c does
@@ -542,5 +583,21 @@ impl FileProvider for PreAstFiles<'_> {
 
     fn compiler(&self) -> &'static crate::pre_ast::predefined::CompilerTable {
         self.compiler
+    }
+
+    fn asm_offset(&self, name: &str) -> Result<i64, String> {
+        if self.generating_asm_offsets {
+            return Err(format!("{name} (from asm-offsets.h) is needed while computing asm-offsets.h"));
+        }
+        let mut cache = self.asm_offsets.borrow_mut();
+        let all = cache.get_or_insert_with(|| self.compute_asm_offsets());
+        match all {
+            Err(e) => Err(format!("{name} (from asm-offsets.h): {e}")),
+            Ok(map) => match map.get(name) {
+                Some(Ok(v)) => Ok(*v),
+                Some(Err(e)) => Err(format!("{name} (from asm-offsets.h): {e}")),
+                None => Err(format!("{name} (from asm-offsets.h): the stored asm-offsets.h gives no expression for it")),
+            },
+        }
     }
 }

@@ -120,6 +120,16 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
         input.target_text.clone(),
         input.target_text.len(),
     );
+    // The unit behind asm-offsets.h (its expressions, from the tree's copy), a second root so
+    // that every header it reaches is stored (`generated::asm_offsets_unit`).
+    let asm_offsets_vpath = format!("{}/include/generated/asm-offsets.h", if separate { vfs::OBJ } else { vfs::SRC });
+    if let Some(real) = map.real_path(&asm_offsets_vpath) {
+        if let Ok(stored) = std::fs::read_to_string(&real) {
+            let unit = crate::preprocess::generated::asm_offsets_unit(&stored);
+            let n = unit.len();
+            g.add(crate::preprocess::generated::ASM_OFFSETS_UNIT_PATH.to_string(), unit, n);
+        }
+    }
     let mut computed: Vec<(FileId, u32, bool, String)> = Vec::new();
     let mut tried: FxHashSet<(FileId, u32, String)> = FxHashSet::default();
     let mut resolved: FxHashSet<(FileId, u32)> = FxHashSet::default();

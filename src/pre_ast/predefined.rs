@@ -546,6 +546,22 @@ pub fn kbuild_defines(target_stem: &str) -> String {
     )
 }
 
+/// The predefined macros of a unit kbuild compiles as part of the kernel image rather than a
+/// module (arch/x86/kernel/asm-offsets.c): `predefined` (for the target module) without `MODULE`
+/// and with the object's own `KBUILD_BASENAME`/`KBUILD_MODNAME`.
+pub fn builtin_object_defines(predefined: &str, stem: &str) -> String {
+    let drop = ["MODULE", "KBUILD_BASENAME", "KBUILD_MODNAME", "__KBUILD_MODNAME"];
+    let mut out: String = predefined
+        .lines()
+        .filter(|l| !define_name(l).is_some_and(|n| drop.contains(&n)))
+        .flat_map(|l| [l, "\n"])
+        .collect();
+    out.push_str(&format!(
+        "#define KBUILD_BASENAME \"{stem}\"\n#define KBUILD_MODNAME \"{stem}\"\n#define __KBUILD_MODNAME kmod_{stem}\n"
+    ));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,6 +47,11 @@ pub trait FileProvider {
     fn compiler(&self) -> &'static crate::pre_ast::predefined::CompilerTable {
         crate::pre_ast::predefined::default_table()
     }
+    /// The value of an asm-offsets.h constant under the target's config (the marker of
+    /// `generated::asm_offsets_h` expands to it), or why it cannot be computed.
+    fn asm_offset(&self, name: &str) -> Result<i64, String> {
+        Err(format!("{name} (from asm-offsets.h) is an offset in a kernel struct: computing it needs the layout engine"))
+    }
 }
 
 /// The main file of a translation unit.
@@ -1335,7 +1340,12 @@ impl<'a> Engine<'a> {
             }
             Builtin::NeedsLayout => {
                 let what = self.paren_ident(&name.text)?;
-                return self.error(format!("{what} (from asm-offsets.h) is an offset in a kernel struct: computing it needs the layout engine"));
+                match self.files.asm_offset(&what) {
+                    Ok(v) if v >= 0 => Tok::new(SyntaxKind::PP_NUMBER, v.to_string()),
+                    // kbuild writes `-4096`, two tokens; a builtin yields one.
+                    Ok(v) => return self.error(format!("{what} (from asm-offsets.h) is {v}: negative values are not supported yet")),
+                    Err(e) => return self.error(e),
+                }
             }
             Builtin::HasInclude | Builtin::HasIncludeNext => {
                 let v = self.has_include(b == Builtin::HasIncludeNext)?;

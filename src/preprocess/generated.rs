@@ -1,6 +1,8 @@
 //! Headers kbuild generates from the configuration, regenerated from the target's config instead
 //! of taken from the preparation machine: `timeconst.h` (kernel/time/timeconst.bc's arithmetic,
-//! reimplemented) and `bounds.h` (kernel/bounds.c's constants, evaluated with our own engine).
+//! reimplemented), `bounds.h` (kernel/bounds.c's constants, evaluated with our own engine) and
+//! `asm-offsets.h` (the expressions kbuild writes in its comments, evaluated with our own engine
+//! in a unit of the headers asm-offsets.c includes).
 //! autoconf.h is `config::autoconf_h_text`.
 
 use smol_str::SmolStr;
@@ -107,6 +109,12 @@ pub fn order_base_2(n: u64) -> u64 {
 /// unit of kernel/bounds.c under the target config. The decl/layout stage implements it
 /// (`decl::sizes::EngineSizes`).
 pub trait TypeSizes {
+    /// The value of each enumerator `names[i]` of the unit `tokens` (a file-scope
+    /// `enum { NAME = (EXPR) };`), evaluated as C constant expressions with our layouts.
+    fn enumerator_values(&self, names: &[String], tokens: &[crate::token::Token]) -> Vec<Result<i128, String>> {
+        let _ = tokens;
+        names.iter().map(|n| Err(format!("{n}: no layout engine to evaluate it"))).collect()
+    }
     fn sizeof_type(
         &self,
         type_name: &str,
@@ -297,11 +305,10 @@ pub fn enumerator(tokens: &[crate::token::Token], tag: &str, name: &str) -> Resu
         .ok_or_else(|| format!("enum {tag} has no enumerator {name}"))
 }
 
-/// asm-offsets.h with the macro set of the stored copy, each defined to a marker that makes using
-/// it an error naming the value: its values are offsets and sizes of kernel structs (from
-/// arch/x86/kernel/asm-offsets.c, which the headers package lacks) and need the layout engine.
-/// Headers reach it only for assembly (`__ASSEMBLY__`, call-depth tracking thunks), so a C
-/// target that does not use the values preprocesses exactly as GCC does.
+/// asm-offsets.h with the macro set of the stored copy, each defined to a marker whose expansion
+/// computes the value (`FileProvider::asm_offset`: the expression of [`asm_offsets_unit`],
+/// evaluated by our layout engine under the target's config). Most headers reach it only for
+/// assembly, so the values are computed only when one is used.
 pub fn asm_offsets_h(stored: &str) -> String {
     let mut out = String::from("#ifndef __ASM_OFFSETS_H__\n#define __ASM_OFFSETS_H__\n");
     for line in stored.lines() {
@@ -316,6 +323,51 @@ pub fn asm_offsets_h(stored: &str) -> String {
     }
     out.push_str("#endif\n");
     out
+}
+
+/// The translation unit behind asm-offsets.h, which the headers package lacks
+/// (arch/x86/kernel/asm-offsets.c and asm-offsets_64.c): the headers that declare the structs
+/// its expressions name (guarded where a kernel series lacks one), then one enum per stored
+/// constant whose single enumerator is the expression kbuild wrote in the constant's comment.
+/// `build-pre-ast` stores it (so every header it reaches is in the pre-AST) and `make-profile`
+/// evaluates the expressions with our own declaration and layout engine under the target's
+/// config, when a header uses a value. No value is read from the stored copy.
+pub fn asm_offsets_unit(stored: &str) -> String {
+    let mut out = String::from(
+        "#define COMPILE_OFFSETS\n\
+         #include <linux/crypto.h>\n#include <linux/sched.h>\n#include <linux/stddef.h>\n\
+         #include <linux/hardirq.h>\n#include <linux/suspend.h>\n#include <asm/processor.h>\n\
+         #include <asm/thread_info.h>\n#include <asm/sigframe.h>\n#include <asm/bootparam.h>\n\
+         #include <asm/suspend.h>\n#include <asm/tlbflush.h>\n\
+         #if __has_include(<asm/tdx.h>)\n#include <asm/tdx.h>\n#endif\n\
+         #if __has_include(<asm/alternative.h>)\n#include <asm/alternative.h>\n#endif\n\
+         #ifdef CONFIG_XEN\n#include <xen/interface/xen.h>\n#endif\n\
+         #ifdef CONFIG_KVM_GUEST\n#include <asm/kvm_para.h>\n#endif\n\
+         #if __has_include(<asm/ia32.h>)\n#include <asm/ia32.h>\n#endif\n",
+    );
+    for e in parse_bounds_h(stored) {
+        if !e.expr.is_empty() {
+            out.push_str(&format!("enum {{ {ASM_OFFSET_PREFIX}{} = ({}) }};\n", e.name, e.expr));
+        }
+    }
+    out
+}
+
+/// The enumerator prefix of [`asm_offsets_unit`]'s constants.
+pub const ASM_OFFSET_PREFIX: &str = "__layout_expert_asm_offset_";
+
+/// Where `build-pre-ast` stores [`asm_offsets_unit`].
+pub const ASM_OFFSETS_UNIT_PATH: &str = "target/layout-expert-asm-offsets.c";
+
+/// The value kbuild writes for an asm-offsets.h constant: the `"i"` operand of the asm, a 64-bit
+/// immediate printed signed (`~(sizeof(x) - 1)` is `-4096`, not 2^64 - 4096).
+pub fn asm_immediate(value: i128) -> Result<i64, String> {
+    if let Ok(v) = i64::try_from(value) {
+        return Ok(v);
+    }
+    u64::try_from(value)
+        .map(|v| v as i64)
+        .map_err(|_| format!("{value} does not fit in a 64-bit immediate"))
 }
 
 /// The builtin that reports a use of a value only the layout engine can compute.
