@@ -80,7 +80,9 @@ pub fn run_input(
     let pp = pp.map_err(|e| e.to_string())?;
     stages.push(("PREPROCESSING", t.elapsed().as_secs_f64()));
     let randstruct = crate::config::options_is_set(&config.options, "CONFIG_GCC_PLUGIN_RANDSTRUCT");
-    let mut out = from_tokens(&pp, randstruct, symbol_map, &mut stages)?;
+    // `CONFIG_CC_MS_EXTENSIONS="-fms-extensions"` (Linux 6.19 on): kbuild's C dialect flag.
+    let ms_extensions = config.get("CONFIG_CC_MS_EXTENSIONS").is_some_and(|v| v.contains("-fms-extensions"));
+    let mut out = from_tokens_with(&pp, randstruct, ms_extensions, symbol_map, &mut stages)?;
     out.model.kernel_release =
         Some(pre_ast.meta.kernel_release.clone()).filter(|r| !r.is_empty());
     out.model.config = config_values(config);
@@ -162,12 +164,24 @@ pub fn from_tokens(
     symbol_map: impl FnOnce() -> Result<Option<SystemMap>, String>,
     stages: &mut Vec<(&'static str, f64)>,
 ) -> Result<EngineOutput, String> {
+    from_tokens_with(pp, randstruct, false, symbol_map, stages)
+}
+
+/// [`from_tokens`] for a build that may pass `-fms-extensions` (tagged anonymous members).
+pub fn from_tokens_with(
+    pp: &Preprocessed,
+    randstruct: bool,
+    ms_extensions: bool,
+    symbol_map: impl FnOnce() -> Result<Option<SystemMap>, String>,
+    stages: &mut Vec<(&'static str, f64)>,
+) -> Result<EngineOutput, String> {
     let t = Instant::now();
     let mut index = DeclIndex::build(&pp.tokens);
     index.add_pragmas(pp.pragmas.iter().map(|p| (p.before_token as usize, p.text.as_str())));
     stages.push(("TRIMMING", t.elapsed().as_secs_f64()));
     let t = Instant::now();
-    let mut resolver = Resolver::new(&pp.tokens, &index).with_randstruct(randstruct);
+    let mut resolver =
+        Resolver::new(&pp.tokens, &index).with_randstruct(randstruct).with_ms_extensions(ms_extensions);
     let emitted = emitted_for_unit(&mut resolver);
     // Source locations are needed only to report problems.
     let locs = if index.errors.is_empty() && emitted.errors.is_empty() { Vec::new() } else { source_locs(pp) };

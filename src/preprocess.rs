@@ -586,6 +586,11 @@ impl FileProvider for PreAstFiles<'_> {
     }
 
     fn asm_offset(&self, name: &str) -> Result<i64, String> {
+        if self.generating_bounds {
+            // kbuild generates bounds.h first; kernel/bounds.c defines COMPILE_OFFSETS so that
+            // asm/asm.h does not include asm-offsets.h.
+            return Err(format!("{name} (from asm-offsets.h) is needed while generating bounds.h"));
+        }
         if self.generating_asm_offsets {
             return Err(format!("{name} (from asm-offsets.h) is needed while computing asm-offsets.h"));
         }

@@ -160,8 +160,10 @@ pub fn parse_bounds_h(text: &str) -> Vec<BoundsEntry> {
 }
 
 /// The text of kernel/bounds.c's translation unit up to its `main`: the headers it includes,
-/// with `__GENERATING_BOUNDS_H` defined so that they do not need bounds.h.
-pub const BOUNDS_C: &str = "#define __GENERATING_BOUNDS_H\n#include <linux/page-flags.h>\n#include <linux/mmzone.h>\n#include <linux/log2.h>\n#include <linux/spinlock_types.h>\n";
+/// with `__GENERATING_BOUNDS_H` defined so that they do not need bounds.h, and `COMPILE_OFFSETS`
+/// so that they do not need asm-offsets.h (generated after bounds.h; 7.x's asm/asm.h includes it
+/// unless `COMPILE_OFFSETS`).
+pub const BOUNDS_C: &str = "#define __GENERATING_BOUNDS_H\n#define COMPILE_OFFSETS\n#include <linux/page-flags.h>\n#include <linux/mmzone.h>\n#include <linux/log2.h>\n#include <linux/spinlock_types.h>\n";
 
 /// How each bounds.h constant is computed (kernel/bounds.c): the constants whose names the
 /// stored bounds.h lists, computed from the bounds.c translation unit under the target config.

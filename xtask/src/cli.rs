@@ -15,6 +15,9 @@ tasks:
   demo                    the main job on bundled defaults: unpack the pinned Debian 6.1 headers,
                           build the pre-AST, make Rekall and Volatility 3 profiles (target/demo/)
   kernels                 unpack the pinned Debian kernel header packages into target/kernels/
+  suite-kernel SUITE SERIES FLAVOUR...
+                          fetch the newest linux-headers-SERIES* of a Debian suite (e.g. bullseye
+                          5.10 amd64 cloud-amd64) into target/kernels/SERIES-SUITE/
   compiler-tables [MAJOR]...
                           regenerate src/pre_ast/data/gcc-MAJOR* from the real cpp-MAJOR of its
                           Debian suite (fetched and unpacked under target/compilers/; default:
@@ -54,6 +57,17 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             kernels_task()
         }
         "oracle" => oracle_task(rest),
+        "suite-kernel" => {
+            let [suite, series, flavours @ ..] = rest else {
+                bail!("usage: cargo xtask suite-kernel SUITE SERIES FLAVOUR...\n{USAGE}");
+            };
+            let flavours: Vec<&str> = flavours.iter().map(String::as_str).collect();
+            let k = compilers::ensure_suite_kernel(suite, series, &flavours)?;
+            for (f, dir) in &k.flavours {
+                println!("{f}: {}", dir.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         "compiler-tables" => {
             let majors: Vec<u32> = if rest.is_empty() {
                 compilers::majors()

@@ -153,13 +153,13 @@ fn depends(dir: &Path, pkg: &str) -> Result<Vec<String>> {
         .collect())
 }
 
+/// Whether the suite has a real (not only virtual) package `pkg`.
 fn has_package(dir: &Path, pkg: &str) -> bool {
     apt("apt-cache", dir)
         .args(["show", "--no-all-versions", pkg])
-        .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(&format!("Package: {pkg}\n")))
 }
 
 /// The unpacked `cpp-N` of its suite, fetched and unpacked the first time (`.unpacked` lists
@@ -234,7 +234,70 @@ pub fn ensure(major: u32) -> Result<Compiler> {
     Ok(Compiler { major, suite, root, packages })
 }
 
+/// [`ensure`] plus the `gcc-N` driver (and, from trixie on, `gcc-N-x86-64-linux-gnu`), for
+/// building kernel modules with that release (`oracle`).
+pub fn ensure_gcc(major: u32) -> Result<Compiler> {
+    let mut c = ensure(major)?;
+    let stamp = c.root.join(".gcc-unpacked");
+    if let Ok(text) = std::fs::read_to_string(&stamp) {
+        c.packages.extend(text.lines().filter_map(|l| l.split_once(' ')).map(|(p, v)| (p.to_string(), v.to_string())));
+        return Ok(c);
+    }
+    let dir = ensure_suite(c.suite)?;
+    let mut wanted = vec![format!("gcc-{major}")];
+    let arch = format!("gcc-{major}-x86-64-linux-gnu");
+    if has_package(&dir, &arch) {
+        wanted.push(arch);
+    }
+    let debs = dir.join("debs").join(format!("gcc-{major}-driver"));
+    util::remove_dir_all_if_exists(&debs)?;
+    util::create_dir_all(&debs)?;
+    eprintln!("compilers: apt-get download {} ({})", wanted.join(" "), c.suite);
+    util::run(apt("apt-get", &dir).arg("download").args(&wanted).current_dir(&debs))?;
+    let mut listing = String::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&debs)
+        .map_err(|e| format_err!("{}: {e}", debs.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    for deb in &files {
+        let field = |f: &str| {
+            util::run_stdout(Command::new("dpkg-deb").args(["-f"]).arg(deb).arg(f)).map(|s| s.trim().to_string())
+        };
+        let (p, v) = (field("Package")?, field("Version")?);
+        listing.push_str(&format!("{p} {v}\n"));
+        c.packages.push((p, v));
+        util::run(Command::new("dpkg-deb").arg("-x").arg(deb).arg(&c.root))?;
+    }
+    util::remove_dir_all_if_exists(&debs)?;
+    util::write(&stamp, listing)?;
+    Ok(c)
+}
+
 impl Compiler {
+    /// The `CC` for kbuild: the unpacked `gcc-N` driver, run directly when this machine's glibc
+    /// can run it, else through the suite's loader (with `-wrapper` for `cc1`).
+    pub fn cc(&self) -> Result<String> {
+        let n = self.major;
+        let driver = [format!("usr/bin/x86_64-linux-gnu-gcc-{n}"), format!("usr/bin/gcc-{n}")]
+            .iter()
+            .map(|p| self.root.join(p))
+            .find(|p| p.is_file())
+            .ok_or_else(|| format_err!("{}: no gcc-{n} driver unpacked (ensure_gcc)", self.root.display()))?;
+        let direct = Command::new(&driver).arg("--version").output().is_ok_and(|o| o.status.success());
+        if direct {
+            return Ok(driver.display().to_string());
+        }
+        let ld_so = self.ld_so()?;
+        let libs = format!("{0}/lib/x86_64-linux-gnu:{0}/usr/lib/x86_64-linux-gnu", self.root.display());
+        Ok(format!(
+            "{} --library-path {libs} {} -wrapper {},--library-path,{libs}",
+            ld_so.display(),
+            driver.display(),
+            ld_so.display()
+        ))
+    }
+
     /// The version of the `cpp-N` package.
     pub fn package_version(&self) -> &str {
         self.packages
@@ -427,4 +490,96 @@ pub fn write_tables(majors: &[u32]) -> Result<()> {
         text.push('\n');
     }
     util::write(&list_path, text)
+}
+
+/// A kernel series fetched from a Debian suite (not pinned: the suite's newest ABI of the
+/// series, recorded in the stamp), unpacked as `kernels` unpacks the pinned ones.
+#[derive(Clone, Debug)]
+pub struct SuiteKernel {
+    /// `target/kernels/<series>-<suite>`.
+    pub prefix_dir: PathBuf,
+    /// `(flavour, tree directory)`, e.g. `("amd64", …/usr/src/linux-headers-5.10.0-32-amd64)`.
+    pub flavours: Vec<(String, PathBuf)>,
+    /// `package version` lines.
+    pub packages: String,
+}
+
+/// The headers of `series` (e.g. `5.10`) for `flavours` (`amd64`, `cloud-amd64`) from `suite`,
+/// with their `-common` headers and `linux-kbuild-<series>`, unpacked under
+/// `target/kernels/<series>-<suite>/` the first time.
+pub fn ensure_suite_kernel(suite: &str, series: &str, flavours: &[&str]) -> Result<SuiteKernel> {
+    let prefix_dir = crate::kernels::cache_dir().join(format!("{series}-{suite}"));
+    let stamp = prefix_dir.join(".layout-expert-suite-stamp");
+    let find_flavours = |packages: &str| -> Result<Vec<(String, PathBuf)>> {
+        flavours
+            .iter()
+            .map(|f| {
+                let pkg = packages
+                    .lines()
+                    .filter_map(|l| l.split(' ').next())
+                    .find(|p| p.starts_with("linux-headers-") && p.ends_with(&format!("-{f}")))
+                    .ok_or_else(|| format_err!("no linux-headers-{series}*-{f} among {packages}"))?;
+                Ok((f.to_string(), prefix_dir.join("usr/src").join(pkg)))
+            })
+            .collect()
+    };
+    if let Ok(packages) = std::fs::read_to_string(&stamp) {
+        return Ok(SuiteKernel { flavours: find_flavours(&packages)?, prefix_dir, packages });
+    }
+    let dir = ensure_suite(suite)?;
+    let names = util::run_stdout(apt("apt-cache", &dir).arg("pkgnames").arg(format!("linux-headers-{series}")))?;
+    // The newest ABI that has every flavour: `linux-headers-5.10.0-32-amd64` → `5.10.0-32`.
+    let mut abis: Vec<String> = names
+        .lines()
+        .filter_map(|n| n.strip_prefix("linux-headers-")?.strip_suffix(&format!("-{}", flavours[0])))
+        .filter(|abi| !abi.contains("-rt") && !abi.contains("-cloud"))
+        .filter(|abi| flavours.iter().all(|f| names.lines().any(|n| n == format!("linux-headers-{abi}-{f}"))))
+        .map(String::from)
+        .collect();
+    abis.sort_by_key(|a| {
+        a.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse::<u32>().ok()).collect::<Vec<u32>>()
+    });
+    let Some(abi) = abis.last() else {
+        bail!("{suite} has no linux-headers-{series}* for {flavours:?}")
+    };
+    let mut wanted: Vec<String> = flavours.iter().map(|f| format!("linux-headers-{abi}-{f}")).collect();
+    wanted.push(format!("linux-headers-{abi}-common"));
+    // 5.10's kbuild package is named by series, 6.12's and 7.x's by ABI.
+    let kbuild_abi = format!("linux-kbuild-{abi}");
+    wanted.push(if has_package(&dir, &kbuild_abi) { kbuild_abi } else { format!("linux-kbuild-{series}") });
+    let debs = dir.join("debs").join(format!("linux-{series}"));
+    util::remove_dir_all_if_exists(&debs)?;
+    util::create_dir_all(&debs)?;
+    eprintln!("kernels: apt-get download {} ({suite})", wanted.join(" "));
+    util::run(apt("apt-get", &dir).arg("download").args(&wanted).current_dir(&debs))?;
+    let tmp = prefix_dir.with_extension("tmp");
+    util::remove_dir_all_if_exists(&tmp)?;
+    util::create_dir_all(&tmp)?;
+    let mut packages = String::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&debs)
+        .map_err(|e| format_err!("{}: {e}", debs.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    for deb in &files {
+        let field = |f: &str| {
+            util::run_stdout(Command::new("dpkg-deb").args(["-f"]).arg(deb).arg(f)).map(|s| s.trim().to_string())
+        };
+        packages.push_str(&format!("{} {}\n", field("Package")?, field("Version")?));
+        util::run(Command::new("dpkg-deb").arg("-x").arg(deb).arg(&tmp))?;
+    }
+    for f in flavours {
+        let flavour = tmp.join("usr/src").join(format!("linux-headers-{abi}-{f}"));
+        crate::kernels::rewrite_flavour_makefile(&flavour, &prefix_dir)?;
+        // 7.x flavour Makefiles also set `KBUILD_OUTPUT=/usr/src/<flavour>`.
+        let makefile = flavour.join("Makefile");
+        let text = util::read_to_string(&makefile)?;
+        let text = text.replace("KBUILD_OUTPUT=/usr/src/", &format!("KBUILD_OUTPUT={}/usr/src/", prefix_dir.display()));
+        util::write(&makefile, text)?;
+    }
+    util::remove_dir_all_if_exists(&prefix_dir)?;
+    std::fs::rename(&tmp, &prefix_dir).map_err(|e| format_err!("{}: {e}", prefix_dir.display()))?;
+    util::write(&stamp, &packages)?;
+    util::remove_dir_all_if_exists(&debs)?;
+    Ok(SuiteKernel { flavours: find_flavours(&packages)?, prefix_dir, packages })
 }
