@@ -452,6 +452,14 @@ impl<'a> PreAstFiles<'a> {
             }
             GeneratedHeader::Bounds => self.bounds_h(file),
             GeneratedHeader::AsmOffsets => Ok(generated::asm_offsets_h(&self.pre_ast.file(file).text)),
+            GeneratedHeader::CpuFeatureMasks => {
+                let features = self
+                    .pre_ast
+                    .lookup("src/arch/x86/include/asm/cpufeatures.h")
+                    .ok_or_else(|| format!("{path}: the pre-AST lacks arch/x86/include/asm/cpufeatures.h"))?;
+                generated::cpufeaturemasks_h(&self.pre_ast.file(features).text, &self.config.options)
+                    .map_err(|e| format!("{path}: {e}"))
+            }
             GeneratedHeader::Other => Err(format!(
                 "{path} is derived from the configuration and we cannot regenerate it yet (it needs the layout engine)"
             )),
@@ -578,7 +586,11 @@ impl FileProvider for PreAstFiles<'_> {
     }
 
     fn display_name(&self, file: FileId) -> String {
-        gcc_file_name(&self.pre_ast.file(file).path)
+        let path = &self.pre_ast.file(file).path;
+        match path.strip_prefix("src/") {
+            Some(rest) if !self.pre_ast.src_file_prefix.is_empty() => format!("{}{rest}", self.pre_ast.src_file_prefix),
+            _ => gcc_file_name(path),
+        }
     }
 
     fn compiler(&self) -> &'static crate::pre_ast::predefined::CompilerTable {

@@ -232,7 +232,17 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
     pre.predefined = predefined::kbuild_defines(stem);
     pre.gcc_version = tree.gcc_version;
     pre.kbuild_flags = kbuild_flags(&tree.src_makefile);
+    if tree.src_makefile.contains("-fmacro-prefix-map=$(srcroot)/=") {
+        // Linux 6.13 on maps only `$(srcroot)`, the module's directory: the headers keep the
+        // source tree's absolute path in `__FILE__`.
+        let root = tree.srctree.canonicalize().unwrap_or_else(|_| tree.srctree.clone());
+        pre.src_file_prefix = format!("{}/", root.display());
+    }
     pre.flag_rules = predefined::flag_rules(&tree.src_makefile);
+    // Linux before 5.18 (arch/x86/Makefile): with CONFIG_X86_X32 and a binutils that links x32
+    // (Debian's does), kbuild adds -DCONFIG_X86_X32_ABI, which autoconf.h lacks.
+    let arch_makefile = std::fs::read_to_string(tree.srctree.join("arch/x86/Makefile")).unwrap_or_default();
+    pre.flag_rules.extend(predefined::arch_flag_rules(&arch_makefile));
     pre.unresolved = unresolved;
     pre.srctree_name = tree
         .srctree
@@ -277,6 +287,7 @@ pub fn generated_kind(obj_relative: &str) -> Option<GeneratedHeader> {
         "include/generated/bounds.h" => GeneratedHeader::Bounds,
         "include/generated/timeconst.h" => GeneratedHeader::Timeconst,
         "include/generated/asm-offsets.h" => GeneratedHeader::AsmOffsets,
+        "arch/x86/include/generated/asm/cpufeaturemasks.h" => GeneratedHeader::CpuFeatureMasks,
         "include/generated/utsrelease.h"
         | "include/generated/utsversion.h"
         | "include/generated/compile.h"
@@ -297,7 +308,9 @@ fn kbuild_flags(src_makefile: &str) -> Vec<String> {
     if src_makefile.contains("-funsigned-char") {
         flags.push("-funsigned-char".to_string());
     }
-    flags.push(format!("-fmacro-prefix-map={}/=", vfs::SRC));
+    if !src_makefile.contains("-fmacro-prefix-map=$(srcroot)/=") {
+        flags.push(format!("-fmacro-prefix-map={}/=", vfs::SRC));
+    }
     flags.extend(["-D__KERNEL__", "-DMODULE"].map(String::from));
     flags
 }

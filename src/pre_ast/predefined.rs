@@ -33,6 +33,9 @@
 //! - `-funsigned-char` (every configuration, from Linux 6.2 on; the rule has no condition and is
 //!   present when the tree's top `Makefile` passes the flag): `__CHAR_UNSIGNED__ 1`.
 //!
+//! - `-DCONFIG_X86_X32_ABI` (`CONFIG_X86_X32`, Linux before 5.18): `arch/x86/Makefile`
+//!   (`arch_flag_rules`).
+//!
 //! Flags checked to define no macro (so not modelled): retpoline and return-thunk flags,
 //! `-mharden-sls`, `-ftrivial-auto-var-init`, `-fzero-call-used-regs`, frame-pointer flags,
 //! `-fsanitize=undefined`, `-fsanitize-coverage`, gcov's `-fprofile-arcs`. Not modelled:
@@ -522,6 +525,23 @@ pub fn flag_rules(src_makefile: &str) -> Vec<FlagRule> {
             &[],
             "Makefile: KBUILD_CFLAGS += -funsigned-char (Linux 6.2 and later)",
         ));
+    }
+    rules
+}
+
+/// The flag rules `arch/x86/Makefile` (text `arch_makefile`) adds: `-DCONFIG_X86_X32_ABI` under
+/// `CONFIG_X86_X32` (Linux before 5.18, when binutils can link x32, as Debian's can).
+pub fn arch_flag_rules(arch_makefile: &str) -> Vec<FlagRule> {
+    let mut rules = Vec::new();
+    if arch_makefile.contains("KBUILD_CFLAGS += -DCONFIG_X86_X32_ABI") {
+        rules.push(FlagRule {
+            all_of: vec!["CONFIG_X86_X32".into()],
+            none_of: Vec::new(),
+            flags: vec!["-DCONFIG_X86_X32_ABI".into()],
+            defines: vec![("CONFIG_X86_X32_ABI".into(), "1".into())],
+            undefines: Vec::new(),
+            origin: "arch/x86/Makefile: ifdef CONFIG_X86_X32 … KBUILD_CFLAGS += -DCONFIG_X86_X32_ABI".into(),
+        });
     }
     rules
 }

@@ -372,6 +372,61 @@ pub fn asm_immediate(value: i128) -> Result<i64, String> {
         .map_err(|_| format!("{value} does not fit in a 64-bit immediate"))
 }
 
+/// `arch/x86/include/generated/asm/cpufeaturemasks.h` (Linux 6.15 on, written by
+/// arch/x86/tools/cpufeaturemasks.awk): for `DISABLED` and `REQUIRED`, every feature of
+/// `cpufeatures.h` (`#define X86_FEATURE_NAME (W*32+B)`, in file order) whose
+/// `CONFIG_X86_<KIND>_FEATURE_NAME` is set sets bit B of `<KIND>_MASKW` (`NCAPINTS` words), and
+/// `<KIND>_MASK_BIT_SET(x)` tests the non-zero words.
+pub fn cpufeaturemasks_h(cpufeatures_h: &str, options: &[(SmolStr, SmolStr)]) -> Result<String, String> {
+    let mut ncapints = None;
+    let mut features: Vec<(&str, u32, u32)> = Vec::new();
+    for line in cpufeatures_h.lines() {
+        let Some(rest) = line.trim().strip_prefix("#define ") else { continue };
+        let mut words = rest.split_whitespace();
+        let name = words.next().unwrap_or("");
+        if name == "NCAPINTS" {
+            ncapints = words.next().and_then(|v| v.parse::<u32>().ok());
+            continue;
+        }
+        let Some(feature) = name.strip_prefix("X86_FEATURE_") else { continue };
+        let value: String = rest[name.len()..].split("/*").next().unwrap_or("").chars().filter(|c| !c.is_whitespace()).collect();
+        let Some(inner) = value.strip_prefix('(').and_then(|v| v.strip_suffix(')')) else { continue };
+        let Some((w, b)) = inner.split_once("*32+") else { continue };
+        if let (Ok(w), Ok(b)) = (w.parse::<u32>(), b.parse::<u32>()) {
+            features.push((feature, w, b));
+        }
+    }
+    let n = ncapints.ok_or("cpufeatures.h defines no NCAPINTS")?;
+    let mut out = String::from("#ifndef _ASM_X86_CPUFEATUREMASKS_H\n#define _ASM_X86_CPUFEATUREMASKS_H\n");
+    for kind in ["DISABLED", "REQUIRED"] {
+        let mut masks = vec![0u32; n as usize];
+        let mut names = Vec::new();
+        for (feature, w, b) in &features {
+            if options_is_set(options, &format!("CONFIG_X86_{kind}_FEATURE_{feature}")) {
+                let word = masks.get_mut(*w as usize).ok_or_else(|| format!("X86_FEATURE_{feature} is beyond NCAPINTS"))?;
+                *word |= 1u32.checked_shl(*b).ok_or_else(|| format!("X86_FEATURE_{feature}: bit {b}"))?;
+                names.push(*feature);
+            }
+        }
+        out.push_str(&format!("\n/*\n * {kind} features:\n *\n *    {}\n */\n", names.join(" ")));
+        for (i, m) in masks.iter().enumerate() {
+            out.push_str(&format!("#define {kind}_MASK{i}\t0x{m:08x}U\n"));
+        }
+        let set: Vec<usize> = (0..masks.len()).filter(|&i| masks[i] != 0).collect();
+        if set.is_empty() {
+            return Err(format!("no CONFIG_X86_{kind}_FEATURE_* option is set; we do not know what kbuild writes then"));
+        }
+        out.push_str(&format!("\n#define {kind}_MASK_BIT_SET(x)\t\t\t\\\n\t((\t\t\t\t\t\t\\\n"));
+        for (j, i) in set.iter().enumerate() {
+            let tail = if j + 1 == set.len() { " : 0" } else { " :" };
+            out.push_str(&format!("\t\t((x) >> 5) == {i:2} ? {kind}_MASK{i}{tail}\t\\\n"));
+        }
+        out.push_str("\t) & (1U << ((x) & 31)))\n");
+    }
+    out.push_str("\n#endif /* _ASM_X86_CPUFEATUREMASKS_H */\n");
+    Ok(out)
+}
+
 /// The builtin that reports a use of a value only the layout engine can compute.
 pub const NEEDS_LAYOUT: &str = "__layout_expert_needs_layout";
 

@@ -253,13 +253,16 @@ pub fn preprocess(tree: &Path, source: &Path, out: &Path) -> Result<String> {
     if let Some(parent) = out.parent() {
         util::create_dir_all(parent)?;
     }
-    let command = preprocess_command(&build.command, &build.object, &out)?;
-    util::run(
-        Command::new("sh")
-            .arg("-c")
-            .arg(&command)
-            .current_dir(&build.cwd),
-    )?;
+    // Linux 6.13 on builds an external module inside its own directory, with relative names
+    // (`-c -o NAME.o NAME.c`); older kbuild runs in the tree with absolute ones.
+    let relative = build.object.file_name().map(PathBuf::from).unwrap_or_default();
+    let (object, cwd) = if build.command.contains(&format!("-c -o {} ", build.object.display())) {
+        (build.object.clone(), build.cwd.clone())
+    } else {
+        (relative, build.dir.path().to_path_buf())
+    };
+    let command = preprocess_command(&build.command, &object, &out)?;
+    util::run(Command::new("sh").arg("-c").arg(&command).current_dir(&cwd))?;
     Ok(command)
 }
 
