@@ -390,5 +390,18 @@ fn other_series_match_their_gcc_field_for_field() {
             assert_eq!(defines(&ours), defines(&shipped), "{name}: {rel}");
             println!("{name}: {rel} regenerated: {} macros equal kbuild's", defines(&shipped).len());
         }
+        // Every asm-offsets.h value, from the expressions the pre-AST's unit keeps (from the
+        // amd64 tree's copy), under this flavour's config.
+        {
+            use layout_expert::preprocess::engine::FileProvider;
+            let files = layout_expert::preprocess::PreAstFiles::new(pre_ast, &target, &skel, &layout_expert::decl::sizes::EngineSizes);
+            let shipped = std::fs::read_to_string(dir.join("include/generated/asm-offsets.h")).unwrap();
+            let entries = layout_expert::preprocess::generated::parse_bounds_h(&shipped);
+            assert!(entries.len() > 50, "{name}: {} asm-offsets.h constants", entries.len());
+            for e in &entries {
+                assert_eq!(files.asm_offset(&e.name).map(i128::from), Ok(e.value), "{name}: {} /* {} */", e.name, e.expr);
+            }
+            println!("{name}: asm-offsets.h: {} values equal kbuild's", entries.len());
+        }
     }
 }
