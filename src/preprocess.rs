@@ -359,6 +359,9 @@ pub fn preprocessed_tokens(
     preprocessed(db, pre_ast, config).map(|pp| Arc::from(pp.tokens.as_slice()))
 }
 
+/// Every asm-offsets.h constant's value under one config, or why it cannot be computed.
+type AsmOffsets = FxHashMap<String, Result<i64, String>>;
+
 /// The engine's view of a pre-AST under one configuration: stored files through
 /// `source_skeleton`, config-derived ones regenerated (once per translation unit).
 pub struct PreAstFiles<'a> {
@@ -377,7 +380,7 @@ pub struct PreAstFiles<'a> {
     /// Set while the asm-offsets unit is preprocessed: its values must not be needed then.
     generating_asm_offsets: bool,
     /// The asm-offsets.h values, computed on first use.
-    asm_offsets: RefCell<Option<Result<FxHashMap<String, Result<i64, String>>, String>>>,
+    asm_offsets: RefCell<Option<Result<AsmOffsets, String>>>,
 }
 
 impl<'a> PreAstFiles<'a> {
@@ -468,7 +471,7 @@ impl<'a> PreAstFiles<'a> {
 
     /// Every asm-offsets.h value: the stored unit (`generated::asm_offsets_unit`) preprocessed
     /// under the target config and its enumerators evaluated by our layout engine.
-    fn compute_asm_offsets(&self) -> Result<FxHashMap<String, Result<i64, String>>, String> {
+    fn compute_asm_offsets(&self) -> Result<AsmOffsets, String> {
         let unit = self
             .pre_ast
             .lookup(generated::ASM_OFFSETS_UNIT_PATH)

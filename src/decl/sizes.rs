@@ -30,11 +30,13 @@ impl TypeSizes for EngineSizes {
                 let mut depth = 0i32;
                 let mut end = start;
                 while end < tokens.len() {
-                    match tokens[end].kind {
-                        k if k == syntax::T!['('] => depth += 1,
-                        k if k == syntax::T![')'] => depth -= 1,
-                        k if (k == syntax::T!['}'] || k == syntax::T![,]) && depth == 0 => break,
-                        _ => {}
+                    let k = tokens[end].kind;
+                    if k == syntax::T!['('] {
+                        depth += 1;
+                    } else if k == syntax::T![')'] {
+                        depth -= 1;
+                    } else if (k == syntax::T!['}'] || k == syntax::T![,]) && depth == 0 {
+                        break;
                     }
                     end += 1;
                 }
