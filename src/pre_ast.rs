@@ -16,6 +16,7 @@
 //! `__has_include` with `resolve_include` (a `None` means the file does not exist); and replace
 //! the text of every `config_derived` file by one generated from the config.
 
+pub mod asm_offsets;
 pub mod build;
 pub mod directives;
 pub mod format;

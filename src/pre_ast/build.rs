@@ -125,9 +125,9 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
     let asm_offsets_vpath = format!("{}/include/generated/asm-offsets.h", if separate { vfs::OBJ } else { vfs::SRC });
     if let Some(real) = map.real_path(&asm_offsets_vpath) {
         if let Ok(stored) = std::fs::read_to_string(&real) {
-            let unit = crate::preprocess::generated::asm_offsets_unit(&stored);
+            let unit = crate::pre_ast::asm_offsets::asm_offsets_unit(&stored);
             let n = unit.len();
-            g.add(crate::preprocess::generated::ASM_OFFSETS_UNIT_PATH.to_string(), unit, n);
+            g.add(crate::pre_ast::asm_offsets::ASM_OFFSETS_UNIT_PATH.to_string(), unit, n);
         }
     }
     let mut computed: Vec<(FileId, u32, bool, String)> = Vec::new();
