@@ -21,6 +21,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 
 use crate::util::{self, Result};
 use crate::{bail, format_err};
@@ -46,6 +47,14 @@ pub fn suite_of(major: u32) -> Option<&'static str> {
         .iter()
         .find(|(_, m)| m.contains(&major))
         .map(|(s, _)| *s)
+}
+
+/// One fetch at a time in this process (tests run in parallel threads, and apt locks its lists);
+/// the unpacked roots are renamed into place, so other processes see whole ones only.
+static FETCH: Mutex<()> = Mutex::new(());
+
+fn fetch_lock() -> std::sync::MutexGuard<'static, ()> {
+    FETCH.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Where the suites' apt state and the unpacked compilers live.
@@ -165,6 +174,11 @@ fn has_package(dir: &Path, pkg: &str) -> bool {
 /// The unpacked `cpp-N` of its suite, fetched and unpacked the first time (`.unpacked` lists
 /// the packages and versions; its presence means the root is complete).
 pub fn ensure(major: u32) -> Result<Compiler> {
+    let _guard = fetch_lock();
+    ensure_locked(major)
+}
+
+fn ensure_locked(major: u32) -> Result<Compiler> {
     let Some(suite) = suite_of(major) else {
         bail!("no Debian suite has gcc-{major} (known: {:?})", majors())
     };
@@ -237,7 +251,8 @@ pub fn ensure(major: u32) -> Result<Compiler> {
 /// [`ensure`] plus the `gcc-N` driver (and, from trixie on, `gcc-N-x86-64-linux-gnu`), for
 /// building kernel modules with that release (`oracle`).
 pub fn ensure_gcc(major: u32) -> Result<Compiler> {
-    let mut c = ensure(major)?;
+    let _guard = fetch_lock();
+    let mut c = ensure_locked(major)?;
     let stamp = c.root.join(".gcc-unpacked");
     if let Ok(text) = std::fs::read_to_string(&stamp) {
         c.packages.extend(text.lines().filter_map(|l| l.split_once(' ')).map(|(p, v)| (p.to_string(), v.to_string())));
@@ -508,6 +523,7 @@ pub struct SuiteKernel {
 /// with their `-common` headers and `linux-kbuild-<series>`, unpacked under
 /// `target/kernels/<series>-<suite>/` the first time.
 pub fn ensure_suite_kernel(suite: &str, series: &str, flavours: &[&str]) -> Result<SuiteKernel> {
+    let _guard = fetch_lock();
     let prefix_dir = crate::kernels::cache_dir().join(format!("{series}-{suite}"));
     let stamp = prefix_dir.join(".layout-expert-suite-stamp");
     let find_flavours = |packages: &str| -> Result<Vec<(String, PathBuf)>> {
