@@ -84,10 +84,10 @@ impl CompilerTable {
         })
     }
 
-    /// Whether the query operator `op` (`__has_builtin`, `__has_c_attribute`) exists in this
-    /// release (an absent one is an ordinary identifier).
+    /// Whether the query operator `op` (`__has_builtin`, `__has_c_attribute`, `__has_feature`,
+    /// `__has_extension`) exists in this release (an absent one is an ordinary identifier).
     pub fn has_operator(&self, op: &str) -> bool {
-        !self.answers.lines().any(|l| l == format!("operator {op} absent"))
+        self.answers.lines().any(|l| l == format!("operator {op} present"))
     }
 
     /// `gcc 12.2.0`.

@@ -253,6 +253,9 @@ impl<'a> Engine<'a> {
             ("__has_cpp_attribute", Builtin::HasAttribute),
             ("__has_builtin", Builtin::HasBuiltinFn),
             ("__has_c_attribute", Builtin::CAttribute),
+            // GCC 14 on: defined, as in GCC; a query is an error (we keep no answers for them).
+            ("__has_feature", Builtin::CAttribute),
+            ("__has_extension", Builtin::CAttribute),
             (
                 crate::preprocess::generated::NEEDS_LAYOUT,
                 Builtin::NeedsLayout,
@@ -261,7 +264,9 @@ impl<'a> Engine<'a> {
             ("__TIME__", Builtin::DateTime),
             ("__TIMESTAMP__", Builtin::DateTime),
         ] {
-            if (name == "__has_builtin" || name == "__has_c_attribute") && !files.compiler().has_operator(name) {
+            if matches!(name, "__has_builtin" | "__has_c_attribute" | "__has_feature" | "__has_extension")
+                && !files.compiler().has_operator(name)
+            {
                 continue;
             }
             let m = Macro {

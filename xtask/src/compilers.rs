@@ -394,8 +394,8 @@ impl Compiler {
     pub fn answers(&self, queries: &str, flags: &[&str]) -> Result<String> {
         let mut args = flags.to_vec();
         args.extend(["-E", "-P"]);
-        // Which query operators exist (`__has_builtin` from GCC 10, `__has_c_attribute` from 11):
-        // an absent one is an ordinary identifier, and its queries are not asked.
+        // Which query operators exist (`OPERATORS`): an absent one is an ordinary identifier,
+        // and its queries are not asked.
         let mut out_text = String::new();
         let mut absent = Vec::new();
         for op in OPERATORS {
@@ -431,8 +431,9 @@ impl Compiler {
     }
 }
 
-/// The query operators whose presence depends on the GCC release.
-pub const OPERATORS: &[&str] = &["__has_builtin", "__has_c_attribute"];
+/// The query operators whose presence depends on the GCC release (`__has_builtin` from GCC 10,
+/// `__has_c_attribute` from 11, `__has_feature`/`__has_extension` from 14).
+pub const OPERATORS: &[&str] = &["__has_builtin", "__has_c_attribute", "__has_feature", "__has_extension"];
 
 /// The query list: `(kind, name)` of each non-comment line.
 pub fn parse_queries(text: &str) -> Vec<(&str, &str)> {
