@@ -120,6 +120,11 @@ pub fn run_input(
     out.model.kernel_release =
         Some(pre_ast.meta.kernel_release.clone()).filter(|r| !r.is_empty());
     out.model.config = config_values(config);
+    if !pre_ast.compiler_in_predefined {
+        // Refusing is the caller's (`check_version`); a forced choice is recorded here.
+        let choice = crate::pre_ast::predefined::choose_for_options(&config.options);
+        out.model.warnings.extend(choice.check(true).ok().flatten());
+    }
     Ok(out)
 }
 

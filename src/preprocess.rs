@@ -200,10 +200,10 @@ pub struct TargetConfig {
 }
 
 impl TargetConfig {
-    /// The compiler's predefined macros and kbuild's `-D` flags under this config: the pre-AST's
-    /// config-independent table plus the flag rules this config turns on.
+    /// The compiler's predefined macros and kbuild's `-D` flags under this config: the table of
+    /// the compiler the config names, kbuild's `-D`s, and the flag rules this config turns on.
     pub fn predefined(&self, pre_ast: &PreAst) -> String {
-        pre_ast.predefined_for(&|name| crate::config::options_is_set(&self.options, name))
+        pre_ast.predefined_for(&self.options)
     }
 }
 
@@ -394,6 +394,9 @@ pub fn preprocessed_tokens(
     })
 }
 
+/// Every asm-offsets.h constant's value under one config, or why it cannot be computed.
+type AsmOffsets = FxHashMap<String, Result<i64, String>>;
+
 /// The engine's view of a pre-AST under one configuration: stored files through
 /// `source_skeleton`, config-derived ones regenerated (once per translation unit).
 pub struct PreAstFiles<'a> {
@@ -407,6 +410,12 @@ pub struct PreAstFiles<'a> {
     generated: RefCell<FxHashMap<FileId, Arc<FileSkeleton>>>,
     /// Set while bounds.c is preprocessed: bounds.h must not be needed then.
     generating_bounds: bool,
+    /// The compiler the config names (its `__has_attribute`/`__has_builtin` answers).
+    compiler: &'static crate::pre_ast::predefined::CompilerTable,
+    /// Set while the asm-offsets unit is preprocessed: its values must not be needed then.
+    generating_asm_offsets: bool,
+    /// The asm-offsets.h values, computed on first use.
+    asm_offsets: RefCell<Option<Result<AsmOffsets, String>>>,
 }
 
 impl<'a> PreAstFiles<'a> {
@@ -424,6 +433,13 @@ impl<'a> PreAstFiles<'a> {
             config_headers: None,
             generated: RefCell::default(),
             generating_bounds: false,
+            compiler: if pre_ast.compiler_in_predefined {
+                crate::pre_ast::predefined::default_table()
+            } else {
+                crate::pre_ast::predefined::choose_for_options(&config.options).table
+            },
+            generating_asm_offsets: false,
+            asm_offsets: RefCell::default(),
         }
     }
 
@@ -474,10 +490,53 @@ impl<'a> PreAstFiles<'a> {
             }
             GeneratedHeader::Bounds => self.bounds_h(file),
             GeneratedHeader::AsmOffsets => Ok(generated::asm_offsets_h(&self.pre_ast.file(file).text)),
+            GeneratedHeader::CpuFeatureMasks => {
+                let features = self
+                    .pre_ast
+                    .lookup("src/arch/x86/include/asm/cpufeatures.h")
+                    .ok_or_else(|| format!("{path}: the pre-AST lacks arch/x86/include/asm/cpufeatures.h"))?;
+                generated::cpufeaturemasks_h(&self.pre_ast.file(features).text, &self.config.options)
+                    .map_err(|e| format!("{path}: {e}"))
+            }
             GeneratedHeader::Other => Err(format!(
                 "{path} is derived from the configuration and we cannot regenerate it yet (it needs the layout engine)"
             )),
         }
+    }
+
+    /// Every asm-offsets.h value: the stored unit (`generated::asm_offsets_unit`) preprocessed
+    /// under the target config and its enumerators evaluated by our layout engine.
+    fn compute_asm_offsets(&self) -> Result<AsmOffsets, String> {
+        let unit = self
+            .pre_ast
+            .lookup(generated::ASM_OFFSETS_UNIT_PATH)
+            .ok_or("the pre-AST has no asm-offsets unit (rebuild it with this build-pre-ast)")?;
+        let mut nested = PreAstFiles::new(self.pre_ast, self.config, self.source_skeleton, self.sizes);
+        nested.config_headers = self.config_headers;
+        nested.generating_asm_offsets = true;
+        let pp = Engine::new(&nested)
+            .run(
+                // kbuild compiles asm-offsets.c into the kernel, not as a module.
+                &crate::pre_ast::predefined::builtin_object_defines(&self.config.predefined(self.pre_ast), "asm_offsets"),
+                &self.pre_ast.forced_includes,
+                MainFile::File(unit),
+            )
+            .map_err(|e| format!("while preprocessing the asm-offsets unit: {e}"))?;
+        let names: Vec<String> = pp
+            .tokens
+            .iter()
+            .filter(|t| t.kind == syntax::SyntaxKind::IDENT && t.text.starts_with(generated::ASM_OFFSET_PREFIX))
+            .map(|t| t.text.to_string())
+            .collect();
+        let values = self.sizes.enumerator_values(&names, &pp.tokens);
+        Ok(names
+            .iter()
+            .zip(values)
+            .map(|(n, v)| {
+                let name = n[generated::ASM_OFFSET_PREFIX.len()..].to_string();
+                (name, v.and_then(generated::asm_immediate))
+            })
+            .collect())
     }
 
     /// bounds.h: the constants the stored copy lists, each computed the way kernel/bounds.c does
@@ -565,6 +624,35 @@ impl FileProvider for PreAstFiles<'_> {
     }
 
     fn display_name(&self, file: FileId) -> String {
-        gcc_file_name(&self.pre_ast.file(file).path)
+        let path = &self.pre_ast.file(file).path;
+        match path.strip_prefix("src/") {
+            Some(rest) if !self.pre_ast.src_file_prefix.is_empty() => format!("{}{rest}", self.pre_ast.src_file_prefix),
+            _ => gcc_file_name(path),
+        }
+    }
+
+    fn compiler(&self) -> &'static crate::pre_ast::predefined::CompilerTable {
+        self.compiler
+    }
+
+    fn asm_offset(&self, name: &str) -> Result<i64, String> {
+        if self.generating_bounds {
+            // kbuild generates bounds.h first; kernel/bounds.c defines COMPILE_OFFSETS so that
+            // asm/asm.h does not include asm-offsets.h.
+            return Err(format!("{name} (from asm-offsets.h) is needed while generating bounds.h"));
+        }
+        if self.generating_asm_offsets {
+            return Err(format!("{name} (from asm-offsets.h) is needed while computing asm-offsets.h"));
+        }
+        let mut cache = self.asm_offsets.borrow_mut();
+        let all = cache.get_or_insert_with(|| self.compute_asm_offsets());
+        match all {
+            Err(e) => Err(format!("{name} (from asm-offsets.h): {e}")),
+            Ok(map) => match map.get(name) {
+                Some(Ok(v)) => Ok(*v),
+                Some(Err(e)) => Err(format!("{name} (from asm-offsets.h): {e}")),
+                None => Err(format!("{name} (from asm-offsets.h): the stored asm-offsets.h gives no expression for it")),
+            },
+        }
     }
 }

@@ -505,13 +505,9 @@ fn check_predefined_against_kbuild(name: &str) {
     assert!(o.status.success(), "{}", stderr(&o));
     let pre = format::decode(&std::fs::read(&out).unwrap()).unwrap();
     let config = std::fs::read_to_string(tree.join(".config")).unwrap();
-    let is_set = |opt: &str| {
-        config
-            .lines()
-            .any(|l| l.strip_prefix(opt).is_some_and(|r| r == "=y" || r == "=m"))
-    };
+    let config = layout_expert::config::ConfigFile::parse(".config", &config).unwrap();
     let mut ours: Vec<String> = pre
-        .predefined_for(&is_set)
+        .predefined_for(&config.options)
         .lines()
         .map(String::from)
         .collect();
@@ -594,4 +590,80 @@ fn live_mode_reads_the_running_system() {
     use layout_expert::profile::isf::{banner_bytes, base64};
     assert_eq!(data, base64(&banner_bytes(&banner)));
     assert!(isf["user_types"].get("task_struct").is_some());
+}
+
+/// The compiler is the target config's: a clang config is refused naming clang (even under
+/// `--force`), a GCC release we ship no data for is refused listing what we have, and under
+/// `--force` the nearest table is used and the profile's metadata says so.
+#[test]
+fn make_profile_chooses_the_compiler_from_the_target_config() {
+    let flavour = kernels::debian_tree("6.1-amd64");
+    let dir = scratch("compiler-choice");
+    let target = dir.join("small.c");
+    std::fs::write(&target, "#include <linux/types.h>\nstruct small { u8 a; u64 b; } small;\n").unwrap();
+    let pre = dir.join("small.pre-ast");
+    let o = layout_expert(&[
+        "-q",
+        "build-pre-ast",
+        "-l",
+        flavour.to_str().unwrap(),
+        "-s",
+        target.to_str().unwrap(),
+        pre.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let config = std::fs::read_to_string(flavour.join(".config")).unwrap();
+    let variant = |name: &str, edit: &dyn Fn(&str) -> String| {
+        let text: String = config.lines().map(|l| edit(l) + "\n").collect();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let clang = variant("clang.config", &|l| match l {
+        l if l.starts_with("CONFIG_CC_VERSION_TEXT=") => {
+            "CONFIG_CC_VERSION_TEXT=\"Debian clang version 16.0.6 (15)\"".into()
+        }
+        "CONFIG_CC_IS_GCC=y" => "CONFIG_CC_IS_CLANG=y\nCONFIG_CLANG_VERSION=160006".into(),
+        l if l.starts_with("CONFIG_GCC_VERSION=") => "CONFIG_GCC_VERSION=0".into(),
+        l => l.into(),
+    });
+    let old_gcc = variant("gcc7.config", &|l| match l {
+        l if l.starts_with("CONFIG_CC_VERSION_TEXT=") => {
+            "CONFIG_CC_VERSION_TEXT=\"gcc-7 (Debian 7.4.0-6) 7.4.0\"".into()
+        }
+        l if l.starts_with("CONFIG_GCC_VERSION=") => "CONFIG_GCC_VERSION=70400".into(),
+        l => l.into(),
+    });
+    let out = dir.join("out.json");
+    let run = |config: &Path, force: bool| {
+        let mut args = vec!["make-profile", "-q", "-f", "isf", "--config-file", config.to_str().unwrap()];
+        if force {
+            args.push("--force");
+        }
+        args.extend([pre.to_str().unwrap(), out.to_str().unwrap()]);
+        layout_expert(&args)
+    };
+    for force in [false, true] {
+        let o = run(&clang, force);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains("built with clang") && stderr(&o).contains("known compilers: gcc"), "{}", stderr(&o));
+        assert!(!out.exists());
+    }
+    let o = run(&old_gcc, false);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("CONFIG_GCC_VERSION=70400") && stderr(&o).contains("known compilers: gcc"), "{}", stderr(&o));
+    assert!(!out.exists());
+    let o = run(&old_gcc, true);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let isf: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let warnings = isf["metadata"]["producer"]["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].as_str().unwrap().contains("CONFIG_GCC_VERSION=70400"), "{warnings:?}");
+    assert!(isf["user_types"].get("small").is_some());
+    // The config's own compiler: no warning.
+    std::fs::remove_file(&out).unwrap();
+    let o = run(&flavour.join(".config"), false);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let isf: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert!(isf["metadata"]["producer"].get("warnings").is_none());
 }

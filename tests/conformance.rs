@@ -314,3 +314,94 @@ fn pragma_pack_types_match_gcc_field_for_field() {
 fn wide_target_matches_gcc_field_for_field() {
     check_target("wide_target.c", 11_000);
 }
+
+/// The other kernel series users run, each built by its own GCC release: Debian 11's 5.10
+/// (bullseye, gcc-10) and the newest 7.x of sid (gcc-16), amd64 and cloud, fetched from their
+/// suites (`xtask suite-kernel`) with the compilers unpacked from the same suites
+/// (`xtask::compilers`, run through the suite's loader when this machine's glibc is older). One
+/// pre-AST per version (from its amd64 tree), each flavour's `.config` applied: every field equal
+/// to GCC's DWARF, no type in error, and `gcc -E` of the target equal to ours token for token.
+/// Needs the package archive the first time: `LAYOUT_EXPERT_OTHER_KERNELS=1` (CI sets it when
+/// time allows).
+#[test]
+fn other_series_match_their_gcc_field_for_field() {
+    use layout_expert::preprocess::{output, preprocess, skeleton_cache, TargetConfig, View};
+    if std::env::var_os("LAYOUT_EXPERT_OTHER_KERNELS").is_none() {
+        println!(
+            "5.10 and 7.x trees not checked in this run: set LAYOUT_EXPERT_OTHER_KERNELS=1 \
+             (CI does when time allows)"
+        );
+        return;
+    }
+    let mut trees = Vec::new();
+    for (suite, series) in [("bullseye", "5.10"), ("sid", "7")] {
+        let k = xtask::compilers::ensure_suite_kernel(suite, series, &["amd64", "cloud-amd64"])
+            .unwrap_or_else(|e| panic!("{suite} {series}: {e}"));
+        println!("{suite} {series}:\n{}", k.packages);
+        let pre_ast = pre_ast_of(&k.flavours[0].1);
+        for (flavour, dir) in &k.flavours {
+            trees.push((format!("{series}-{flavour} ({suite})"), Arc::clone(&pre_ast), dir.clone()));
+        }
+    }
+    let cases: Vec<(&str, &Arc<PreAst>, &Path)> =
+        trees.iter().map(|(name, p, dir)| (name.as_str(), p, dir.as_path())).collect();
+    check(&cases);
+    // Token for token: our preprocessor against the tree's own GCC with kbuild's command.
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("other_series_pp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let source = tmp.join(BUILTIN_TARGET_NAME);
+    std::fs::write(&source, layout_expert::profile::private_symbols::builtin_target_text(BUILTIN_TARGET)).unwrap();
+    for (name, pre_ast, dir) in &trees {
+        let out = tmp.join("gcc.i");
+        oracle::preprocess(dir, &source, &out).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let gcc = output::gcc_tokens(&std::fs::read_to_string(&out).unwrap());
+        let config = ConfigFile::parse_bytes(".config", &std::fs::read(dir.join(".config")).unwrap()).unwrap();
+        let target = TargetConfig { options: config.options.clone().into() };
+        let skel = skeleton_cache(pre_ast);
+        let pp = preprocess(pre_ast, &target, &skel, View::Full).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let ours = output::our_tokens(&pp);
+        let first = ours.iter().zip(&gcc).position(|(a, b)| a != b);
+        assert!(
+            first.is_none() && ours.len() == gcc.len(),
+            "{name}: ours {} tokens, gcc {}; first difference at {first:?}: {:?} vs {:?}",
+            ours.len(),
+            gcc.len(),
+            first.map(|i| &ours[i.saturating_sub(5)..(i + 5).min(ours.len())]),
+            first.map(|i| &gcc[i.saturating_sub(5)..(i + 5).min(gcc.len())]),
+        );
+        println!("{name}: gcc -E equal token for token ({} tokens)", ours.len());
+        // Generated headers new in these series, regenerated from the config: the same macros
+        // as kbuild's, whitespace aside.
+        let rel = "arch/x86/include/generated/asm/cpufeaturemasks.h";
+        if let Some(id) = pre_ast.lookup(&format!("obj/{rel}")) {
+            let files = layout_expert::preprocess::PreAstFiles::new(pre_ast, &target, &skel, &layout_expert::decl::sizes::EngineSizes);
+            let ours = files
+                .generated_text(id, layout_expert::pre_ast::GeneratedHeader::CpuFeatureMasks)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let defines = |text: &str| -> Vec<String> {
+                let joined = text.replace("\\\n", " ");
+                joined
+                    .lines()
+                    .filter(|l| l.starts_with("#define "))
+                    .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                    .collect()
+            };
+            let shipped = std::fs::read_to_string(dir.join(rel)).unwrap();
+            assert_eq!(defines(&ours), defines(&shipped), "{name}: {rel}");
+            println!("{name}: {rel} regenerated: {} macros equal kbuild's", defines(&shipped).len());
+        }
+        // Every asm-offsets.h value, from the expressions the pre-AST's unit keeps (from the
+        // amd64 tree's copy), under this flavour's config.
+        {
+            use layout_expert::preprocess::engine::FileProvider;
+            let files = layout_expert::preprocess::PreAstFiles::new(pre_ast, &target, &skel, &layout_expert::decl::sizes::EngineSizes);
+            let shipped = std::fs::read_to_string(dir.join("include/generated/asm-offsets.h")).unwrap();
+            let entries = layout_expert::preprocess::generated::parse_bounds_h(&shipped);
+            assert!(entries.len() > 50, "{name}: {} asm-offsets.h constants", entries.len());
+            for e in &entries {
+                assert_eq!(files.asm_offset(&e.name).map(i128::from), Ok(e.value), "{name}: {} /* {} */", e.name, e.expr);
+            }
+            println!("{name}: asm-offsets.h: {} values equal kbuild's", entries.len());
+        }
+    }
+}

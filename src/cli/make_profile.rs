@@ -138,8 +138,17 @@ pub(crate) fn read_config(path: &Path) -> Result<ConfigFile, String> {
     ConfigFile::parse_bytes(&path.display().to_string(), &bytes).map_err(|e| e.to_string())
 }
 
-/// Refuses a config of another kernel version than the pre-AST's (unless forced, then warns).
+/// Refuses a config of another kernel version than the pre-AST's (unless forced, then warns), and
+/// a config whose compiler we have no data for (`CompilerChoice::check`: clang always, another GCC
+/// major unless forced, then warns; `pipeline::run_input` records the warning in the profile's
+/// metadata).
 pub(crate) fn check_version(pre_ast: &PreAst, config: &ConfigFile, force: bool) -> Result<(), String> {
+    if !pre_ast.compiler_in_predefined {
+        let choice = layout_expert::pre_ast::predefined::choose_for_options(&config.options);
+        if let Some(warning) = choice.check(force).map_err(|e| format!("{}: {e}", config.origin))? {
+            eprintln!("warning: {}: {warning}", config.origin);
+        }
+    }
     let want = &pre_ast.meta.kernel_version;
     match &config.version {
         Some(v) if !want.is_empty() && v != want => {
@@ -166,7 +175,7 @@ mod tests {
     fn a_config_of_another_version_is_refused_unless_forced() {
         let mut pre_ast = PreAst::new(Metadata::default(), Vec::new(), Vec::new());
         pre_ast.meta.kernel_version = "6.1.192".into();
-        let other = ConfigFile::parse("my.config", "# Linux/x86 6.12.117 Kernel Configuration\nCONFIG_X=y\n").unwrap();
+        let other = ConfigFile::parse("my.config", "# Linux/x86 6.12.117 Kernel Configuration\nCONFIG_X=y\nCONFIG_GCC_VERSION=120200\n").unwrap();
         let err = super::check_version(&pre_ast, &other, false).unwrap_err();
         assert_eq!(
             err,

@@ -106,7 +106,8 @@ pub struct MakeProfileArgs {
     /// Also write our layouts in the canonical layout JSON the conformance harness compares.
     #[arg(long, value_name = "FILE")]
     pub layouts_json: Option<PathBuf>,
-    /// Accept a config of another kernel version than the pre-AST's (with a warning).
+    /// Accept a config of another kernel version than the pre-AST's, or one built by a GCC
+    /// release we ship no data for (the nearest is used; warns, and the profile's metadata says so).
     #[arg(long)]
     pub force: bool,
     /// Live mode: read the config, symbols and banner of the running system.
@@ -145,11 +146,12 @@ Build the pre-AST of a kernel tree: every header the target file can reach under
 configuration (every branch of every #if is followed, in kbuild's x86-64 include search order,
 from kbuild's forced includes and the target), plus what make-profile needs and the analysis
 machine lacks: the kernel release and version, the include search order, kbuild's preprocessing
-flags, the compiler's predefined macros (chosen by CONFIG_GCC_VERSION), and which generated
-headers are derived from the configuration (autoconf.h, bounds.h, timeconst.h, asm-offsets.h).
+flags, and which generated headers are derived from the configuration (autoconf.h, bounds.h, timeconst.h, asm-offsets.h).
 
 Build it once per kernel version, from any one flavour's tree: other flavours' configurations
-are applied to the same pre-AST later. Includes that cannot be found are listed as warnings and
+are applied to the same pre-AST later. The compiler's predefined macros are not in it:
+make-profile chooses them from the target's configuration (CONFIG_GCC_VERSION, CONFIG_CC_IS_CLANG),
+so a kernel built by another GCC than the tree's still gets its own compiler's data. Includes that cannot be found are listed as warnings and
 stored in the file; in branches no configuration activates they are harmless.";
 
 const BUILD_EXAMPLES: &str = "\
@@ -197,7 +199,7 @@ pub struct BuildPreAstArgs {
         value_name = "FILE"
     )]
     pub source_file: Option<PathBuf>,
-    /// Build even if no predefined-macro table matches the tree's compiler (warns).
+    /// Accepted for compatibility: the compiler is chosen by make-profile from the target's config.
     #[arg(long)]
     pub force: bool,
     /// Where to write the pre-AST (written atomically).

@@ -61,6 +61,17 @@ pub fn randstruct(db: &dyn Db, config: KernelConfig) -> bool {
     crate::config::options_is_set(config.options(db), "CONFIG_GCC_PLUGIN_RANDSTRUCT")
 }
 
+/// Whether the build passes `-fms-extensions` (`CONFIG_CC_MS_EXTENSIONS="-fms-extensions"`,
+/// Linux 6.19 on: kbuild's C dialect flag), under which a tagged struct or union declared inside
+/// a record without a declarator is an anonymous member. A firewall on one option.
+#[salsa::tracked(returns(copy))]
+pub fn ms_extensions(db: &dyn Db, config: KernelConfig) -> bool {
+    config
+        .options(db)
+        .iter()
+        .any(|(name, value)| name == "CONFIG_CC_MS_EXTENSIONS" && value.contains("-fms-extensions"))
+}
+
 /// The complete definition of a struct or union, resolved.
 #[salsa::tracked(returns(clone), cycle_result = struct_decl_cycle)]
 pub fn struct_decl<'db>(
@@ -121,7 +132,7 @@ fn unit_failed(e: PpError) -> DeclError {
 }
 
 /// Runs `f` with a resolver over the unit whose records, typedefs and record layouts are the
-/// queries of this module, and randstruct as the configuration says. What the resolver memoises
+/// queries of this module, and randstruct and `-fms-extensions` as the configuration says. What the resolver memoises
 /// itself (variables, enums, anonymous records at file scope) lives only as long as `f`.
 pub fn with_resolver<R>(
     db: &dyn Db,
@@ -133,7 +144,9 @@ pub fn with_resolver<R>(
     let index = decl_index(db, input, config).as_ref().map_err(Clone::clone)?;
     let queries = Queries { db, input, config };
     let mut resolver =
-        Resolver::with_source(unit.tokens(), index, &queries).with_randstruct(randstruct(db, config));
+        Resolver::with_source(unit.tokens(), index, &queries)
+            .with_randstruct(randstruct(db, config))
+            .with_ms_extensions(ms_extensions(db, config));
     Ok(f(&mut resolver))
 }
 

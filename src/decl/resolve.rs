@@ -42,6 +42,9 @@ pub struct Resolver<'a> {
     source: Option<&'a dyn DeclSource>,
     /// The build runs GCC's randstruct plugin (`CONFIG_GCC_PLUGIN_RANDSTRUCT`).
     randstruct: bool,
+    /// kbuild passes `-fms-extensions` (`CONFIG_CC_MS_EXTENSIONS`, Linux 6.19 on): a member
+    /// declaration of a tagged struct or union without a declarator is an anonymous member.
+    ms_extensions: bool,
 }
 
 /// A record kept alive next to its memoised layout (the map is keyed by its address).
@@ -81,11 +84,19 @@ impl<'a> Resolver<'a> {
             layouts: FxHashMap::default(),
             source: None,
             randstruct: false,
+            ms_extensions: false,
         }
     }
 
     /// Declares that the build runs GCC's randstruct plugin: a struct it reorders with the
     /// build's secret seed is then an error instead of a layout.
+    /// Declares that the build passes `-fms-extensions`: `struct tag { … };` and `struct tag;`
+    /// inside a record are anonymous members of that type (as GCC then makes them).
+    pub fn with_ms_extensions(mut self, ms_extensions: bool) -> Self {
+        self.ms_extensions = ms_extensions;
+        self
+    }
+
     pub fn with_randstruct(mut self, randstruct: bool) -> Self {
         self.randstruct = randstruct;
         self
@@ -569,13 +580,14 @@ impl<'a> Resolver<'a> {
                 MemberDecl::Fields { specs, declarators } => {
                     if declarators.is_empty() {
                         // `struct { ... };` is an anonymous member; a tagged definition or an
-                        // enum is only a nested declaration.
-                        if let Some(NamedSpec::Record {
-                            tag: None,
-                            body: Some(_),
-                            ..
-                        }) = &specs.named
-                        {
+                        // enum is only a nested declaration (but see `ms_extensions`).
+                        let anonymous = match &specs.named {
+                            Some(NamedSpec::Record { tag: None, body: Some(_), .. }) => true,
+                            // -fms-extensions: a tagged struct or union, defined here or not.
+                            Some(NamedSpec::Record { tag: Some(_), .. }) => self.ms_extensions,
+                            _ => false,
+                        };
+                        if anonymous {
                             let ty = self.base_type(&specs, true)?;
                             fields.push(FieldTy {
                                 name: None,

@@ -15,6 +15,36 @@ use crate::{
 pub struct EngineSizes;
 
 impl TypeSizes for EngineSizes {
+    fn enumerator_values(&self, names: &[String], tokens: &[Token]) -> Vec<Result<i128, String>> {
+        let index = DeclIndex::build(tokens);
+        let mut resolver = Resolver::new(tokens, &index);
+        names
+            .iter()
+            .map(|name| {
+                // `NAME = ( EXPR ) }`: the expression's tokens, up to the enum's closing brace.
+                let at = tokens
+                    .windows(2)
+                    .position(|w| w[0].is_ident(name) && w[1].kind == syntax::T![=])
+                    .ok_or_else(|| format!("{name} is not an enumerator of the unit"))?;
+                let start = at + 2;
+                let mut depth = 0i32;
+                let mut end = start;
+                while end < tokens.len() {
+                    let k = tokens[end].kind;
+                    if k == syntax::T!['('] {
+                        depth += 1;
+                    } else if k == syntax::T![')'] {
+                        depth -= 1;
+                    } else if (k == syntax::T!['}'] || k == syntax::T![,]) && depth == 0 {
+                        break;
+                    }
+                    end += 1;
+                }
+                resolver.eval_const(start..end).map_err(|e| format!("{name}: {e}"))
+            })
+            .collect()
+    }
+
     fn sizeof_type(
         &self,
         type_name: &str,

@@ -762,3 +762,46 @@ fn token_soup_never_panics() {
         let _ = crate::decl::emitted_for_unit(&mut resolver);
     }
 }
+
+/// `-fms-extensions` (kbuild from Linux 6.19, `CONFIG_CC_MS_EXTENSIONS`): a tagged struct or
+/// union declared in a record without a declarator, defined there or before, is an anonymous
+/// member (7.x's `socket_lock_t`, `struct ns_common`); without the flag it declares nothing.
+/// Both checked against gcc-12 with and without the flag.
+#[test]
+fn ms_extensions_make_tagged_members_anonymous() {
+    let src = "struct inner { int a; long b; };\n\
+               struct outer { char c; struct inner; union { struct named { short s; }; long combined; }; int tail; };\n";
+    let (toks, _) = tokens_from_gcc_e(src);
+    let index = DeclIndex::build(&toks);
+    let ours = |ms: bool| {
+        let mut resolver = Resolver::new(&toks, &index).with_ms_extensions(ms);
+        let rec = resolver.record(RecordKind::Struct, "outer").unwrap();
+        let layout = crate::layout::layout_of_record(&rec).unwrap();
+        let offsets: Vec<u64> = layout.fields.iter().map(|f| f.offset_bits / 8).collect();
+        format!("{} {offsets:?}\n", layout.size_bits / 8)
+    };
+    let gcc = |flags: &[&str], fields: &str| {
+        let dir = std::env::temp_dir().join(format!("layout-expert-ms-{}-{}", std::process::id(), flags.len()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (c, exe) = (dir.join("ms.c"), dir.join("ms"));
+        std::fs::write(
+            &c,
+            format!("#include <stdio.h>\n#include <stddef.h>\n{src}\nint main(void) {{ printf(\"%zu [\", sizeof(struct outer)); {fields} printf(\"]\\n\"); return 0; }}\n"),
+        )
+        .unwrap();
+        let out = Command::new("gcc-12").args(flags).arg("-w").arg("-o").arg(&exe).arg(&c).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let run = Command::new(&exe).output().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        String::from_utf8(run.stdout).unwrap()
+    };
+    // The members in order: c, the anonymous `struct inner` (at a), the anonymous union (at
+    // combined), tail; without the flag: c, the union, tail.
+    let ms_fields = "printf(\"%zu, %zu, %zu, %zu\", offsetof(struct outer, c), offsetof(struct outer, a), \
+                     offsetof(struct outer, combined), offsetof(struct outer, tail));";
+    let plain_fields = "printf(\"%zu, %zu, %zu\", offsetof(struct outer, c), offsetof(struct outer, combined), \
+                        offsetof(struct outer, tail));";
+    assert_eq!(ours(true), gcc(&["-fms-extensions"], ms_fields));
+    assert_eq!(ours(false), gcc(&[], plain_fields));
+    assert_ne!(ours(true), ours(false));
+}

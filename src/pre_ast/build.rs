@@ -34,8 +34,8 @@ pub struct BuildInput {
     pub target_text: String,
     /// The target's directory on disk, for its quoted includes (`None` for the built-in target).
     pub target_dir: Option<PathBuf>,
-    /// Build even when no predefined-macro table matches the tree's compiler (the closest
-    /// known table is used and a warning recorded).
+    /// Kept for callers; the compiler is no longer checked here (`make-profile` chooses the
+    /// compiler data from the target's config), so nothing is forced today.
     pub force: bool,
 }
 
@@ -50,17 +50,12 @@ pub struct BuildStats {
 /// A build that could not be done.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BuildError {
-    Compiler(predefined::UnknownCompiler),
     Read { path: PathBuf, message: String },
 }
 
 impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            BuildError::Compiler(e) => write!(
-                f,
-                "{e} (use --force to build with the closest table anyway)"
-            ),
             BuildError::Read { path, message } => write!(f, "{}: {message}", path.display()),
         }
     }
@@ -72,21 +67,29 @@ impl std::error::Error for BuildError {}
 pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), BuildError> {
     let tree = &input.tree;
     let mut warnings = Vec::new();
-    let table = match predefined::table_for(tree.gcc_version, &tree.cc_version_text) {
-        Ok(t) => t,
-        Err(e) if input.force => {
-            let t = &predefined::TABLES[predefined::TABLES.len() - 1];
-            warnings.push(format!(
-                "{e}; using the {} table because of --force",
-                t.name
-            ));
-            t
-        }
-        Err(e) => return Err(BuildError::Compiler(e)),
-    };
     let separate = tree.srctree != tree.objtree;
     let order = vfs::kbuild_search_order(separate, &tree.src_makefile);
-    let map = DiskMap::new(tree, input.target_dir.clone());
+    let mut map = DiskMap::new(tree, input.target_dir.clone());
+    if vfs::uses_compiler_include(&tree.src_makefile) {
+        match compiler_include_dir(tree.gcc_version / 10000) {
+            Some((dir, cc)) => {
+                if cc != format!("gcc-{}", tree.gcc_version / 10000) {
+                    warnings.push(format!(
+                        "the tree's kbuild reaches the compiler's own headers (<stdarg.h>); they are \
+                         {cc}'s ({}), not the tree's gcc-{}'s",
+                        dir.display(),
+                        tree.gcc_version / 10000
+                    ));
+                }
+                map.compiler_include = Some(dir);
+            }
+            None => warnings.push(
+                "the tree's kbuild reaches the compiler's own headers (<stdarg.h>), but no gcc on this \
+                 machine says where they are (`gcc -print-file-name=include`): they are not stored"
+                    .to_string(),
+            ),
+        }
+    }
     let mut g = Graph {
         map: &map,
         dirs: &order.dirs,
@@ -117,6 +120,16 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
         input.target_text.clone(),
         input.target_text.len(),
     );
+    // The unit behind asm-offsets.h (its expressions, from the tree's copy), a second root so
+    // that every header it reaches is stored (`generated::asm_offsets_unit`).
+    let asm_offsets_vpath = format!("{}/include/generated/asm-offsets.h", if separate { vfs::OBJ } else { vfs::SRC });
+    if let Some(real) = map.real_path(&asm_offsets_vpath) {
+        if let Ok(stored) = std::fs::read_to_string(&real) {
+            let unit = crate::pre_ast::asm_offsets::asm_offsets_unit(&stored);
+            let n = unit.len();
+            g.add(crate::pre_ast::asm_offsets::ASM_OFFSETS_UNIT_PATH.to_string(), unit, n);
+        }
+    }
     let mut computed: Vec<(FileId, u32, bool, String)> = Vec::new();
     let mut tried: FxHashSet<(FileId, u32, String)> = FxHashSet::default();
     let mut resolved: FxHashSet<(FileId, u32)> = FxHashSet::default();
@@ -215,10 +228,21 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("target");
-    pre.predefined = format!("{}{}", table.macros, predefined::kbuild_defines(stem));
+    // The compiler's own macros are chosen by `make-profile` from the target's config.
+    pre.predefined = predefined::kbuild_defines(stem);
     pre.gcc_version = tree.gcc_version;
     pre.kbuild_flags = kbuild_flags(&tree.src_makefile);
+    if tree.src_makefile.contains("-fmacro-prefix-map=$(srcroot)/=") {
+        // Linux 6.13 on maps only `$(srcroot)`, the module's directory: the headers keep the
+        // source tree's absolute path in `__FILE__`.
+        let root = tree.srctree.canonicalize().unwrap_or_else(|_| tree.srctree.clone());
+        pre.src_file_prefix = format!("{}/", root.display());
+    }
     pre.flag_rules = predefined::flag_rules(&tree.src_makefile);
+    // Linux before 5.18 (arch/x86/Makefile): with CONFIG_X86_X32 and a binutils that links x32
+    // (Debian's does), kbuild adds -DCONFIG_X86_X32_ABI, which autoconf.h lacks.
+    let arch_makefile = std::fs::read_to_string(tree.srctree.join("arch/x86/Makefile")).unwrap_or_default();
+    pre.flag_rules.extend(predefined::arch_flag_rules(&arch_makefile));
     pre.unresolved = unresolved;
     pre.srctree_name = tree
         .srctree
@@ -235,6 +259,23 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
     Ok((pre, stats, warnings))
 }
 
+/// The compiler's own header directory on this machine (`gcc-N -print-file-name=include` for the
+/// tree's major release `N`, else `gcc`'s), with the compiler's name. GCC's freestanding headers
+/// the kernel reaches (`stdarg.h`) define the same macros under kbuild's flags in every release
+/// we ship (see `compiler_headers_are_the_same_in_every_release`).
+pub fn compiler_include_dir(major: u32) -> Option<(PathBuf, String)> {
+    for cc in [format!("gcc-{major}"), "gcc".to_string()] {
+        let Ok(out) = std::process::Command::new(&cc).arg("-print-file-name=include").output() else {
+            continue;
+        };
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && dir.join("stdarg.h").is_file() {
+            return Some((dir, cc));
+        }
+    }
+    None
+}
+
 /// The kind of a generated header, by its path relative to the object tree. The four named
 /// kinds are regenerated by `make-profile`; the others differ between flavours of one kernel
 /// (found by diffing the Debian 6.1 amd64, cloud and rt trees and 6.12 amd64 and cloud): the
@@ -246,6 +287,7 @@ pub fn generated_kind(obj_relative: &str) -> Option<GeneratedHeader> {
         "include/generated/bounds.h" => GeneratedHeader::Bounds,
         "include/generated/timeconst.h" => GeneratedHeader::Timeconst,
         "include/generated/asm-offsets.h" => GeneratedHeader::AsmOffsets,
+        "arch/x86/include/generated/asm/cpufeaturemasks.h" => GeneratedHeader::CpuFeatureMasks,
         "include/generated/utsrelease.h"
         | "include/generated/utsversion.h"
         | "include/generated/compile.h"
@@ -260,10 +302,15 @@ fn kbuild_flags(src_makefile: &str) -> Vec<String> {
         .iter()
         .map(|s| s.to_string())
         .collect();
+    if predefined::uses_gnu89(src_makefile) {
+        flags.push("-std=gnu89".to_string());
+    }
     if src_makefile.contains("-funsigned-char") {
         flags.push("-funsigned-char".to_string());
     }
-    flags.push(format!("-fmacro-prefix-map={}/=", vfs::SRC));
+    if !src_makefile.contains("-fmacro-prefix-map=$(srcroot)/=") {
+        flags.push(format!("-fmacro-prefix-map={}/=", vfs::SRC));
+    }
     flags.extend(["-D__KERNEL__", "-DMODULE"].map(String::from));
     flags
 }
@@ -724,7 +771,8 @@ CONFIG_GCC_VERSION=120200
             pre.notes,
             ["struct mount: fs/mount.h is not public; a full kernel source tree has it"]
         );
-        assert!(pre.predefined.contains("#define __GNUC__ 12\n"));
+        // The compiler's macros come from the target's config (`PreAst::predefined_for`).
+        assert!(!pre.predefined.contains("__GNUC__"));
         assert!(pre.predefined.contains("#define KBUILD_MODNAME \"t\"\n"));
     }
 
@@ -848,27 +896,106 @@ CONFIG_GCC_VERSION=120200
         std::fs::remove_dir_all(root).unwrap();
     }
 
+    /// A 5.10-style tree (`-isystem $(shell $(CC) -print-file-name=include)`, linux/kernel.h
+    /// including <stdarg.h>): the compiler's header is stored under `cc/include`, searched after
+    /// every -I directory, with gcc-12's text (the machine's compiler of the tree's release).
     #[test]
-    fn unknown_compiler_is_an_error_unless_forced() {
-        let root = fixture("clang", DEBIAN_TREE);
-        let cfg = root.join("usr/src/headers-amd64/.config");
-        let text = std::fs::read_to_string(&cfg)
-            .unwrap()
-            .replace("CONFIG_GCC_VERSION=120200", "CONFIG_GCC_VERSION=130300");
-        std::fs::write(&cfg, text).unwrap();
+    fn compiler_headers_the_tree_reaches_are_stored() {
+        let text = DEBIAN_TREE
+            .replace(
+                "USERINCLUDE := -include $(srctree)/include/linux/compiler-version.h\n",
+                "NOSTDINC_FLAGS += -nostdinc -isystem $(shell $(CC) -print-file-name=include)\n",
+            )
+            .replace("#include \"local.h\"\n", "#include \"local.h\"\n#include <stdarg.h>\n");
+        let root = fixture("ccinclude", &text);
         let tree = tree::discover(&root.join("usr/src/headers-amd64")).unwrap();
-        let mut input = BuildInput {
+        let input = BuildInput {
             tree,
             target_name: "t.c".into(),
             target_text: TARGET.into(),
             target_dir: None,
             force: false,
         };
-        let e = build(&input).unwrap_err();
-        assert!(e.to_string().contains("CONFIG_GCC_VERSION=130300"), "{e}");
-        input.force = true;
-        let (_, _, warnings) = build(&input).unwrap();
-        assert_eq!(warnings.len(), 1);
+        let (pre, _, warnings) = build(&input).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(pre.search_dirs.last().map(String::as_str), Some(vfs::CC_INCLUDE));
+        let id = pre.lookup("cc/include/stdarg.h").expect("stdarg.h stored");
+        let (dir, cc) = compiler_include_dir(12).unwrap();
+        assert_eq!(cc, "gcc-12");
+        assert_eq!(&*pre.file(id).text, std::fs::read_to_string(dir.join("stdarg.h")).unwrap());
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    /// The compiler header the kernel reaches, `<stdarg.h>`, gives the same macros and the same
+    /// declarations under kbuild's flags (gnu11 and gnu89) in every GCC release we ship, each run
+    /// with its own header directory (`libgcc-N-dev`, unpacked by `xtask::compilers`): so the one
+    /// copy the pre-AST stores serves a target built by any of them.
+    #[test]
+    fn compiler_headers_are_the_same_in_every_release() {
+        let base = predefined::BASE_FLAGS.to_vec();
+        // Not `<stddef.h>`: GCC 9's defines three more guard macros (`__DEFINED_size_t`, …),
+        // with the same declarations; 5.10 reaches it only from user-space uapi branches.
+        for header in ["stdarg.h"] {
+            for std in ["-std=gnu11", "-std=gnu89"] {
+                let mut reference: Option<(u32, String, String)> = None;
+                for major in xtask::compilers::majors() {
+                    let c = xtask::compilers::ensure(major).unwrap_or_else(|e| panic!("gcc-{major}: {e}"));
+                    let inc = c.include_dir();
+                    assert!(inc.join(header).is_file(), "{}", inc.display());
+                    let inc = inc.display().to_string();
+                    let mut flags = base.clone();
+                    flags.extend([std, "-isystem", inc.as_str()]);
+                    let mut with_flags = flags.clone();
+                    with_flags.extend(["-include", header]);
+                    let with = c.macros(&with_flags).unwrap();
+                    let without = c.macros(&base.iter().copied().chain([std]).collect::<Vec<_>>()).unwrap();
+                    // `-dM` of an include also lists the base macros; keep what the header adds.
+                    let added: String = with
+                        .lines()
+                        .filter(|l| !without.lines().any(|w| w == *l))
+                        .map(|l| format!("{l}\n"))
+                        .collect();
+                    let mut e_flags = flags.clone();
+                    e_flags.extend(["-E", "-P"]);
+                    let decls = c.cpp(&e_flags, &format!("#include <{header}>\n")).unwrap();
+                    assert!(!added.is_empty() && !decls.trim().is_empty(), "gcc-{major} {header}: {added}");
+                    match &reference {
+                        None => reference = Some((major, added, decls)),
+                        Some((m, a, d)) => {
+                            assert_eq!((a, d), (&added, &decls), "{header}: gcc-{major} vs gcc-{m} ({std})");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_tree_compiler_does_not_matter_to_the_pre_ast() {
+        // The pre-AST is config-independent: a tree built by a compiler we ship no data for
+        // gives the same pre-AST (the compiler data is chosen from the target's config).
+        let root = fixture("othercc", DEBIAN_TREE);
+        let cfg = root.join("usr/src/headers-amd64/.config");
+        let build_it = || {
+            let tree = tree::discover(&root.join("usr/src/headers-amd64")).unwrap();
+            let input = BuildInput {
+                tree,
+                target_name: "t.c".into(),
+                target_text: TARGET.into(),
+                target_dir: None,
+                force: false,
+            };
+            build(&input).unwrap()
+        };
+        let (gcc12, _, _) = build_it();
+        let text = std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("CONFIG_GCC_VERSION=120200", "CONFIG_GCC_VERSION=130300");
+        std::fs::write(&cfg, text).unwrap();
+        let (gcc13, _, warnings) = build_it();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(gcc12.predefined, gcc13.predefined);
+        assert!(!gcc13.predefined.contains("__GNUC__"), "{}", gcc13.predefined);
         std::fs::remove_dir_all(root).unwrap();
     }
 }

@@ -25,7 +25,9 @@ use crate::pre_ast::{
 };
 
 pub const MAGIC: &[u8; 8] = b"LXPREAST";
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: `predefined` holds only kbuild's `-D` flags; the compiler's macros are chosen from the
+/// target's config at `make-profile` time (version-1 files carried the preparation tree's).
+pub const FORMAT_VERSION: u32 = 2;
 /// Refuse payloads claiming more than this (a corrupt length must not allocate gigabytes).
 const MAX_PAYLOAD: u64 = 1 << 32;
 
@@ -78,6 +80,7 @@ pub fn encode(pre: &PreAst) -> Vec<u8> {
     }
     w.u64(pre.target.map_or(0, |t| t.0 as u64 + 1));
     w.str(&pre.predefined);
+    w.str(&pre.src_file_prefix);
     w.strs(&pre.kbuild_flags);
     w.u64(pre.flag_rules.len() as u64);
     for r in &pre.flag_rules {
@@ -302,6 +305,7 @@ fn decode_payload(payload: &[u8]) -> Result<PreAst, FormatError> {
     }
     let target_raw = r.u64()?;
     let predefined = r.str()?;
+    let src_file_prefix = r.str()?;
     let kbuild_flags = r.strs()?;
     let n_rules = r.count()?;
     let mut flag_rules = Vec::with_capacity(n_rules);
@@ -374,6 +378,7 @@ fn decode_payload(payload: &[u8]) -> Result<PreAst, FormatError> {
     pre.forced_includes = forced_includes;
     pre.target = target;
     pre.predefined = predefined;
+    pre.src_file_prefix = src_file_prefix;
     pre.gcc_version = gcc_version;
     pre.kbuild_flags = kbuild_flags;
     pre.flag_rules = flag_rules;
@@ -391,6 +396,7 @@ fn kind_tag(kind: &FileKind) -> u64 {
         FileKind::ConfigDerived(GeneratedHeader::Timeconst) => 3,
         FileKind::ConfigDerived(GeneratedHeader::AsmOffsets) => 4,
         FileKind::ConfigDerived(GeneratedHeader::Other) => 5,
+        FileKind::ConfigDerived(GeneratedHeader::CpuFeatureMasks) => 6,
     }
 }
 
@@ -402,6 +408,7 @@ fn kind_from_tag(tag: u64) -> Option<FileKind> {
         3 => FileKind::ConfigDerived(GeneratedHeader::Timeconst),
         4 => FileKind::ConfigDerived(GeneratedHeader::AsmOffsets),
         5 => FileKind::ConfigDerived(GeneratedHeader::Other),
+        6 => FileKind::ConfigDerived(GeneratedHeader::CpuFeatureMasks),
         _ => return None,
     })
 }

@@ -31,6 +31,8 @@ pub const SRC: &str = "src";
 pub const OBJ: &str = "obj";
 /// The virtual root of the target's directory.
 pub const TARGET: &str = "target";
+/// The compiler's own header directory (`$(CC) -print-file-name=include`), as `cc/include`.
+pub const CC_INCLUDE: &str = "cc/include";
 
 /// The `-I` directories and `-include` files of kbuild's x86-64 C compile, as virtual paths.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,6 +60,11 @@ pub fn kbuild_search_order(separate_objtree: bool, src_makefile: &str) -> Search
         format!("{SRC}/include/uapi"),
         format!("{obj}/include/generated/uapi"),
     ]);
+    if uses_compiler_include(src_makefile) {
+        // `NOSTDINC_FLAGS += -nostdinc -isystem $(shell $(CC) -print-file-name=include)` (Linux
+        // before 5.15/5.17, for <stdarg.h>): -isystem directories come after every -I one.
+        dirs.push(CC_INCLUDE.to_string());
+    }
     let mut forced_includes = Vec::new();
     if src_makefile.contains("include/linux/compiler-version.h") {
         forced_includes.push(format!("{SRC}/include/linux/compiler-version.h"));
@@ -70,6 +77,11 @@ pub fn kbuild_search_order(separate_objtree: bool, src_makefile: &str) -> Search
     }
 }
 
+/// Whether the tree's top `Makefile` lets the kernel reach the compiler's own headers.
+pub fn uses_compiler_include(src_makefile: &str) -> bool {
+    src_makefile.contains("-print-file-name=include")
+}
+
 /// Maps virtual paths to the disk while building.
 #[derive(Clone, Debug)]
 pub struct DiskMap {
@@ -78,6 +90,8 @@ pub struct DiskMap {
     /// The directory of the target file (only the target itself and files next to it that it
     /// includes with `"…"` live there).
     pub target_dir: Option<PathBuf>,
+    /// The compiler's header directory on this machine, when the tree uses it.
+    pub compiler_include: Option<PathBuf>,
 }
 
 impl DiskMap {
@@ -86,6 +100,7 @@ impl DiskMap {
             srctree: tree.srctree.clone(),
             objtree: tree.objtree.clone(),
             target_dir,
+            compiler_include: None,
         }
     }
 
@@ -96,6 +111,7 @@ impl DiskMap {
             SRC => &self.srctree,
             OBJ => &self.objtree,
             TARGET => self.target_dir.as_deref()?,
+            "cc" => return Some(self.compiler_include.as_deref()?.join(rest.strip_prefix("include/")?)),
             _ => return None,
         };
         Some(base.join(rest))

@@ -42,6 +42,16 @@ pub trait FileProvider {
     ) -> Option<FileId>;
     /// How GCC names the file in `__FILE__` and line markers (after `-fmacro-prefix-map`).
     fn display_name(&self, file: FileId) -> String;
+    /// The compiler whose `__has_attribute`/`__has_builtin` answers apply (the one the target's
+    /// config names); gcc-12's by default.
+    fn compiler(&self) -> &'static crate::pre_ast::predefined::CompilerTable {
+        crate::pre_ast::predefined::default_table()
+    }
+    /// The value of an asm-offsets.h constant under the target's config (the marker of
+    /// `generated::asm_offsets_h` expands to it), or why it cannot be computed.
+    fn asm_offset(&self, name: &str) -> Result<i64, String> {
+        Err(format!("{name} (from asm-offsets.h) is an offset in a kernel struct: computing it needs the layout engine"))
+    }
 }
 
 /// The main file of a translation unit.
@@ -243,6 +253,9 @@ impl<'a> Engine<'a> {
             ("__has_cpp_attribute", Builtin::HasAttribute),
             ("__has_builtin", Builtin::HasBuiltinFn),
             ("__has_c_attribute", Builtin::CAttribute),
+            // GCC 14 on: defined, as in GCC; a query is an error (we keep no answers for them).
+            ("__has_feature", Builtin::CAttribute),
+            ("__has_extension", Builtin::CAttribute),
             (
                 crate::preprocess::generated::NEEDS_LAYOUT,
                 Builtin::NeedsLayout,
@@ -251,6 +264,11 @@ impl<'a> Engine<'a> {
             ("__TIME__", Builtin::DateTime),
             ("__TIMESTAMP__", Builtin::DateTime),
         ] {
+            if matches!(name, "__has_builtin" | "__has_c_attribute" | "__has_feature" | "__has_extension")
+                && !files.compiler().has_operator(name)
+            {
+                continue;
+            }
             let m = Macro {
                 def: None,
                 builtin: Some(b),
@@ -1327,7 +1345,12 @@ impl<'a> Engine<'a> {
             }
             Builtin::NeedsLayout => {
                 let what = self.paren_ident(&name.text)?;
-                return self.error(format!("{what} (from asm-offsets.h) is an offset in a kernel struct: computing it needs the layout engine"));
+                match self.files.asm_offset(&what) {
+                    Ok(v) if v >= 0 => Tok::new(SyntaxKind::PP_NUMBER, v.to_string()),
+                    // kbuild writes `-4096`, two tokens; a builtin yields one.
+                    Ok(v) => return self.error(format!("{what} (from asm-offsets.h) is {v}: negative values are not supported yet")),
+                    Err(e) => return self.error(e),
+                }
             }
             Builtin::HasInclude | Builtin::HasIncludeNext => {
                 let v = self.has_include(b == Builtin::HasIncludeNext)?;
@@ -1336,16 +1359,17 @@ impl<'a> Engine<'a> {
             Builtin::HasAttribute | Builtin::HasBuiltinFn | Builtin::CAttribute => {
                 let operand = self.paren_ident(&name.text)?;
                 let v = match b {
-                    Builtin::HasBuiltinFn => builtins::has_builtin(&operand),
-                    Builtin::HasAttribute => builtins::has_attribute(&operand),
+                    Builtin::HasBuiltinFn => builtins::has_builtin(self.files.compiler(), &operand),
+                    Builtin::HasAttribute => builtins::has_attribute(self.files.compiler(), &operand),
                     _ => None,
                 };
                 match v {
                     Some(v) => Tok::new(SyntaxKind::PP_NUMBER, v.to_string()),
                     None => {
                         return self.error(format!(
-                            "{}({operand}): not in our table of GCC 12's answers",
-                            name.text
+                            "{}({operand}): not in our table of {}'s answers (src/pre_ast/data/gcc-queries.txt)",
+                            name.text,
+                            self.files.compiler().name()
                         ))
                     }
                 }

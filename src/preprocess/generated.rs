@@ -1,6 +1,8 @@
 //! Headers kbuild generates from the configuration, regenerated from the target's config instead
 //! of taken from the preparation machine: `timeconst.h` (kernel/time/timeconst.bc's arithmetic,
-//! reimplemented) and `bounds.h` (kernel/bounds.c's constants, evaluated with our own engine).
+//! reimplemented), `bounds.h` (kernel/bounds.c's constants, evaluated with our own engine) and
+//! `asm-offsets.h` (the expressions kbuild writes in its comments, evaluated with our own engine
+//! in a unit of the headers asm-offsets.c includes).
 //! autoconf.h is `config::autoconf_h_text`.
 
 use smol_str::SmolStr;
@@ -107,6 +109,12 @@ pub fn order_base_2(n: u64) -> u64 {
 /// unit of kernel/bounds.c under the target config. The decl/layout stage implements it
 /// (`decl::sizes::EngineSizes`).
 pub trait TypeSizes {
+    /// The value of each enumerator `names[i]` of the unit `tokens` (a file-scope
+    /// `enum { NAME = (EXPR) };`), evaluated as C constant expressions with our layouts.
+    fn enumerator_values(&self, names: &[String], tokens: &[crate::token::Token]) -> Vec<Result<i128, String>> {
+        let _ = tokens;
+        names.iter().map(|n| Err(format!("{n}: no layout engine to evaluate it"))).collect()
+    }
     fn sizeof_type(
         &self,
         type_name: &str,
@@ -115,45 +123,13 @@ pub trait TypeSizes {
     ) -> Result<u64, String>;
 }
 
-/// One line of bounds.h: name, value, and the expression kernel/bounds.c computes it from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BoundsEntry {
-    pub name: String,
-    pub value: i128,
-    pub expr: String,
-}
-
-/// The entries kbuild writes into bounds.h, read from a shipped bounds.h (`#define NAME VALUE
-/// /* EXPR */`).
-pub fn parse_bounds_h(text: &str) -> Vec<BoundsEntry> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let Some(rest) = line.trim().strip_prefix("#define ") else {
-            continue;
-        };
-        let mut parts = rest.splitn(2, ' ');
-        let (Some(name), Some(rest)) = (parts.next(), parts.next()) else {
-            continue;
-        };
-        let (value, expr) = match rest.split_once("/*") {
-            Some((v, e)) => (v.trim(), e.trim_end().trim_end_matches("*/").trim()),
-            None => (rest.trim(), ""),
-        };
-        let Ok(value) = value.parse::<i128>() else {
-            continue;
-        };
-        out.push(BoundsEntry {
-            name: name.to_owned(),
-            value,
-            expr: expr.to_owned(),
-        });
-    }
-    out
-}
+pub use crate::pre_ast::asm_offsets::{parse_bounds_h, BoundsEntry};
 
 /// The text of kernel/bounds.c's translation unit up to its `main`: the headers it includes,
-/// with `__GENERATING_BOUNDS_H` defined so that they do not need bounds.h.
-pub const BOUNDS_C: &str = "#define __GENERATING_BOUNDS_H\n#include <linux/page-flags.h>\n#include <linux/mmzone.h>\n#include <linux/log2.h>\n#include <linux/spinlock_types.h>\n";
+/// with `__GENERATING_BOUNDS_H` defined so that they do not need bounds.h, and `COMPILE_OFFSETS`
+/// so that they do not need asm-offsets.h (generated after bounds.h; 7.x's asm/asm.h includes it
+/// unless `COMPILE_OFFSETS`).
+pub const BOUNDS_C: &str = "#define __GENERATING_BOUNDS_H\n#define COMPILE_OFFSETS\n#include <linux/page-flags.h>\n#include <linux/mmzone.h>\n#include <linux/log2.h>\n#include <linux/spinlock_types.h>\n";
 
 /// How each bounds.h constant is computed (kernel/bounds.c): the constants whose names the
 /// stored bounds.h lists, computed from the bounds.c translation unit under the target config.
@@ -297,11 +273,10 @@ pub fn enumerator(tokens: &[crate::token::Token], tag: &str, name: &str) -> Resu
         .ok_or_else(|| format!("enum {tag} has no enumerator {name}"))
 }
 
-/// asm-offsets.h with the macro set of the stored copy, each defined to a marker that makes using
-/// it an error naming the value: its values are offsets and sizes of kernel structs (from
-/// arch/x86/kernel/asm-offsets.c, which the headers package lacks) and need the layout engine.
-/// Headers reach it only for assembly (`__ASSEMBLY__`, call-depth tracking thunks), so a C
-/// target that does not use the values preprocesses exactly as GCC does.
+/// asm-offsets.h with the macro set of the stored copy, each defined to a marker whose expansion
+/// computes the value (`FileProvider::asm_offset`: the expression of [`asm_offsets_unit`],
+/// evaluated by our layout engine under the target's config). Most headers reach it only for
+/// assembly, so the values are computed only when one is used.
 pub fn asm_offsets_h(stored: &str) -> String {
     let mut out = String::from("#ifndef __ASM_OFFSETS_H__\n#define __ASM_OFFSETS_H__\n");
     for line in stored.lines() {
@@ -316,6 +291,74 @@ pub fn asm_offsets_h(stored: &str) -> String {
     }
     out.push_str("#endif\n");
     out
+}
+
+pub use crate::pre_ast::asm_offsets::{asm_offsets_unit, ASM_OFFSETS_UNIT_PATH, ASM_OFFSET_PREFIX};
+
+/// The value kbuild writes for an asm-offsets.h constant: the `"i"` operand of the asm, a 64-bit
+/// immediate printed signed (`~(sizeof(x) - 1)` is `-4096`, not 2^64 - 4096).
+pub fn asm_immediate(value: i128) -> Result<i64, String> {
+    if let Ok(v) = i64::try_from(value) {
+        return Ok(v);
+    }
+    u64::try_from(value)
+        .map(|v| v as i64)
+        .map_err(|_| format!("{value} does not fit in a 64-bit immediate"))
+}
+
+/// `arch/x86/include/generated/asm/cpufeaturemasks.h` (Linux 6.15 on, written by
+/// arch/x86/tools/cpufeaturemasks.awk): for `DISABLED` and `REQUIRED`, every feature of
+/// `cpufeatures.h` (`#define X86_FEATURE_NAME (W*32+B)`, in file order) whose
+/// `CONFIG_X86_<KIND>_FEATURE_NAME` is set sets bit B of `<KIND>_MASKW` (`NCAPINTS` words), and
+/// `<KIND>_MASK_BIT_SET(x)` tests the non-zero words.
+pub fn cpufeaturemasks_h(cpufeatures_h: &str, options: &[(SmolStr, SmolStr)]) -> Result<String, String> {
+    let mut ncapints = None;
+    let mut features: Vec<(&str, u32, u32)> = Vec::new();
+    for line in cpufeatures_h.lines() {
+        let Some(rest) = line.trim().strip_prefix("#define ") else { continue };
+        let mut words = rest.split_whitespace();
+        let name = words.next().unwrap_or("");
+        if name == "NCAPINTS" {
+            ncapints = words.next().and_then(|v| v.parse::<u32>().ok());
+            continue;
+        }
+        let Some(feature) = name.strip_prefix("X86_FEATURE_") else { continue };
+        let value: String = rest[name.len()..].split("/*").next().unwrap_or("").chars().filter(|c| !c.is_whitespace()).collect();
+        let Some(inner) = value.strip_prefix('(').and_then(|v| v.strip_suffix(')')) else { continue };
+        let Some((w, b)) = inner.split_once("*32+") else { continue };
+        if let (Ok(w), Ok(b)) = (w.parse::<u32>(), b.parse::<u32>()) {
+            features.push((feature, w, b));
+        }
+    }
+    let n = ncapints.ok_or("cpufeatures.h defines no NCAPINTS")?;
+    let mut out = String::from("#ifndef _ASM_X86_CPUFEATUREMASKS_H\n#define _ASM_X86_CPUFEATUREMASKS_H\n");
+    for kind in ["DISABLED", "REQUIRED"] {
+        let mut masks = vec![0u32; n as usize];
+        let mut names = Vec::new();
+        for (feature, w, b) in &features {
+            if options_is_set(options, &format!("CONFIG_X86_{kind}_FEATURE_{feature}")) {
+                let word = masks.get_mut(*w as usize).ok_or_else(|| format!("X86_FEATURE_{feature} is beyond NCAPINTS"))?;
+                *word |= 1u32.checked_shl(*b).ok_or_else(|| format!("X86_FEATURE_{feature}: bit {b}"))?;
+                names.push(*feature);
+            }
+        }
+        out.push_str(&format!("\n/*\n * {kind} features:\n *\n *    {}\n */\n", names.join(" ")));
+        for (i, m) in masks.iter().enumerate() {
+            out.push_str(&format!("#define {kind}_MASK{i}\t0x{m:08x}U\n"));
+        }
+        let set: Vec<usize> = (0..masks.len()).filter(|&i| masks[i] != 0).collect();
+        if set.is_empty() {
+            return Err(format!("no CONFIG_X86_{kind}_FEATURE_* option is set; we do not know what kbuild writes then"));
+        }
+        out.push_str(&format!("\n#define {kind}_MASK_BIT_SET(x)\t\t\t\\\n\t((\t\t\t\t\t\t\\\n"));
+        for (j, i) in set.iter().enumerate() {
+            let tail = if j + 1 == set.len() { " : 0" } else { " :" };
+            out.push_str(&format!("\t\t((x) >> 5) == {i:2} ? {kind}_MASK{i}{tail}\t\\\n"));
+        }
+        out.push_str("\t) & (1U << ((x) & 31)))\n");
+    }
+    out.push_str("\n#endif /* _ASM_X86_CPUFEATUREMASKS_H */\n");
+    Ok(out)
 }
 
 /// The builtin that reports a use of a value only the layout engine can compute.

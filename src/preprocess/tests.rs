@@ -401,3 +401,40 @@ fn line_directive() {
 fn pragma_operator_in_macro_arguments() {
     check("#define X(a) a b\n#define P _Pragma(\"GCC diagnostic push\")\nx X(_Pragma(\"foo\") 1) y X(P 2) z\n#define DIAG(s) _Pragma(#s)\n#define W(x) DIAG(GCC diagnostic ignored #x)\nW(-Wfoo) after\n");
 }
+
+/// The compiler the config names decides which query operators exist and what they answer:
+/// `__has_builtin` is an ordinary identifier for GCC 9, `__has_feature` is defined from GCC 14
+/// (a query of it is an error: we keep no answers), and `__has_attribute` answers per release
+/// (`counted_by` from GCC 15). The tables are the real compilers' (`shipped_tables_match_their_compilers`).
+#[test]
+fn query_operators_follow_the_configs_compiler() {
+    use crate::config::ConfigFile;
+    use crate::input::{KernelConfig, PreAstInput};
+    use crate::preprocess::{output::write_gcc_e, preprocessed_full};
+    let preprocess_to_text = |pre_ast: &crate::pre_ast::PreAst, config: &ConfigFile| {
+        let db = crate::db::RootDatabase::default();
+        let input = PreAstInput::from_pre_ast(&db, Arc::new(pre_ast.clone()));
+        let config = KernelConfig::new(&db, "c".into(), config.options.clone().into());
+        preprocessed_full(&db, input, config).map(|pp| write_gcc_e(&pp)).map_err(|e| e.to_string())
+    };
+    let mut pre_ast = fixture_pre_ast();
+    pre_ast.files[0].text = "#ifdef __has_builtin\nint b;\n#endif\n#ifdef __has_feature\nint f;\n#endif\n\
+                             #if __has_attribute(__counted_by__)\nint c;\n#endif\n"
+        .into();
+    let run = |version: &str| {
+        let config = ConfigFile::parse("c", &format!("CONFIG_CC_IS_GCC=y\nCONFIG_GCC_VERSION={version}\n")).unwrap();
+        let text = preprocess_to_text(&pre_ast, &config).unwrap();
+        // The tokens, without line markers.
+        let text: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).flat_map(str::split_whitespace).collect();
+        let text = text.join(" ");
+        ["b", "f", "c"].into_iter().filter(|v| text.contains(&format!("int {v};"))).collect::<Vec<_>>()
+    };
+    assert_eq!(run("90300"), Vec::<&str>::new());
+    assert_eq!(run("120200"), ["b"]);
+    assert_eq!(run("140200"), ["b", "f"]);
+    assert_eq!(run("160200"), ["b", "f", "c"]);
+    pre_ast.files[0].text = "#if __has_feature(c_alignas)\n#endif\n".into();
+    let config = ConfigFile::parse("c", "CONFIG_CC_IS_GCC=y\nCONFIG_GCC_VERSION=140200\n").unwrap();
+    let e = preprocess_to_text(&pre_ast, &config).unwrap_err();
+    assert!(e.contains("__has_feature(c_alignas)") && e.contains("gcc 14.2.0"), "{e}");
+}

@@ -502,6 +502,9 @@ pub fn build<'a>(model: &'a ProfileModel, names: &'a Names, options: &IsfOptions
             model.errors.iter().map(|e| (e.name.clone(), serde_json::Value::from(e.reason.clone()))).collect();
         producer.insert("types_in_error", serde_json::Value::Object(errors));
     }
+    if !model.warnings.is_empty() {
+        producer.insert("warnings", serde_json::Value::from(model.warnings.clone()));
+    }
 
     let document = IsfDocument {
         head: Head { metadata: Metadata { linux, producer, format: FORMAT_VERSION }, base_types, user_types, enums },

@@ -69,6 +69,9 @@ pub struct ProfileModel {
     /// Types the engine could not lay out with certainty, with the reason. They are not in
     /// `records`; both writers list them in their metadata.
     pub errors: Vec<TypeInError>,
+    /// What the user must know about how the profile was made (e.g. compiler data of another
+    /// GCC release taken under `--force`); both writers list them in their metadata.
+    pub warnings: Vec<String>,
 }
 
 /// A struct or union.

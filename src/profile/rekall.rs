@@ -70,6 +70,8 @@ struct Metadata<'a> {
     type_: &'static str,
     #[serde(rename = "TypesInError", skip_serializing_if = "BTreeMap::is_empty")]
     types_in_error: BTreeMap<&'a str, &'a str>,
+    #[serde(rename = "Warnings", skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<&'a str>,
     #[serde(rename = "Version")]
     version: u32,
     arch: &'static str,
@@ -238,6 +240,7 @@ pub fn build<'a>(model: &'a ProfileModel, names: &'a Names) -> RekallProfile<'a>
         profile_class: "Linux",
         type_: "Profile",
         types_in_error: model.errors.iter().map(|e| (e.name.as_str(), e.reason.as_str())).collect(),
+        warnings: model.warnings.iter().map(String::as_str).collect(),
         version: 1,
         arch: "AMD64",
     };

@@ -193,6 +193,7 @@ pub fn pre_ast_from_flavour(
     };
     let (mut pre_ast, _, _) = build::build(&input).map_err(|e| e.to_string())?;
     pre_ast.predefined = predefined;
+    pre_ast.compiler_in_predefined = true;
     pre_ast.flag_rules.clear();
     Ok(pre_ast)
 }

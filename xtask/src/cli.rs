@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::layout_json::Layouts;
 use crate::util::Result;
-use crate::{bail, conformance, custom_config, demo, kernels, oracle};
+use crate::{bail, compilers, conformance, custom_config, demo, kernels, oracle};
 
 const USAGE: &str = "\
 usage: cargo xtask <task> [options]
@@ -15,6 +15,13 @@ tasks:
   demo                    the main job on bundled defaults: unpack the pinned Debian 6.1 headers,
                           build the pre-AST, make Rekall and Volatility 3 profiles (target/demo/)
   kernels                 unpack the pinned Debian kernel header packages into target/kernels/
+  suite-kernel SUITE SERIES FLAVOUR...
+                          fetch the newest linux-headers-SERIES* of a Debian suite (e.g. bullseye
+                          5.10 amd64 cloud-amd64) into target/kernels/SERIES-SUITE/
+  compiler-tables [MAJOR]...
+                          regenerate src/pre_ast/data/gcc-MAJOR* from the real cpp-MAJOR of its
+                          Debian suite (fetched and unpacked under target/compilers/; default:
+                          every major of compilers::SUITES)
   oracle --tree DIR [--source-file FILE] [--out FILE] [--gdwarf-4]
                           build FILE as a module against DIR with kbuild + gcc-12, write the
                           layouts from its DWARF as canonical JSON (cached under target/oracle/)
@@ -50,6 +57,28 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             kernels_task()
         }
         "oracle" => oracle_task(rest),
+        "suite-kernel" => {
+            let [suite, series, flavours @ ..] = rest else {
+                bail!("usage: cargo xtask suite-kernel SUITE SERIES FLAVOUR...\n{USAGE}");
+            };
+            let flavours: Vec<&str> = flavours.iter().map(String::as_str).collect();
+            let k = compilers::ensure_suite_kernel(suite, series, &flavours)?;
+            for (f, dir) in &k.flavours {
+                println!("{f}: {}", dir.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        "compiler-tables" => {
+            let majors: Vec<u32> = if rest.is_empty() {
+                compilers::majors()
+            } else {
+                rest.iter()
+                    .map(|m| m.parse().map_err(|_| crate::format_err!("`{m}` is not a GCC major release")))
+                    .collect::<Result<_>>()?
+            };
+            compilers::write_tables(&majors)?;
+            Ok(ExitCode::SUCCESS)
+        }
         "conformance" => conformance_task(rest),
         "custom-config" => custom_config_task(rest),
         "demo" => {

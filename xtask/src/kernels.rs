@@ -348,7 +348,7 @@ fn unpack(kernel: &Kernel, debs: &[PathBuf], prefix_dir: &Path, stamp: &str) -> 
 }
 
 /// Rewrites `include /usr/src/X/Makefile` to `include <prefix>/usr/src/X/Makefile`.
-fn rewrite_flavour_makefile(flavour_dir: &Path, prefix_dir: &Path) -> Result<()> {
+pub(crate) fn rewrite_flavour_makefile(flavour_dir: &Path, prefix_dir: &Path) -> Result<()> {
     let path = flavour_dir.join("Makefile");
     let text = util::read_to_string(&path)?;
     let mut changed = false;

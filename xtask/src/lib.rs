@@ -3,12 +3,14 @@
 //! `kernels` unpacks the real Debian kernel header packages into `target/kernels/`; `oracle`
 //! builds a C file as an out-of-tree kernel module with kbuild and gcc-12 and turns the DWARF of
 //! the object (read by `dwarf`) into the canonical layout JSON defined in `layout_json`;
-//! `conformance` compares two such JSON documents field by field; `custom_config` prepares full
+//! `compilers` unpacks the real GCC releases of Debian's suites and regenerates the shipped
+//! compiler tables from them; `conformance` compares two such JSON documents field by field; `custom_config` prepares full
 //! kernel source trees for custom configurations; `util` holds the error type and the plumbing
 //! for external commands. `cli` parses `cargo xtask` arguments by hand (no clap, to keep xtask
 //! cheap to compile) and `main.rs` only calls it.
 
 pub mod cli;
+pub mod compilers;
 pub mod conformance;
 pub mod custom_config;
 pub mod demo;

@@ -72,6 +72,21 @@ pub struct ModuleBuild {
     pub cwd: PathBuf,
 }
 
+/// The compiler for a tree whose `.config` names a GCC major release other than 12 (the
+/// machine's gcc-12 builds the rest): that release's `gcc-N` from its Debian suite.
+pub fn tree_compiler(tree: &Path) -> Result<Option<String>> {
+    let config = std::fs::read_to_string(tree.join(".config")).unwrap_or_default();
+    let major = config
+        .lines()
+        .find_map(|l| l.strip_prefix("CONFIG_GCC_VERSION="))
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .map(|v| v / 10000);
+    match major {
+        Some(m) if m != 12 && m != 0 => Ok(Some(crate::compilers::ensure_gcc(m)?.cc()?)),
+        _ => Ok(None),
+    }
+}
+
 /// The default target: `targets/forensics.c` in the repository, when it exists.
 pub fn default_source() -> Option<PathBuf> {
     let path = util::repo_root().join("targets/forensics.c");
@@ -84,7 +99,13 @@ pub fn run(request: &Request) -> Result<Outcome> {
     let tree = canonical(&request.tree)?;
     let source = canonical(&request.source)?;
     let text = util::read(&source)?;
-    let gcc_version = util::gcc_version()?;
+    let gcc_version = match tree_compiler(&tree)? {
+        Some(cc) => {
+            let out = util::run_stdout(Command::new("sh").arg("-c").arg(format!("{cc} --version")))?;
+            out.lines().next().unwrap_or_default().trim().to_owned()
+        }
+        None => util::gcc_version()?,
+    };
     // The tree's configuration is part of the key, so a re-prepared tree at the same path is
     // compiled again.
     let config = std::fs::read(tree.join(".config")).unwrap_or_default();
@@ -178,8 +199,22 @@ pub fn build_module(tree: &Path, source: &Path, extra_cflags: &[String]) -> Resu
         .arg(format!("M={}", dir.path().display()))
         .arg(format!("{name}.o"));
     // Debian flavour trees name their compiler in `.kernelvariables`; a full source tree uses
-    // `gcc` unless told, so say gcc-12 explicitly there.
-    if !tree.join(".kernelvariables").is_file() {
+    // `gcc` unless told, so say gcc-12 explicitly there. A tree built by another GCC release
+    // gets that release, unpacked from its Debian suite (`compilers::ensure_gcc`).
+    if let Some(cc) = tree_compiler(tree)? {
+        make.arg(format!("CC={cc}"));
+        // A newer suite's kbuild ships an objtool built for its own glibc. objtool annotates
+        // code (ORC, retpoline and return sites) and leaves the debug info alone, so when this
+        // machine cannot run it, the module is built without it.
+        let objtool = tree.join("tools/objtool/objtool");
+        if objtool.is_file() {
+            let probe = Command::new(&objtool).arg("--help").env("SRCARCH", "x86").output();
+            if probe.is_ok_and(|o| String::from_utf8_lossy(&o.stderr).contains("version `GLIBC_")) {
+                eprintln!("oracle: {} needs a newer glibc; building without objtool", objtool.display());
+                make.arg("objtool=true");
+            }
+        }
+    } else if !tree.join(".kernelvariables").is_file() {
         make.arg("CC=gcc-12");
     }
     util::run(&mut make)?;
@@ -218,13 +253,16 @@ pub fn preprocess(tree: &Path, source: &Path, out: &Path) -> Result<String> {
     if let Some(parent) = out.parent() {
         util::create_dir_all(parent)?;
     }
-    let command = preprocess_command(&build.command, &build.object, &out)?;
-    util::run(
-        Command::new("sh")
-            .arg("-c")
-            .arg(&command)
-            .current_dir(&build.cwd),
-    )?;
+    // Linux 6.13 on builds an external module inside its own directory, with relative names
+    // (`-c -o NAME.o NAME.c`); older kbuild runs in the tree with absolute ones.
+    let relative = build.object.file_name().map(PathBuf::from).unwrap_or_default();
+    let (object, cwd) = if build.command.contains(&format!("-c -o {} ", build.object.display())) {
+        (build.object.clone(), build.cwd.clone())
+    } else {
+        (relative, build.dir.path().to_path_buf())
+    };
+    let command = preprocess_command(&build.command, &object, &out)?;
+    util::run(Command::new("sh").arg("-c").arg(&command).current_dir(&cwd))?;
     Ok(command)
 }
 
