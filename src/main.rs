@@ -14,6 +14,7 @@ fn main() {
         cli::Command::BuildPreAst(a) => cli::build_pre_ast::run(a, args.quiet),
         cli::Command::MakeProfile(a) => cli::make_profile::run(a, args.quiet),
         cli::Command::Preprocess(a) => preprocess(a),
+        cli::Command::Batch(a) => cli::batch::run(a, args.quiet),
     };
     if let Err(message) = result {
         eprintln!("layout-expert: error: {message}");

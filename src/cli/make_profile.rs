@@ -127,12 +127,12 @@ pub fn run(args: &MakeProfileArgs, quiet: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn load_pre_ast(path: &Path) -> Result<PreAst, String> {
+pub(crate) fn load_pre_ast(path: &Path) -> Result<PreAst, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     format::decode(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn read_config(path: &Path) -> Result<ConfigFile, String> {
+pub(crate) fn read_config(path: &Path) -> Result<ConfigFile, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     ConfigFile::parse_bytes(&path.display().to_string(), &bytes).map_err(|e| e.to_string())
 }

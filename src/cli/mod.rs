@@ -3,6 +3,7 @@
 //! written through a temporary file and a rename).
 
 pub mod atomic;
+pub mod batch;
 pub mod build_pre_ast;
 pub mod make_profile;
 pub mod progress;
@@ -41,8 +42,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The subcommands. Only implemented ones exist here; make-profile, preprocess, explain and
-/// batch join as their stages land.
+/// The subcommands. Only implemented ones exist here; explain joins when its stage lands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     #[command(name = "build-pre-ast", visible_alias = "build_pre_ast")]
@@ -52,6 +52,8 @@ pub enum Command {
     /// Write the target preprocessed under a kernel config, as `gcc -E` would.
     #[command(name = "preprocess")]
     Preprocess(PreprocessCliArgs),
+    #[command(name = "batch")]
+    Batch(batch::BatchArgs),
 }
 
 const MAKE_LONG_ABOUT: &str = "\

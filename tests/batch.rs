@@ -1,0 +1,190 @@
+//! `layout-expert batch` as users run it: every profile byte for byte what `make-profile` writes
+//! for the same inputs (Debian 6.1 amd64 and cloud configs, ISF and Rekall, `--jobs 2`, a
+//! manifest), output names from the config files, failing configurations that do not stop the
+//! others, atomic outputs, `index.json` and clear errors before any work.
+
+#[path = "support/kernels.rs"]
+mod kernels;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn layout_expert(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_layout-expert")).args(args).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = kernels::repo_root().join("target/test-scratch").join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The real System.map of the Debian 6.1 amd64 kernel.
+fn system_map() -> PathBuf {
+    xtask::kernels::shared_kernels_dir()
+        .expect("the project's shared/kernels directory is missing (it holds the System.map)")
+        .join("System.map-6.1.0-56-amd64.gz")
+}
+
+/// The pre-AST of the Debian 6.1 amd64 headers, built once for this test binary.
+fn pre_ast_6_1() -> &'static Path {
+    static PRE_AST: OnceLock<PathBuf> = OnceLock::new();
+    PRE_AST.get_or_init(|| {
+        let dir = scratch("batch-pre-ast");
+        let out = dir.join("6.1.pre-ast");
+        let tree = kernels::debian_tree("6.1-amd64");
+        let o = layout_expert(&["-q", "build-pre-ast", "-l", s(&tree), s(&out)]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        out
+    })
+}
+
+const BANNER: &str = "Linux version 6.1.0-56-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2026-11-16)";
+
+/// ISF, two configurations in parallel: each file equals make-profile's, byte for byte; the
+/// names come from the config files (a tree's `.config` takes the tree's name); index.json and
+/// the table report what the files hold.
+#[test]
+fn isf_profiles_equal_make_profile_byte_for_byte() {
+    let pre_ast = pre_ast_6_1();
+    let dir = scratch("batch-isf");
+    let amd64 = dir.join("config-6.1.0-56-amd64");
+    std::fs::copy(kernels::debian_tree("6.1-amd64").join(".config"), &amd64).unwrap();
+    let cloud = kernels::debian_tree("6.1-cloud-amd64").join(".config");
+    let out = dir.join("out");
+    let o = layout_expert(&[
+        "batch", "--out-dir", s(&out), "--format", "isf", "--jobs", "2", "--system-map",
+        s(&system_map()), "--banner", BANNER, s(pre_ast), s(&amd64), s(&cloud),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        entries(&out),
+        ["config-6.1.0-56-amd64.isf.json", "index.json", "linux-headers-6.1.0-56-cloud-amd64.isf.json"]
+    );
+    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+    let profiles = index["profiles"].as_array().unwrap();
+    assert_eq!(profiles.len(), 2);
+    for (config, name, entry) in [
+        (&amd64, "config-6.1.0-56-amd64.isf.json", &profiles[0]),
+        (&cloud, "linux-headers-6.1.0-56-cloud-amd64.isf.json", &profiles[1]),
+    ] {
+        let expected = dir.join(format!("make-profile-{name}"));
+        let o = layout_expert(&[
+            "-q", "make-profile", "--config-file", s(config), "--system-map", s(&system_map()),
+            "--banner", BANNER, "--format", "isf", s(pre_ast), s(&expected),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let ours = std::fs::read(out.join(name)).unwrap();
+        assert!(ours == std::fs::read(&expected).unwrap(), "{name} differs from make-profile's output");
+        let isf: serde_json::Value = serde_json::from_slice(&ours).unwrap();
+        assert_eq!(entry["config"], s(config));
+        assert_eq!(entry["output"], name);
+        assert_eq!(entry["ok"], true);
+        assert_eq!(entry["kernel_release"], "6.1.0-56-amd64");
+        let user_types = isf["user_types"].as_object().unwrap().len();
+        assert_eq!(entry["types"].as_u64(), Some(user_types as u64));
+        assert!(user_types > 1000, "{user_types}");
+        assert!(stdout(&o).is_empty());
+    }
+    assert_eq!(index["format"], "isf");
+    let table = stdout(&o);
+    assert!(table.starts_with("CONFIG"), "{table}");
+    assert!(table.contains("KERNEL RELEASE") && table.contains("IN ERROR"), "{table}");
+    assert!(table.contains("2 of 2 profiles written"), "{table}");
+    // Not a terminal: one plain line per configuration.
+    assert!(stderr(&o).contains("[2/2] "), "{}", stderr(&o));
+}
+
+/// A manifest (comments, relative paths, `-` for no map before a banner), Rekall output equal to
+/// make-profile's; a configuration that fails does not stop the others, leaves no file, and is
+/// reported in index.json, on stderr and in the exit status.
+#[test]
+fn manifest_and_failing_configurations() {
+    let pre_ast = pre_ast_6_1();
+    let dir = scratch("batch-manifest");
+    std::fs::copy(pre_ast, dir.join("6.1.pre-ast")).unwrap();
+    std::fs::copy(kernels::debian_tree("6.1-cloud-amd64").join(".config"), dir.join("cloud.config")).unwrap();
+    std::fs::write(dir.join("broken.config"), "CONFIG_X=y\nthis is not a config line\n").unwrap();
+    std::fs::copy(kernels::debian_tree("6.12-amd64").join(".config"), dir.join("other-version.config")).unwrap();
+    std::fs::write(
+        dir.join("profiles.txt"),
+        format!(
+            "# 6.1 flavours\n\n6.1.pre-ast cloud.config {} {BANNER}\n6.1.pre-ast broken.config - {BANNER}\n\
+             6.1.pre-ast missing.config\n6.1.pre-ast other-version.config\n",
+            s(&system_map())
+        ),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = layout_expert(&["batch", "--out-dir", s(&out), "--manifest", s(&dir.join("profiles.txt"))]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("3 of 4 configurations failed"), "{err}");
+    assert!(err.contains("broken.config:2"), "{err}");
+    assert!(err.contains("missing.config"), "{err}");
+    assert!(err.contains("the configuration is for Linux 6.12"), "{err}");
+    // Only the good profile, no temporary files.
+    assert_eq!(entries(&out), ["cloud.json", "index.json"]);
+    let expected = dir.join("make-profile.json");
+    let o = layout_expert(&[
+        "-q", "make-profile", "--config-file", s(&dir.join("cloud.config")), "--system-map",
+        s(&system_map()), "--banner", BANNER, s(pre_ast), s(&expected),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read(out.join("cloud.json")).unwrap() == std::fs::read(&expected).unwrap());
+    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+    let profiles = index["profiles"].as_array().unwrap();
+    let oks: Vec<bool> = profiles.iter().map(|p| p["ok"].as_bool().unwrap()).collect();
+    assert_eq!(oks, [true, false, false, false]);
+    assert!(profiles[1]["error"].as_str().unwrap().contains("broken.config:2"));
+    assert!(profiles[1]["output"].is_null());
+    assert_eq!(index["format"], "rekall");
+}
+
+/// Mistakes found before any work: two configurations that would write one file, options that
+/// contradict each other, nothing to do.
+#[test]
+fn clear_errors_before_any_work() {
+    let dir = scratch("batch-errors");
+    std::fs::create_dir_all(dir.join("a")).unwrap();
+    std::fs::create_dir_all(dir.join("b")).unwrap();
+    std::fs::write(dir.join("a/config"), "").unwrap();
+    std::fs::write(dir.join("b/config.gz"), "").unwrap();
+    let out = dir.join("out");
+    let o = layout_expert(&["batch", "--out-dir", s(&out), "x.pre-ast", s(&dir.join("a/config")), s(&dir.join("b/config.gz"))]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("would both be written to config.json"), "{}", stderr(&o));
+    assert!(!out.exists());
+    let o = layout_expert(&["batch", "--out-dir", s(&out), "--xz", "--format", "rekall", "x.pre-ast", "c"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--xz"), "{}", stderr(&o));
+    let o = layout_expert(&["batch", "--out-dir", s(&out), "x.pre-ast"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("CONFIG"), "{}", stderr(&o));
+    std::fs::write(dir.join("empty.txt"), "# nothing\n").unwrap();
+    let o = layout_expert(&["batch", "--out-dir", s(&out), "--manifest", s(&dir.join("empty.txt"))]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("lists no configuration"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
