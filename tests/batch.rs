@@ -8,7 +8,7 @@ mod kernels;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 fn layout_expert(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_layout-expert")).args(args).output().unwrap()
@@ -187,4 +187,68 @@ fn clear_errors_before_any_work() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("lists no configuration"), "{}", stderr(&o));
     assert!(!out.exists());
+}
+
+/// Preprocessing shared across configurations on the real 6.1 tree, seen in salsa's query log:
+/// a configuration that differs from the first only in options no reachable header reads
+/// (a driver built in instead of as a module, an option no file names, placed first so that
+/// every autoconf.h line moves) runs no unit and gives exactly what a real run gives; one that
+/// differs in an option the headers read (`CONFIG_NR_CPUS`) runs the unit again and lowers no
+/// file again.
+#[test]
+fn preprocessing_is_shared_by_the_options_read() {
+    use layout_expert::{
+        config::ConfigFile,
+        db::LoggingDatabase,
+        input::KernelConfig,
+        pre_ast::{format, FileKind},
+        preprocess::{preprocess, preprocessed, skeleton_cache, PreAstInput, TargetConfig, View},
+    };
+    use smol_str::SmolStr;
+    let pre_ast = Arc::new(format::decode(&std::fs::read(pre_ast_6_1()).unwrap()).unwrap());
+    let config_path = kernels::debian_tree("6.1-amd64").join(".config");
+    let config = ConfigFile::parse_bytes("amd64", &std::fs::read(&config_path).unwrap()).unwrap();
+    // Stored files other than the config-derived ones (whose stored copies name every option).
+    let mentioned = |name: &str| {
+        pre_ast.files.iter().any(|f| f.kind == FileKind::Source && f.text.contains(name))
+    };
+    // A driver built as a module that no file of the pre-AST names, built in instead.
+    let module = config
+        .options
+        .iter()
+        .position(|(n, _)| n.ends_with("_MODULE") && !mentioned(n.strip_suffix("_MODULE").unwrap()))
+        .expect("the amd64 config builds drivers no header names as modules");
+    let unread = "CONFIG_LAYOUT_EXPERT_TEST_UNREAD";
+    assert!(!mentioned(unread));
+    let mut other: Vec<(SmolStr, SmolStr)> = config.options.clone();
+    let name = other[module].0.strip_suffix("_MODULE").unwrap().into();
+    other[module] = (name, "1".into());
+    other.insert(0, (unread.into(), "1".into()));
+    let mut fewer_cpus: Vec<(SmolStr, SmolStr)> = config.options.clone();
+    let nr_cpus = fewer_cpus.iter().position(|(n, _)| n == "CONFIG_NR_CPUS").unwrap();
+    assert_ne!(fewer_cpus[nr_cpus].1, "64");
+    fewer_cpus[nr_cpus].1 = "64".into();
+
+    let db = LoggingDatabase::default();
+    let input = PreAstInput::from_pre_ast(&db, Arc::clone(&pre_ast));
+    let units = |log: &[String]| log.iter().filter(|l| l.contains("unit_run")).count();
+    let lowered = |log: &[String]| log.iter().filter(|l| l.contains("file_skeleton")).count();
+    let first = preprocessed(&db, input, KernelConfig::new(&db, "amd64".into(), config.options.clone().into())).unwrap();
+    let log = db.take_log();
+    assert_eq!(units(&log), 1);
+    assert!(lowered(&log) > 500, "{}", lowered(&log));
+
+    let pp = preprocessed(&db, input, KernelConfig::new(&db, "other".into(), other.clone().into())).unwrap();
+    let log = db.take_log();
+    assert_eq!((units(&log), lowered(&log)), (0, 0), "{log:?}");
+    assert_eq!(pp.tokens, first.tokens);
+    let real = preprocess(&pre_ast, &TargetConfig { options: other.into() }, &skeleton_cache(&pre_ast), View::Declarations)
+        .unwrap();
+    assert!(*pp == real, "the shared unit differs from a real run under the second config");
+    assert_ne!(pp.expansions, first.expansions, "autoconf.h's lines moved, so must the definition sites");
+
+    let pp = preprocessed(&db, input, KernelConfig::new(&db, "fewer cpus".into(), fewer_cpus.into())).unwrap();
+    let log = db.take_log();
+    assert_eq!((units(&log), lowered(&log)), (1, 0), "{log:?}");
+    assert_ne!(pp.tokens, first.tokens);
 }
