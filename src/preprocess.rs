@@ -313,8 +313,9 @@ impl PreAstInput {
 }
 
 /// The preprocessed target of a pre-AST under one configuration, in the declaration view
-/// ([`View::Declarations`]: file-scope function bodies elided).
-#[salsa::tracked(returns(clone))]
+/// ([`View::Declarations`]: file-scope function bodies elided). At most `lru` units stay in memory
+/// when the database evicts (`batch` does between groups of configurations).
+#[salsa::tracked(returns(clone), lru = 8)]
 pub fn preprocessed(
     db: &dyn Db,
     pre_ast: PreAstInput,
@@ -326,8 +327,9 @@ pub fn preprocessed(
 
 /// The skeleton of a config-derived header (autoconf.h, bounds.h, timeconst.h, …) regenerated
 /// under `config`. A query of its own so that it can be computed ahead of the preprocessor on
-/// another thread (bounds.h preprocesses a translation unit of its own).
-#[salsa::tracked(returns(clone))]
+/// another thread (bounds.h preprocesses a translation unit of its own). About four per
+/// configuration; autoconf.h's is a few MB, hence the `lru`.
+#[salsa::tracked(returns(clone), lru = 32)]
 pub fn config_header(
     db: &dyn Db,
     pre_ast: PreAstInput,

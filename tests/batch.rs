@@ -11,7 +11,10 @@ use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
 
 fn layout_expert(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_layout-expert")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_layout-expert"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn stderr(o: &Output) -> String {
@@ -30,8 +33,10 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
 }
@@ -74,29 +79,63 @@ fn isf_profiles_equal_make_profile_byte_for_byte() {
     let cloud = kernels::debian_tree("6.1-cloud-amd64").join(".config");
     let out = dir.join("out");
     let o = layout_expert(&[
-        "batch", "--out-dir", s(&out), "--format", "isf", "--jobs", "2", "--system-map",
-        s(&system_map()), "--banner", BANNER, s(pre_ast), s(&amd64), s(&cloud),
+        "batch",
+        "--out-dir",
+        s(&out),
+        "--format",
+        "isf",
+        "--jobs",
+        "2",
+        "--system-map",
+        s(&system_map()),
+        "--banner",
+        BANNER,
+        s(pre_ast),
+        s(&amd64),
+        s(&cloud),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         entries(&out),
-        ["config-6.1.0-56-amd64.isf.json", "index.json", "linux-headers-6.1.0-56-cloud-amd64.isf.json"]
+        [
+            "config-6.1.0-56-amd64.isf.json",
+            "index.json",
+            "linux-headers-6.1.0-56-cloud-amd64.isf.json"
+        ]
     );
-    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
     let profiles = index["profiles"].as_array().unwrap();
     assert_eq!(profiles.len(), 2);
     for (config, name, entry) in [
         (&amd64, "config-6.1.0-56-amd64.isf.json", &profiles[0]),
-        (&cloud, "linux-headers-6.1.0-56-cloud-amd64.isf.json", &profiles[1]),
+        (
+            &cloud,
+            "linux-headers-6.1.0-56-cloud-amd64.isf.json",
+            &profiles[1],
+        ),
     ] {
         let expected = dir.join(format!("make-profile-{name}"));
         let o = layout_expert(&[
-            "-q", "make-profile", "--config-file", s(config), "--system-map", s(&system_map()),
-            "--banner", BANNER, "--format", "isf", s(pre_ast), s(&expected),
+            "-q",
+            "make-profile",
+            "--config-file",
+            s(config),
+            "--system-map",
+            s(&system_map()),
+            "--banner",
+            BANNER,
+            "--format",
+            "isf",
+            s(pre_ast),
+            s(&expected),
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
         let ours = std::fs::read(out.join(name)).unwrap();
-        assert!(ours == std::fs::read(&expected).unwrap(), "{name} differs from make-profile's output");
+        assert!(
+            ours == std::fs::read(&expected).unwrap(),
+            "{name} differs from make-profile's output"
+        );
         let isf: serde_json::Value = serde_json::from_slice(&ours).unwrap();
         assert_eq!(entry["config"], s(config));
         assert_eq!(entry["output"], name);
@@ -110,7 +149,10 @@ fn isf_profiles_equal_make_profile_byte_for_byte() {
     assert_eq!(index["format"], "isf");
     let table = stdout(&o);
     assert!(table.starts_with("CONFIG"), "{table}");
-    assert!(table.contains("KERNEL RELEASE") && table.contains("IN ERROR"), "{table}");
+    assert!(
+        table.contains("KERNEL RELEASE") && table.contains("IN ERROR"),
+        "{table}"
+    );
     assert!(table.contains("2 of 2 profiles written"), "{table}");
     // Not a terminal: one plain line per configuration.
     assert!(stderr(&o).contains("[2/2] "), "{}", stderr(&o));
@@ -124,9 +166,21 @@ fn manifest_and_failing_configurations() {
     let pre_ast = pre_ast_6_1();
     let dir = scratch("batch-manifest");
     std::fs::copy(pre_ast, dir.join("6.1.pre-ast")).unwrap();
-    std::fs::copy(kernels::debian_tree("6.1-cloud-amd64").join(".config"), dir.join("cloud.config")).unwrap();
-    std::fs::write(dir.join("broken.config"), "CONFIG_X=y\nthis is not a config line\n").unwrap();
-    std::fs::copy(kernels::debian_tree("6.12-amd64").join(".config"), dir.join("other-version.config")).unwrap();
+    std::fs::copy(
+        kernels::debian_tree("6.1-cloud-amd64").join(".config"),
+        dir.join("cloud.config"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("broken.config"),
+        "CONFIG_X=y\nthis is not a config line\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        kernels::debian_tree("6.12-amd64").join(".config"),
+        dir.join("other-version.config"),
+    )
+    .unwrap();
     std::fs::write(
         dir.join("profiles.txt"),
         format!(
@@ -137,7 +191,13 @@ fn manifest_and_failing_configurations() {
     )
     .unwrap();
     let out = dir.join("out");
-    let o = layout_expert(&["batch", "--out-dir", s(&out), "--manifest", s(&dir.join("profiles.txt"))]);
+    let o = layout_expert(&[
+        "batch",
+        "--out-dir",
+        s(&out),
+        "--manifest",
+        s(&dir.join("profiles.txt")),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("3 of 4 configurations failed"), "{err}");
@@ -148,16 +208,31 @@ fn manifest_and_failing_configurations() {
     assert_eq!(entries(&out), ["cloud.json", "index.json"]);
     let expected = dir.join("make-profile.json");
     let o = layout_expert(&[
-        "-q", "make-profile", "--config-file", s(&dir.join("cloud.config")), "--system-map",
-        s(&system_map()), "--banner", BANNER, s(pre_ast), s(&expected),
+        "-q",
+        "make-profile",
+        "--config-file",
+        s(&dir.join("cloud.config")),
+        "--system-map",
+        s(&system_map()),
+        "--banner",
+        BANNER,
+        s(pre_ast),
+        s(&expected),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(std::fs::read(out.join("cloud.json")).unwrap() == std::fs::read(&expected).unwrap());
-    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
     let profiles = index["profiles"].as_array().unwrap();
-    let oks: Vec<bool> = profiles.iter().map(|p| p["ok"].as_bool().unwrap()).collect();
+    let oks: Vec<bool> = profiles
+        .iter()
+        .map(|p| p["ok"].as_bool().unwrap())
+        .collect();
     assert_eq!(oks, [true, false, false, false]);
-    assert!(profiles[1]["error"].as_str().unwrap().contains("broken.config:2"));
+    assert!(profiles[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("broken.config:2"));
     assert!(profiles[1]["output"].is_null());
     assert_eq!(index["format"], "rekall");
 }
@@ -172,20 +247,50 @@ fn clear_errors_before_any_work() {
     std::fs::write(dir.join("a/config"), "").unwrap();
     std::fs::write(dir.join("b/config.gz"), "").unwrap();
     let out = dir.join("out");
-    let o = layout_expert(&["batch", "--out-dir", s(&out), "x.pre-ast", s(&dir.join("a/config")), s(&dir.join("b/config.gz"))]);
+    let o = layout_expert(&[
+        "batch",
+        "--out-dir",
+        s(&out),
+        "x.pre-ast",
+        s(&dir.join("a/config")),
+        s(&dir.join("b/config.gz")),
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("would both be written to config.json"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("would both be written to config.json"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!out.exists());
-    let o = layout_expert(&["batch", "--out-dir", s(&out), "--xz", "--format", "rekall", "x.pre-ast", "c"]);
+    let o = layout_expert(&[
+        "batch",
+        "--out-dir",
+        s(&out),
+        "--xz",
+        "--format",
+        "rekall",
+        "x.pre-ast",
+        "c",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--xz"), "{}", stderr(&o));
     let o = layout_expert(&["batch", "--out-dir", s(&out), "x.pre-ast"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("CONFIG"), "{}", stderr(&o));
     std::fs::write(dir.join("empty.txt"), "# nothing\n").unwrap();
-    let o = layout_expert(&["batch", "--out-dir", s(&out), "--manifest", s(&dir.join("empty.txt"))]);
+    let o = layout_expert(&[
+        "batch",
+        "--out-dir",
+        s(&out),
+        "--manifest",
+        s(&dir.join("empty.txt")),
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("lists no configuration"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("lists no configuration"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!out.exists());
 }
 
@@ -210,7 +315,10 @@ fn preprocessing_is_shared_by_the_options_read() {
     let config = ConfigFile::parse_bytes("amd64", &std::fs::read(&config_path).unwrap()).unwrap();
     // Stored files other than the config-derived ones (whose stored copies name every option).
     let mentioned = |name: &str| {
-        pre_ast.files.iter().any(|f| f.kind == FileKind::Source && f.text.contains(name))
+        pre_ast
+            .files
+            .iter()
+            .any(|f| f.kind == FileKind::Source && f.text.contains(name))
     };
     // A driver built as a module that no file of the pre-AST names, built in instead.
     let module = config
@@ -225,7 +333,10 @@ fn preprocessing_is_shared_by_the_options_read() {
     other[module] = (name, "1".into());
     other.insert(0, (unread.into(), "1".into()));
     let mut fewer_cpus: Vec<(SmolStr, SmolStr)> = config.options.clone();
-    let nr_cpus = fewer_cpus.iter().position(|(n, _)| n == "CONFIG_NR_CPUS").unwrap();
+    let nr_cpus = fewer_cpus
+        .iter()
+        .position(|(n, _)| n == "CONFIG_NR_CPUS")
+        .unwrap();
     assert_ne!(fewer_cpus[nr_cpus].1, "64");
     fewer_cpus[nr_cpus].1 = "64".into();
 
@@ -233,22 +344,82 @@ fn preprocessing_is_shared_by_the_options_read() {
     let input = PreAstInput::from_pre_ast(&db, Arc::clone(&pre_ast));
     let units = |log: &[String]| log.iter().filter(|l| l.contains("unit_run")).count();
     let lowered = |log: &[String]| log.iter().filter(|l| l.contains("file_skeleton")).count();
-    let first = preprocessed(&db, input, KernelConfig::new(&db, "amd64".into(), config.options.clone().into())).unwrap();
+    let first = preprocessed(
+        &db,
+        input,
+        KernelConfig::new(&db, "amd64".into(), config.options.clone().into()),
+    )
+    .unwrap();
     let log = db.take_log();
     assert_eq!(units(&log), 1);
     assert!(lowered(&log) > 500, "{}", lowered(&log));
 
-    let pp = preprocessed(&db, input, KernelConfig::new(&db, "other".into(), other.clone().into())).unwrap();
+    let pp = preprocessed(
+        &db,
+        input,
+        KernelConfig::new(&db, "other".into(), other.clone().into()),
+    )
+    .unwrap();
     let log = db.take_log();
     assert_eq!((units(&log), lowered(&log)), (0, 0), "{log:?}");
     assert_eq!(pp.tokens, first.tokens);
-    let real = preprocess(&pre_ast, &TargetConfig { options: other.into() }, &skeleton_cache(&pre_ast), View::Declarations)
-        .unwrap();
-    assert!(*pp == real, "the shared unit differs from a real run under the second config");
-    assert_ne!(pp.expansions, first.expansions, "autoconf.h's lines moved, so must the definition sites");
+    let real = preprocess(
+        &pre_ast,
+        &TargetConfig {
+            options: other.into(),
+        },
+        &skeleton_cache(&pre_ast),
+        View::Declarations,
+    )
+    .unwrap();
+    assert!(
+        *pp == real,
+        "the shared unit differs from a real run under the second config"
+    );
+    assert_ne!(
+        pp.expansions, first.expansions,
+        "autoconf.h's lines moved, so must the definition sites"
+    );
 
-    let pp = preprocessed(&db, input, KernelConfig::new(&db, "fewer cpus".into(), fewer_cpus.into())).unwrap();
+    let pp = preprocessed(
+        &db,
+        input,
+        KernelConfig::new(&db, "fewer cpus".into(), fewer_cpus.into()),
+    )
+    .unwrap();
     let log = db.take_log();
     assert_eq!((units(&log), lowered(&log)), (1, 0), "{log:?}");
     assert_ne!(pp.tokens, first.tokens);
+}
+
+/// More configurations than one round of workers (4 per job): the database evicts between
+/// rounds, and a profile made after the eviction, from a replayed unit, is still make-profile's.
+#[test]
+fn profiles_after_eviction_rounds_equal_make_profile() {
+    let pre_ast = pre_ast_6_1();
+    let dir = scratch("batch-rounds");
+    let amd64 = std::fs::read_to_string(kernels::debian_tree("6.1-amd64").join(".config")).unwrap();
+    // Variants that build one more driver in (=m to =y each): most options no header reads.
+    let modules: Vec<usize> =
+        amd64.lines().enumerate().filter(|(_, l)| l.ends_with("=m")).map(|(i, _)| i).collect();
+    let mut configs = Vec::new();
+    for k in 0..5 {
+        let text: Vec<String> = amd64
+            .lines()
+            .enumerate()
+            .map(|(i, l)| if k > 0 && i == modules[k * 7] { format!("{}y", &l[..l.len() - 1]) } else { l.to_owned() })
+            .collect();
+        let path = dir.join(format!("config-{k}"));
+        std::fs::write(&path, text.join("\n") + "\n").unwrap();
+        configs.push(path);
+    }
+    let out = dir.join("out");
+    let mut args = vec!["-q", "batch", "--out-dir", s(&out), "--jobs", "1", s(pre_ast)];
+    args.extend(configs.iter().map(|p| s(p)));
+    let o = layout_expert(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let expected = dir.join("make-profile.json");
+    let o = layout_expert(&["-q", "make-profile", "--config-file", s(&configs[4]), s(pre_ast), s(&expected)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read(out.join("config-4.json")).unwrap() == std::fs::read(&expected).unwrap());
 }

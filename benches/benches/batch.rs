@@ -36,12 +36,21 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn release_binary(repo: &Path) -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--release", "--quiet", "-p", "layout-expert", "--bin", "layout-expert"])
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "layout-expert",
+            "--bin",
+            "layout-expert",
+        ])
         .current_dir(repo)
         .status()
         .expect("running cargo build");
     assert!(status.success(), "cargo build --release failed");
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo.join("target"), PathBuf::from);
+    let target_dir =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo.join("target"), PathBuf::from);
     target_dir.join("release/layout-expert")
 }
 
@@ -49,10 +58,16 @@ fn release_binary(repo: &Path) -> PathBuf {
 /// differs from amd64 only in options, most of which no header reads).
 fn variant(amd64: &str, seed: u64, count: usize) -> String {
     let mut lines: Vec<String> = amd64.lines().map(str::to_owned).collect();
-    let modules: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].starts_with("CONFIG_") && lines[i].ends_with("=m")).collect();
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let modules: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].starts_with("CONFIG_") && lines[i].ends_with("=m"))
+        .collect();
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     for _ in 0..count {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let i = modules[(x >> 33) as usize % modules.len()];
         let built_in = format!("{}y", lines[i].strip_suffix('m').unwrap());
         lines[i] = built_in;
@@ -76,14 +91,21 @@ fn bench(c: &mut Criterion) {
     std::fs::create_dir_all(dir.join("configs")).unwrap();
     let pre_ast_path = dir.join("linux-6.1.pre-ast");
     std::fs::write(&pre_ast_path, &bytes).unwrap();
-    let map = SystemMap::read(&repo.join("../shared/kernels/System.map-6.1.0-56-amd64.gz")).unwrap();
+    let map =
+        SystemMap::read(&repo.join("../shared/kernels/System.map-6.1.0-56-amd64.gz")).unwrap();
     let map_path = dir.join("System.map-6.1.0-56-amd64");
-    let map_text: String = map.symbols.iter().map(|s| format!("{:016x} {} {}\n", s.address, s.kind, s.name)).collect();
+    let map_text: String = map
+        .symbols
+        .iter()
+        .map(|s| format!("{:016x} {} {}\n", s.address, s.kind, s.name))
+        .collect();
     std::fs::write(&map_path, map_text).unwrap();
     let binary = release_binary(&repo);
 
     let amd64_text = std::fs::read_to_string(flavour.join(".config")).unwrap();
-    let cloud_path = flavour.with_file_name("linux-headers-6.1.0-56-cloud-amd64").join(".config");
+    let cloud_path = flavour
+        .with_file_name("linux-headers-6.1.0-56-cloud-amd64")
+        .join(".config");
     let mut configs: Vec<PathBuf> = Vec::new();
     let copy = |name: &str, text: &str| {
         let p = dir.join("configs").join(name);
@@ -91,12 +113,19 @@ fn bench(c: &mut Criterion) {
         p
     };
     configs.push(copy("amd64", &amd64_text));
-    configs.push(copy("cloud", &std::fs::read_to_string(&cloud_path).unwrap()));
+    configs.push(copy(
+        "cloud",
+        &std::fs::read_to_string(&cloud_path).unwrap(),
+    ));
     let mut custom: Vec<PathBuf> = std::fs::read_dir(repo.join("target/custom-config"))
         .into_iter()
         .flatten()
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("6.1-")) && p.join(".config").is_file())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("6.1-"))
+                && p.join(".config").is_file()
+        })
         .collect();
     custom.sort();
     for tree in &custom {
@@ -104,7 +133,10 @@ fn bench(c: &mut Criterion) {
             break;
         }
         let name = tree.file_name().unwrap().to_string_lossy().into_owned();
-        let config = copy(&name, &std::fs::read_to_string(tree.join(".config")).unwrap());
+        let config = copy(
+            &name,
+            &std::fs::read_to_string(tree.join(".config")).unwrap(),
+        );
         // A configuration this pre-AST cannot serve (e.g. one that needs generated/autoksyms.h,
         // which no headers package has) is left out, and said so.
         let status = Command::new(&binary)
@@ -122,10 +154,19 @@ fn bench(c: &mut Criterion) {
     }
     let mut seed = 0;
     while configs.len() < 8 {
-        configs.push(copy(&format!("variant-{seed}"), &variant(&amd64_text, seed, 3)));
+        configs.push(copy(
+            &format!("variant-{seed}"),
+            &variant(&amd64_text, seed, 3),
+        ));
         seed += 1;
     }
-    eprintln!("batch_8 configurations: {:?}", configs.iter().map(|p| p.file_name().unwrap()).collect::<Vec<_>>());
+    eprintln!(
+        "batch_8 configurations: {:?}",
+        configs
+            .iter()
+            .map(|p| p.file_name().unwrap())
+            .collect::<Vec<_>>()
+    );
 
     let make_profile = |config: &Path, output: &Path| {
         let status = Command::new(&binary)
@@ -155,7 +196,9 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("batch_6.1");
     group.sample_size(10);
-    group.bench_function("make_profile_cold", |b| b.iter(|| make_profile(&configs[0], &dir.join("p.json"))));
+    group.bench_function("make_profile_cold", |b| {
+        b.iter(|| make_profile(&configs[0], &dir.join("p.json")))
+    });
     group.bench_function("batch_1", |b| b.iter(|| batch(&configs[..1], 1)));
     group.bench_function("batch_8", |b| b.iter(|| batch(&configs[..8], 1)));
     group.bench_function("batch_8_jobs2", |b| b.iter(|| batch(&configs[..8], 2)));
@@ -168,7 +211,11 @@ fn bench(c: &mut Criterion) {
             let input = PreAstInput::from_pre_ast(&db, Arc::new(format::decode(bytes).unwrap()));
             let amd64 = ConfigFile::parse_bytes("amd64", amd64_text.as_bytes()).unwrap();
             pipeline::run_input(&db, input, &amd64, || Ok(None)).unwrap();
-            (db, input, ConfigFile::parse_bytes("other", other.as_bytes()).unwrap())
+            (
+                db,
+                input,
+                ConfigFile::parse_bytes("other", other.as_bytes()).unwrap(),
+            )
         }
     };
     let run_further = |(db, input, config): (RootDatabase, PreAstInput, ConfigFile)| {
@@ -177,17 +224,30 @@ fn bench(c: &mut Criterion) {
         (db, out)
     };
     group.bench_function("library_further_config_read_options_differ", |b| {
-        b.iter_batched(further(std::fs::read_to_string(&cloud_path).unwrap()), run_further, BatchSize::PerIteration)
+        b.iter_batched(
+            further(std::fs::read_to_string(&cloud_path).unwrap()),
+            run_further,
+            BatchSize::PerIteration,
+        )
     });
     group.bench_function("library_further_config_unread_options_differ", |b| {
-        b.iter_batched(further(variant(&amd64_text, 0, 3)), run_further, BatchSize::PerIteration)
+        b.iter_batched(
+            further(variant(&amd64_text, 0, 3)),
+            run_further,
+            BatchSize::PerIteration,
+        )
     });
     group.bench_function("library_first_config", |b| {
         b.iter_batched(
             || {
                 let db = RootDatabase::default();
-                let input = PreAstInput::from_pre_ast(&db, Arc::new(format::decode(&bytes).unwrap()));
-                (db, input, ConfigFile::parse_bytes("amd64", amd64_text.as_bytes()).unwrap())
+                let input =
+                    PreAstInput::from_pre_ast(&db, Arc::new(format::decode(&bytes).unwrap()));
+                (
+                    db,
+                    input,
+                    ConfigFile::parse_bytes("amd64", amd64_text.as_bytes()).unwrap(),
+                )
             },
             run_further,
             BatchSize::PerIteration,
@@ -195,7 +255,9 @@ fn bench(c: &mut Criterion) {
     });
 
     if std::env::var_os("LAYOUT_EXPERT_BENCH_FLEET").is_some() {
-        let fleet: Vec<PathBuf> = (0..100).map(|k| copy(&format!("fleet-{k:03}"), &variant(&amd64_text, 1000 + k, 3))).collect();
+        let fleet: Vec<PathBuf> = (0..100)
+            .map(|k| copy(&format!("fleet-{k:03}"), &variant(&amd64_text, 1000 + k, 3)))
+            .collect();
         group.bench_function("batch_100_jobs2", |b| b.iter(|| batch(&fleet, 2)));
     }
     group.finish();

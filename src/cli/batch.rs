@@ -94,6 +94,10 @@ pub struct BatchArgs {
     pub paths: Vec<PathBuf>,
 }
 
+/// Configurations per worker in one round (see `run`): large enough that the pause between
+/// rounds costs little, small enough that a round's units fit the queries' `lru` limits.
+const ROUND_PER_JOB: usize = 4;
+
 /// One profile to make.
 #[derive(Clone, Debug)]
 struct Job {
@@ -124,7 +128,9 @@ pub fn run(args: &BatchArgs, quiet: bool) -> Result<(), String> {
         (None, false) => Format::Rekall,
     };
     if args.xz && format != Format::Isf {
-        return Err("--xz writes Volatility 3 symbol tables: use it with --format isf (or alone)".into());
+        return Err(
+            "--xz writes Volatility 3 symbol tables: use it with --format isf (or alone)".into(),
+        );
     }
     if args.jobs == 0 {
         return Err("--jobs must be at least 1".into());
@@ -135,8 +141,12 @@ pub fn run(args: &BatchArgs, quiet: bool) -> Result<(), String> {
         (Format::Isf, true) => ".json.xz",
     };
     let (pre_ast_paths, map_paths, jobs) = plan(args, extension)?;
-    std::fs::create_dir_all(&args.out_dir)
-        .map_err(|e| format!("{}: cannot create the output directory: {e}", args.out_dir.display()))?;
+    std::fs::create_dir_all(&args.out_dir).map_err(|e| {
+        format!(
+            "{}: cannot create the output directory: {e}",
+            args.out_dir.display()
+        )
+    })?;
 
     // Distinct pre-ASTs, each loaded once and made one salsa input; distinct symbol maps, each
     // read and sorted once. A failure fails only the configurations that use it.
@@ -161,47 +171,74 @@ pub fn run(args: &BatchArgs, quiet: bool) -> Result<(), String> {
     let total = jobs.len();
     let progress = BatchProgress::new(quiet, total);
     let mut outcomes: Vec<Option<Outcome>> = (0..total).map(|_| None).collect();
-    let next = AtomicUsize::new(0);
-    let (send, receive) = mpsc::channel::<(usize, Outcome)>();
-    std::thread::scope(|scope| {
-        for _ in 0..args.jobs.min(total) {
-            let worker_db = db.fork();
-            let send = send.clone();
-            let (next, jobs, pre_asts, maps) = (&next, &jobs, &pre_asts, &maps);
-            let out_dir = &args.out_dir;
-            scope.spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(job) = jobs.get(i) else { break };
-                let t = Instant::now();
-                let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    make_one(&*worker_db, job, &pre_asts[job.pre_ast], maps, out_dir, format, args.force)
-                }));
-                let result = result.unwrap_or_else(|panic| {
-                    let what = panic
-                        .downcast_ref::<String>()
-                        .map(String::as_str)
-                        .or_else(|| panic.downcast_ref::<&str>().copied())
-                        .unwrap_or("unknown");
-                    Err(format!("internal error (please report it): {what}"))
-                });
-                let seconds = t.elapsed().as_secs_f64();
-                let outcome = match result {
-                    Ok((kernel_release, types, types_in_error)) => {
-                        Outcome { kernel_release, types, types_in_error, seconds, error: None }
+    // Configurations run in rounds; between rounds the workers' database handles are dropped and
+    // the database evicts what its queries' `lru` limits allow (whole preprocessed units, autoconf.h
+    // skeletons), so memory stays bounded however many configurations there are.
+    let mut db = db;
+    let round = ROUND_PER_JOB * args.jobs;
+    for start in (0..total).step_by(round) {
+        let end = (start + round).min(total);
+        let next = AtomicUsize::new(start);
+        let (send, receive) = mpsc::channel::<(usize, Outcome)>();
+        std::thread::scope(|scope| {
+            for _ in 0..args.jobs.min(end - start) {
+                let worker_db = db.fork();
+                let send = send.clone();
+                let (next, jobs, pre_asts, maps) = (&next, &jobs[..end], &pre_asts, &maps);
+                let out_dir = &args.out_dir;
+                scope.spawn(move || loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    let t = Instant::now();
+                    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        make_one(
+                            &*worker_db,
+                            job,
+                            &pre_asts[job.pre_ast],
+                            maps,
+                            out_dir,
+                            format,
+                            args.force,
+                        )
+                    }));
+                    let result = result.unwrap_or_else(|panic| {
+                        let what = panic
+                            .downcast_ref::<String>()
+                            .map(String::as_str)
+                            .or_else(|| panic.downcast_ref::<&str>().copied())
+                            .unwrap_or("unknown");
+                        Err(format!("internal error (please report it): {what}"))
+                    });
+                    let seconds = t.elapsed().as_secs_f64();
+                    let outcome = match result {
+                        Ok((kernel_release, types, types_in_error)) => Outcome {
+                            kernel_release,
+                            types,
+                            types_in_error,
+                            seconds,
+                            error: None,
+                        },
+                        Err(error) => Outcome {
+                            kernel_release: None,
+                            types: 0,
+                            types_in_error: 0,
+                            seconds,
+                            error: Some(error),
+                        },
+                    };
+                    if send.send((i, outcome)).is_err() {
+                        break;
                     }
-                    Err(error) => Outcome { kernel_release: None, types: 0, types_in_error: 0, seconds, error: Some(error) },
-                };
-                if send.send((i, outcome)).is_err() {
-                    break;
-                }
-            });
-        }
-        drop(send);
-        for (i, outcome) in receive {
-            progress.finished(&jobs[i].output, &outcome);
-            outcomes[i] = Some(outcome);
-        }
-    });
+                });
+            }
+            drop(send);
+            for (i, outcome) in receive {
+                progress.finished(&jobs[i].output, &outcome);
+                outcomes[i] = Some(outcome);
+            }
+        });
+        salsa::Database::trigger_lru_eviction(&mut db);
+    }
     progress.clear();
 
     let entries: Vec<BatchEntry> = jobs
@@ -240,13 +277,24 @@ pub fn run(args: &BatchArgs, quiet: bool) -> Result<(), String> {
         },
         profiles: entries,
     };
-    write_atomically(&args.out_dir.join("index.json"), index.to_json_text().as_bytes())?;
+    write_atomically(
+        &args.out_dir.join("index.json"),
+        index.to_json_text().as_bytes(),
+    )?;
     if !quiet {
         print_table(&index, progress.start.elapsed().as_secs_f64());
     }
-    let failed: Vec<&BatchEntry> = index.profiles.iter().filter(|e| e.error.is_some()).collect();
+    let failed: Vec<&BatchEntry> = index
+        .profiles
+        .iter()
+        .filter(|e| e.error.is_some())
+        .collect();
     for entry in &failed {
-        eprintln!("layout-expert: {}: {}", entry.config, entry.error.as_deref().unwrap_or_default());
+        eprintln!(
+            "layout-expert: {}: {}",
+            entry.config,
+            entry.error.as_deref().unwrap_or_default()
+        );
     }
     // As in make-profile: the process ends here, freeing the memos piece by piece would only
     // delay the exit.
@@ -254,7 +302,10 @@ pub fn run(args: &BatchArgs, quiet: bool) -> Result<(), String> {
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(format!("{} of {total} configurations failed (see above and index.json)", failed.len()))
+        Err(format!(
+            "{} of {total} configurations failed (see above and index.json)",
+            failed.len()
+        ))
     }
 }
 
@@ -278,15 +329,26 @@ fn make_one(
     let out = pipeline::run_input(db, *input, &config, || Ok(map))?;
     let mut model = out.model;
     model.banner = job.banner.clone();
-    let options = WriteOptions { format, banner: job.banner.clone() };
-    let summary = profile::write_profile(&model, &out_dir.join(&job.output), &options).map_err(|e| e.to_string())?;
-    Ok((model.kernel_release.clone(), summary.types, summary.type_errors))
+    let options = WriteOptions {
+        format,
+        banner: job.banner.clone(),
+    };
+    let summary = profile::write_profile(&model, &out_dir.join(&job.output), &options)
+        .map_err(|e| e.to_string())?;
+    Ok((
+        model.kernel_release.clone(),
+        summary.types,
+        summary.type_errors,
+    ))
 }
 
 /// The distinct pre-ASTs, the distinct symbol maps and the jobs, from the command line or the
 /// manifest; two configurations that would write the same file are an error before any work.
 #[allow(clippy::type_complexity)]
-fn plan(args: &BatchArgs, extension: &str) -> Result<(Vec<PathBuf>, Vec<PathBuf>, Vec<Job>), String> {
+fn plan(
+    args: &BatchArgs,
+    extension: &str,
+) -> Result<(Vec<PathBuf>, Vec<PathBuf>, Vec<Job>), String> {
     let mut lines: Vec<(PathBuf, PathBuf, Option<PathBuf>, Option<String>)> = Vec::new();
     match &args.manifest {
         Some(manifest) => {
@@ -296,7 +358,13 @@ fn plan(args: &BatchArgs, extension: &str) -> Result<(Vec<PathBuf>, Vec<PathBuf>
             let text = std::fs::read_to_string(manifest)
                 .map_err(|e| format!("{}: cannot read the manifest: {e}", manifest.display()))?;
             let base = manifest.parent().unwrap_or(Path::new("")).to_path_buf();
-            let at = |p: &str| if Path::new(p).is_absolute() { PathBuf::from(p) } else { base.join(p) };
+            let at = |p: &str| {
+                if Path::new(p).is_absolute() {
+                    PathBuf::from(p)
+                } else {
+                    base.join(p)
+                }
+            };
             for (n, line) in text.lines().enumerate() {
                 let line = line.trim();
                 if line.is_empty() || line.starts_with('#') {
@@ -320,22 +388,35 @@ fn plan(args: &BatchArgs, extension: &str) -> Result<(Vec<PathBuf>, Vec<PathBuf>
                     Some("-") | None => args.system_map.clone(),
                     Some(map) => Some(at(map)),
                 };
-                let banner = Some(rest.trim().to_owned()).filter(|b| !b.is_empty()).or_else(|| args.banner.clone());
+                let banner = Some(rest.trim().to_owned())
+                    .filter(|b| !b.is_empty())
+                    .or_else(|| args.banner.clone());
                 lines.push((at(pre_ast), at(config), map, banner));
             }
             if lines.is_empty() {
-                return Err(format!("{}: the manifest lists no configuration", manifest.display()));
+                return Err(format!(
+                    "{}: the manifest lists no configuration",
+                    manifest.display()
+                ));
             }
         }
         None => {
             let [pre_ast, configs @ ..] = args.paths.as_slice() else {
-                return Err("give the pre-AST file and one or more CONFIG files (or --manifest FILE)".into());
+                return Err(
+                    "give the pre-AST file and one or more CONFIG files (or --manifest FILE)"
+                        .into(),
+                );
             };
             if configs.is_empty() {
                 return Err("give one or more CONFIG files after the pre-AST".into());
             }
             for config in configs {
-                lines.push((pre_ast.clone(), config.clone(), args.system_map.clone(), args.banner.clone()));
+                lines.push((
+                    pre_ast.clone(),
+                    config.clone(),
+                    args.system_map.clone(),
+                    args.banner.clone(),
+                ));
             }
         }
     }
@@ -372,17 +453,26 @@ fn plan(args: &BatchArgs, extension: &str) -> Result<(Vec<PathBuf>, Vec<PathBuf>
 /// A profile's name from its configuration file: without `.gz` and `.config`; a file named just
 /// `.config` (a kernel tree's) takes its directory's name.
 fn output_stem(config: &Path) -> Result<String, String> {
-    let name = config.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = config
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let name = name.strip_suffix(".gz").unwrap_or(&name);
     let name = name.strip_suffix(".config").unwrap_or(name);
     if !name.is_empty() && name != "." && name != ".." {
         return Ok(name.to_owned());
     }
-    let dir = std::path::absolute(config)
-        .ok()
-        .and_then(|p| p.parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().into_owned()));
-    dir.filter(|d| !d.is_empty())
-        .ok_or_else(|| format!("{}: cannot name a profile after this configuration file", config.display()))
+    let dir = std::path::absolute(config).ok().and_then(|p| {
+        p.parent()
+            .and_then(|d| d.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+    });
+    dir.filter(|d| !d.is_empty()).ok_or_else(|| {
+        format!(
+            "{}: cannot name a profile after this configuration file",
+            config.display()
+        )
+    })
 }
 
 /// Progress on stderr: a bar on a terminal, one line per configuration otherwise.
@@ -414,15 +504,26 @@ impl BatchProgress {
         }
         if self.terminal {
             if let Some(error) = &outcome.error {
-                eprintln!("\r\x1b[K{output}: failed: {}", error.lines().next().unwrap_or_default());
+                eprintln!(
+                    "\r\x1b[K{output}: failed: {}",
+                    error.lines().next().unwrap_or_default()
+                );
             }
             self.bar();
         } else {
             let what = match &outcome.error {
-                None => format!("{} types, {} in error", outcome.types, outcome.types_in_error),
+                None => format!(
+                    "{} types, {} in error",
+                    outcome.types, outcome.types_in_error
+                ),
                 Some(error) => format!("failed: {}", error.lines().next().unwrap_or_default()),
             };
-            eprintln!("[{}/{}] {output}: {what} ({:.2} s)", self.done.get(), self.total, outcome.seconds);
+            eprintln!(
+                "[{}/{}] {output}: {what} ({:.2} s)",
+                self.done.get(),
+                self.total,
+                outcome.seconds
+            );
         }
     }
 
@@ -437,7 +538,10 @@ impl BatchProgress {
         let left = if done == 0 {
             "time left unknown".to_owned()
         } else {
-            format!("{:.0} s left", elapsed / done as f64 * (self.total - done) as f64)
+            format!(
+                "{:.0} s left",
+                elapsed / done as f64 * (self.total - done) as f64
+            )
         };
         eprint!(
             "\r\x1b[K[{}{}] {done}/{} configs, {left}",
@@ -466,8 +570,16 @@ fn print_table(index: &BatchIndex, total_secs: f64) {
             [
                 e.config.clone(),
                 e.kernel_release.clone().unwrap_or_else(|| "-".into()),
-                if ok { e.types.to_string() } else { "FAILED".into() },
-                if ok { e.types_in_error.to_string() } else { "-".into() },
+                if ok {
+                    e.types.to_string()
+                } else {
+                    "FAILED".into()
+                },
+                if ok {
+                    e.types_in_error.to_string()
+                } else {
+                    "-".into()
+                },
                 format!("{:.2} s", e.seconds),
             ]
         })
@@ -498,7 +610,10 @@ fn print_table(index: &BatchIndex, total_secs: f64) {
         line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
     }
     let ok = index.profiles.iter().filter(|e| e.error.is_none()).count();
-    out.push_str(&format!("{ok} of {} profiles written in {total_secs:.2} s\n", index.profiles.len()));
+    out.push_str(&format!(
+        "{ok} of {} profiles written in {total_secs:.2} s\n",
+        index.profiles.len()
+    ));
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());
 }

@@ -49,6 +49,10 @@ pub struct UnitRun {
     pub reusable: bool,
 }
 
+/// How many runs the table keeps (each holds a whole unit, ~30 MB for a distribution kernel):
+/// the least recently used is forgotten first.
+const MEMO_RUNS: usize = 8;
+
 /// The memo table of one pre-AST: the reusable runs so far. A query result so that it belongs
 /// to the input (a changed pre-AST gets a fresh table); `no_eq`, as it is a shared cell.
 #[salsa::tracked(returns(clone), no_eq)]
@@ -60,13 +64,19 @@ pub fn unit_memo(db: &dyn Db, pre_ast: PreAstInput) -> Arc<Mutex<Vec<Arc<UnitRun
 
 /// A real run of the unit under `config` (declaration view), recording what it read. Executed
 /// only when no earlier run can be reused: in the query log, each execution is a unit preprocessed.
-#[salsa::tracked(returns(clone))]
-pub fn unit_run(db: &dyn Db, pre_ast: PreAstInput, config: KernelConfig) -> Result<Arc<UnitRun>, PpError> {
+#[salsa::tracked(returns(clone), lru = 8)]
+pub fn unit_run(
+    db: &dyn Db,
+    pre_ast: PreAstInput,
+    config: KernelConfig,
+) -> Result<Arc<UnitRun>, PpError> {
     let files_read = std::cell::RefCell::new((FxHashSet::default(), Vec::new()));
     let derived_read = std::cell::RefCell::new((FxHashSet::default(), Vec::new()));
     let shape = pre_ast.pre_ast(db);
     let sources = pre_ast.sources(db);
-    let target = TargetConfig { options: config.options(db).clone() };
+    let target = TargetConfig {
+        options: config.options(db).clone(),
+    };
     let skel = |id: FileId| {
         let sk = file_skeleton(db, sources[id.0 as usize]);
         let mut seen = files_read.borrow_mut();
@@ -106,7 +116,10 @@ pub fn unit_run(db: &dyn Db, pre_ast: PreAstInput, config: KernelConfig) -> Resu
         predefined,
         files: files_read.into_inner().1,
         derived: derived_read.into_inner().1,
-        reusable: target.options.iter().all(|(name, _)| name.starts_with("CONFIG_")),
+        reusable: target
+            .options
+            .iter()
+            .all(|(name, _)| name.starts_with("CONFIG_")),
     }))
 }
 
@@ -123,11 +136,20 @@ pub fn preprocessed_shared(
         let candidates: Vec<Arc<UnitRun>> = memo.lock().unwrap().clone();
         if !candidates.is_empty() {
             let shape = pre_ast.pre_ast(db);
-            let target = TargetConfig { options: options.clone() };
+            let target = TargetConfig {
+                options: options.clone(),
+            };
             let predefined = target.predefined(shape);
             let values = option_values(options);
-            for run in candidates {
+            for run in candidates.into_iter().rev() {
                 if reusable_for(db, pre_ast, config, &run, &predefined, &values) {
+                    // Most recently used last: the table forgets the least recently used.
+                    let mut table = memo.lock().unwrap();
+                    if let Some(i) = table.iter().position(|r| Arc::ptr_eq(r, &run)) {
+                        let run = table.remove(i);
+                        table.push(run);
+                    }
+                    drop(table);
                     return Ok(patch_autoconf_lines(db, pre_ast, config, &run.pp));
                 }
             }
@@ -139,6 +161,9 @@ pub fn preprocessed_shared(
         let mut table = memo.lock().unwrap();
         if !table.iter().any(|r| Arc::ptr_eq(r, &run)) {
             table.push(Arc::clone(&run));
+            if table.len() > MEMO_RUNS {
+                table.remove(0);
+            }
         }
     }
     Ok(Arc::clone(&run.pp))
@@ -146,7 +171,10 @@ pub fn preprocessed_shared(
 
 /// The options as autoconf.h defines them: the last definition of each name wins.
 fn option_values(options: &[(SmolStr, SmolStr)]) -> FxHashMap<&str, &str> {
-    options.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
+    options
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect()
 }
 
 /// Whether `run` is what a real run under `config` would give (up to autoconf.h's lines): same
@@ -163,7 +191,11 @@ fn reusable_for(
     if !run.reusable || run.predefined != predefined {
         return false;
     }
-    if !run.reads.iter().all(|(name, value)| values.get(name.as_str()).copied() == value.as_deref()) {
+    if !run
+        .reads
+        .iter()
+        .all(|(name, value)| values.get(name.as_str()).copied() == value.as_deref())
+    {
         return false;
     }
     let sources = pre_ast.sources(db);
@@ -172,10 +204,13 @@ fn reusable_for(
         Arc::ptr_eq(&now, sk) || now == *sk
     });
     same_files
-        && run.derived.iter().all(|(id, sk)| match config_header(db, pre_ast, config, *id) {
-            Ok(now) => Arc::ptr_eq(&now, sk) || now == *sk,
-            Err(_) => false,
-        })
+        && run
+            .derived
+            .iter()
+            .all(|(id, sk)| match config_header(db, pre_ast, config, *id) {
+                Ok(now) => Arc::ptr_eq(&now, sk) || now == *sk,
+                Err(_) => false,
+            })
 }
 
 /// `pp` with the definition lines of macros defined in autoconf.h as they are in `config`'s
@@ -222,7 +257,11 @@ fn patch_autoconf_lines(
         let k = autoconf_files.iter().position(|&f| f == e.defined_at.0)?;
         per_file[k].get(&e.name).copied()
     };
-    if pp.expansions.iter().all(|e| wanted(e).is_none_or(|line| line == e.defined_at.1)) {
+    if pp
+        .expansions
+        .iter()
+        .all(|e| wanted(e).is_none_or(|line| line == e.defined_at.1))
+    {
         return Arc::clone(pp);
     }
     let mut patched = Preprocessed::clone(pp);
@@ -241,7 +280,9 @@ mod tests {
     use crate::db::LoggingDatabase;
     use crate::input::KernelConfig;
     use crate::pre_ast::{FileId, FileKind, GeneratedHeader, Metadata, PreAst, PreAstFile};
-    use crate::preprocess::{preprocess, preprocessed, skeleton_cache, PreAstInput, TargetConfig, View};
+    use crate::preprocess::{
+        preprocess, preprocessed, skeleton_cache, PreAstInput, TargetConfig, View,
+    };
 
     /// A target that expands one option (so an expansion records its autoconf.h line) and tests
     /// another with `#ifdef`; a header included under a guard.
@@ -263,13 +304,20 @@ mod tests {
                 kind: FileKind::ConfigDerived(GeneratedHeader::Autoconf),
             },
         ];
-        let mut pre_ast = PreAst::new(Metadata::default(), files, vec!["src/include".into(), "obj/include".into()]);
+        let mut pre_ast = PreAst::new(
+            Metadata::default(),
+            files,
+            vec!["src/include".into(), "obj/include".into()],
+        );
         pre_ast.target = Some(FileId(0));
         pre_ast
     }
 
     fn options(list: &[(&str, &str)]) -> Arc<[(smol_str::SmolStr, smol_str::SmolStr)]> {
-        list.iter().map(|(n, v)| ((*n).into(), (*v).into())).collect::<Vec<_>>().into()
+        list.iter()
+            .map(|(n, v)| ((*n).into(), (*v).into()))
+            .collect::<Vec<_>>()
+            .into()
     }
 
     fn units_run(log: &[String]) -> usize {
@@ -284,10 +332,19 @@ mod tests {
         let pre_ast = Arc::new(fixture());
         let db = LoggingDatabase::default();
         let input = PreAstInput::from_pre_ast(&db, Arc::clone(&pre_ast));
-        let config = |name: &str, list: &[(&str, &str)]| KernelConfig::new(&db, name.into(), options(list));
+        let config =
+            |name: &str, list: &[(&str, &str)]| KernelConfig::new(&db, name.into(), options(list));
         let direct = |list: &[(&str, &str)]| {
-            let target = TargetConfig { options: options(list) };
-            preprocess(&pre_ast, &target, &skeleton_cache(&pre_ast), View::Declarations).unwrap()
+            let target = TargetConfig {
+                options: options(list),
+            };
+            preprocess(
+                &pre_ast,
+                &target,
+                &skeleton_cache(&pre_ast),
+                View::Declarations,
+            )
+            .unwrap()
         };
         let base = [("CONFIG_N", "4"), ("CONFIG_X", "1")];
         let first = preprocessed(&db, input, config("first", &base)).unwrap();
@@ -295,7 +352,11 @@ mod tests {
         assert_eq!(units_run(&db.take_log()), 1);
 
         // An option nobody reads, at the end: the same result, shared.
-        let appended = [("CONFIG_N", "4"), ("CONFIG_X", "1"), ("CONFIG_UNREAD_MODULE", "1")];
+        let appended = [
+            ("CONFIG_N", "4"),
+            ("CONFIG_X", "1"),
+            ("CONFIG_UNREAD_MODULE", "1"),
+        ];
         let pp = preprocessed(&db, input, config("appended", &appended)).unwrap();
         assert!(Arc::ptr_eq(&pp, &first));
         let log = db.take_log();
@@ -309,11 +370,17 @@ mod tests {
         assert_eq!(units_run(&db.take_log()), 0);
         let real = direct(&shifted);
         assert_eq!(*pp, real);
-        assert_ne!(pp.expansions, first.expansions, "the fixture must move a definition line");
+        assert_ne!(
+            pp.expansions, first.expansions,
+            "the fixture must move a definition line"
+        );
 
         // A read option changes (an expanded one, then an #ifdef'd one): the unit runs again, and
         // only the unit and the per-config derived header (autoconf.h) are computed.
-        for list in [&[("CONFIG_N", "8"), ("CONFIG_X", "1")][..], &[("CONFIG_N", "4")][..]] {
+        for list in [
+            &[("CONFIG_N", "8"), ("CONFIG_X", "1")][..],
+            &[("CONFIG_N", "4")][..],
+        ] {
             let pp = preprocessed(&db, input, config("changed", list)).unwrap();
             let log = db.take_log();
             assert_eq!(units_run(&log), 1, "{log:?}");
@@ -323,7 +390,11 @@ mod tests {
         }
 
         // An option that is not a CONFIG_ name is beyond what the lookups record: never shared.
-        let odd = [("CONFIG_N", "4"), ("CONFIG_X", "1"), ("NOT_A_CONFIG_NAME", "1")];
+        let odd = [
+            ("CONFIG_N", "4"),
+            ("CONFIG_X", "1"),
+            ("NOT_A_CONFIG_NAME", "1"),
+        ];
         let pp = preprocessed(&db, input, config("odd", &odd)).unwrap();
         assert_eq!(units_run(&db.take_log()), 1);
         assert_eq!(*pp, direct(&odd));
