@@ -91,8 +91,12 @@ fn bench(c: &mut Criterion) {
     std::fs::create_dir_all(dir.join("configs")).unwrap();
     let pre_ast_path = dir.join("linux-6.1.pre-ast");
     std::fs::write(&pre_ast_path, &bytes).unwrap();
-    let map =
-        SystemMap::read(&repo.join("../shared/kernels/System.map-6.1.0-56-amd64.gz")).unwrap();
+    let map = SystemMap::read(
+        &xtask::kernels::shared_kernels_dir()
+            .expect("the shared/kernels directory (it holds the System.map)")
+            .join("System.map-6.1.0-56-amd64.gz"),
+    )
+    .unwrap();
     let map_path = dir.join("System.map-6.1.0-56-amd64");
     let map_text: String = map
         .symbols

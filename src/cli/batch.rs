@@ -174,10 +174,16 @@ pub fn run(args: &BatchArgs, quiet: bool) -> Result<(), String> {
     // Configurations run in rounds; between rounds the workers' database handles are dropped and
     // the database evicts what its queries' `lru` limits allow (whole preprocessed units, autoconf.h
     // skeletons), so memory stays bounded however many configurations there are.
+    // The first configuration runs alone: its run fills the file skeletons (on two threads
+    // already) and the memo table, so the next ones, in parallel, find them.
     let mut db = db;
     let round = ROUND_PER_JOB * args.jobs;
-    for start in (0..total).step_by(round) {
-        let end = (start + round).min(total);
+    let mut bounds = vec![0, 1.min(total)];
+    while *bounds.last().unwrap() < total {
+        bounds.push((bounds.last().unwrap() + round).min(total));
+    }
+    for range in bounds.windows(2) {
+        let (start, end) = (range[0], range[1]);
         let next = AtomicUsize::new(start);
         let (send, receive) = mpsc::channel::<(usize, Outcome)>();
         std::thread::scope(|scope| {
