@@ -285,7 +285,7 @@ impl<'a> Engine<'a> {
     #[inline]
     fn note_lookup(&mut self, name: &SmolStr) {
         if let Some(reads) = &mut self.config_reads {
-            if name.starts_with("CONFIG_") {
+            if name.starts_with("CONFIG_") && !reads.contains(name) {
                 reads.insert(name.clone());
             }
         }
