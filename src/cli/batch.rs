@@ -21,7 +21,7 @@ use layout_expert::{
     db::{Db, RootDatabase},
     pipeline,
     pre_ast::PreAst,
-    preprocess::{cli::check_version, PreAstInput},
+    preprocess::{self, cli::check_version, PreAstInput},
     profile::{
         self,
         batch_index::{BatchEntry, BatchIndex},
@@ -276,13 +276,20 @@ pub fn run(args: &BatchArgs, quiet: bool) -> Result<(), String> {
             }
         })
         .collect();
-    let index = BatchIndex {
+    let mut index = BatchIndex {
         format: match format {
             Format::Rekall => "rekall".into(),
             Format::Isf => "isf".into(),
         },
         profiles: entries,
+        units_run: 0,
+        units_replayed: 0,
     };
+    for (_, input) in pre_asts.iter().flatten() {
+        let (replayed, run) = preprocess::memo::memo_counts(&db, *input);
+        index.units_run += run;
+        index.units_replayed += replayed;
+    }
     write_atomically(
         &args.out_dir.join("index.json"),
         index.to_json_text().as_bytes(),
@@ -616,6 +623,10 @@ fn print_table(index: &BatchIndex, total_secs: f64) {
         line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
     }
     let ok = index.profiles.iter().filter(|e| e.error.is_none()).count();
+    out.push_str(&format!(
+        "preprocessing: {} units run, {} replayed from an earlier configuration that read the same options\n",
+        index.units_run, index.units_replayed
+    ));
     out.push_str(&format!(
         "{ok} of {} profiles written in {total_secs:.2} s\n",
         index.profiles.len()

@@ -18,7 +18,10 @@
 //! pre-AST has its own; a reuse calls the same `file_skeleton` and `config_header` queries the
 //! run did, so salsa records the same dependencies as a real run.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Arc, Mutex,
+};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use smol_str::SmolStr;
@@ -53,10 +56,19 @@ pub struct UnitRun {
 /// the least recently used is forgotten first.
 const MEMO_RUNS: usize = 8;
 
-/// The memo table of one pre-AST: the reusable runs so far. A query result so that it belongs
-/// to the input (a changed pre-AST gets a fresh table); `no_eq`, as it is a shared cell.
+/// The memo table of one pre-AST: the reusable runs so far (most recently used last), and how
+/// many units were replayed and run.
+#[derive(Debug, Default)]
+pub struct UnitMemo {
+    runs: Mutex<Vec<Arc<UnitRun>>>,
+    replayed: AtomicUsize,
+    run: AtomicUsize,
+}
+
+/// The memo table of one pre-AST. A query result so that it belongs to the input (a changed
+/// pre-AST gets a fresh table); `no_eq`, as it is a shared cell.
 #[salsa::tracked(returns(clone), no_eq)]
-pub fn unit_memo(db: &dyn Db, pre_ast: PreAstInput) -> Arc<Mutex<Vec<Arc<UnitRun>>>> {
+pub fn unit_memo(db: &dyn Db, pre_ast: PreAstInput) -> Arc<UnitMemo> {
     // Read the input's fields, so that the table depends on them.
     let _ = (pre_ast.pre_ast(db), pre_ast.sources(db));
     Arc::default()
@@ -133,7 +145,7 @@ pub fn preprocessed_shared(
     let options = config.options(db);
     if options.iter().all(|(name, _)| name.starts_with("CONFIG_")) {
         let memo = unit_memo(db, pre_ast);
-        let candidates: Vec<Arc<UnitRun>> = memo.lock().unwrap().clone();
+        let candidates: Vec<Arc<UnitRun>> = memo.runs.lock().unwrap().clone();
         if !candidates.is_empty() {
             let shape = pre_ast.pre_ast(db);
             let target = TargetConfig {
@@ -144,21 +156,23 @@ pub fn preprocessed_shared(
             for run in candidates.into_iter().rev() {
                 if reusable_for(db, pre_ast, config, &run, &predefined, &values) {
                     // Most recently used last: the table forgets the least recently used.
-                    let mut table = memo.lock().unwrap();
+                    let mut table = memo.runs.lock().unwrap();
                     if let Some(i) = table.iter().position(|r| Arc::ptr_eq(r, &run)) {
                         let run = table.remove(i);
                         table.push(run);
                     }
                     drop(table);
+                    memo.replayed.fetch_add(1, Ordering::Relaxed);
                     return Ok(patch_autoconf_lines(db, pre_ast, config, &run.pp));
                 }
             }
         }
     }
+    let memo = unit_memo(db, pre_ast);
+    memo.run.fetch_add(1, Ordering::Relaxed);
     let run = unit_run(db, pre_ast, config)?;
     if run.reusable {
-        let memo = unit_memo(db, pre_ast);
-        let mut table = memo.lock().unwrap();
+        let mut table = memo.runs.lock().unwrap();
         if !table.iter().any(|r| Arc::ptr_eq(r, &run)) {
             table.push(Arc::clone(&run));
             if table.len() > MEMO_RUNS {
@@ -167,6 +181,16 @@ pub fn preprocessed_shared(
         }
     }
     Ok(Arc::clone(&run.pp))
+}
+
+/// How many times `preprocessed` on `pre_ast` replayed an earlier unit, and how many times it
+/// ran one (for `batch`'s summary). Not a query result: asked outside queries, after the work.
+pub fn memo_counts(db: &dyn Db, pre_ast: PreAstInput) -> (usize, usize) {
+    let memo = unit_memo(db, pre_ast);
+    (
+        memo.replayed.load(Ordering::Relaxed),
+        memo.run.load(Ordering::Relaxed),
+    )
 }
 
 /// The options as autoconf.h defines them: the last definition of each name wins.

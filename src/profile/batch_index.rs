@@ -29,6 +29,10 @@ pub struct BatchIndex {
     pub format: String,
     /// In the order the configurations were given.
     pub profiles: Vec<BatchEntry>,
+    /// Translation units preprocessed, and replayed from an earlier configuration that read the
+    /// same configuration state.
+    pub units_run: usize,
+    pub units_replayed: usize,
 }
 
 impl BatchIndex {
@@ -55,6 +59,8 @@ impl BatchIndex {
             "schema": "layout-expert-batch/1",
             "format": self.format,
             "profiles": profiles,
+            "units_run": self.units_run,
+            "units_replayed": self.units_replayed,
         });
         let mut text = serde_json::to_string_pretty(&doc).expect("a JSON value always serializes");
         text.push('\n');
