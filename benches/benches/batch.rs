@@ -13,7 +13,7 @@
 //!
 //! In this process, on a database that already ran amd64: a further configuration whose read
 //! options differ (cloud: the unit is preprocessed again) and one that differs only in options no
-//! header reads (a variant: the unit is replayed).
+//! header reads (three drivers no stored header names built in: the unit is replayed).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -227,6 +227,28 @@ fn bench(c: &mut Criterion) {
         // Returned, so that freeing the database is not measured.
         (db, out)
     };
+    // Three drivers no stored header names, built in instead of as modules: nothing the unit
+    // reads changes, so it is replayed.
+    let mentioned = |name: &str| {
+        pre_ast
+            .files
+            .iter()
+            .any(|f| f.kind == layout_expert::pre_ast::FileKind::Source && f.text.contains(name))
+    };
+    let unread_variant: String = {
+        let mut flipped = 0;
+        let lines: Vec<String> = amd64_text
+            .lines()
+            .map(|l| match l.strip_suffix("=m") {
+                Some(name) if flipped < 3 && !mentioned(name) => {
+                    flipped += 1;
+                    format!("{name}=y")
+                }
+                _ => l.to_owned(),
+            })
+            .collect();
+        lines.join("\n") + "\n"
+    };
     group.bench_function("library_further_config_read_options_differ", |b| {
         b.iter_batched(
             further(std::fs::read_to_string(&cloud_path).unwrap()),
@@ -236,7 +258,7 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("library_further_config_unread_options_differ", |b| {
         b.iter_batched(
-            further(variant(&amd64_text, 0, 3)),
+            further(unread_variant.clone()),
             run_further,
             BatchSize::PerIteration,
         )
