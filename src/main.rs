@@ -15,6 +15,7 @@ fn main() {
         cli::Command::MakeProfile(a) => cli::make_profile::run(a, args.quiet),
         cli::Command::Preprocess(a) => cli::preprocess::run(a),
         cli::Command::Explain(a) => cli::explain::run(a, args.quiet),
+        cli::Command::Batch(a) => cli::batch::run(a, args.quiet),
     };
     if let Err(message) = result {
         eprintln!("layout-expert: error: {message}");

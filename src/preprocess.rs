@@ -21,6 +21,7 @@ mod dev_tree;
 pub mod engine;
 pub mod eval;
 pub mod generated;
+pub mod memo;
 pub mod output;
 pub mod skeleton;
 #[cfg(test)]
@@ -236,12 +237,31 @@ fn preprocess_files(
     files: &PreAstFiles<'_>,
     view: View,
 ) -> Result<Preprocessed, PpError> {
-    let target = pre_ast.target.ok_or_else(|| PpError {
+    let engine = unit_engine(pre_ast, files, view)?;
+    engine.run(&config.predefined(pre_ast), &pre_ast.forced_includes, MainFile::File(unit_target(pre_ast)?))
+}
+
+/// The declaration view of the unit, recording the `CONFIG_*` names it looks up (for `memo`).
+fn run_unit(
+    pre_ast: &PreAst,
+    files: &PreAstFiles<'_>,
+    predefined: &str,
+) -> Result<(Preprocessed, rustc_hash::FxHashSet<SmolStr>), PpError> {
+    let engine = unit_engine(pre_ast, files, View::Declarations)?.record_config_reads();
+    engine.run_recording(predefined, &pre_ast.forced_includes, MainFile::File(unit_target(pre_ast)?))
+}
+
+fn unit_target(pre_ast: &PreAst) -> Result<FileId, PpError> {
+    pre_ast.target.ok_or_else(|| PpError {
         file: String::new(),
         line: 0,
         message: "the pre-AST has no target file".into(),
         include_chain: Vec::new(),
-    })?;
+    })
+}
+
+fn unit_engine<'a>(pre_ast: &PreAst, files: &'a PreAstFiles<'a>, view: View) -> Result<Engine<'a>, PpError> {
+    unit_target(pre_ast)?;
     let mut engine = match view {
         View::Full => Engine::new(files),
         View::Declarations => Engine::new(files).elide_function_bodies(),
@@ -251,11 +271,7 @@ fn preprocess_files(
     // written are never touched.
     let text_bytes: usize = pre_ast.files.iter().map(|f| f.text.len()).sum();
     engine.reserve_output(text_bytes / 6);
-    engine.run(
-        &config.predefined(pre_ast),
-        &pre_ast.forced_includes,
-        MainFile::File(target),
-    )
+    Ok(engine)
 }
 
 /// Outside salsa (the `preprocess` command, tests, benchmarks): a `source_skeleton` for
@@ -279,16 +295,16 @@ pub fn file_skeleton(db: &dyn Db, file: SourceFile) -> Arc<FileSkeleton> {
 }
 
 /// The preprocessed target of a pre-AST under one configuration, in the declaration view
-/// ([`View::Declarations`]: file-scope function bodies elided).
-#[salsa::tracked(returns(clone))]
+/// ([`View::Declarations`]: file-scope function bodies elided). At most `lru` units stay in memory
+/// when the database evicts (`batch` does between groups of configurations).
+#[salsa::tracked(returns(clone), lru = 8)]
 pub fn preprocessed(
     db: &dyn Db,
     pre_ast: PreAstInput,
     config: KernelConfig,
 ) -> Result<Arc<Preprocessed>, PpError> {
-    with_query_files(db, pre_ast, config, |shape, target, files| {
-        preprocess_files(shape, target, files, View::Declarations).map(Arc::new)
-    })
+    // Memoised across configurations by the configuration state the unit reads (`memo`).
+    memo::preprocessed_shared(db, pre_ast, config)
 }
 
 /// The preprocessed target in the full view ([`View::Full`]: exactly `gcc -E`, function bodies
@@ -306,8 +322,9 @@ pub fn preprocessed_full(
 
 /// The skeleton of a config-derived header (autoconf.h, bounds.h, timeconst.h, …) regenerated
 /// under `config`. A query of its own so that it can be computed ahead of the preprocessor on
-/// another thread (bounds.h preprocesses a translation unit of its own).
-#[salsa::tracked(returns(clone))]
+/// another thread (bounds.h preprocesses a translation unit of its own). About four per
+/// configuration; autoconf.h's is a few MB, hence the `lru`.
+#[salsa::tracked(returns(clone), lru = 32)]
 pub fn config_header(
     db: &dyn Db,
     pre_ast: PreAstInput,

@@ -13,6 +13,7 @@
 //! `--root`); then call [`write_profile`] and print its [`WriteSummary`] (warnings included) and
 //! the model's types in error.
 
+pub mod batch_index;
 pub mod banner;
 pub mod explain_json;
 pub mod isf;

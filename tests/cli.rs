@@ -49,10 +49,10 @@ fn help_teaches_and_lists_only_implemented_commands() {
             && out.contains("make-profile")
             && out.contains("preprocess")
             && out.contains("explain")
+            && out.contains("batch")
             && out.contains("Examples:"),
         "{out}"
     );
-    assert!(!out.contains("batch"), "unimplemented commands must not be offered:\n{out}");
     let o = layout_expert(&["make-profile", "--help"]);
     assert!(o.status.success());
     let out = String::from_utf8_lossy(&o.stdout);

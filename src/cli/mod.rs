@@ -3,6 +3,7 @@
 //! written through a temporary file and a rename).
 
 pub mod atomic;
+pub mod batch;
 pub mod build_pre_ast;
 pub mod explain;
 pub mod make_profile;
@@ -43,7 +44,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The subcommands. Only implemented ones exist here; batch joins when it lands.
+/// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     #[command(name = "build-pre-ast", visible_alias = "build_pre_ast")]
@@ -56,6 +57,9 @@ pub enum Command {
     /// Show types as pahole does, for a kernel config, and why each member is where it is.
     #[command(name = "explain")]
     Explain(explain::ExplainArgs),
+    /// Make profiles for many kernel configurations (and versions) in one run.
+    #[command(name = "batch")]
+    Batch(batch::BatchArgs),
 }
 
 const MAKE_LONG_ABOUT: &str = "\

@@ -197,6 +197,9 @@ pub struct Engine<'a> {
     bodies: Option<BodyElider>,
     /// The length of the expansion table when the current function body began.
     body_expansions: usize,
+    /// When recording: every `CONFIG_*` name the unit looked up in the macro table (expanded,
+    /// tested with `defined`/`#ifdef`, `#undef`ed, or an include guard). See `memo`.
+    config_reads: Option<FxHashSet<SmolStr>>,
     pub out: Preprocessed,
 }
 
@@ -224,6 +227,7 @@ impl<'a> Engine<'a> {
             last_from_file: true,
             bodies: None,
             body_expansions: 0,
+            config_reads: None,
             out: Preprocessed::default(),
         };
         engine.out.expansions.push(Expansion {
@@ -285,6 +289,36 @@ impl<'a> Engine<'a> {
     pub fn elide_function_bodies(mut self) -> Self {
         self.bodies = Some(BodyElider::default());
         self
+    }
+
+    /// Records the `CONFIG_*` names the unit looks up in the macro table (see
+    /// [`Engine::run_recording`]).
+    pub fn record_config_reads(mut self) -> Self {
+        self.config_reads = Some(FxHashSet::default());
+        self
+    }
+
+    /// Notes a lookup of `name` in the macro table: every lookup goes through here, so that the
+    /// recorded names are all the configuration-dependent state the unit could observe.
+    #[inline]
+    fn note_lookup(&mut self, name: &SmolStr) {
+        if let Some(reads) = &mut self.config_reads {
+            if name.starts_with("CONFIG_") && !reads.contains(name) {
+                reads.insert(name.clone());
+            }
+        }
+    }
+
+    /// [`Engine::run`], also returning the `CONFIG_*` names looked up (empty unless
+    /// [`Engine::record_config_reads`] was called).
+    pub fn run_recording(
+        mut self,
+        predefined: &str,
+        forced: &[FileId],
+        main: MainFile,
+    ) -> Result<(Preprocessed, FxHashSet<SmolStr>), PpError> {
+        self.run_tu(predefined, forced, main).map_err(|e| *e)?;
+        Ok((self.out, self.config_reads.unwrap_or_default()))
     }
 
     /// Makes room for `tokens` output tokens.
@@ -586,6 +620,7 @@ impl<'a> Engine<'a> {
             }
             Item::Undef { name, line } => {
                 self.cur_line = *line;
+                self.note_lookup(name);
                 if let Some(m) = self.macros.get(name) {
                     if m.builtin.is_some() {
                         return self.error(format!("undefining \"{name}\""));
@@ -623,6 +658,7 @@ impl<'a> Engine<'a> {
                                     ))
                                 }
                             };
+                            self.note_lookup(name);
                             let defined = self.macros.contains_key(name);
                             defined == matches!(b.kind, BranchKind::Ifdef | BranchKind::Elifdef)
                         }
@@ -790,6 +826,7 @@ impl<'a> Engine<'a> {
         }
         let sk = self.files.skeleton(id).map_err(|m| self.plain_error(m))?;
         if let Some(guard) = &sk.guard {
+            self.note_lookup(guard);
             if self.macros.contains_key(guard) {
                 return Ok(());
             }
@@ -837,6 +874,7 @@ impl<'a> Engine<'a> {
             if tok.kind != SyntaxKind::IDENT || tok.flags & (NO_EXPAND | PADDING | EOF) != 0 {
                 return Ok(tok);
             }
+            self.note_lookup(&tok.text);
             let Some(m) = self.macros.get(&tok.text) else {
                 return Ok(tok);
             };
@@ -1525,6 +1563,7 @@ impl<'a> Engine<'a> {
                     if paren && !self.next_real()?.is(T![')']) {
                         return self.error("missing ')' after \"defined\"");
                     }
+                    self.note_lookup(&n.text);
                     Ok(self.macros.contains_key(&n.text))
                 })();
                 self.prevent_expansion -= 1;
