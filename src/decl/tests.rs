@@ -550,6 +550,28 @@ struct unpacked { char c; long l; };
     );
 }
 
+/// `#pragma pack(pop)` without a matching `push` leaves the state as it is (GCC warns); a `pack(N)`
+/// inside a `push` changes only that level, and the last `pop` restores the state from before the
+/// first `push`.
+#[test]
+fn pragma_pack_pop_without_push() {
+    check(
+        r#"
+#pragma pack(2)
+#pragma pack(pop)
+struct stray_pop { char c; long l; };
+#pragma pack(push, 4)
+#pragma pack(1)
+struct inside { char c; long l; };
+#pragma pack(pop)
+struct restored { char c; long l; };
+#pragma pack()
+struct reset { char c; long l; };
+"#,
+        &["struct stray_pop", "struct inside", "struct restored", "struct reset"],
+    );
+}
+
 /// Layout pragmas we do not model refuse the records defined while they are in effect, and only
 /// those: a big-endian `scalar_storage_order` region, a `pack` we cannot read (to the end).
 #[test]
