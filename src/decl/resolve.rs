@@ -86,7 +86,14 @@ impl AttrSite {
 /// The attributes of a declaration that change its layout.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct DeclAttrs {
+    /// `packed` (on a field of a type aligned to one byte, GCC ignores it unless it is a
+    /// bitfield: see `packed_bitfield`).
     pub(crate) packed: bool,
+    /// `packed` on a declaration, which a bitfield always takes.
+    pub(crate) packed_bitfield: bool,
+    /// On a declaration: the `mode` in effect when each `packed` was applied (`None`: the
+    /// declared type), since GCC ignores a `packed` applied while the type is aligned to a byte.
+    packed_modes: Vec<Option<u64>>,
     pub(crate) align_bits: Option<u64>,
     pub(crate) mode_bits: Option<u64>,
     /// `no_randomize_layout`: the randstruct plugin leaves the record alone.
@@ -352,6 +359,22 @@ impl<'a> Resolver<'a> {
         self.decl_attrs(&declarator.nested_attrs, AttrSite::Nested, &mut DeclAttrs::default())?;
         let mut ty = self.base_type(specs, deep && !behind_pointer)?;
         if let Some(mode_bits) = attrs.mode_bits {
+            // A `packed` applied before the `mode`, while the type was still aligned to a byte,
+            // was ignored ("'packed' attribute ignored for field of type"); for a bitfield it
+            // holds (test `record_and_member_attributes_by_position`).
+            if attrs.packed {
+                let declared_align_bits = if attrs.packed_modes.contains(&None) {
+                    self.ty_layout(&ty)
+                        .map_err(|e| DeclError::new(specs.start, e.to_string()))?
+                        .align_bits
+                } else {
+                    8
+                };
+                attrs.packed = attrs.packed_modes.iter().any(|m| match m {
+                    None => declared_align_bits > 8,
+                    Some(mode_bits) => *mode_bits > 8,
+                });
+            }
             ty = apply_mode(ty, mode_bits).map_err(|m| DeclError::new(specs.start, m))?;
         }
         for op in declarator.ops.iter().rev() {
@@ -627,7 +650,11 @@ impl<'a> Resolver<'a> {
                             name: declarator.name.map(|it| it.0),
                             ty,
                             bit_width,
-                            packed: attrs.packed,
+                            packed: if bit_width.is_some() {
+                                attrs.packed_bitfield
+                            } else {
+                                attrs.packed
+                            },
                             align_bits: attrs.align_bits,
                         });
                     }
@@ -789,7 +816,12 @@ impl<'a> Resolver<'a> {
         for attr in attrs {
             match attr.name.as_str() {
                 "packed" => match site {
-                    AttrSite::Decl | AttrSite::Record => out.packed = true,
+                    AttrSite::Decl => {
+                        out.packed = true;
+                        out.packed_bitfield = true;
+                        out.packed_modes.push(out.mode_bits);
+                    }
+                    AttrSite::Record => out.packed = true,
                     // "'packed' attribute ignored": it would change what the typedef names
                     // (test `attributes_in_every_position`).
                     AttrSite::Typedef => {}

@@ -174,7 +174,9 @@ struct w_t_e6 { char c; t_e6 v; char d; };
 /// On a struct or union the last `aligned` GCC applies sets the starting alignment (the members
 /// still raise it): after the keyword first, then after the closing brace, each in text order.
 /// `packed` and `aligned` combine in any order. On a member the strictest `aligned` wins,
-/// `_Alignas` included, in whatever position; a member's `mode` keeps its `aligned`.
+/// `_Alignas` included, in whatever position; a member's `mode` keeps its `aligned`; a member's
+/// `packed` applied while its type is still aligned to a byte (before a `mode` that widens it) is
+/// ignored, except on a bitfield.
 #[test]
 fn record_and_member_attributes_by_position() {
     check(
@@ -198,6 +200,9 @@ struct s_multi { char c; __attribute__((aligned(8))) char a, b __attribute__((al
 struct s_alignas { char c; _Alignas(8) char a __attribute__((aligned(2))); _Alignas(8) int b; char d; };
 struct s_warn { char c; int a __attribute__((warn_if_not_aligned(8))); char d; };
 struct s_bits { char c; int a : 3 __attribute__((aligned(4), aligned(2))); __attribute__((aligned(8))) int b : 5; };
+struct s_packed_mode { char c; unsigned char m __attribute__((packed, mode(DI))); char d;
+    unsigned char n __attribute__((mode(DI), packed)); char e; __attribute__((packed)) __attribute__((mode(SI))) char o;
+    char f; short q __attribute__((packed, mode(DI))); char g; char r : 3 __attribute__((packed, mode(DI))); };
 "#,
         &[
             "struct s_two",
@@ -217,6 +222,7 @@ struct s_bits { char c; int a : 3 __attribute__((aligned(4), aligned(2))); __att
             "struct s_alignas",
             "struct s_warn",
             "struct s_bits",
+            "struct s_packed_mode",
         ],
     );
 }

@@ -182,10 +182,16 @@ impl Gen {
             },
             None => self.pow2(5),
         };
+        // The argument is a constant expression, sometimes spelled as one.
+        let arg = match self.next(8) {
+            0 => format!("sizeof(char[{n}])"),
+            1 => format!("({} * 2) / 2", n),
+            _ => n.to_string(),
+        };
         if self.chance(3) {
-            format!("__aligned__({n})")
+            format!("__aligned__({arg})")
         } else {
-            format!("aligned({n})")
+            format!("aligned({arg})")
         }
     }
 
@@ -284,7 +290,16 @@ impl Gen {
     fn typedef(&mut self) {
         let name = self.fresh("t");
         let record_base = self.chance(5);
-        let mut base = if record_base {
+        let pointer = !record_base && self.chance(12);
+        let mut base = if pointer {
+            Known {
+                spelling: "void *".to_owned(),
+                size: Some(8),
+                int_bits: None,
+                array_ok: true,
+                scalar_align: None,
+            }
+        } else if record_base {
             let (text, _) = self.record_text(false, 1, true);
             Known {
                 spelling: text,
@@ -346,10 +361,13 @@ impl Gen {
         let p1 = self.groups(p1);
         let p2 = self.groups(p2);
         let p3 = self.groups(p3);
+        let (spelling, star) = match base.spelling.strip_suffix(" *") {
+            Some(base) => (base, "*"),
+            None => (base.spelling.as_str(), ""),
+        };
         let _ = writeln!(
             self.src,
-            "{p0} typedef{p1} {}{p2} {name}{dims}{p3};",
-            base.spelling
+            "{p0} typedef{p1} {spelling}{p2} {star}{name}{dims}{p3};"
         );
         // GCC rejects a bitfield of a type with `warn_if_not_aligned`.
         let warns = p0.contains("warn_if") || p1.contains("warn_if") || p2.contains("warn_if") || p3.contains("warn_if");
@@ -483,7 +501,20 @@ impl Gen {
             dims = format!("[{n}]");
             known.int_bits = None;
             known.scalar_align = None;
-        } else if let Some(bits) = known.int_bits {
+        }
+        // `mode` on an integer member (a bitfield too) changes its type, not its `aligned`.
+        let mut mode = None;
+        if let (Some(bits), Some(_), true) = (known.int_bits, known.size, dims.is_empty()) {
+            if bits > 1 && self.chance(8) {
+                let (m, bytes) = *self.pick(MODES);
+                mode = Some(format!("mode({m})"));
+                // GCC checks a bitfield's width against the type before the mode; we refuse a
+                // width beyond the mode's (GCC lets it straddle), so stay within both.
+                known.int_bits = Some((bytes * 8).min(bits));
+                known.scalar_align = None;
+            }
+        }
+        if let (Some(bits), true) = (known.int_bits, dims.is_empty()) {
             if self.chance(3) {
                 let w = self.next(bits + 1);
                 bitfield = Some(w);
@@ -509,6 +540,7 @@ impl Gen {
                 attrs.push("unused".to_owned());
             }
         }
+        attrs.extend(mode);
         for i in (1..attrs.len()).rev() {
             let j = self.next(i as u64 + 1) as usize;
             attrs.swap(i, j);
@@ -526,6 +558,8 @@ impl Gen {
             if self.chance(8) {
                 let n = align << self.next(3);
                 p0.push_str(&format!(" _Alignas({n})"));
+            } else if self.chance(30) {
+                p0.push_str(" _Alignas(long double)");
             }
         }
         let (name_text, named) = if zero_width {
@@ -566,6 +600,13 @@ impl Gen {
     fn refusal(&mut self) {
         let tag = self.fresh("x");
         let n = self.pow2(4);
+        if self.chance(4) {
+            let name = self.fresh("t");
+            let _ = writeln!(self.src, "typedef int {name} __attribute__((vector_size({})));", n.max(4));
+            let _ = writeln!(self.src, "struct {tag} {{ char c; {name} v; }};");
+            self.refusals.push((format!("struct {tag}"), "vector_size", "on a typedef"));
+            return;
+        }
         let (member, attr, position) = match self.next(3) {
             0 => (
                 format!("int v __attribute__((vector_size({})));", n.max(4)),
