@@ -558,12 +558,13 @@ struct unpacked { char c; long l; };
 
 /// `#pragma pack(pop)` without a matching `push` leaves the state as it is (GCC warns); a `pack(N)`
 /// inside a `push` changes only that level, and the last `pop` restores the state from before the
-/// first `push`.
+/// first `push`. A typedef's alignment does not depend on the pack in effect where it is defined.
 #[test]
 fn pragma_pack_pop_without_push() {
     check(
         r#"
 #pragma pack(2)
+typedef long packed_region_typedef __attribute__((aligned(8)));
 #pragma pack(pop)
 struct stray_pop { char c; long l; };
 #pragma pack(push, 4)
@@ -573,8 +574,9 @@ struct inside { char c; long l; };
 struct restored { char c; long l; };
 #pragma pack()
 struct reset { char c; long l; };
+struct typedef_from_pack_region { char c; packed_region_typedef t; };
 "#,
-        &["struct stray_pop", "struct inside", "struct restored", "struct reset"],
+        &["struct stray_pop", "struct inside", "struct restored", "struct reset", "struct typedef_from_pack_region"],
     );
 }
 
