@@ -37,11 +37,17 @@ const BATCH: usize = 1000;
 fn randomised_attribute_combinations_match_gcc() {
     let cases = std::env::var("LAYOUT_EXPERT_RANDOM_LAYOUTS")
         .ok()
-        .map(|it| it.parse::<usize>().expect("LAYOUT_EXPERT_RANDOM_LAYOUTS is a number"))
+        .map(|it| {
+            it.parse::<usize>()
+                .expect("LAYOUT_EXPERT_RANDOM_LAYOUTS is a number")
+        })
         .unwrap_or(DEFAULT_CASES);
     let seed = std::env::var("LAYOUT_EXPERT_RANDOM_SEED")
         .ok()
-        .map(|it| it.parse::<u64>().expect("LAYOUT_EXPERT_RANDOM_SEED is a number"))
+        .map(|it| {
+            it.parse::<u64>()
+                .expect("LAYOUT_EXPERT_RANDOM_SEED is a number")
+        })
         .unwrap_or(0x0a77_5eed);
     let mut checked_roots = 0;
     let mut fields = 0;
@@ -58,7 +64,10 @@ fn randomised_attribute_combinations_match_gcc() {
         refused += errs;
     }
     // The generators must reach every kind of case (a test that checks nothing cannot fail).
-    assert!(checked_roots >= cases, "only {checked_roots} roots for {cases} cases");
+    assert!(
+        checked_roots >= cases,
+        "only {checked_roots} roots for {cases} cases"
+    );
     assert!(refused > 0, "no unmodelled attribute was generated");
     eprintln!("{cases} cases: {checked_roots} records and {fields} fields match gcc-12, {refused} refusals name their attribute");
 }
@@ -165,7 +174,11 @@ impl Gen {
         let mut i = 0;
         while i < attrs.len() {
             let take = 1 + self.next((attrs.len() - i) as u64) as usize;
-            let kw = if self.chance(5) { "__attribute" } else { "__attribute__" };
+            let kw = if self.chance(5) {
+                "__attribute"
+            } else {
+                "__attribute__"
+            };
             let _ = write!(out, " {kw}(({}))", attrs[i..i + take].join(", "));
             i += take;
         }
@@ -370,7 +383,10 @@ impl Gen {
             "{p0} typedef{p1} {spelling}{p2} {star}{name}{dims}{p3};"
         );
         // GCC rejects a bitfield of a type with `warn_if_not_aligned`.
-        let warns = p0.contains("warn_if") || p1.contains("warn_if") || p2.contains("warn_if") || p3.contains("warn_if");
+        let warns = p0.contains("warn_if")
+            || p1.contains("warn_if")
+            || p2.contains("warn_if")
+            || p3.contains("warn_if");
         let int_bits = match (mode, warns) {
             (_, true) => None,
             (true, false) => size.map(|s| s * 8),
@@ -381,12 +397,19 @@ impl Gen {
             size,
             int_bits,
             // The alignment is the last `aligned` applied, the mode's, or the base's.
-            array_ok: if n_aligned > 0 { as_element } else { mode || base.array_ok },
+            array_ok: if n_aligned > 0 {
+                as_element
+            } else {
+                mode || base.array_ok
+            },
             scalar_align: None,
         };
         // Measure the typedef directly: between two chars.
         let wrapper = self.fresh("w");
-        let _ = writeln!(self.src, "struct {wrapper} {{ char c; {name} v; char d; }};");
+        let _ = writeln!(
+            self.src,
+            "struct {wrapper} {{ char c; {name} v; char d; }};"
+        );
         self.roots.push(format!("struct {wrapper}"));
         self.typedefs.push(Typedef { known });
     }
@@ -433,7 +456,11 @@ impl Gen {
         let mut named = 0;
         for i in 0..n {
             let last = i + 1 == n;
-            named += self.member(&mut body, depth, last && top && kind == "struct" && named > 0);
+            named += self.member(
+                &mut body,
+                depth,
+                last && top && kind == "struct" && named > 0,
+            );
         }
         let text = format!(
             "{kind}{before} {} {{\n{body}}}{after}",
@@ -533,7 +560,8 @@ impl Gen {
                 }
             }
             // (GCC rejects it on a bitfield, and next to an alignment of the member's own.)
-            if bitfield.is_none() && attrs.iter().all(|a| !a.contains("aligned")) && self.chance(15) {
+            if bitfield.is_none() && attrs.iter().all(|a| !a.contains("aligned")) && self.chance(15)
+            {
                 attrs.push("warn_if_not_aligned(8)".to_owned());
             }
             if self.chance(15) {
@@ -554,7 +582,9 @@ impl Gen {
         let p1 = self.groups(p1);
         let p2 = self.groups(p2);
         let warn = [&p0, &p1, &p2].iter().any(|p| p.contains("warn_if"));
-        if let (Some(align), None, true, false) = (known.scalar_align, bitfield, dims.is_empty(), warn) {
+        if let (Some(align), None, true, false) =
+            (known.scalar_align, bitfield, dims.is_empty(), warn)
+        {
             if self.chance(8) {
                 let n = align << self.next(3);
                 p0.push_str(&format!(" _Alignas({n})"));
@@ -562,9 +592,7 @@ impl Gen {
                 p0.push_str(" _Alignas(long double)");
             }
         }
-        let (name_text, named) = if zero_width {
-            (String::new(), 0)
-        } else if bitfield.is_some() && self.chance(6) {
+        let (name_text, named) = if zero_width || (bitfield.is_some() && self.chance(6)) {
             (String::new(), 0)
         } else {
             (name.clone(), 1)
@@ -579,7 +607,11 @@ impl Gen {
             } else {
                 String::new()
             };
-            let star = if known.spelling.ends_with(" *") { "*" } else { "" };
+            let star = if known.spelling.ends_with(" *") {
+                "*"
+            } else {
+                ""
+            };
             format!(", {star}{other}{extra}")
         } else {
             String::new()
@@ -602,9 +634,14 @@ impl Gen {
         let n = self.pow2(4);
         if self.chance(4) {
             let name = self.fresh("t");
-            let _ = writeln!(self.src, "typedef int {name} __attribute__((vector_size({})));", n.max(4));
+            let _ = writeln!(
+                self.src,
+                "typedef int {name} __attribute__((vector_size({})));",
+                n.max(4)
+            );
             let _ = writeln!(self.src, "struct {tag} {{ char c; {name} v; }};");
-            self.refusals.push((format!("struct {tag}"), "vector_size", "on a typedef"));
+            self.refusals
+                .push((format!("struct {tag}"), "vector_size", "on a typedef"));
             return;
         }
         let (member, attr, position) = match self.next(3) {
@@ -625,7 +662,8 @@ impl Gen {
             ),
         };
         let _ = writeln!(self.src, "struct {tag} {{ char c; {member} }};");
-        self.refusals.push((format!("struct {tag}"), attr, position));
+        self.refusals
+            .push((format!("struct {tag}"), attr, position));
     }
 }
 
@@ -662,10 +700,14 @@ fn check_batch(gen: &Gen) -> (usize, usize, usize) {
     for (i, chunk) in gen.roots.chunks(100).enumerate() {
         let mut body = String::new();
         for root in chunk {
-            let rec = resolve(&mut resolver, root)
-                .unwrap_or_else(|e| panic!("{root}: {}\n{}", e.render(&locs), case_source(gen, root)));
+            let rec = resolve(&mut resolver, root).unwrap_or_else(|e| {
+                panic!("{root}: {}\n{}", e.render(&locs), case_source(gen, root))
+            });
             let layout = layout_of_record(&rec).unwrap_or_else(|e| {
-                panic!("our layout of {root} failed: {e}\n{}", case_source(gen, root))
+                panic!(
+                    "our layout of {root} failed: {e}\n{}",
+                    case_source(gen, root)
+                )
             });
             let mut listing = format!(
                 "{root} size {} align {}\n",
@@ -743,7 +785,8 @@ fn case_source(gen: &Gen, root: &str) -> String {
     names.sort_unstable();
     names.dedup();
     for name in names {
-        let defined_here = text.contains(&format!(" {name} {{")) || text.contains(&format!(" {name};"));
+        let defined_here =
+            text.contains(&format!(" {name} {{")) || text.contains(&format!(" {name};"));
         if defined_here {
             continue;
         }
