@@ -238,14 +238,15 @@ fn preprocess_files(
         message: "the pre-AST has no target file".into(),
         include_chain: Vec::new(),
     })?;
+    let text_bytes: usize = pre_ast.files.iter().map(|f| f.text.len()).sum();
     let mut engine = match view {
         View::Full => Engine::new(files),
         View::Declarations => Engine::new(files).elide_function_bodies(),
-    };
+    }
+    .limit_work(text_bytes as u64);
     // A kernel unit has about one output token per 7 bytes of the pre-AST's text (fewer in the
     // declaration view). Reserving that up front saves the copies of a growing vector; pages not
     // written are never touched.
-    let text_bytes: usize = pre_ast.files.iter().map(|f| f.text.len()).sum();
     engine.reserve_output(text_bytes / 6);
     engine.run(
         &config.predefined(pre_ast),
