@@ -4,7 +4,9 @@
 //! never touching the database, the file system or a configuration. Every quantity is in bits
 //! (`_bits`), arithmetic is checked, and a layout we cannot be sure of is a [`LayoutError`], never
 //! a guess. The rules for records live in `record`, the data model in `target`; the salsa query
-//! `layout` (in `query`) memoises the same functions per interned record.
+//! `layout` (in `query`) memoises the same functions per interned record. What the layout
+//! attributes mean in each position, and the fixture pinning each rule, is written down in
+//! `docs/layout-attributes.md`.
 
 pub mod query;
 mod record;

@@ -262,14 +262,15 @@ fn unit_target(pre_ast: &PreAst) -> Result<FileId, PpError> {
 
 fn unit_engine<'a>(pre_ast: &PreAst, files: &'a PreAstFiles<'a>, view: View) -> Result<Engine<'a>, PpError> {
     unit_target(pre_ast)?;
+    let text_bytes: usize = pre_ast.files.iter().map(|f| f.text.len()).sum();
     let mut engine = match view {
         View::Full => Engine::new(files),
         View::Declarations => Engine::new(files).elide_function_bodies(),
-    };
+    }
+    .limit_work(text_bytes as u64);
     // A kernel unit has about one output token per 7 bytes of the pre-AST's text (fewer in the
     // declaration view). Reserving that up front saves the copies of a growing vector; pages not
     // written are never touched.
-    let text_bytes: usize = pre_ast.files.iter().map(|f| f.text.len()).sum();
     engine.reserve_output(text_bytes / 6);
     Ok(engine)
 }

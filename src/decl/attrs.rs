@@ -1,6 +1,7 @@
 //! GNU attributes: which ones change a layout, and the explicit list of those that cannot.
 //!
-//! `aligned`, `packed` and `mode` are folded into the type model by `resolve`.
+//! `aligned`, `packed` and `mode` are folded into the type model by `resolve`, by GCC's rules
+//! for the position they stand in (`docs/layout-attributes.md`).
 //! `randomize_layout` is an error: the kernel only spells it when the randstruct GCC plugin is
 //! active, and then the record's field order depends on the build's secret seed. The plugin also
 //! reorders structs made only of function pointers without being asked; `Resolver::with_randstruct`

@@ -482,7 +482,12 @@ fn pragma_regions(pragmas: &[(usize, String)]) -> Vec<PragmaRegion> {
                         pack = n;
                     }
                 }
-                ["pop"] => pack = stack.pop().map_or(0, |(_, p)| p),
+                // Without a matching `push`, GCC warns and leaves the state as it is.
+                ["pop"] => {
+                    if let Some((_, p)) = stack.pop() {
+                        pack = p;
+                    }
+                }
                 ["pop", id] => match stack.iter().rposition(|(i, _)| i.as_deref() == Some(*id)) {
                     Some(at) => {
                         pack = stack[at].1;

@@ -100,7 +100,10 @@ pub(crate) struct Specs {
     pub(crate) is_static: bool,
     /// `_Atomic` as a qualifier.
     pub(crate) atomic: Option<usize>,
-    /// Attributes that apply to the declaration (`__attribute__` among the specifiers, `_Alignas`).
+    /// Attributes that apply to the declaration (`__attribute__` among the specifiers, `_Alignas`),
+    /// in the order GCC applies them: `c_parser_declspecs` prepends each run of consecutive
+    /// attribute specifiers, so the last run in the text comes first, each run in its own order
+    /// (test `typedef_attributes_by_position` in decl::tests).
     pub(crate) attrs: Vec<Attr>,
     pub(crate) start: usize,
 }
@@ -136,8 +139,12 @@ pub(crate) enum DeclOp {
 pub(crate) struct Declarator {
     pub(crate) name: Option<(SmolStr, usize)>,
     pub(crate) ops: Vec<DeclOp>,
-    /// Attributes after the declarator (and inside it), which apply to the declared entity.
+    /// Attributes after the declarator (and after a bitfield's width), in text order; they apply to
+    /// the declared entity, before the specifiers' attributes.
     pub(crate) attrs: Vec<Attr>,
+    /// Attributes inside a parenthesised declarator (`long (__attribute__((aligned(2))) x)`): GCC
+    /// applies them to the type at that point of the derivation, where `aligned` may lower it.
+    pub(crate) nested_attrs: Vec<Attr>,
 }
 
 /// One member declaration of a record body.
@@ -380,7 +387,9 @@ impl<'a> Parser<'a> {
                     specs.atomic = Some(at);
                 }
                 "__attribute__" | "__attribute" | "_Alignas" | "alignas" => {
-                    self.attributes(&mut specs.attrs)?;
+                    let mut run = Vec::new();
+                    self.attributes(&mut run)?;
+                    specs.attrs.splice(0..0, run);
                     continue;
                 }
                 "struct" | "union" => {
@@ -463,8 +472,10 @@ impl<'a> Parser<'a> {
     }
 
     /// After `struct`/`union`/`enum`: attributes, an optional tag, an optional body and the
-    /// attributes after it. Attributes after a tag that is not followed by a body apply to the
-    /// declaration, so they go to `decl_attrs`.
+    /// attributes after it, in text order (the order GCC applies them to the type). Without a
+    /// body, GCC ignores the attributes between the keyword and the tag (test
+    /// `tag_attributes_by_position` in decl::tests), and those after the tag are declaration
+    /// specifiers, so they go to `decl_attrs` as one run.
     #[allow(clippy::type_complexity)]
     fn tagged_spec(
         &mut self,
@@ -479,8 +490,16 @@ impl<'a> Parser<'a> {
             }
             _ => None,
         };
-        self.attributes(&mut attrs)?;
+        let mut after_tag = Vec::new();
+        self.attributes(&mut after_tag)?;
         if self.at(T!['{']) {
+            if let (Some(_), Some(attr)) = (&tag, after_tag.first()) {
+                return Err(DeclError::new(
+                    attr.at,
+                    "an attribute between a tag and `{` (GCC rejects it)",
+                ));
+            }
+            attrs.append(&mut after_tag);
             let body = self.skip_group()?;
             self.attributes(&mut attrs)?;
             Ok((tag, Some(body), attrs))
@@ -488,7 +507,7 @@ impl<'a> Parser<'a> {
             if tag.is_none() {
                 return Err(self.error("expected a tag or `{` after struct, union or enum"));
             }
-            decl_attrs.append(&mut attrs);
+            decl_attrs.splice(0..0, after_tag);
             Ok((tag, None, Vec::new()))
         }
     }
@@ -590,7 +609,8 @@ impl<'a> Parser<'a> {
         let mut ops = Vec::new();
         if let Some(inner) = inner {
             decl.name = inner.name;
-            decl.attrs.extend(inner.attrs);
+            decl.nested_attrs = inner.attrs;
+            decl.nested_attrs.extend(inner.nested_attrs);
             ops = inner.ops;
         }
         ops.extend(suffixes);

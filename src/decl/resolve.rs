@@ -60,10 +60,50 @@ pub(crate) trait DeclSource {
     fn record_layout(&self, rec: &Arc<RecordTy>) -> Result<Arc<RecordLayout>, LayoutError>;
 }
 
+/// Where attributes stand, which decides what GCC makes of them (`handle_aligned_attribute`,
+/// `handle_packed_attribute`, `handle_mode_attribute` in c-attribs.cc); the rules, each with the
+/// fixture that pins it, are listed in ARCHITECTURE.md ("GCC's layout attributes by position").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AttrSite {
+    /// A field, a variable or a parameter (a DECL): `aligned` only raises, the largest wins.
+    Decl,
+    /// A typedef name: `aligned` sets the alignment (it may lower it), the last one applied wins,
+    /// and a later `mode` replaces the type (and with it an earlier `aligned`).
+    Typedef,
+    /// A struct or union definition: the last `aligned` applied sets the starting alignment.
+    Record,
+    /// An enum definition: `aligned` has no effect, but a `packed` after it is ignored.
+    Enum,
+    /// After a `*` in a declarator (it would apply to the pointer type).
+    Pointer,
+    /// Inside a parenthesised declarator (it would apply to the type at that derivation step).
+    Nested,
+}
+
+impl AttrSite {
+    fn describe(self) -> &'static str {
+        match self {
+            AttrSite::Decl => "on a field or variable",
+            AttrSite::Typedef => "on a typedef",
+            AttrSite::Record => "on a struct or union",
+            AttrSite::Enum => "on an enum",
+            AttrSite::Pointer => "on a pointer declarator",
+            AttrSite::Nested => "inside a parenthesised declarator",
+        }
+    }
+}
+
 /// The attributes of a declaration that change its layout.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct DeclAttrs {
+    /// `packed` (on a field of a type aligned to one byte, GCC ignores it unless it is a
+    /// bitfield: see `packed_bitfield`).
     pub(crate) packed: bool,
+    /// `packed` on a declaration, which a bitfield always takes.
+    pub(crate) packed_bitfield: bool,
+    /// On a declaration: the `mode` in effect when each `packed` was applied (`None`: the
+    /// declared type), since GCC ignores a `packed` applied while the type is aligned to a byte.
+    packed_modes: Vec<Option<u64>>,
     pub(crate) align_bits: Option<u64>,
     pub(crate) mode_bits: Option<u64>,
     /// `no_randomize_layout`: the randstruct plugin leaves the record alone.
@@ -332,27 +372,48 @@ impl<'a> Resolver<'a> {
             .ops
             .iter()
             .any(|op| matches!(op, DeclOp::Pointer { .. } | DeclOp::Function { .. }));
+        // GCC applies the attributes after the declarator first, then the specifiers' (start_decl
+        // gets `chainon (postfix_attrs, prefix_attrs)`).
+        let site = if specs.is_typedef {
+            AttrSite::Typedef
+        } else {
+            AttrSite::Decl
+        };
+        let all: Vec<Attr> = declarator
+            .attrs
+            .iter()
+            .chain(&specs.attrs)
+            .cloned()
+            .collect();
         let mut attrs = DeclAttrs::default();
-        self.decl_attrs(&specs.attrs, &mut attrs)?;
-        self.decl_attrs(&declarator.attrs, &mut attrs)?;
+        self.decl_attrs(&all, site, &mut attrs)?;
+        self.decl_attrs(&declarator.nested_attrs, AttrSite::Nested, &mut DeclAttrs::default())?;
         let mut ty = self.base_type(specs, deep && !behind_pointer)?;
         if let Some(mode_bits) = attrs.mode_bits {
+            // A `packed` applied before the `mode`, while the type was still aligned to a byte,
+            // was ignored ("'packed' attribute ignored for field of type"); for a bitfield it
+            // holds (test `record_and_member_attributes_by_position`).
+            if attrs.packed {
+                let declared_align_bits = if attrs.packed_modes.contains(&None) {
+                    self.ty_layout(&ty)
+                        .map_err(|e| DeclError::new(specs.start, e.to_string()))?
+                        .align_bits
+                } else {
+                    8
+                };
+                attrs.packed = attrs.packed_modes.iter().any(|m| match m {
+                    None => declared_align_bits > 8,
+                    Some(mode_bits) => *mode_bits > 8,
+                });
+            }
             ty = apply_mode(ty, mode_bits).map_err(|m| DeclError::new(specs.start, m))?;
         }
         for op in declarator.ops.iter().rev() {
             ty = match op {
                 DeclOp::Pointer {
-                    attrs: ptr_attrs,
-                    at,
+                    attrs: ptr_attrs, ..
                 } => {
-                    let mut ignored = DeclAttrs::default();
-                    self.decl_attrs(ptr_attrs, &mut ignored)?;
-                    if ignored != DeclAttrs::default() {
-                        return Err(DeclError::new(
-                            *at,
-                            "layout attribute on a pointer declarator",
-                        ));
-                    }
+                    self.decl_attrs(ptr_attrs, AttrSite::Pointer, &mut DeclAttrs::default())?;
                     Ty::Pointer(Arc::new(ty))
                 }
                 DeclOp::Array { bound: None, .. } => Ty::Array(Arc::new(ty), None),
@@ -567,10 +628,7 @@ impl<'a> Resolver<'a> {
             }
         }
         let mut rec_attrs = DeclAttrs::default();
-        self.decl_attrs(attrs, &mut rec_attrs)?;
-        if rec_attrs.mode_bits.is_some() {
-            return Err(DeclError::new(body.start, "`mode` on a struct or union"));
-        }
+        self.decl_attrs(attrs, AttrSite::Record, &mut rec_attrs)?;
         let members = Parser::new(self.toks, body.clone(), &self.index.typedef_names).members()?;
         let mut fields = Vec::new();
         let mut asserts = Vec::new();
@@ -627,7 +685,11 @@ impl<'a> Resolver<'a> {
                             name: declarator.name.map(|it| it.0),
                             ty,
                             bit_width,
-                            packed: attrs.packed,
+                            packed: if bit_width.is_some() {
+                                attrs.packed_bitfield
+                            } else {
+                                attrs.packed
+                            },
                             align_bits: attrs.align_bits,
                         });
                     }
@@ -723,7 +785,7 @@ impl<'a> Resolver<'a> {
 
     fn enum_uncached(&mut self, def: &TagDef) -> Result<Arc<EnumTy>, DeclError> {
         let mut attrs = DeclAttrs::default();
-        self.decl_attrs(&def.attrs, &mut attrs)?;
+        self.decl_attrs(&def.attrs, AttrSite::Enum, &mut attrs)?;
         self.enum_partial.insert(def.at, Vec::new());
         let mut constants = Vec::new();
         let mut next: i128 = 0;
@@ -743,7 +805,9 @@ impl<'a> Resolver<'a> {
             constants,
             packed: attrs.packed,
             mode_bits: attrs.mode_bits,
-            align_bits: attrs.align_bits,
+            // GCC 12 lays an enum out from its values, packing and mode only: an `aligned` on
+            // the definition has no effect (test `enum_attributes`).
+            align_bits: None,
         }))
     }
 
@@ -763,15 +827,42 @@ impl<'a> Resolver<'a> {
         }))
     }
 
-    /// Folds attributes into `out`; an unknown attribute is an error.
+    /// Folds attributes, in the order GCC applies them, into `out` by the rules of `site`; an
+    /// unknown attribute, or a layout attribute where we do not model it, is an error naming
+    /// the attribute and its position.
     pub(crate) fn decl_attrs(
         &mut self,
         attrs: &[Attr],
+        site: AttrSite,
         out: &mut DeclAttrs,
     ) -> Result<(), DeclError> {
+        let unmodelled = |attr: &Attr| {
+            DeclError::new(
+                attr.at,
+                format!(
+                    "attribute `{}` {} may change the layout and is not supported",
+                    attr.name,
+                    site.describe()
+                ),
+            )
+        };
+        // An enum takes only the first of `packed` and `aligned` (GCC's attribute exclusions).
+        let mut enum_aligned = false;
         for attr in attrs {
             match attr.name.as_str() {
-                "packed" => out.packed = true,
+                "packed" => match site {
+                    AttrSite::Decl => {
+                        out.packed = true;
+                        out.packed_bitfield = true;
+                        out.packed_modes.push(out.mode_bits);
+                    }
+                    AttrSite::Record => out.packed = true,
+                    // "'packed' attribute ignored": it would change what the typedef names
+                    // (test `attributes_in_every_position`).
+                    AttrSite::Typedef => {}
+                    AttrSite::Enum => out.packed |= !enum_aligned,
+                    AttrSite::Pointer | AttrSite::Nested => return Err(unmodelled(attr)),
+                },
                 "aligned" => {
                     let align_bits = match &attr.args {
                         // Bare `aligned` is the largest alignment of the target: 16 bytes.
@@ -789,10 +880,26 @@ impl<'a> Resolver<'a> {
                                 .ok_or_else(|| DeclError::new(attr.at, "alignment overflows"))?
                         }
                     };
-                    out.align_bits =
-                        Some(out.align_bits.map_or(align_bits, |it| it.max(align_bits)));
+                    match site {
+                        // Several on one declaration: the strictest wins.
+                        AttrSite::Decl => {
+                            out.align_bits =
+                                Some(out.align_bits.map_or(align_bits, |it| it.max(align_bits)))
+                        }
+                        // Each sets TYPE_ALIGN of the type: the last one applied wins.
+                        AttrSite::Typedef | AttrSite::Record => out.align_bits = Some(align_bits),
+                        AttrSite::Enum => enum_aligned = !out.packed,
+                        AttrSite::Pointer | AttrSite::Nested => return Err(unmodelled(attr)),
+                    }
                 }
                 "_Alignas" => {
+                    if site != AttrSite::Decl {
+                        // GCC: "alignment specified for typedef".
+                        return Err(DeclError::new(
+                            attr.at,
+                            format!("`_Alignas` {} (GCC rejects it)", site.describe()),
+                        ));
+                    }
                     let Some(args) = attr.args.clone() else {
                         continue;
                     };
@@ -820,10 +927,22 @@ impl<'a> Resolver<'a> {
                         .clone()
                         .and_then(|r| (r.len() == 1).then(|| self.toks[r.start].text.clone()))
                         .and_then(|m| mode_size_bits(&m));
-                    match mode {
-                        Some(bits) => out.mode_bits = Some(bits),
-                        None => {
-                            return Err(DeclError::new(attr.at, "unsupported `mode` attribute"))
+                    let Some(bits) = mode else {
+                        return Err(DeclError::new(
+                            attr.at,
+                            format!("unsupported `mode` attribute {}", site.describe()),
+                        ));
+                    };
+                    match site {
+                        AttrSite::Decl | AttrSite::Enum => out.mode_bits = Some(bits),
+                        // The typedef now names the mode's plain type: an `aligned` applied
+                        // before is gone (test `typedef_attributes_by_position`).
+                        AttrSite::Typedef => {
+                            out.mode_bits = Some(bits);
+                            out.align_bits = None;
+                        }
+                        AttrSite::Record | AttrSite::Pointer | AttrSite::Nested => {
+                            return Err(unmodelled(attr))
                         }
                     }
                 }
@@ -835,12 +954,7 @@ impl<'a> Resolver<'a> {
                 }
                 "no_randomize_layout" => out.no_randomize = true,
                 name if has_no_layout_effect(name) => {}
-                name => {
-                    return Err(DeclError::new(
-                        attr.at,
-                        format!("attribute `{name}` may change the layout and is not supported"),
-                    ))
-                }
+                _ => return Err(unmodelled(attr)),
             }
         }
         Ok(())

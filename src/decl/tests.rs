@@ -59,6 +59,225 @@ struct ignored_packing { char c; packed_int_ignored_t x; packed_ignored_t y; };
     );
 }
 
+/// `aligned` on a typedef sets its alignment (lowering it too) and the last one GCC applies wins;
+/// GCC applies the attributes after the declarator first, then the specifiers' runs of attribute
+/// specifiers from the last to the first; a later `mode` replaces the type and drops an earlier
+/// `aligned`; a typedef of a typedef inherits its alignment until its own `aligned` sets another.
+/// Each typedef is measured as a member between two chars.
+#[test]
+fn typedef_attributes_by_position() {
+    check(
+        r#"
+typedef long t_two_post __attribute__((aligned(16), aligned(4)));
+typedef long t_two_post_rev __attribute__((aligned(4), aligned(16)));
+typedef long t_two_groups __attribute__((aligned(16))) __attribute__((aligned(4)));
+typedef __attribute__((aligned(16))) long t_pre16_post4 __attribute__((aligned(4)));
+typedef __attribute__((aligned(4))) long t_pre4_post16 __attribute__((aligned(16)));
+typedef long __attribute__((aligned(16))) t_mid16_post4 __attribute__((aligned(4)));
+typedef __attribute__((aligned(16))) long __attribute__((aligned(4))) t_pre16_mid4;
+typedef __attribute__((aligned(4))) long __attribute__((aligned(16))) t_pre4_mid16;
+typedef __attribute__((aligned(16))) __attribute__((aligned(4))) long t_spec_run;
+typedef __attribute__((aligned(16), aligned(4))) long t_spec_group;
+__attribute__((aligned(16))) typedef long __attribute__((aligned(2))) t_before_typedef;
+typedef long t_bare_then4 __attribute__((aligned, aligned(4)));
+typedef long t_4_then_bare __attribute__((aligned(4), aligned));
+typedef t_two_post t_chain;
+typedef t_two_post t_chain8 __attribute__((aligned(8)));
+typedef t_chain8 t_chain2 __attribute__((aligned(2)));
+typedef int t_mode_then_al __attribute__((mode(DI), aligned(4)));
+typedef int t_al_then_mode __attribute__((aligned(4), mode(DI)));
+typedef __attribute__((aligned(4))) int t_pre_al_post_mode __attribute__((mode(DI)));
+typedef __attribute__((mode(DI))) int t_pre_mode_post_al __attribute__((aligned(4)));
+typedef t_two_post t_mode_of_low __attribute__((mode(SI)));
+typedef long t_arr4[2] __attribute__((aligned(4)));
+typedef __attribute__((aligned(16))) long t_arr16[2];
+typedef long *t_ptr4 __attribute__((aligned(4)));
+typedef __attribute__((aligned(16))) long t_m1 __attribute__((aligned(4))), t_m2, t_m3 __attribute__((aligned(32)));
+typedef int t_warn __attribute__((warn_if_not_aligned(16)));
+typedef struct { char c; } ts_post_typedef __attribute__((aligned(16), aligned(2)));
+typedef struct { char c; } __attribute__((aligned(16))) ts_brace16_td2 __attribute__((aligned(2)));
+typedef struct { char c; } __attribute__((aligned(2))) ts_brace2_td16 __attribute__((aligned(16)));
+typedef struct { long c; } ts_long_td2 __attribute__((aligned(2)));
+typedef enum { E6A } t_e6 __attribute__((aligned(2)));
+struct w_t_two_post { char c; t_two_post v; char d; };
+struct w_t_two_post_rev { char c; t_two_post_rev v; char d; };
+struct w_t_two_groups { char c; t_two_groups v; char d; };
+struct w_t_pre16_post4 { char c; t_pre16_post4 v; char d; };
+struct w_t_pre4_post16 { char c; t_pre4_post16 v; char d; };
+struct w_t_mid16_post4 { char c; t_mid16_post4 v; char d; };
+struct w_t_pre16_mid4 { char c; t_pre16_mid4 v; char d; };
+struct w_t_pre4_mid16 { char c; t_pre4_mid16 v; char d; };
+struct w_t_spec_run { char c; t_spec_run v; char d; };
+struct w_t_spec_group { char c; t_spec_group v; char d; };
+struct w_t_before_typedef { char c; t_before_typedef v; char d; };
+struct w_t_bare_then4 { char c; t_bare_then4 v; char d; };
+struct w_t_4_then_bare { char c; t_4_then_bare v; char d; };
+struct w_t_chain { char c; t_chain v; char d; };
+struct w_t_chain8 { char c; t_chain8 v; char d; };
+struct w_t_chain2 { char c; t_chain2 v; char d; };
+struct w_t_mode_then_al { char c; t_mode_then_al v; char d; };
+struct w_t_al_then_mode { char c; t_al_then_mode v; char d; };
+struct w_t_pre_al_post_mode { char c; t_pre_al_post_mode v; char d; };
+struct w_t_pre_mode_post_al { char c; t_pre_mode_post_al v; char d; };
+struct w_t_mode_of_low { char c; t_mode_of_low v; char d; };
+struct w_t_arr4 { char c; t_arr4 v; char d; };
+struct w_t_arr16 { char c; t_arr16 v; char d; };
+struct w_t_ptr4 { char c; t_ptr4 v; char d; };
+struct w_t_m1 { char c; t_m1 v; char d; };
+struct w_t_m2 { char c; t_m2 v; char d; };
+struct w_t_m3 { char c; t_m3 v; char d; };
+struct w_t_warn { char c; t_warn v; char d; };
+struct w_ts_post_typedef { char c; ts_post_typedef v; char d; };
+struct w_ts_brace16_td2 { char c; ts_brace16_td2 v; char d; };
+struct w_ts_brace2_td16 { char c; ts_brace2_td16 v; char d; };
+struct w_ts_long_td2 { char c; ts_long_td2 v; char d; };
+struct w_t_e6 { char c; t_e6 v; char d; };
+"#,
+        &[
+            "struct w_t_two_post",
+            "struct w_t_two_post_rev",
+            "struct w_t_two_groups",
+            "struct w_t_pre16_post4",
+            "struct w_t_pre4_post16",
+            "struct w_t_mid16_post4",
+            "struct w_t_pre16_mid4",
+            "struct w_t_pre4_mid16",
+            "struct w_t_spec_run",
+            "struct w_t_spec_group",
+            "struct w_t_before_typedef",
+            "struct w_t_bare_then4",
+            "struct w_t_4_then_bare",
+            "struct w_t_chain",
+            "struct w_t_chain8",
+            "struct w_t_chain2",
+            "struct w_t_mode_then_al",
+            "struct w_t_al_then_mode",
+            "struct w_t_pre_al_post_mode",
+            "struct w_t_pre_mode_post_al",
+            "struct w_t_mode_of_low",
+            "struct w_t_arr4",
+            "struct w_t_arr16",
+            "struct w_t_ptr4",
+            "struct w_t_m1",
+            "struct w_t_m2",
+            "struct w_t_m3",
+            "struct w_t_warn",
+            "struct w_ts_post_typedef",
+            "struct w_ts_brace16_td2",
+            "struct w_ts_brace2_td16",
+            "struct w_ts_long_td2",
+            "struct w_t_e6",
+        ],
+    );
+}
+
+/// On a struct or union the last `aligned` GCC applies sets the starting alignment (the members
+/// still raise it): after the keyword first, then after the closing brace, each in text order.
+/// `packed` and `aligned` combine in any order. On a member the strictest `aligned` wins,
+/// `_Alignas` included, in whatever position; a member's `mode` keeps its `aligned`; a member's
+/// `packed` applied while its type is still aligned to a byte (before a `mode` that widens it) is
+/// ignored, except on a bitfield.
+#[test]
+fn record_and_member_attributes_by_position() {
+    check(
+        r#"
+typedef long t_low __attribute__((aligned(4)));
+struct s_two { char c; } __attribute__((aligned(16), aligned(2)));
+struct s_two_rev { char c; } __attribute__((aligned(2), aligned(16)));
+struct __attribute__((aligned(16))) s_pre16_post2 { char c; } __attribute__((aligned(2)));
+struct __attribute__((aligned(2))) s_pre2_post16 { char c; } __attribute__((aligned(16)));
+struct __attribute__((aligned(16))) __attribute__((aligned(2))) s_pre_two { char c; };
+struct s_low_below_members { long l; } __attribute__((aligned(16), aligned(2)));
+union __attribute__((aligned(16))) u_two { char c; } __attribute__((aligned(4)));
+struct s_packed_then_aligned { char c; long l; } __attribute__((packed, aligned(4)));
+struct __attribute__((aligned(4))) s_aligned_then_packed { char c; long l; } __attribute__((packed));
+struct s_f { char a; long x __attribute__((aligned(16), aligned(2))); char b; long y __attribute__((aligned(2), aligned(4)));
+   __attribute__((aligned(16))) char z __attribute__((aligned(2))); __attribute__((aligned(2))) char w __attribute__((aligned(16))); };
+struct s_typedef_members { char c; t_low a; char d; __attribute__((aligned(2))) t_low b; char e; t_low f __attribute__((aligned(16))); };
+struct s_packed_low { char c; t_low a; } __attribute__((packed));
+struct s_mode { char c; int a __attribute__((mode(QI), aligned(2))); int b __attribute__((aligned(2), mode(HI))); char d; };
+struct s_multi { char c; __attribute__((aligned(8))) char a, b __attribute__((aligned(16))); char d; };
+struct s_alignas { char c; _Alignas(8) char a __attribute__((aligned(2))); _Alignas(8) int b; char d; };
+struct s_warn { char c; int a __attribute__((warn_if_not_aligned(8))); char d; };
+struct s_bits { char c; int a : 3 __attribute__((aligned(4), aligned(2))); __attribute__((aligned(8))) int b : 5; };
+struct s_packed_mode { char c; unsigned char m __attribute__((packed, mode(DI))); char d;
+    unsigned char n __attribute__((mode(DI), packed)); char e; __attribute__((packed)) __attribute__((mode(SI))) char o;
+    char f; short q __attribute__((packed, mode(DI))); char g; char r : 3 __attribute__((packed, mode(DI))); };
+"#,
+        &[
+            "struct s_two",
+            "struct s_two_rev",
+            "struct s_pre16_post2",
+            "struct s_pre2_post16",
+            "struct s_pre_two",
+            "struct s_low_below_members",
+            "union u_two",
+            "struct s_packed_then_aligned",
+            "struct s_aligned_then_packed",
+            "struct s_f",
+            "struct s_typedef_members",
+            "struct s_packed_low",
+            "struct s_mode",
+            "struct s_multi",
+            "struct s_alignas",
+            "struct s_warn",
+            "struct s_bits",
+            "struct s_packed_mode",
+        ],
+    );
+}
+
+/// Attributes between `struct` and a tag without a body are ignored by GCC (on a forward
+/// declaration and on a use alike); after the tag they are declaration specifiers; attributes
+/// before the `struct` keyword of a declaration without declarators apply to nothing.
+#[test]
+fn tag_attributes_by_position() {
+    check(
+        r#"
+struct __attribute__((aligned(8))) fwd;
+struct fwd { char c; };
+struct s_ref { char c; struct __attribute__((aligned(16))) fwd f; };
+struct s_after_tag { char c; struct fwd __attribute__((aligned(8))) f; };
+struct s_inner_def { char c; struct __attribute__((packed)) inner { char c; int i; } f; };
+__attribute__((packed)) struct s_declspec_packed { char c; int i; };
+struct s_var { char c; int i; } __attribute__((packed)) var1;
+"#,
+        &[
+            "struct fwd",
+            "struct s_ref",
+            "struct s_after_tag",
+            "struct s_inner_def",
+            "struct s_declspec_packed",
+            "struct s_var",
+        ],
+    );
+}
+
+/// GCC 12 lays an enum out from its values, `packed` and `mode` only: `aligned` on the
+/// definition changes nothing, yet a `packed` after it is ignored (and an `aligned` after
+/// `packed`); a typedef of an enum takes `aligned` like any typedef.
+#[test]
+fn enum_attributes() {
+    check(
+        r#"
+enum e1 { E1A } __attribute__((aligned(16)));
+enum __attribute__((aligned(16))) e2 { E2A };
+enum e3 { E3A = 3 } __attribute__((aligned(8), packed));
+enum e4 { E4A } __attribute__((mode(QI), aligned(8)));
+enum e5 { E5A } __attribute__((aligned(8), mode(HI)));
+enum __attribute__((packed)) e6 { E6A } __attribute__((mode(SI)));
+enum __attribute__((aligned(8))) e7 { E7A = 3 } __attribute__((packed));
+enum __attribute__((packed)) e8 { E8A = 3 } __attribute__((aligned(8)));
+enum e9 { E9A = 3 } __attribute__((packed, mode(DI)));
+typedef enum e1 te1 __attribute__((aligned(8)));
+struct enums { char c0; enum e1 a; char c1; enum e2 b; char c2; enum e3 c; char c3; enum e4 d;
+    char c4; enum e5 e; char c5; enum e6 f; char c6; enum e7 g; char c7; enum e8 h; char c8; enum e9 i;
+    char c9; te1 j; };
+"#,
+        &["struct enums"],
+    );
+}
+
 #[test]
 fn declarators() {
     check(
@@ -334,6 +553,30 @@ struct unpacked { char c; long l; };
             "struct back_to_2",
             "struct unpacked",
         ],
+    );
+}
+
+/// `#pragma pack(pop)` without a matching `push` leaves the state as it is (GCC warns); a `pack(N)`
+/// inside a `push` changes only that level, and the last `pop` restores the state from before the
+/// first `push`. A typedef's alignment does not depend on the pack in effect where it is defined.
+#[test]
+fn pragma_pack_pop_without_push() {
+    check(
+        r#"
+#pragma pack(2)
+typedef long packed_region_typedef __attribute__((aligned(8)));
+#pragma pack(pop)
+struct stray_pop { char c; long l; };
+#pragma pack(push, 4)
+#pragma pack(1)
+struct inside { char c; long l; };
+#pragma pack(pop)
+struct restored { char c; long l; };
+#pragma pack()
+struct reset { char c; long l; };
+struct typedef_from_pack_region { char c; packed_region_typedef t; };
+"#,
+        &["struct stray_pop", "struct inside", "struct restored", "struct reset", "struct typedef_from_pack_region"],
     );
 }
 

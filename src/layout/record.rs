@@ -13,6 +13,8 @@ use crate::{
 };
 
 const BITS_PER_UNIT: u64 = 8;
+/// BIGGEST_ALIGNMENT: 16 bytes on x86-64 without AVX (the kernel's flags).
+const BIGGEST_ALIGNMENT_BITS: u64 = 128;
 
 /// Lays out a struct or union; `field_ty` gives the layout of each field's type.
 pub fn record_layout(
@@ -25,6 +27,8 @@ pub fn record_layout(
     // The record's alignment starts at one byte or its own `aligned(N)`, whichever is larger;
     // an `aligned` on a record never lowers it (test `struct_aligned_attribute_cannot_lower`).
     let mut record_align_bits = rec.align_bits.unwrap_or(BITS_PER_UNIT).max(BITS_PER_UNIT);
+    // `start_record_layout`: the unit in which `place_field` keeps the byte offset.
+    let offset_align_bits = record_align_bits.max(BIGGEST_ALIGNMENT_BITS);
     let mut pos_bits: u64 = 0;
     let mut union_size_bits: u64 = 0;
     let mut fields = Vec::with_capacity(rec.fields.len());
@@ -152,9 +156,15 @@ pub fn record_layout(
             continue;
         }
 
-        // `place_field`: align the position for the field.
+        // `place_field` keeps the position as a byte offset, a multiple of `offset_align` (16
+        // bytes, or the record's own larger `aligned`), plus a bit position below it; aligning
+        // for a field of at least that alignment moves the offset itself.
+        let mut unit_base_bits = pos_bits - pos_bits % offset_align_bits;
         if known_align_bits < desired_align_bits {
             pos_bits = round_up(pos_bits, desired_align_bits)?;
+            if desired_align_bits >= offset_align_bits {
+                unit_base_bits = pos_bits;
+            }
         }
         // A bitfield may not span more units of its type's alignment than the type itself
         // (tests `bitfield_does_not_straddle`, `packed_bitfield_straddles`); under
@@ -168,7 +178,12 @@ pub fn record_layout(
             let in_unit_bits = pos_bits % type_align_bits;
             let units_spanned = (in_unit_bits + width_bits).div_ceil(type_align_bits);
             if units_spanned > ty_layout.size_bits / type_align_bits && !packed {
-                pos_bits = round_up(pos_bits, type_align_bits)?;
+                // GCC rounds the bit position up, not the whole position: for a type aligned
+                // beyond `offset_align` the result is relative to the offset (test
+                // `bitfield_of_type_aligned_beyond_16_bytes`).
+                pos_bits = unit_base_bits
+                    .checked_add(round_up(pos_bits - unit_base_bits, type_align_bits)?)
+                    .ok_or(LayoutError::Overflow)?;
             }
         }
         fields.push(FieldLayout {

@@ -6,6 +6,8 @@
 //! in a zeroed object and scanning the bytes), runs it, and compares the listing with the one our
 //! engine computes. No expected number is written in this file.
 
+mod random_attrs;
+
 use std::{fmt::Write as _, process::Command, sync::Arc};
 
 use rustc_hash::FxHashSet;
@@ -340,6 +342,51 @@ fn bitfield_does_not_straddle() {
             RecordKind::Struct,
             Some("x"),
             vec![field("a", array(char_(), 3)), bits("b", int(), 16)],
+        ),
+    ]);
+}
+
+#[test]
+fn bitfield_of_type_aligned_beyond_16_bytes() {
+    let a32 = typedef("i128a32", base(BaseTy::Int128), Some(32));
+    let l32 = typedef("la32", long(), Some(32));
+    check(&[
+        strukt(vec![
+            field("a", array(char_(), 18)),
+            bits("x", a32.clone(), 33),
+            bits("y", a32.clone(), 100),
+        ]),
+        record(
+            RecordKind::Struct,
+            Some("u"),
+            vec![
+                field("a", array(char_(), 20)),
+                bits("x", l32.clone(), 3),
+                field("b", char_()),
+                bits("y", l32, 60),
+            ],
+        ),
+        record(
+            RecordKind::Struct,
+            Some("v"),
+            vec![
+                field("a", array(char_(), 40)),
+                aligned_field(bits("x", a32.clone(), 9), 64),
+            ],
+        ),
+        // The record's own `aligned` widens the unit of the offset.
+        aligned(
+            record(
+                RecordKind::Struct,
+                Some("w"),
+                vec![field("a", long()), aligned_field(bits("x", a32.clone(), 1), 16)],
+            ),
+            32,
+        ),
+        record(
+            RecordKind::Struct,
+            Some("x"),
+            vec![field("a", long()), aligned_field(bits("x", a32, 1), 16)],
         ),
     ]);
 }

@@ -70,6 +70,12 @@ const MAX_INCLUDE_DEPTH: usize = 200;
 /// Our limit on nested argument pre-expansion (kernel headers need at most 5 levels).
 const MAX_EXPANSION_NESTING: u32 = 200;
 
+/// Tokens of macro replacement and output a unit may produce per byte of its sources, plus a
+/// floor: a kernel unit produces about one output token per 7 bytes and a few replacement tokens
+/// per output token, so only a macro-expansion bomb comes near (test `macro_bombs_end_in_an_error`).
+const WORK_PER_SOURCE_BYTE: u64 = 64;
+const WORK_FLOOR: u64 = 4_000_000;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Builtin {
     File,
@@ -193,6 +199,9 @@ pub struct Engine<'a> {
     last_from_file: bool,
     /// Nesting of argument pre-expansions (each level recurses; bounded to keep the stack safe).
     expand_depth: u32,
+    /// Replacement and output tokens produced so far, and the most the unit may produce.
+    work: u64,
+    work_limit: u64,
     /// Set for the declaration view: file-scope function bodies are expanded but not emitted.
     bodies: Option<BodyElider>,
     /// The length of the expansion table when the current function body began.
@@ -224,6 +233,8 @@ impl<'a> Engine<'a> {
             file_table: FxHashMap::default(),
             pending_space: false,
             expand_depth: 0,
+            work: 0,
+            work_limit: u64::MAX,
             last_from_file: true,
             bodies: None,
             body_expansions: 0,
@@ -319,6 +330,28 @@ impl<'a> Engine<'a> {
     ) -> Result<(Preprocessed, FxHashSet<SmolStr>), PpError> {
         self.run_tu(predefined, forced, main).map_err(|e| *e)?;
         Ok((self.out, self.config_reads.unwrap_or_default()))
+    }
+
+    /// Bounds the work of a unit whose sources hold `source_bytes` bytes: a unit that produces
+    /// more replacement and output tokens than any real one could (a macro-expansion bomb) ends in
+    /// an error instead of exhausting time and memory.
+    pub fn limit_work(mut self, source_bytes: u64) -> Self {
+        self.work_limit = source_bytes
+            .saturating_mul(WORK_PER_SOURCE_BYTE)
+            .saturating_add(WORK_FLOOR);
+        self
+    }
+
+    /// Counts `n` tokens of work; past the limit, an error.
+    fn spend(&mut self, n: usize) -> PResult<()> {
+        self.work = self.work.saturating_add(n as u64);
+        if self.work > self.work_limit {
+            return self.error(format!(
+                "macro expansion produces more than {} tokens (a macro-expansion bomb?)",
+                self.work_limit
+            ));
+        }
+        Ok(())
     }
 
     /// Makes room for `tokens` output tokens.
@@ -907,6 +940,7 @@ impl<'a> Engine<'a> {
             return self.builtin(b, name);
         }
         let def = m.def.clone().expect("a user macro has a definition");
+        self.spend(def.body.len() + 1)?;
         let exp_id = self.out.expansions.len() as u32;
         let (file, line) = if self.contexts.is_empty() {
             (self.stack.last().map_or(0, |f| f.file_idx), self.cur_line)
@@ -954,7 +988,9 @@ impl<'a> Engine<'a> {
                     parent: name.exp,
                     defined_at: m.origin,
                 });
-                self.replace_args(&def, args, va_elided, exp_id)?
+                let toks = self.replace_args(&def, args, va_elided, exp_id)?;
+                self.spend(toks.len())?;
+                toks
             }
         };
         m.disabled.set(true);

@@ -113,6 +113,12 @@ fn kernels_task() -> Result<ExitCode> {
             kernel.packages.len(),
             from.display()
         ),
+        kernels::Action::Substituted { used } => {
+            println!("kernels: {} unpacked the archive's current packages instead of the pins:", kernel.prefix);
+            for u in used {
+                println!("  {}={} for {} (SHA-256 {})", u.name, u.version, u.pinned, u.sha256);
+            }
+        }
     })?;
     for tree in kernels::trees_in(&kernels::cache_dir()) {
         println!("{:<18} {}", tree.name, tree.path.display());

@@ -1,11 +1,18 @@
 //! `cargo xtask kernels`: the real Debian kernel header packages, unpacked into a cache under
 //! `target/kernels/` so that tests and the oracle have real trees to work on.
 //!
-//! The packages come from `shared/kernels` next to the repository (found as `<repo>/../shared`, or
-//! in any ancestor directory of the repository, or at `$LAYOUT_EXPERT_KERNELS`), SHA-256 checked
-//! against its `SHA256SUMS` *and* against the pins below; when no such directory exists they are
-//! fetched with `apt-get download NAME=VERSION` into `target/kernels/debs/` and checked against the
-//! same pins. Each kernel gets its own prefix (`6.1`, `6.1-rt`, `6.12`), into which all of its
+//! Each kernel's pinned packages are taken from where they are: `shared/kernels` next to the
+//! repository (found as `<repo>/../shared`, or in any ancestor directory of the repository, or at
+//! `$LAYOUT_EXPERT_KERNELS`), the download cache `target/kernels/debs/`, or the package archive
+//! (`apt-get download NAME=VERSION`); every pinned file is SHA-256 checked against the pins below
+//! (and against `SHA256SUMS` in the shared directory). Debian's archive drops a version when the
+//! next upload lands, so when a pinned package can be had from none of these, the kernel falls
+//! back to the archive's current packages of the same series (`apt-cache pkgnames` and
+//! `apt-cache policy`: the newest ABI of `linux-headers-6.1.0-N-*` that has every package, with
+//! its candidate version), says which were used and with which digests, and records them in the
+//! prefix's stamp. A digest that does not match a pin is an error, never a reason to fall back.
+//!
+//! Each kernel gets its own prefix (`6.1`, `6.1-rt`, `6.12`), into which all of its
 //! packages are unpacked with `dpkg-deb -x`, so that the flavour directories' relative `scripts` and
 //! `tools` symlinks into `usr/lib/linux-kbuild-*` resolve. A flavour's `Makefile` includes the
 //! `-common` tree's Makefile by the absolute path `/usr/src/...`; we rewrite that line to the
@@ -13,7 +20,8 @@
 //!
 //! Caching: a prefix is unpacked into a temporary sibling directory and renamed into place, then a
 //! stamp file listing the package digests is written. A prefix whose stamp matches the pins is
-//! used as it is, so a second run does no work at all.
+//! used as it is, so a second run does no work at all; so is a fallback prefix, until the pinned
+//! packages are all at hand again.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -149,8 +157,77 @@ pub const KERNELS: &[Kernel] = &[
 pub enum Action {
     /// The stamp matched: nothing was done.
     UpToDate,
-    /// The packages were unpacked from the given directory.
+    /// The pinned packages were unpacked from the given directory.
     Unpacked { from: PathBuf },
+    /// A pinned package could not be had: the archive's current packages of the same series were
+    /// unpacked instead.
+    Substituted { used: Vec<Substitute> },
+}
+
+/// A package used in place of a pinned one that the archive no longer has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Substitute {
+    /// The pinned package it replaces.
+    pub pinned: String,
+    pub name: String,
+    pub version: String,
+    /// The SHA-256 digest of the `.deb` used.
+    pub sha256: String,
+}
+
+/// Where packages come from when they are not at hand: the package archive, through apt. A trait,
+/// so the fallback can be tested against a fake archive.
+pub trait Archive {
+    /// The names of the archive's packages that start with `prefix`.
+    fn names(&self, prefix: &str) -> Result<Vec<String>>;
+    /// The version apt would install of `name` (`apt-cache policy`'s candidate), if any.
+    fn candidate(&self, name: &str) -> Result<Option<String>>;
+    /// Downloads `name=version` into `dir` and returns the `.deb`'s path.
+    fn download(&self, name: &str, version: &str, dir: &Path) -> Result<PathBuf>;
+}
+
+/// The machine's package archive, through `apt-cache` and `apt-get download`.
+pub struct Apt;
+
+impl Archive for Apt {
+    fn names(&self, prefix: &str) -> Result<Vec<String>> {
+        let out = util::run_stdout(Command::new("apt-cache").arg("pkgnames").arg(prefix))?;
+        Ok(out.lines().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).collect())
+    }
+
+    fn candidate(&self, name: &str) -> Result<Option<String>> {
+        let out = util::run_stdout(Command::new("apt-cache").arg("policy").arg(name))?;
+        Ok(out
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Candidate:"))
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && *v != "(none)")
+            .map(str::to_owned))
+    }
+
+    fn download(&self, name: &str, version: &str, dir: &Path) -> Result<PathBuf> {
+        let spec = format!("{name}={version}");
+        eprintln!("kernels: apt-get download {spec}");
+        util::run(Command::new("apt-get").arg("download").arg(&spec).current_dir(dir))?;
+        deb_in(dir, name, version)
+            .ok_or_else(|| format_err!("apt-get download {spec} produced no .deb in {}", dir.display()))
+    }
+}
+
+/// The `.deb` of `name` at `version` in `dir` (apt names it `NAME_VERSION_ARCH.deb`, the epoch's
+/// `:` escaped as `%3a`).
+fn deb_in(dir: &Path, name: &str, version: &str) -> Option<PathBuf> {
+    let version = version.replace(':', "%3a");
+    let start = format!("{name}_{version}_");
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&start) && n.ends_with(".deb"))
+        })
 }
 
 /// The cache root, `target/kernels`.
@@ -165,14 +242,26 @@ pub fn debian_trees() -> Result<Vec<Tree>> {
     Ok(trees_in(&cache_dir()))
 }
 
-/// The flavour trees under a cache root (whether or not they are unpacked).
+/// The flavour trees under a cache root (whether or not they are unpacked). A prefix unpacked from
+/// substitute packages names its flavour directories in its stamp.
 pub fn trees_in(cache: &Path) -> Vec<Tree> {
+    trees_of(KERNELS, cache)
+}
+
+fn trees_of(kernels: &[Kernel], cache: &Path) -> Vec<Tree> {
     let mut res = Vec::new();
-    for kernel in KERNELS {
+    for kernel in kernels {
+        let prefix_dir = cache.join(kernel.prefix);
+        let stamp = std::fs::read_to_string(prefix_dir.join(STAMP_FILE)).unwrap_or_default();
         for (name, dir) in kernel.flavours {
+            let dir = stamp
+                .lines()
+                .filter_map(|l| l.strip_prefix("flavour "))
+                .find_map(|l| l.split_once(' ').filter(|(pinned, _)| pinned == dir))
+                .map_or(*dir, |(_, used)| used);
             res.push(Tree {
                 name: (*name).to_owned(),
-                path: cache.join(kernel.prefix).join("usr/src").join(dir),
+                path: prefix_dir.join("usr/src").join(dir),
             });
         }
     }
@@ -185,39 +274,61 @@ pub fn ensure_kernels(report: &mut dyn FnMut(&Kernel, &Action)) -> Result<()> {
     // rename in `unpack`.
     static LOCK: Mutex<()> = Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let cache = cache_dir();
-    util::create_dir_all(&cache)?;
-    let mut debs_dir: Option<PathBuf> = None;
-    for kernel in KERNELS {
+    ensure_kernels_in(KERNELS, &cache_dir(), shared_kernels_dir().as_deref(), &Apt, report)
+}
+
+/// [`ensure_kernels`] for `kernels` under `cache`, with packages from `shared` (if any), the
+/// download cache `cache/debs` and `archive`.
+pub fn ensure_kernels_in(
+    kernels: &[Kernel],
+    cache: &Path,
+    shared: Option<&Path>,
+    archive: &dyn Archive,
+    report: &mut dyn FnMut(&Kernel, &Action),
+) -> Result<()> {
+    util::create_dir_all(cache)?;
+    let debs_dir = cache.join("debs");
+    for kernel in kernels {
         let prefix_dir = cache.join(kernel.prefix);
         let stamp = stamp_text(kernel);
         if stamp_matches(&prefix_dir, &stamp) {
             report(kernel, &Action::UpToDate);
             continue;
         }
-        let dir = match &debs_dir {
-            Some(dir) => dir.clone(),
-            None => {
-                let dir = find_debs_dir(&cache)?;
-                debs_dir = Some(dir.clone());
-                dir
+        // A fallback prefix stays until every pinned package is at hand again.
+        let at_hand = kernel
+            .packages
+            .iter()
+            .all(|p| pinned_at_hand(p, shared, &debs_dir).is_some());
+        if !at_hand && is_fallback_stamp(&prefix_dir) {
+            report(kernel, &Action::UpToDate);
+            continue;
+        }
+        util::create_dir_all(&debs_dir)?;
+        match pinned_packages(kernel, shared, &debs_dir, archive)? {
+            Ok((debs, from)) => {
+                unpack(kernel, &debs, &prefix_dir, &stamp, &[])?;
+                report(kernel, &Action::Unpacked { from });
             }
-        };
-        let debs = fetch_and_check(kernel, &dir)?;
-        unpack(kernel, &debs, &prefix_dir, &stamp)?;
-        report(kernel, &Action::Unpacked { from: dir });
+            Err(missing) => {
+                eprintln!(
+                    "kernels: {}: the pinned {missing} cannot be had; using the archive's current {} packages",
+                    kernel.prefix, kernel.prefix
+                );
+                let (debs, used, flavours) = current_packages(kernel, &debs_dir, archive)?;
+                let mut stamp = String::from(FALLBACK_STAMP_HEADER);
+                for u in &used {
+                    stamp.push_str(&format!("{}  {}={} (for {})\n", u.sha256, u.name, u.version, u.pinned));
+                }
+                for (pinned, current) in &flavours {
+                    stamp.push_str(&format!("flavour {pinned} {current}\n"));
+                }
+                unpack(kernel, &debs, &prefix_dir, &stamp, &flavours)?;
+                report(kernel, &Action::Substituted { used });
+            }
+        }
     }
     Ok(())
-}
-
-/// The shared packages directory if there is one, else the download cache (created).
-fn find_debs_dir(cache: &Path) -> Result<PathBuf> {
-    if let Some(dir) = shared_kernels_dir() {
-        return Ok(dir);
-    }
-    let dir = cache.join("debs");
-    util::create_dir_all(&dir)?;
-    Ok(dir)
 }
 
 /// `$LAYOUT_EXPERT_KERNELS`, else the first `shared/kernels` with a `SHA256SUMS` in the repository's
@@ -233,75 +344,168 @@ pub fn shared_kernels_dir() -> Option<PathBuf> {
         .find(|dir| dir.join("SHA256SUMS").is_file())
 }
 
-/// Makes sure every package of `kernel` is in `dir` (downloading missing ones when `dir` is our own
-/// download cache) and that its digest equals the pin (and the `SHA256SUMS` line, if present).
-fn fetch_and_check(kernel: &Kernel, dir: &Path) -> Result<Vec<PathBuf>> {
-    let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).ok();
-    let mut paths = Vec::new();
-    for package in kernel.packages {
-        let path = dir.join(package.file);
-        if !path.is_file() {
-            if sums.is_some() {
-                bail!("{} is missing from {}", package.file, dir.display());
-            }
-            apt_download(package, dir)?;
-        }
-        if let Some(sums) = &sums {
-            let listed = sums.lines().find_map(|line| {
-                let mut it = line.split_whitespace();
-                let digest = it.next()?;
-                let file = it.next()?.trim_start_matches('*');
-                (file == package.file).then_some(digest)
-            });
-            match listed {
-                Some(digest) if digest == package.sha256 => {}
-                Some(digest) => bail!(
-                    "{}/SHA256SUMS lists {digest} for {}, but the pinned digest is {}",
-                    dir.display(),
-                    package.file,
-                    package.sha256
-                ),
-                None => bail!(
-                    "{}/SHA256SUMS does not list {}",
-                    dir.display(),
-                    package.file
-                ),
-            }
-        }
-        paths.push(path);
-    }
-    let digests = util::sha256_files(&paths)?;
-    for ((path, package), digest) in paths.iter().zip(kernel.packages).zip(&digests) {
-        if digest != package.sha256 {
-            bail!(
-                "{}: SHA-256 is {digest}, expected {}",
-                path.display(),
-                package.sha256
-            );
-        }
-    }
-    Ok(paths)
+/// Where a pinned package already is: the shared directory, else the download cache.
+fn pinned_at_hand(package: &Package, shared: Option<&Path>, debs_dir: &Path) -> Option<PathBuf> {
+    shared
+        .map(|dir| dir.join(package.file))
+        .into_iter()
+        .chain([debs_dir.join(package.file)])
+        .find(|p| p.is_file())
 }
 
-fn apt_download(package: &Package, dir: &Path) -> Result<()> {
-    let spec = format!("{}={}", package.name, package.version);
-    eprintln!("kernels: apt-get download {spec}");
-    util::run(
-        Command::new("apt-get")
-            .arg("download")
-            .arg(&spec)
-            .current_dir(dir),
-    )?;
-    // apt-get names the file with the version's epoch-less form, which is the archive name, but
-    // it escapes characters such as `~`/`+` the same way the archive does; look for it.
-    if !dir.join(package.file).is_file() {
+/// The pinned packages of `kernel`, SHA-256 checked, from the shared directory, the download cache
+/// or the archive, with the directory they came from; `Err(name=version)` for the first one that
+/// none of them has. A file whose digest is not the pin's is an error.
+#[allow(clippy::type_complexity)]
+fn pinned_packages(
+    kernel: &Kernel,
+    shared: Option<&Path>,
+    debs_dir: &Path,
+    archive: &dyn Archive,
+) -> Result<std::result::Result<(Vec<PathBuf>, PathBuf), String>> {
+    let mut paths = Vec::new();
+    let mut from = None;
+    for package in kernel.packages {
+        let path = match pinned_at_hand(package, shared, debs_dir) {
+            Some(path) => path,
+            None => match archive.download(package.name, package.version, debs_dir) {
+                Ok(path) => path,
+                Err(e) => {
+                    eprintln!("kernels: {e}");
+                    return Ok(Err(format!("{}={}", package.name, package.version)));
+                }
+            },
+        };
+        let dir = path.parent().unwrap_or(debs_dir).to_path_buf();
+        check_pinned(package, &path)?;
+        from.get_or_insert(dir);
+        paths.push(path);
+    }
+    Ok(Ok((paths, from.unwrap_or_else(|| debs_dir.to_path_buf()))))
+}
+
+/// The digest of a pinned package's file equals the pin (and its directory's `SHA256SUMS` line,
+/// when the directory has one).
+fn check_pinned(package: &Package, path: &Path) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    if let Ok(sums) = std::fs::read_to_string(dir.join("SHA256SUMS")) {
+        let listed = sums.lines().find_map(|line| {
+            let mut it = line.split_whitespace();
+            let digest = it.next()?;
+            let file = it.next()?.trim_start_matches('*');
+            (file == package.file).then_some(digest)
+        });
+        match listed {
+            Some(digest) if digest == package.sha256 => {}
+            Some(digest) => bail!(
+                "{}/SHA256SUMS lists {digest} for {}, but the pinned digest is {}",
+                dir.display(),
+                package.file,
+                package.sha256
+            ),
+            None => bail!("{}/SHA256SUMS does not list {}", dir.display(), package.file),
+        }
+    }
+    let digest = util::sha256_files(&[path.to_path_buf()])?.remove(0);
+    if digest != package.sha256 {
         bail!(
-            "apt-get download {spec} did not produce {} in {}",
-            package.file,
-            dir.display()
+            "{}: SHA-256 is {digest}, expected {}",
+            path.display(),
+            package.sha256
         );
     }
     Ok(())
+}
+
+/// The ABI part of a kernel's package names (`6.1.0-56`, `6.12.117+deb12`), from its `-common`
+/// package, split around its number: (`6.1.0-`, `56`, ``), (`6.12.`, `117`, `+deb12`).
+fn abi_parts(kernel: &Kernel) -> Option<(String, String, String)> {
+    let abi = kernel.packages.iter().find_map(|p| {
+        let rest = p.name.strip_prefix("linux-headers-")?;
+        rest.strip_suffix("-common").or_else(|| rest.strip_suffix("-common-rt"))
+    })?;
+    let (base, suffix) = match abi.find('+') {
+        Some(i) => abi.split_at(i),
+        None => (abi, ""),
+    };
+    let digits = base.len() - base.bytes().rev().take_while(u8::is_ascii_digit).count();
+    let (head, number) = base.split_at(digits);
+    (!number.is_empty()).then(|| (head.to_owned(), number.to_owned(), suffix.to_owned()))
+}
+
+/// The archive's current packages of `kernel`'s series: the newest ABI number for which the
+/// archive has every package (names with the pinned ABI replaced), at apt's candidate versions,
+/// downloaded into `debs_dir`. Returns the files, what was used, and the flavour directories
+/// (pinned, current).
+#[allow(clippy::type_complexity)]
+fn current_packages(
+    kernel: &Kernel,
+    debs_dir: &Path,
+    archive: &dyn Archive,
+) -> Result<(Vec<PathBuf>, Vec<Substitute>, Vec<(String, String)>)> {
+    let (head, pinned_number, suffix) = abi_parts(kernel)
+        .ok_or_else(|| format_err!("{}: no ABI in the package names", kernel.prefix))?;
+    let pinned_abi = format!("{head}{pinned_number}{suffix}");
+    let rename = |name: &str, abi: &str| name.replace(&pinned_abi, abi);
+    let mut numbers: Vec<u64> = archive
+        .names(&format!("linux-headers-{head}"))?
+        .iter()
+        .filter_map(|n| {
+            let rest = n.strip_prefix(&format!("linux-headers-{head}"))?;
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            rest[digits.len()..].starts_with(&suffix).then(|| digits.parse().ok())?
+        })
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    for number in numbers.into_iter().rev() {
+        let abi = format!("{head}{number}{suffix}");
+        let mut chosen = Vec::new();
+        for package in kernel.packages {
+            let name = rename(package.name, &abi);
+            match archive.candidate(&name)? {
+                Some(version) => chosen.push((package, name, version)),
+                None => break,
+            }
+        }
+        if chosen.len() != kernel.packages.len() {
+            continue;
+        }
+        let mut paths = Vec::new();
+        let mut used = Vec::new();
+        for (package, name, version) in chosen {
+            let path = match deb_in(debs_dir, &name, &version) {
+                Some(path) => path,
+                None => archive.download(&name, &version, debs_dir)?,
+            };
+            let sha256 = util::sha256_files(std::slice::from_ref(&path))?.remove(0);
+            used.push(Substitute {
+                pinned: format!("{}={}", package.name, package.version),
+                name,
+                version,
+                sha256,
+            });
+            paths.push(path);
+        }
+        let flavours = kernel
+            .flavours
+            .iter()
+            .map(|(_, dir)| ((*dir).to_owned(), rename(dir, &abi)))
+            .collect();
+        return Ok((paths, used, flavours));
+    }
+    bail!(
+        "{}: the archive has neither the pinned packages nor a complete set of linux-headers-{head}N{suffix} packages \
+         (try `apt-get update`, or put the pinned .debs in ../shared/kernels)",
+        kernel.prefix
+    )
+}
+
+const FALLBACK_STAMP_HEADER: &str = "layout-expert kernels stamp 1 (current packages, not the pins)\n";
+
+fn is_fallback_stamp(prefix_dir: &Path) -> bool {
+    std::fs::read_to_string(prefix_dir.join(STAMP_FILE))
+        .is_ok_and(|text| text.starts_with(FALLBACK_STAMP_HEADER))
 }
 
 fn stamp_text(kernel: &Kernel) -> String {
@@ -318,7 +522,13 @@ fn stamp_matches(prefix_dir: &Path, stamp: &str) -> bool {
     std::fs::read_to_string(prefix_dir.join(STAMP_FILE)).is_ok_and(|text| text == stamp)
 }
 
-fn unpack(kernel: &Kernel, debs: &[PathBuf], prefix_dir: &Path, stamp: &str) -> Result<()> {
+fn unpack(
+    kernel: &Kernel,
+    debs: &[PathBuf],
+    prefix_dir: &Path,
+    stamp: &str,
+    flavours: &[(String, String)],
+) -> Result<()> {
     let parent = prefix_dir
         .parent()
         .ok_or_else(|| format_err!("no parent for {}", prefix_dir.display()))?;
@@ -329,7 +539,11 @@ fn unpack(kernel: &Kernel, debs: &[PathBuf], prefix_dir: &Path, stamp: &str) -> 
         util::run(Command::new("dpkg-deb").arg("-x").arg(deb).arg(&tmp))?;
     }
     for (_, flavour) in kernel.flavours {
-        rewrite_flavour_makefile(&tmp.join("usr/src").join(flavour), prefix_dir)?;
+        let dir = flavours
+            .iter()
+            .find(|(pinned, _)| pinned == flavour)
+            .map_or(*flavour, |(_, current)| current.as_str());
+        rewrite_flavour_makefile(&tmp.join("usr/src").join(dir), prefix_dir)?;
     }
     util::write(&tmp.join(STAMP_FILE), stamp)?;
     util::remove_dir_all_if_exists(prefix_dir)?;
@@ -375,6 +589,184 @@ pub(crate) fn rewrite_flavour_makefile(flavour_dir: &Path, prefix_dir: &Path) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+
+    /// A package archive that has what it is given and nothing else (in particular not the pinned
+    /// versions a test hides), logging what it is asked to download.
+    struct FakeArchive {
+        /// (name, version) of the packages it has.
+        has: Vec<(String, String)>,
+        /// Where their `.deb`s are, named `NAME_VERSION_all.deb`.
+        debs: PathBuf,
+        downloads: RefCell<Vec<String>>,
+    }
+
+    impl Archive for FakeArchive {
+        fn names(&self, prefix: &str) -> Result<Vec<String>> {
+            Ok(self.has.iter().filter(|(n, _)| n.starts_with(prefix)).map(|(n, _)| n.clone()).collect())
+        }
+
+        fn candidate(&self, name: &str) -> Result<Option<String>> {
+            Ok(self.has.iter().filter(|(n, _)| n == name).map(|(_, v)| v.clone()).max())
+        }
+
+        fn download(&self, name: &str, version: &str, dir: &Path) -> Result<PathBuf> {
+            self.downloads.borrow_mut().push(format!("{name}={version}"));
+            if !self.has.iter().any(|(n, v)| n == name && v == version) {
+                bail!("E: Version '{version}' for '{name}' was not found");
+            }
+            let file = format!("{name}_{version}_all.deb");
+            let to = dir.join(&file);
+            std::fs::copy(self.debs.join(&file), &to).map_err(|e| format_err!("{e}"))?;
+            Ok(to)
+        }
+    }
+
+    /// Builds `NAME_VERSION_all.deb` in `dir` holding `files` (path, text).
+    fn build_deb(dir: &Path, name: &str, version: &str, files: &[(String, String)]) -> PathBuf {
+        let root = dir.join(format!("root-{name}-{version}"));
+        util::write(
+            &root.join("DEBIAN/control"),
+            format!(
+                "Package: {name}\nVersion: {version}\nArchitecture: all\nMaintainer: t <t@t>\nDescription: test\n"
+            ),
+        )
+        .unwrap();
+        for (path, text) in files {
+            util::write(&root.join(path), text).unwrap();
+        }
+        let deb = dir.join(format!("{name}_{version}_all.deb"));
+        util::run(Command::new("dpkg-deb").args(["--build", "--root-owner-group"]).arg(&root).arg(&deb)).unwrap();
+        deb
+    }
+
+    /// The three packages of a fake kernel with ABI `9.9.0-N` at `version`.
+    fn fake_kernel_debs(dir: &Path, n: u32, version: &str) -> Vec<(String, PathBuf)> {
+        let common = format!("linux-headers-9.9.0-{n}-common");
+        let flavour = format!("linux-headers-9.9.0-{n}-amd64");
+        vec![
+            (
+                common.clone(),
+                build_deb(dir, &common, version, &[(format!("usr/src/{common}/Makefile"), "# common\n".into())]),
+            ),
+            (
+                flavour.clone(),
+                build_deb(
+                    dir,
+                    &flavour,
+                    version,
+                    &[(format!("usr/src/{flavour}/Makefile"), format!("include /usr/src/{common}/Makefile\n"))],
+                ),
+            ),
+            (
+                "linux-kbuild-9.9".into(),
+                build_deb(dir, "linux-kbuild-9.9", version, &[("usr/lib/linux-kbuild-9.9/x".into(), "x\n".into())]),
+            ),
+        ]
+    }
+
+    /// A kernel pinning the `9.9.0-5` packages at 9.9.1-2 with the given digests.
+    fn pinned_kernel(digests: [String; 3]) -> Kernel {
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        let [c, f, k] = digests;
+        let package = |name: &str, sha256: String| Package {
+            file: leak(format!("{name}_9.9.1-2_all.deb")),
+            name: leak(name.to_owned()),
+            version: "9.9.1-2",
+            sha256: leak(sha256),
+        };
+        let packages = vec![
+            package("linux-headers-9.9.0-5-common", c),
+            package("linux-headers-9.9.0-5-amd64", f),
+            package("linux-kbuild-9.9", k),
+        ];
+        Kernel {
+            prefix: "9.9",
+            packages: Box::leak(packages.into_boxed_slice()),
+            flavours: &[("9.9-amd64", "linux-headers-9.9.0-5-amd64")],
+        }
+    }
+
+    #[test]
+    fn the_archives_current_series_replaces_pins_it_no_longer_has() {
+        let dir = util::TempDir::new("kernels-fallback").unwrap();
+        let debs = dir.path().join("archive");
+        util::create_dir_all(&debs).unwrap();
+        // The archive moved on: ABI 6 at 9.9.1-3, and an incomplete ABI 7 (no flavour package).
+        let mut has: Vec<(String, String)> = fake_kernel_debs(&debs, 6, "9.9.1-3")
+            .into_iter()
+            .map(|(name, _)| (name, "9.9.1-3".to_owned()))
+            .collect();
+        build_deb(&debs, "linux-headers-9.9.0-7-common", "9.9.1-4", &[]);
+        has.push(("linux-headers-9.9.0-7-common".into(), "9.9.1-4".into()));
+        let archive = FakeArchive { has, debs, downloads: RefCell::new(Vec::new()) };
+        let kernel = pinned_kernel(["0".repeat(64), "1".repeat(64), "2".repeat(64)]);
+        let kernels = [kernel];
+        let cache = dir.path().join("cache");
+        let mut actions = Vec::new();
+        ensure_kernels_in(&kernels, &cache, None, &archive, &mut |_, a| actions.push(a.clone())).unwrap();
+        // The pinned version was asked for first, then the current series was used, and said so.
+        assert_eq!(archive.downloads.borrow()[0], "linux-headers-9.9.0-5-common=9.9.1-2");
+        let [Action::Substituted { used }] = actions.as_slice() else {
+            panic!("expected a substitution, got {actions:?}");
+        };
+        let used: Vec<String> = used.iter().map(|u| format!("{}={} for {}", u.name, u.version, u.pinned)).collect();
+        assert_eq!(
+            used,
+            [
+                "linux-headers-9.9.0-6-common=9.9.1-3 for linux-headers-9.9.0-5-common=9.9.1-2",
+                "linux-headers-9.9.0-6-amd64=9.9.1-3 for linux-headers-9.9.0-5-amd64=9.9.1-2",
+                "linux-kbuild-9.9=9.9.1-3 for linux-kbuild-9.9=9.9.1-2",
+            ]
+        );
+        // The tree is the substitute's flavour directory, its Makefile pointed at the cache.
+        let trees = trees_of(&kernels, &cache);
+        assert_eq!(trees[0].path, cache.join("9.9/usr/src/linux-headers-9.9.0-6-amd64"));
+        assert_eq!(
+            util::read_to_string(&trees[0].path.join("Makefile")).unwrap(),
+            format!("include {}/usr/src/linux-headers-9.9.0-6-common/Makefile\n", cache.join("9.9").display())
+        );
+        // A second run reuses the prefix without asking the archive again.
+        let asked = archive.downloads.borrow().len();
+        let mut again = Vec::new();
+        ensure_kernels_in(&kernels, &cache, None, &archive, &mut |_, a| again.push(a.clone())).unwrap();
+        assert_eq!(again, [Action::UpToDate]);
+        assert_eq!(archive.downloads.borrow().len(), asked);
+    }
+
+    #[test]
+    fn pinned_packages_at_hand_are_used_and_their_digests_checked() {
+        let dir = util::TempDir::new("kernels-pinned").unwrap();
+        let shared = dir.path().join("shared");
+        util::create_dir_all(&shared).unwrap();
+        let debs = fake_kernel_debs(&shared, 5, "9.9.1-2");
+        let paths: Vec<PathBuf> = debs.iter().map(|(_, p)| p.clone()).collect();
+        let digests = util::sha256_files(&paths).unwrap();
+        let kernel = pinned_kernel([digests[0].clone(), digests[1].clone(), digests[2].clone()]);
+        let kernels = [kernel];
+        // An archive that has nothing: the pins in `shared` are enough.
+        let archive = FakeArchive { has: Vec::new(), debs: shared.clone(), downloads: RefCell::new(Vec::new()) };
+        let cache = dir.path().join("cache");
+        let mut actions = Vec::new();
+        ensure_kernels_in(&kernels, &cache, Some(&shared), &archive, &mut |_, a| actions.push(a.clone())).unwrap();
+        assert_eq!(actions, [Action::Unpacked { from: shared.clone() }]);
+        assert!(archive.downloads.borrow().is_empty());
+        assert!(trees_of(&kernels, &cache)[0].path.join("Makefile").is_file());
+        // A pinned file whose digest is not the pin's is an error, never a reason to fall back.
+        let tampered = pinned_kernel([digests[0].clone(), "f".repeat(64), digests[2].clone()]);
+        let err = ensure_kernels_in(&[tampered], &dir.path().join("cache2"), Some(&shared), &archive, &mut |_, _| {})
+            .unwrap_err();
+        assert!(err.0.contains("SHA-256 is"), "{err}");
+        assert!(archive.downloads.borrow().is_empty());
+    }
+
+    #[test]
+    fn abi_numbers_are_found_in_both_naming_schemes() {
+        let k61 = &KERNELS[0];
+        assert_eq!(abi_parts(k61), Some(("6.1.0-".into(), "56".into(), String::new())));
+        let k612 = KERNELS.iter().find(|k| k.prefix == "6.12").unwrap();
+        assert_eq!(abi_parts(k612), Some(("6.12.".into(), "117".into(), "+deb12".into())));
+    }
 
     #[test]
     fn five_trees_in_three_prefixes() {
