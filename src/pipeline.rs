@@ -20,7 +20,7 @@ use smol_str::SmolStr;
 use crate::{
     config::ConfigFile,
     db::Db,
-    decl::{emitted_for_unit, DeclIndex, Resolver, SourceLoc},
+    decl::{emitted_extra, emitted_for_unit, DeclIndex, EmittedRecords, Resolver, SourceLoc},
     input::KernelConfig,
     layout,
     pre_ast::{FileId, FileKind, GeneratedHeader, PreAst},
@@ -33,6 +33,7 @@ use crate::{
             TypedefId,
         },
         system_map::SystemMap,
+        volatility_coverage::Coverage,
     },
     ty::{BaseTy, EnumTy, RecordKind, RecordTy, Ty},
 };
@@ -164,14 +165,22 @@ pub fn from_tokens(
     let t = Instant::now();
     let mut resolver = Resolver::new(&pp.tokens, &index).with_randstruct(randstruct);
     let emitted = emitted_for_unit(&mut resolver);
+    // The profile also holds what memory-forensics tools read that no variable reaches (the
+    // coverage list's types and enums); the layout document stays GCC's debug-info closure.
+    let extra = coverage_extra(&mut resolver, &emitted);
     // Source locations are needed only to report problems.
-    let locs = if index.errors.is_empty() && emitted.errors.is_empty() { Vec::new() } else { source_locs(pp) };
+    let locs = if index.errors.is_empty() && emitted.errors.is_empty() && extra.errors.is_empty() {
+        Vec::new()
+    } else {
+        source_locs(pp)
+    };
     // Declarations the skim could not parse are problems; what the debug-info closure could not
     // resolve are types in error (listed in the profile's metadata).
     let mut problems: Vec<String> = index.errors.iter().map(|e| e.render(&locs)).collect();
     let closure_errors: Vec<TypeInError> = emitted
         .errors
         .iter()
+        .chain(&extra.errors)
         .map(|(what, e)| TypeInError { name: what.clone(), reason: e.render(&locs) })
         .collect();
     stages.push(("PARSING", t.elapsed().as_secs_f64()));
@@ -181,7 +190,7 @@ pub fn from_tokens(
     problems.extend(failures.iter().map(|f| format!("{}: {}", f.key, f.error)));
     let mut builder = ModelBuilder::new(&mut resolver);
     builder.model.errors.extend(closure_errors);
-    for (key, rec) in &emitted.records {
+    for (key, rec) in emitted.records.iter().chain(&extra.records) {
         if let Some(tag) = &rec.tag {
             builder.named.entry((rec.kind, tag.clone())).or_insert_with(|| {
                 let id = RecordId(builder.model.records.len() as u32);
@@ -196,12 +205,12 @@ pub fn from_tokens(
         }
         let _ = key;
     }
-    for (key, rec) in &emitted.records {
+    for (key, rec) in emitted.records.iter().chain(&extra.records) {
         if let Err(reason) = builder.define(rec) {
             builder.model.errors.push(TypeInError { name: key.clone(), reason });
         }
     }
-    for (_, def) in &emitted.enums {
+    for (_, def) in emitted.enums.iter().chain(&extra.enums) {
         builder.enum_(def);
     }
     let map = symbol_map()?;
@@ -221,6 +230,19 @@ pub fn from_tokens(
     model.system_map = map;
     stages.push(("LAYING OUT", t.elapsed().as_secs_f64()));
     Ok(EngineOutput { layouts, model, problems, tokens: pp.tokens.len(), stages: std::mem::take(stages) })
+}
+
+/// The records and enums of the Volatility coverage list (`profile::volatility_coverage`) the unit
+/// defines but its debug-info closure does not reach.
+fn coverage_extra(resolver: &mut Resolver<'_>, emitted: &EmittedRecords) -> EmittedRecords {
+    static NAMES: std::sync::OnceLock<(Vec<String>, Vec<String>)> = std::sync::OnceLock::new();
+    let (types, enums) = NAMES.get_or_init(|| {
+        let list = Coverage::builtin();
+        (list.types.into_iter().map(|t| t.name).collect(), list.enums)
+    });
+    let types: Vec<&str> = types.iter().map(String::as_str).collect();
+    let enums: Vec<&str> = enums.iter().map(String::as_str).collect();
+    emitted_extra(resolver, emitted, &types, &enums)
 }
 
 /// One source location per token, from the preprocessor's runs.
