@@ -193,6 +193,11 @@ pub struct BuildPreAstArgs {
         value_name = "FILE"
     )]
     pub source_file: Option<PathBuf>,
+    /// The same kernel's full source (an unpacked tree, or a .tar/.tar.xz such as Debian's
+    /// /usr/src/linux-source-6.1.tar.xz): the private headers and .c declarations of the types
+    /// the headers package lacks (struct mount, struct kthread, the printk ring buffer, …).
+    #[arg(long = "kernel-source", value_name = "SRC")]
+    pub kernel_source: Option<PathBuf>,
     /// Build even if no predefined-macro table matches the tree's compiler (warns).
     #[arg(long)]
     pub force: bool,

@@ -25,7 +25,7 @@ use crate::pre_ast::{
 };
 
 pub const MAGIC: &[u8; 8] = b"LXPREAST";
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Refuse payloads claiming more than this (a corrupt length must not allocate gigabytes).
 const MAX_PAYLOAD: u64 = 1 << 32;
 
@@ -101,6 +101,8 @@ pub fn encode(pre: &PreAst) -> Vec<u8> {
     }
     w.strs(&pre.notes);
     w.str(&pre.srctree_name);
+    w.str(&pre.kernel_source);
+    w.strs(&pre.from_kernel_source);
     w.u64(pre.files.len() as u64);
     for f in &pre.files {
         w.str(&f.path);
@@ -337,6 +339,8 @@ fn decode_payload(payload: &[u8]) -> Result<PreAst, FormatError> {
     }
     let notes = r.strs()?;
     let srctree_name = r.str()?;
+    let kernel_source = r.str()?;
+    let from_kernel_source = r.strs()?;
     let n_files = r.count()?;
     let mut files = Vec::with_capacity(n_files);
     for _ in 0..n_files {
@@ -380,6 +384,8 @@ fn decode_payload(payload: &[u8]) -> Result<PreAst, FormatError> {
     pre.unresolved = unresolved;
     pre.notes = notes;
     pre.srctree_name = srctree_name;
+    pre.kernel_source = kernel_source;
+    pre.from_kernel_source = from_kernel_source;
     Ok(pre)
 }
 
@@ -539,6 +545,8 @@ mod tests {
             reason: "not found".into(),
         }];
         pre.notes = vec!["struct mount: fs/mount.h is not in a headers package".into()];
+        pre.kernel_source = "linux-source-6.1.tar.xz (6.1.192)".into();
+        pre.from_kernel_source = vec!["src/fs/mount.h".into(), "src/kernel/kthread.c: struct kthread".into()];
         pre.srctree_name = "linux-headers-6.1.0-56-common".into();
         pre
     }
