@@ -466,6 +466,13 @@ impl<'r, 'a> ModelBuilder<'r, 'a> {
             Ty::EnumRef(tag) => match self.enums.get(tag) {
                 Some(id) => TypeRef::Enum(*id),
                 None => {
+                    // An enum the closure did not reach (through a symbol's type, for example)
+                    // is still the unit's definition when there is one; an empty placeholder
+                    // only when the unit never defines it.
+                    let at = self.resolver.index.enums.get(tag).map(|d| d.at);
+                    if let Some(def) = at.and_then(|at| self.resolver.enum_def(at).ok()) {
+                        return TypeRef::Enum(self.enum_(&def));
+                    }
                     let def = Arc::new(EnumTy {
                         tag: Some(tag.clone()),
                         constants: Vec::new(),
