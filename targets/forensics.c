@@ -77,6 +77,15 @@
 #include <linux/time_namespace.h>
 #include <linux/page-flags.h>
 #include <uapi/linux/rtnetlink.h>
+/* What the declarations taken from the kernel's .c files need (profile/private_symbols.rs). */
+#include <linux/kthread.h>
+#include <linux/completion.h>
+#include <linux/cgroup.h>
+#include <linux/ftrace.h>
+#include <linux/tracepoint.h>
+#include <linux/rbtree_latch.h>
+#include <linux/sysfs.h>
+#include <linux/fb.h>
 
 #if __has_include(<linux/maple_tree.h>)
 #include <linux/maple_tree.h>

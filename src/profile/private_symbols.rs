@@ -244,47 +244,42 @@ pub struct SourceExcerpt {
     /// The `#if` condition under which kbuild compiles the file (`obj-$(CONFIG_X) += file.o`),
     /// or `None` when it is always built.
     pub built_if: Option<&'static str>,
-    /// Public headers the declarations need (a `.c` file's own includes are not kept).
-    pub includes: &'static [&'static str],
 }
 
 /// The excerpts, checked against Linux 6.1's source (a name a version lacks is a build-pre-ast
 /// warning, and the symbol or type is then missing, never faked).
 pub const SOURCE_EXCERPTS: &[SourceExcerpt] = &[
-    SourceExcerpt { file: "kernel/kthread.c", names: &["struct kthread"], built_if: None, includes: &["linux/kthread.h", "linux/completion.h", "linux/cgroup.h"] },
+    SourceExcerpt { file: "kernel/kthread.c", names: &["struct kthread"], built_if: None },
     SourceExcerpt {
         file: "kernel/trace/ftrace.c",
         names: &["struct ftrace_mod_func", "struct ftrace_mod_map", "ftrace_mod_maps", "ftrace_ops_trampoline_list"],
         built_if: Some("defined(CONFIG_FUNCTION_TRACER)"),
-        includes: &["linux/ftrace.h", "linux/module.h", "linux/rcupdate.h"],
     },
     SourceExcerpt {
         file: "kernel/module/sysfs.c",
         names: &["struct module_sect_attr", "struct module_sect_attrs", "struct module_notes_attrs"],
         built_if: Some("defined(CONFIG_MODULES) && defined(CONFIG_SYSFS)"),
-        includes: &["linux/module.h", "linux/sysfs.h"],
     },
-    SourceExcerpt { file: "kernel/time/timekeeping.c", names: &["tk_core"], built_if: None, includes: &["linux/timekeeper_internal.h", "linux/seqlock.h", "linux/cache.h"] },
-    SourceExcerpt { file: "kernel/bpf/core.c", names: &["bpf_tree", "bpf_kallsyms"], built_if: None, includes: &["linux/rbtree_latch.h", "linux/cache.h", "linux/list.h"] },
-    SourceExcerpt { file: "kernel/bpf/syscall.c", names: &["prog_idr"], built_if: Some("defined(CONFIG_BPF_SYSCALL)"), includes: &["linux/idr.h"] },
-    SourceExcerpt { file: "kernel/printk/printk.c", names: &["prb", "log_buf", "log_buf_len"], built_if: None, includes: &[] },
-    SourceExcerpt { file: "kernel/tracepoint.c", names: &["__start___tracepoints_ptrs"], built_if: Some("defined(CONFIG_TRACEPOINTS)"), includes: &["linux/tracepoint.h"] },
+    SourceExcerpt { file: "kernel/time/timekeeping.c", names: &["tk_core"], built_if: None },
+    SourceExcerpt { file: "kernel/bpf/core.c", names: &["bpf_tree", "bpf_kallsyms"], built_if: None },
+    SourceExcerpt { file: "kernel/bpf/syscall.c", names: &["prog_idr"], built_if: Some("defined(CONFIG_BPF_SYSCALL)") },
+    SourceExcerpt { file: "kernel/printk/printk.c", names: &["prb", "log_buf", "log_buf_len"], built_if: None },
+    SourceExcerpt { file: "kernel/tracepoint.c", names: &["__start___tracepoints_ptrs"], built_if: Some("defined(CONFIG_TRACEPOINTS)") },
     SourceExcerpt {
         file: "drivers/video/fbdev/core/fbmem.c",
         names: &["registered_fb", "num_registered_fb"],
         built_if: Some("defined(CONFIG_FB)"),
-        includes: &["linux/fb.h"],
     },
-    SourceExcerpt { file: "drivers/tty/vt/keyboard.c", names: &["keyboard_notifier_list"], built_if: Some("defined(CONFIG_VT)"), includes: &["linux/notifier.h"] },
-    SourceExcerpt { file: "net/socket.c", names: &["socket_file_ops", "sockfs_dentry_operations"], built_if: Some("defined(CONFIG_NET)"), includes: &["linux/fs.h", "linux/dcache.h"] },
-    SourceExcerpt { file: "net/ipv4/tcp_ipv4.c", names: &["tcp4_seq_afinfo"], built_if: Some("defined(CONFIG_INET)"), includes: &["net/tcp.h"] },
-    SourceExcerpt { file: "net/ipv6/tcp_ipv6.c", names: &["tcp6_seq_afinfo"], built_if: Some("IS_BUILTIN(CONFIG_IPV6)"), includes: &["net/tcp.h"] },
-    SourceExcerpt { file: "net/ipv4/udp.c", names: &["udp4_seq_afinfo"], built_if: Some("defined(CONFIG_INET)"), includes: &["net/udp.h"] },
-    SourceExcerpt { file: "net/ipv6/udp.c", names: &["udp6_seq_afinfo"], built_if: Some("IS_BUILTIN(CONFIG_IPV6)"), includes: &["net/udp.h"] },
-    SourceExcerpt { file: "net/ipv4/udplite.c", names: &["udplite4_seq_afinfo"], built_if: Some("defined(CONFIG_INET)"), includes: &["net/udp.h"] },
-    SourceExcerpt { file: "net/ipv6/udplite.c", names: &["udplite6_seq_afinfo"], built_if: Some("IS_BUILTIN(CONFIG_IPV6)"), includes: &["net/udp.h"] },
-    SourceExcerpt { file: "arch/x86/kernel/idt.c", names: &["idt_table"], built_if: None, includes: &["asm/desc.h"] },
-    SourceExcerpt { file: "kernel/sysctl.c", names: &["cap_last_cap"], built_if: None, includes: &["linux/capability.h"] },
+    SourceExcerpt { file: "drivers/tty/vt/keyboard.c", names: &["keyboard_notifier_list"], built_if: Some("defined(CONFIG_VT)") },
+    SourceExcerpt { file: "net/socket.c", names: &["socket_file_ops", "sockfs_dentry_operations"], built_if: Some("defined(CONFIG_NET)") },
+    SourceExcerpt { file: "net/ipv4/tcp_ipv4.c", names: &["tcp4_seq_afinfo"], built_if: Some("defined(CONFIG_INET)") },
+    SourceExcerpt { file: "net/ipv6/tcp_ipv6.c", names: &["tcp6_seq_afinfo"], built_if: Some("IS_BUILTIN(CONFIG_IPV6)") },
+    SourceExcerpt { file: "net/ipv4/udp.c", names: &["udp4_seq_afinfo"], built_if: Some("defined(CONFIG_INET)") },
+    SourceExcerpt { file: "net/ipv6/udp.c", names: &["udp6_seq_afinfo"], built_if: Some("IS_BUILTIN(CONFIG_IPV6)") },
+    SourceExcerpt { file: "net/ipv4/udplite.c", names: &["udplite4_seq_afinfo"], built_if: Some("defined(CONFIG_INET)") },
+    SourceExcerpt { file: "net/ipv6/udplite.c", names: &["udplite6_seq_afinfo"], built_if: Some("IS_BUILTIN(CONFIG_IPV6)") },
+    SourceExcerpt { file: "arch/x86/kernel/idt.c", names: &["idt_table"], built_if: None },
+    SourceExcerpt { file: "kernel/sysctl.c", names: &["cap_last_cap"], built_if: None },
 ];
 
 /// Private headers the fragment includes when the pre-AST has them (the symbols they declare).
@@ -321,10 +316,9 @@ pub fn c_source() -> String {
             "// unavailable-without-source: {what}: {header} is not in the public headers\n#if __has_include(<../{header}>)\n#include <../{header}>\n#endif\n"
         ));
     }
+    // The public headers the excerpts need are the built-in target's own (`targets/forensics.c`
+    // includes them, so GCC's debug info for the target sees the same headers as we do).
     for excerpt in SOURCE_EXCERPTS {
-        for header in excerpt.includes {
-            include(&mut out, header);
-        }
         let built = excerpt.built_if.map_or(String::new(), |c| format!("{c} && "));
         out.push_str(&format!(
             "// unavailable-without-source: {}: defined in {}\n#if {built}__has_include(<../{}>)\n#include <../{}>\n#endif\n",
