@@ -233,16 +233,35 @@ pub fn from_tokens(
 }
 
 /// The records and enums of the Volatility coverage list (`profile::volatility_coverage`) the unit
-/// defines but its debug-info closure does not reach.
+/// defines but its debug-info closure does not reach: first what Volatility reads (a type among
+/// them that cannot be laid out is a type in error), then what it fetches only to build the
+/// templates of those (best effort: one that cannot be resolved is left out, not reported, as
+/// Volatility copes with a missing template type until a plugin dereferences it).
 fn coverage_extra(resolver: &mut Resolver<'_>, emitted: &EmittedRecords) -> EmittedRecords {
-    static NAMES: std::sync::OnceLock<(Vec<String>, Vec<String>)> = std::sync::OnceLock::new();
-    let (types, enums) = NAMES.get_or_init(|| {
+    static NAMES: std::sync::OnceLock<[(Vec<String>, Vec<String>); 2]> = std::sync::OnceLock::new();
+    let tiers = NAMES.get_or_init(|| {
         let list = Coverage::builtin();
-        (list.types.into_iter().map(|t| t.name).collect(), list.enums)
+        [(list.types.into_iter().map(|t| t.name).collect(), list.enums), (list.template_types, list.template_enums)]
     });
-    let types: Vec<&str> = types.iter().map(String::as_str).collect();
-    let enums: Vec<&str> = enums.iter().map(String::as_str).collect();
-    emitted_extra(resolver, emitted, &types, &enums)
+    fn strs(names: &[String]) -> Vec<&str> {
+        names.iter().map(String::as_str).collect()
+    }
+    let (types, enums) = &tiers[0];
+    let mut extra = emitted_extra(resolver, emitted, &strs(types), &strs(enums));
+    let seen = EmittedRecords {
+        records: emitted.records.iter().chain(&extra.records).cloned().collect(),
+        enums: emitted.enums.iter().chain(&extra.enums).cloned().collect(),
+        errors: Vec::new(),
+    };
+    let (types, enums) = &tiers[1];
+    let templates = emitted_extra(resolver, &seen, &strs(types), &strs(enums));
+    for (key, rec) in templates.records {
+        if resolver.record_layout(&rec).is_ok() {
+            extra.records.push((key, rec));
+        }
+    }
+    extra.enums.extend(templates.enums);
+    extra
 }
 
 /// One source location per token, from the preprocessor's runs.

@@ -248,6 +248,13 @@ fn isf_for_6_1_equals_dwarf2json_for_everything_volatility_reads() {
             templates.check(&format!("template {name}"), user_type_shape(&ours, name, 0), user_type_shape(&theirs, name, 0));
         }
     }
+    let mut template_enums_present = 0;
+    for name in &list.template_enums {
+        if ours["enums"].get(name.as_str()).is_some() {
+            template_enums_present += 1;
+            templates.check(&format!("template enum {name}"), enum_shape(&ours, name), enum_shape(&theirs, name));
+        }
+    }
     // The Rekall profile has the same types at the same offsets.
     let (mut rekall_checked, mut rekall_types, mut rekall_transparent) = (0, 0, Vec::new());
     for need in &list.types {
@@ -281,10 +288,10 @@ fn isf_for_6_1_equals_dwarf2json_for_everything_volatility_reads() {
         .collect();
     println!(
         "parity with dwarf2json (6.1 amd64, headers + linux-source-6.1): types {}/{} equal, members {}/{}, enums {}/{}, symbols {}/{} (equal through a typedef name: {through_typedef:?}); \
-         template types: {template_present} of {} present, {}/{} equal; Rekall: {rekall_types} types, {rekall_checked} member offsets (typedef names it keeps transparent: {rekall_transparent:?}); \
+         templates: {template_present} of {} types and {template_enums_present} of {} enums present, {}/{} equal; Rekall: {rekall_types} types, {rekall_checked} member offsets (typedef names it keeps transparent: {rekall_transparent:?}); \
          names dwarf2json lacks that we have (module types): {absent_in_ours:?}",
         types.equal, types.compared, members.equal, members.compared, enums.equal, enums.compared, symbols.equal, symbols.compared,
-        list.template_types.len(), templates.equal, templates.compared,
+        list.template_types.len(), list.template_enums.len(), templates.equal, templates.compared,
     );
     for (plugin, needed) in &list.plugins {
         let unmet: Vec<&String> = needed
