@@ -2,20 +2,22 @@
 //! header declares, because the kernel defines them `static` (or declares them only in a header
 //! private to one directory, such as `kernel/module/internal.h`).
 //!
-//! dwarf2json gets their types from the vmlinux's DWARF; we have only headers. So each entry
-//! here gives the symbol's type as C source written in terms of public types (an `extern`
-//! declaration, and where the kernel's type is itself private, that type's definition copied in
-//! shape from the kernel source), with the kernel file it comes from and the kernel versions it
-//! holds for. The layouts are not typed in: the engine parses [`c_source`] like any other
-//! declarations and lays the types out under the target's config, so `tk_core.timekeeper` moves
-//! when `struct timekeeper` or `seqcount_raw_spinlock_t` changes size.
+//! dwarf2json gets their types from the vmlinux's DWARF. We get them from the same kernel's
+//! source when `build-pre-ast --kernel-source` gives it: [`SOURCE_HEADERS`] (private headers) and
+//! [`SOURCE_EXCERPTS`] (the declarations of `.c` files, such as `static … tk_core` in
+//! kernel/time/timekeeping.c or `struct kthread` in kernel/kthread.c), which the builder stores
+//! as excerpts. Without the source, each entry of [`PRIVATE_SYMBOLS`] gives the symbol's type as C
+//! source written in terms of public types (an `extern` declaration, and where the kernel's type
+//! is itself private, that type's definition copied in shape from the kernel source), with the
+//! kernel file it comes from and the kernel versions it holds for; an entry is left out when the
+//! pre-AST has the real declaration. The layouts are not typed in: the engine parses [`c_source`]
+//! like any other declarations and lays the types out under the target's config, so
+//! `tk_core.timekeeper` moves when `struct timekeeper` or `seqcount_raw_spinlock_t` changes size.
 //!
-//! How to wire it (for the lead): append the text of [`c_source`] to the target translation unit
-//! after its own `#include`s (or let `build-pre-ast` store it as an extra target file that the
-//! target includes); its `#if LINUX_VERSION_CODE` guards pick the entries of the kernel at hand.
-//! The engine then treats these `extern` declarations like the headers' own: each becomes a
-//! [`crate::profile::model::SymbolType`], and the anonymous or private record types they name go
-//! into the model's records.
+//! `build-pre-ast` appends [`c_source`] to the built-in target ([`builtin_target_text`]); its
+//! `#if` guards pick the entries of the kernel at hand. The engine treats its declarations like
+//! the headers' own: each symbol becomes a [`crate::profile::model::SymbolType`], and the
+//! anonymous or private record types they name go into the model's records.
 
 /// One private symbol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
