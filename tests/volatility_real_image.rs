@@ -313,6 +313,6 @@ fn volatility_plugins_give_the_same_rows_with_our_isf_on_a_real_image() {
         eprintln!("{}", report.last().unwrap());
     }
     println!("real image ({}): {same}/{working} plugins give the same rows\n{}", if kaslr { "KASLR" } else { "nokaslr" }, report.join("\n"));
-    assert!(working > 20, "too few plugins work with dwarf2json's table: {report:?}");
+    assert!(working > 20 || only.is_some(), "too few plugins work with dwarf2json's table: {report:?}");
     assert_eq!(same, working, "{}", report.join("\n"));
 }
