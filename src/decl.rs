@@ -28,7 +28,7 @@ use syntax::SyntaxKind;
 use crate::token::Token;
 
 pub use crate::decl::{
-    closure::{emitted_for_unit, emitted_records, EmittedRecords},
+    closure::{emitted_extra, emitted_for_unit, emitted_records, EmittedRecords},
     index::DeclIndex,
     resolve::Resolver,
 };

@@ -21,7 +21,7 @@ use smol_str::SmolStr;
 use crate::{
     config::ConfigFile,
     db::Db,
-    decl::{emitted_for_unit, query as decl_query, Resolver, SourceLoc},
+    decl::{emitted_extra, emitted_for_unit, query as decl_query, EmittedRecords, Resolver, SourceLoc},
     input::{KernelConfig, PreAstInput},
     layout,
     pre_ast::{FileId, FileKind, GeneratedHeader, PreAst},
@@ -34,6 +34,7 @@ use crate::{
             TypedefId,
         },
         system_map::SystemMap,
+        volatility_coverage::Coverage,
     },
     ty::{BaseTy, EnumTy, RecordKind, RecordTy, Ty},
 };
@@ -211,14 +212,22 @@ fn lay_out(
     let index = resolver.index;
     let t = Instant::now();
     let emitted = emitted_for_unit(resolver);
+    // The profile also holds what memory-forensics tools read that no variable reaches (the
+    // coverage list's types and enums); the layout document stays GCC's debug-info closure.
+    let extra = coverage_extra(resolver, &emitted);
     // Source locations are needed only to report problems.
-    let locs = if index.errors.is_empty() && emitted.errors.is_empty() { Vec::new() } else { source_locs(pp) };
+    let locs = if index.errors.is_empty() && emitted.errors.is_empty() && extra.errors.is_empty() {
+        Vec::new()
+    } else {
+        source_locs(pp)
+    };
     // Declarations the skim could not parse are problems; what the debug-info closure could not
     // resolve are types in error (listed in the profile's metadata).
     let mut problems: Vec<String> = index.errors.iter().map(|e| e.render(&locs)).collect();
     let closure_errors: Vec<TypeInError> = emitted
         .errors
         .iter()
+        .chain(&extra.errors)
         .map(|(what, e)| TypeInError { name: what.clone(), reason: e.render(&locs) })
         .collect();
     stages.push(("PARSING", t.elapsed().as_secs_f64()));
@@ -228,7 +237,7 @@ fn lay_out(
     problems.extend(failures.iter().map(|f| format!("{}: {}", f.key, f.error)));
     let mut builder = ModelBuilder::new(resolver);
     builder.model.errors.extend(closure_errors);
-    for (key, rec) in &emitted.records {
+    for (key, rec) in emitted.records.iter().chain(&extra.records) {
         if let Some(tag) = &rec.tag {
             builder.named.entry((rec.kind, tag.clone())).or_insert_with(|| {
                 let id = RecordId(builder.model.records.len() as u32);
@@ -243,12 +252,12 @@ fn lay_out(
         }
         let _ = key;
     }
-    for (key, rec) in &emitted.records {
+    for (key, rec) in emitted.records.iter().chain(&extra.records) {
         if let Err(reason) = builder.define(rec) {
             builder.in_error(key.clone(), reason);
         }
     }
-    for (key, def) in &emitted.enums {
+    for (key, def) in emitted.enums.iter().chain(&extra.enums) {
         if let Err(reason) = builder.enum_(def) {
             builder.in_error(key.clone(), reason);
         }
@@ -272,6 +281,38 @@ fn lay_out(
     model.system_map = map;
     stages.push(("LAYING OUT", t.elapsed().as_secs_f64()));
     Ok(EngineOutput { layouts, model, problems, tokens: pp.tokens.len(), stages: std::mem::take(stages) })
+}
+
+/// The records and enums of the Volatility coverage list (`profile::volatility_coverage`) the unit
+/// defines but its debug-info closure does not reach: first what Volatility reads (a type among
+/// them that cannot be laid out is a type in error), then what it fetches only to build the
+/// templates of those (best effort: one that cannot be resolved is left out, not reported, as
+/// Volatility copes with a missing template type until a plugin dereferences it).
+fn coverage_extra(resolver: &mut Resolver<'_>, emitted: &EmittedRecords) -> EmittedRecords {
+    static NAMES: std::sync::OnceLock<[(Vec<String>, Vec<String>); 2]> = std::sync::OnceLock::new();
+    let tiers = NAMES.get_or_init(|| {
+        let list = Coverage::builtin();
+        [(list.types.into_iter().map(|t| t.name).collect(), list.enums), (list.template_types, list.template_enums)]
+    });
+    fn strs(names: &[String]) -> Vec<&str> {
+        names.iter().map(String::as_str).collect()
+    }
+    let (types, enums) = &tiers[0];
+    let mut extra = emitted_extra(resolver, emitted, &strs(types), &strs(enums));
+    let seen = EmittedRecords {
+        records: emitted.records.iter().chain(&extra.records).cloned().collect(),
+        enums: emitted.enums.iter().chain(&extra.enums).cloned().collect(),
+        errors: Vec::new(),
+    };
+    let (types, enums) = &tiers[1];
+    let templates = emitted_extra(resolver, &seen, &strs(types), &strs(enums));
+    for (key, rec) in templates.records {
+        if resolver.record_layout(&rec).is_ok() {
+            extra.records.push((key, rec));
+        }
+    }
+    extra.enums.extend(templates.enums);
+    extra
 }
 
 /// One source location per token, from the preprocessor's runs.

@@ -20,6 +20,7 @@ pub mod asm_offsets;
 pub mod build;
 pub mod directives;
 pub mod format;
+pub mod kernel_source;
 pub mod predefined;
 pub mod tree;
 pub mod vfs;
@@ -122,6 +123,12 @@ pub struct PreAst {
     /// Types or headers the target wanted but the tree does not have (from the target's own
     /// `__has_include` guards), with the reason.
     pub notes: Vec<String>,
+    /// The kernel source the private files came from (`build-pre-ast --kernel-source`), e.g.
+    /// `linux-source-6.1.tar.xz (6.1.192)`; empty when none was given.
+    pub kernel_source: String,
+    /// The files taken from that source, as virtual paths (an excerpt of a `.c` file names what
+    /// it kept: `src/kernel/kthread.c: struct kthread`).
+    pub from_kernel_source: Vec<String>,
     by_path: FxHashMap<String, FileId>,
 }
 

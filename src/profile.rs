@@ -24,6 +24,7 @@ pub mod naming;
 pub mod private_symbols;
 pub mod rekall;
 pub mod system_map;
+pub mod volatility_coverage;
 
 use std::fmt;
 use std::io::{self, Write};

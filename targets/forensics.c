@@ -72,6 +72,20 @@
 #include <net/af_vsock.h>
 #include <net/bluetooth/bluetooth.h>
 #include <net/xdp_sock.h>
+#include <net/if_inet6.h>
+#include <linux/dev_printk.h>
+#include <linux/time_namespace.h>
+#include <linux/page-flags.h>
+#include <uapi/linux/rtnetlink.h>
+/* What the declarations taken from the kernel's .c files need (profile/private_symbols.rs). */
+#include <linux/kthread.h>
+#include <linux/completion.h>
+#include <linux/cgroup.h>
+#include <linux/ftrace.h>
+#include <linux/tracepoint.h>
+#include <linux/rbtree_latch.h>
+#include <linux/sysfs.h>
+#include <linux/fb.h>
 
 #if __has_include(<linux/maple_tree.h>)
 #include <linux/maple_tree.h>
@@ -184,6 +198,25 @@ Elf64_Rela forensics_elf64_rela;
 Elf64_Phdr forensics_elf64_phdr;
 Elf64_Dyn forensics_elf64_dyn;
 Elf64_Nhdr forensics_elf64_nhdr;
+
+/*
+ * Types Volatility 3 reads (targets/volatility3-linux.coverage) that no variable above reaches:
+ * reached in the kernel only through `void *` or container casts (xarray and maple tree nodes,
+ * IPv6 addresses), or used only by kernel code (enums of flags and states).
+ */
+struct xa_node forensics_xa_node;
+#if __has_include(<linux/maple_tree.h>)
+struct maple_node forensics_maple_node;
+enum maple_type forensics_maple_type;
+#endif
+struct inet6_dev forensics_inet6_dev;
+struct inet6_ifaddr forensics_inet6_ifaddr;
+struct time_namespace forensics_time_namespace;
+struct dev_printk_info forensics_dev_printk_info;
+enum net_device_flags forensics_net_device_flags;
+enum netdev_state_t forensics_netdev_state_t;
+enum pageflags forensics_pageflags;
+enum rt_scope_t forensics_rt_scope_t;
 
 /*
  * Types declared outside the public headers: present with a full source tree, listed as

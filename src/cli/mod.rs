@@ -203,7 +203,13 @@ pub struct BuildPreAstArgs {
         value_name = "FILE"
     )]
     pub source_file: Option<PathBuf>,
-    /// Accepted for compatibility: the compiler is chosen by make-profile from the target's config.
+    /// The same kernel's full source (an unpacked tree, or a .tar/.tar.xz such as Debian's
+    /// /usr/src/linux-source-6.1.tar.xz): the private headers and .c declarations of the types
+    /// the headers package lacks (struct mount, struct kthread, the printk ring buffer, …).
+    #[arg(long = "kernel-source", value_name = "SRC")]
+    pub kernel_source: Option<PathBuf>,
+    /// Build even if --kernel-source is of another kernel version (warns). (The compiler is chosen
+    /// by make-profile from the target's config.)
     #[arg(long)]
     pub force: bool,
     /// Where to write the pre-AST (written atomically).

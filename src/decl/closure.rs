@@ -14,7 +14,7 @@ use smol_str::SmolStr;
 
 use crate::{
     decl::{index::TypeUse, resolve::Resolver, DeclError},
-    ty::{EnumTy, RecordTy, Ty},
+    ty::{EnumTy, RecordKind, RecordTy, Ty},
 };
 
 /// The records and enums a target's debug info holds, by their layout-JSON keys.
@@ -69,6 +69,41 @@ pub fn emitted_records(resolver: &mut Resolver<'_>, roots: &[SmolStr]) -> Emitte
                 Ok(ty) => walk.ty(resolver, &ty),
                 Err(e) => walk.out.errors.push((format!("{what} before {root}"), e)),
             }
+        }
+    }
+    walk.out
+}
+
+/// The records and enums named by `roots` that `emitted` lacks, and everything they reach that it
+/// lacks: types a reader of the profile needs although no variable of the unit reaches them (held
+/// behind `void *` or container casts, or used only by code). A root is a record tag, a typedef
+/// name or an enum tag (`type_names`, tried as `struct`, `union`, then typedef) or an enum tag
+/// (`enum_names`); one the unit does not define is skipped.
+pub fn emitted_extra(
+    resolver: &mut Resolver<'_>,
+    emitted: &EmittedRecords,
+    type_names: &[&str],
+    enum_names: &[&str],
+) -> EmittedRecords {
+    let mut walk = Walk {
+        out: EmittedRecords::default(),
+        seen_keys: emitted.records.iter().map(|(k, _)| k.clone()).chain(emitted.enums.iter().map(|(k, _)| k.clone())).collect(),
+        seen_anon: emitted.records.iter().map(|(_, r)| Arc::as_ptr(r) as usize).collect(),
+    };
+    for name in type_names {
+        let kind = [RecordKind::Struct, RecordKind::Union]
+            .into_iter()
+            .find(|kind| resolver.index.records.contains_key(&(*kind, SmolStr::new(name))));
+        let ty = match kind {
+            Some(kind) => Ty::RecordRef(kind, SmolStr::new(name)),
+            None if resolver.index.typedefs.contains_key(*name) => Ty::TypedefRef(SmolStr::new(name)),
+            None => continue,
+        };
+        walk.ty(resolver, &ty);
+    }
+    for name in enum_names {
+        if resolver.index.enums.contains_key(*name) {
+            walk.ty(resolver, &Ty::EnumRef(SmolStr::new(name)));
         }
     }
     walk.out

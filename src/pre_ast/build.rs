@@ -14,10 +14,12 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::pre_ast::directives::{self, Directive, IncludeTarget};
+use crate::pre_ast::kernel_source::{self, Excerpt, KernelSource};
 use crate::pre_ast::tree::KernelTree;
 use crate::pre_ast::vfs::{self, DiskMap};
 use crate::pre_ast::{
@@ -37,6 +39,16 @@ pub struct BuildInput {
     /// Kept for callers; the compiler is no longer checked here (`make-profile` chooses the
     /// compiler data from the target's config), so nothing is forced today.
     pub force: bool,
+}
+
+/// Where private types come from besides the tree (`build-pre-ast --kernel-source`).
+#[derive(Clone, Debug, Default)]
+pub struct PrivateSources {
+    /// The same kernel's full source, for the private files the headers package lacks.
+    pub kernel_source: Option<Arc<KernelSource>>,
+    /// The `.c` files whose declarations may be taken (from the kernel source or the tree), and
+    /// which: a `.c` file is never stored whole.
+    pub excerpts: Vec<Excerpt>,
 }
 
 /// Counts for the summary.
@@ -65,10 +77,30 @@ impl std::error::Error for BuildError {}
 
 /// Builds the pre-AST; also returns warnings (besides the unresolved includes it records).
 pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), BuildError> {
+    build_with(input, &PrivateSources::default())
+}
+
+/// [`build`] with the private files of a kernel source and the `.c` excerpts to take.
+pub fn build_with(
+    input: &BuildInput,
+    private: &PrivateSources,
+) -> Result<(PreAst, BuildStats, Vec<String>), BuildError> {
     let tree = &input.tree;
     let mut warnings = Vec::new();
     let separate = tree.srctree != tree.objtree;
     let order = vfs::kbuild_search_order(separate, &tree.src_makefile);
+    if let Some(source) = &private.kernel_source {
+        if source.version != tree.kernel_version {
+            let e = format!(
+                "the kernel source is Linux {}, the tree is Linux {}: give the same kernel's source",
+                source.version, tree.kernel_version
+            );
+            if !input.force {
+                return Err(BuildError::Read { path: PathBuf::from(&source.origin), message: e });
+            }
+            warnings.push(format!("{e} (built anyway because of --force)"));
+        }
+    }
     let mut map = DiskMap::new(tree, input.target_dir.clone());
     if vfs::uses_compiler_include(&tree.src_makefile) {
         match compiler_include_dir(tree.gcc_version / 10000) {
@@ -92,6 +124,10 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
     }
     let mut g = Graph {
         map: &map,
+        kernel_source: private.kernel_source.as_deref(),
+        excerpts: &private.excerpts,
+        from_kernel_source: Vec::new(),
+        excerpt_warnings: Vec::new(),
         dirs: &order.dirs,
         files: Vec::new(),
         seen: FxHashMap::default(),
@@ -199,6 +235,8 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
             "{path}: not valid UTF-8; invalid bytes were replaced by U+FFFD"
         ));
     }
+    warnings.append(&mut g.excerpt_warnings);
+    let from_kernel_source = std::mem::take(&mut g.from_kernel_source);
     let g_failed = g.failed_probes;
     let mut files = g.files;
     for f in &mut files {
@@ -249,6 +287,10 @@ pub fn build(input: &BuildInput) -> Result<(PreAst, BuildStats, Vec<String>), Bu
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    if let Some(source) = &private.kernel_source {
+        pre.kernel_source = format!("{} ({})", source.origin, source.version);
+    }
+    pre.from_kernel_source = from_kernel_source;
     pre.notes = target_notes(
         &input.target_text,
         g_failed
@@ -324,12 +366,19 @@ fn target_notes(text: &str, failed_lines: impl Iterator<Item = u32>) -> Vec<Stri
         .filter_map(|line| {
             let idx = line as usize;
             let probe = lines.get(idx.checked_sub(1)?)?.trim();
+            // `!__has_include(…)` guards a fallback: its failing is the fallback being used.
+            if probe.contains("!__has_include") {
+                return None;
+            }
             let before = idx
                 .checked_sub(2)
                 .and_then(|i| lines.get(i))
                 .map(|l| l.trim());
             match before.and_then(|l| l.strip_prefix("// unavailable-without-source:")) {
-                Some(why) => Some(format!("{}; a full kernel source tree has it", why.trim())),
+                Some(why) => Some(format!(
+                    "{}; `build-pre-ast --kernel-source SRC` (the same kernel's source tree or tarball) brings it",
+                    why.trim()
+                )),
                 None => Some(format!("line {line}: `{probe}` found nothing in this tree")),
             }
         })
@@ -424,6 +473,12 @@ fn scan_parallel(files: &[PreAstFile], ids: &[FileId]) -> Vec<Vec<Directive>> {
 
 struct Graph<'a> {
     map: &'a DiskMap,
+    kernel_source: Option<&'a KernelSource>,
+    excerpts: &'a [Excerpt],
+    /// What was taken from the kernel source (virtual paths; excerpts with what they kept).
+    from_kernel_source: Vec<String>,
+    /// Names an excerpt asked for that its file does not declare.
+    excerpt_warnings: Vec<String>,
     dirs: &'a [String],
     files: Vec<PreAstFile>,
     /// Every virtual path probed, with the file when it exists.
@@ -453,41 +508,74 @@ impl Graph<'_> {
         id
     }
 
-    /// The file at a normalised virtual path, read from disk the first time.
+    /// The file at a normalised virtual path, read from disk the first time: from the tree, else
+    /// (a private path under `src/`) from the kernel source. A `.c` file is stored only as the
+    /// excerpt an [`Excerpt`] asks for.
     fn open(&mut self, vpath: &str) -> Result<Option<FileId>, BuildError> {
         if let Some(r) = self.seen.get(vpath) {
             return Ok(*r);
         }
-        let Some(real) = self.map.real_path(vpath) else {
+        let src_rel = vpath.strip_prefix("src/");
+        let excerpt = src_rel
+            .filter(|rel| rel.ends_with(".c"))
+            .map(|rel| self.excerpts.iter().find(|e| e.file == rel));
+        if excerpt == Some(None) {
+            // A `.c` file nobody asked an excerpt of is not an include file of the pre-AST.
+            self.seen.insert(vpath.to_string(), None);
+            return Ok(None);
+        }
+        let mut bytes = self.read_tree(vpath)?;
+        let mut from_source = false;
+        if bytes.is_none() {
+            if let (Some(source), Some(rel)) = (self.kernel_source, src_rel) {
+                bytes = source.read(rel).map_err(|message| BuildError::Read { path: PathBuf::from(&source.origin), message })?;
+                from_source = bytes.is_some();
+            }
+        }
+        let Some(bytes) = bytes else {
             self.seen.insert(vpath.to_string(), None);
             return Ok(None);
         };
-        match std::fs::read(&real) {
-            Ok(bytes) => {
-                let n = bytes.len();
-                let text = match String::from_utf8(bytes) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        self.not_utf8.push(vpath.to_string());
-                        String::from_utf8_lossy(e.as_bytes()).into_owned()
-                    }
-                };
-                Ok(Some(self.add(vpath.to_string(), text, n)))
+        let n = bytes.len();
+        let mut text = match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                self.not_utf8.push(vpath.to_string());
+                String::from_utf8_lossy(e.as_bytes()).into_owned()
             }
+        };
+        let mut record = vpath.to_string();
+        if let Some(Some(ex)) = excerpt {
+            let (kept, missing) = kernel_source::excerpt(&text, &ex.names);
+            for name in missing {
+                self.excerpt_warnings.push(format!("{vpath}: no file-scope declaration of `{name}` to take"));
+            }
+            text = kept;
+            record = format!("{vpath}: {}", ex.names.join(", "));
+        }
+        if from_source {
+            self.from_kernel_source.push(record);
+        }
+        Ok(Some(self.add(vpath.to_string(), text, n)))
+    }
+
+    /// A file of the tree itself (`None` when it is not there).
+    fn read_tree(&mut self, vpath: &str) -> Result<Option<Vec<u8>>, BuildError> {
+        let Some(real) = self.map.real_path(vpath) else {
+            return Ok(None);
+        };
+        match std::fs::read(&real) {
+            Ok(bytes) => Ok(Some(bytes)),
             Err(e)
                 if matches!(
                     e.kind(),
                     std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
                 ) =>
             {
-                self.seen.insert(vpath.to_string(), None);
                 Ok(None)
             }
             // A directory of that name is not a file to include (GCC skips it too).
-            Err(_) if real.is_dir() => {
-                self.seen.insert(vpath.to_string(), None);
-                Ok(None)
-            }
+            Err(_) if real.is_dir() => Ok(None),
             Err(e) => Err(BuildError::Read {
                 path: real,
                 message: e.to_string(),
@@ -769,7 +857,7 @@ CONFIG_GCC_VERSION=120200
         );
         assert_eq!(
             pre.notes,
-            ["struct mount: fs/mount.h is not public; a full kernel source tree has it"]
+            ["struct mount: fs/mount.h is not public; `build-pre-ast --kernel-source SRC` (the same kernel's source tree or tarball) brings it"]
         );
         // The compiler's macros come from the target's config (`PreAst::predefined_for`).
         assert!(!pre.predefined.contains("__GNUC__"));
@@ -794,6 +882,48 @@ CONFIG_GCC_VERSION=120200
         assert!(pre.lookup("src/fs/mount.h").is_some());
         assert!(pre.notes.is_empty(), "{:?}", pre.notes);
         assert!(!pre.unresolved.iter().any(|u| u.spelled.contains("mount")));
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn private_files_come_from_the_kernel_source_and_c_files_only_as_excerpts() {
+        let root = fixture(
+            "kernelsrc",
+            &format!(
+                "{DEBIAN_TREE}//- /src/Makefile\nVERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 192\n\
+                 //- /src/kernel/Kconfig\n\
+                 //- /src/fs/mount.h\n#include <linux/c.h>\n#include \"internal.h\"\n\
+                 //- /src/fs/internal.h\n\
+                 //- /src/include/linux/c.h\nnot the package's\n\
+                 //- /src/kernel/k.c\n#include <linux/kthread.h>\nstruct kthread {{\n\tint a;\n}};\nstatic int f(void)\n{{\n\treturn 0;\n}}\n\
+                 //- /src/kernel/other.c\nint x;\n"
+            ),
+        );
+        let tree = tree::discover(&root.join("usr/src/headers-amd64")).unwrap();
+        let target = format!("{TARGET}#include <../kernel/k.c>\n#if __has_include(<../kernel/other.c>)\n#endif\n");
+        let input = BuildInput { tree, target_name: "t.c".into(), target_text: target, target_dir: None, force: false };
+        let private = PrivateSources {
+            kernel_source: Some(Arc::new(KernelSource::open(&root.join("src"), &[]).unwrap())),
+            excerpts: vec![Excerpt { file: "kernel/k.c".into(), names: vec!["struct kthread".into(), "struct gone".into()] }],
+        };
+        let (pre, _, warnings) = build_with(&input, &private).unwrap();
+        assert_eq!(warnings, ["src/kernel/k.c: no file-scope declaration of `struct gone` to take"]);
+        // Only the probe for a `.c` file no excerpt names found nothing.
+        assert_eq!(pre.notes, ["line 8: `#if __has_include(<../kernel/other.c>)` found nothing in this tree"]);
+        assert_eq!(pre.kernel_source, format!("{} (6.1.192)", root.join("src").display()));
+        assert_eq!(pre.from_kernel_source, ["src/fs/mount.h", "src/kernel/k.c: struct kthread, struct gone", "src/fs/internal.h"]);
+        // Public headers still come from the headers package.
+        let c = pre.file(pre.lookup("src/include/linux/c.h").unwrap());
+        assert_eq!(&*c.text, "");
+        // The excerpt keeps the struct on its lines, and nothing else.
+        let k = pre.file(pre.lookup("src/kernel/k.c").unwrap());
+        assert_eq!(&*k.text, "\nstruct kthread {\n\tint a;\n};\n\n\n\n\n");
+        assert!(pre.lookup("src/kernel/other.c").is_none());
+        // A source of another version is refused.
+        std::fs::write(root.join("src/Makefile"), "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 170\n").unwrap();
+        let other = PrivateSources { kernel_source: Some(Arc::new(KernelSource::open(&root.join("src"), &[]).unwrap())), ..private };
+        let e = build_with(&input, &other).unwrap_err();
+        assert!(e.to_string().contains("Linux 6.1.170, the tree is Linux 6.1.192"), "{e}");
         std::fs::remove_dir_all(root).unwrap();
     }
 

@@ -26,7 +26,8 @@ use crate::pre_ast::{
 
 pub const MAGIC: &[u8; 8] = b"LXPREAST";
 /// 2: `predefined` holds only kbuild's `-D` flags; the compiler's macros are chosen from the
-/// target's config at `make-profile` time (version-1 files carried the preparation tree's).
+/// target's config at `make-profile` time (version-1 files carried the preparation tree's); the
+/// kernel source given to `build-pre-ast --kernel-source` and the files taken from it are recorded.
 pub const FORMAT_VERSION: u32 = 2;
 /// Refuse payloads claiming more than this (a corrupt length must not allocate gigabytes).
 const MAX_PAYLOAD: u64 = 1 << 32;
@@ -104,6 +105,8 @@ pub fn encode(pre: &PreAst) -> Vec<u8> {
     }
     w.strs(&pre.notes);
     w.str(&pre.srctree_name);
+    w.str(&pre.kernel_source);
+    w.strs(&pre.from_kernel_source);
     w.u64(pre.files.len() as u64);
     for f in &pre.files {
         w.str(&f.path);
@@ -341,6 +344,8 @@ fn decode_payload(payload: &[u8]) -> Result<PreAst, FormatError> {
     }
     let notes = r.strs()?;
     let srctree_name = r.str()?;
+    let kernel_source = r.str()?;
+    let from_kernel_source = r.strs()?;
     let n_files = r.count()?;
     let mut files = Vec::with_capacity(n_files);
     for _ in 0..n_files {
@@ -385,6 +390,8 @@ fn decode_payload(payload: &[u8]) -> Result<PreAst, FormatError> {
     pre.unresolved = unresolved;
     pre.notes = notes;
     pre.srctree_name = srctree_name;
+    pre.kernel_source = kernel_source;
+    pre.from_kernel_source = from_kernel_source;
     Ok(pre)
 }
 
@@ -546,6 +553,8 @@ mod tests {
             reason: "not found".into(),
         }];
         pre.notes = vec!["struct mount: fs/mount.h is not in a headers package".into()];
+        pre.kernel_source = "linux-source-6.1.tar.xz (6.1.192)".into();
+        pre.from_kernel_source = vec!["src/fs/mount.h".into(), "src/kernel/kthread.c: struct kthread".into()];
         pre.srctree_name = "linux-headers-6.1.0-56-common".into();
         pre
     }

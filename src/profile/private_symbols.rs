@@ -2,20 +2,22 @@
 //! header declares, because the kernel defines them `static` (or declares them only in a header
 //! private to one directory, such as `kernel/module/internal.h`).
 //!
-//! dwarf2json gets their types from the vmlinux's DWARF; we have only headers. So each entry
-//! here gives the symbol's type as C source written in terms of public types (an `extern`
-//! declaration, and where the kernel's type is itself private, that type's definition copied in
-//! shape from the kernel source), with the kernel file it comes from and the kernel versions it
-//! holds for. The layouts are not typed in: the engine parses [`c_source`] like any other
-//! declarations and lays the types out under the target's config, so `tk_core.timekeeper` moves
-//! when `struct timekeeper` or `seqcount_raw_spinlock_t` changes size.
+//! dwarf2json gets their types from the vmlinux's DWARF. We get them from the same kernel's
+//! source when `build-pre-ast --kernel-source` gives it: [`SOURCE_HEADERS`] (private headers) and
+//! [`SOURCE_EXCERPTS`] (the declarations of `.c` files, such as `static … tk_core` in
+//! kernel/time/timekeeping.c or `struct kthread` in kernel/kthread.c), which the builder stores
+//! as excerpts. Without the source, each entry of [`PRIVATE_SYMBOLS`] gives the symbol's type as C
+//! source written in terms of public types (an `extern` declaration, and where the kernel's type
+//! is itself private, that type's definition copied in shape from the kernel source), with the
+//! kernel file it comes from and the kernel versions it holds for; an entry is left out when the
+//! pre-AST has the real declaration. The layouts are not typed in: the engine parses [`c_source`]
+//! like any other declarations and lays the types out under the target's config, so
+//! `tk_core.timekeeper` moves when `struct timekeeper` or `seqcount_raw_spinlock_t` changes size.
 //!
-//! How to wire it (for the lead): append the text of [`c_source`] to the target translation unit
-//! after its own `#include`s (or let `build-pre-ast` store it as an extra target file that the
-//! target includes); its `#if LINUX_VERSION_CODE` guards pick the entries of the kernel at hand.
-//! The engine then treats these `extern` declarations like the headers' own: each becomes a
-//! [`crate::profile::model::SymbolType`], and the anonymous or private record types they name go
-//! into the model's records.
+//! `build-pre-ast` appends [`c_source`] to the built-in target ([`builtin_target_text`]); its
+//! `#if` guards pick the entries of the kernel at hand. The engine treats its declarations like
+//! the headers' own: each symbol becomes a [`crate::profile::model::SymbolType`], and the
+//! anonymous or private record types they name go into the model's records.
 
 /// One private symbol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +37,10 @@ pub struct PrivateSymbol {
     pub until: Option<(u32, u32)>,
     /// What the entry rests on, and what is not verified.
     pub note: &'static str,
+    /// The private file of the kernel source that declares the symbol (a header, or a `.c` file
+    /// of [`SOURCE_EXCERPTS`]): when the pre-AST has it (`build-pre-ast --kernel-source`), the
+    /// real declaration is used and this entry is left out.
+    pub source: Option<&'static str>,
 }
 
 /// The table, oldest entry of each symbol first.
@@ -48,6 +54,7 @@ pub const PRIVATE_SYMBOLS: &[PrivateSymbol] = &[
         until: Some((5, 10)),
         note: "an anonymous struct; the cacheline alignment is the variable's, not the type's, so the type has its \
                natural size. Read by linux.pslist and boottime via tk_core.timekeeper.",
+        source: Some("kernel/time/timekeeping.c"),
     },
     PrivateSymbol {
         name: "tk_core",
@@ -59,6 +66,7 @@ pub const PRIVATE_SYMBOLS: &[PrivateSymbol] = &[
         note: "5.10 changed `seq` to a seqcount_raw_spinlock_t (\"timekeeping: Use sequence counter with associated \
                raw spinlock\"). The end is the timekeeping rework that moved shadow_timekeeper and the lock into \
                tk_core; 6.13 as its first release is from the patch series, not checked against a 6.13 tree.",
+        source: Some("kernel/time/timekeeping.c"),
     },
     PrivateSymbol {
         name: "tk_core",
@@ -69,6 +77,7 @@ pub const PRIVATE_SYMBOLS: &[PrivateSymbol] = &[
         until: None,
         note: "a named struct tk_data, aligned as a type. `seq` and `timekeeper` keep their offsets, which is what \
                Volatility reads. First release unverified (see the previous entry).",
+        source: Some("kernel/time/timekeeping.c"),
     },
     PrivateSymbol {
         name: "modules",
@@ -79,6 +88,7 @@ pub const PRIVATE_SYMBOLS: &[PrivateSymbol] = &[
         until: None,
         note: "static LIST_HEAD(modules) before 5.19; since then global but declared only in kernel/module/internal.h. \
                Read by linux.lsmod.",
+        source: Some("kernel/module/internal.h"),
     },
     PrivateSymbol {
         name: "mod_tree",
@@ -89,6 +99,7 @@ pub const PRIVATE_SYMBOLS: &[PrivateSymbol] = &[
         until: None,
         note: "the type as kernel/module/internal.h defines it from 5.19 (checked in shape against 6.1); later \
                versions unverified. Read by the module-hiding checks.",
+        source: Some("kernel/module/internal.h"),
     },
     PrivateSymbol {
         name: "prog_idr",
@@ -98,6 +109,7 @@ pub const PRIVATE_SYMBOLS: &[PrivateSymbol] = &[
         since: (4, 13),
         until: None,
         note: "static DEFINE_IDR(prog_idr). Read by linux.ebpf.",
+        source: Some("kernel/bpf/syscall.c"),
     },
     PrivateSymbol {
         name: "keyboard_notifier_list",
@@ -107,6 +119,7 @@ pub const PRIVATE_SYMBOLS: &[PrivateSymbol] = &[
         since: (2, 6),
         until: None,
         note: "static ATOMIC_NOTIFIER_HEAD(keyboard_notifier_list). Read by linux.keyboard_notifiers.",
+        source: Some("drivers/tty/vt/keyboard.c"),
     },
     PrivateSymbol {
         name: "socket_file_ops",
@@ -116,6 +129,7 @@ pub const PRIVATE_SYMBOLS: &[PrivateSymbol] = &[
         since: (2, 6),
         until: None,
         note: "static const. Read by linux.sockstat to recognise socket files.",
+        source: Some("net/socket.c"),
     },
     PrivateSymbol {
         name: "sockfs_dentry_operations",
@@ -125,6 +139,7 @@ pub const PRIVATE_SYMBOLS: &[PrivateSymbol] = &[
         since: (2, 6),
         until: None,
         note: "static const. Read by linux.sockstat.",
+        source: Some("net/socket.c"),
     },
     PrivateSymbol {
         name: "tcp4_seq_afinfo",
@@ -134,6 +149,7 @@ pub const PRIVATE_SYMBOLS: &[PrivateSymbol] = &[
         since: (2, 6),
         until: None,
         note: "static. Read by the network plugins.",
+        source: Some("net/ipv4/tcp_ipv4.c"),
     },
     PrivateSymbol {
         name: "tcp6_seq_afinfo",
@@ -143,6 +159,7 @@ pub const PRIVATE_SYMBOLS: &[PrivateSymbol] = &[
         since: (2, 6),
         until: None,
         note: "static.",
+        source: Some("net/ipv6/tcp_ipv6.c"),
     },
     PrivateSymbol {
         name: "udp4_seq_afinfo",
@@ -152,6 +169,7 @@ pub const PRIVATE_SYMBOLS: &[PrivateSymbol] = &[
         since: (2, 6),
         until: None,
         note: "static.",
+        source: Some("net/ipv4/udp.c"),
     },
     PrivateSymbol {
         name: "udp6_seq_afinfo",
@@ -161,6 +179,7 @@ pub const PRIVATE_SYMBOLS: &[PrivateSymbol] = &[
         since: (2, 6),
         until: None,
         note: "static.",
+        source: Some("net/ipv6/udp.c"),
     },
     PrivateSymbol {
         name: "udplite4_seq_afinfo",
@@ -170,6 +189,7 @@ pub const PRIVATE_SYMBOLS: &[PrivateSymbol] = &[
         since: (2, 6),
         until: None,
         note: "static.",
+        source: Some("net/ipv4/udplite.c"),
     },
     PrivateSymbol {
         name: "udplite6_seq_afinfo",
@@ -179,6 +199,7 @@ pub const PRIVATE_SYMBOLS: &[PrivateSymbol] = &[
         since: (2, 6),
         until: None,
         note: "static.",
+        source: Some("net/ipv6/udplite.c"),
     },
     PrivateSymbol {
         name: "idt_table",
@@ -189,6 +210,7 @@ pub const PRIVATE_SYMBOLS: &[PrivateSymbol] = &[
         until: None,
         note: "static (a `b` symbol in the 6.1 System.map); asm/desc.h declares it without a bound, which would \
                give an array of count 0. Read by linux.check_idt.",
+        source: Some("arch/x86/kernel/idt.c"),
     },
     PrivateSymbol {
         name: "cap_last_cap",
@@ -198,13 +220,80 @@ pub const PRIVATE_SYMBOLS: &[PrivateSymbol] = &[
         since: (3, 2),
         until: None,
         note: "static const int (a `d` symbol in the 6.1 System.map). Read by linux.capabilities.",
+        source: Some("kernel/sysctl.c"),
     },
 ];
 
-/// Symbols Volatility reads whose type we cannot give from headers at all, and why.
+/// Symbols Volatility reads whose type we cannot give from headers at all, and why: only
+/// `build-pre-ast --kernel-source` brings them.
 pub const NOT_COVERED: &[(&str, &str)] = &[
     ("prb", "a pointer to struct printk_ringbuffer, defined in kernel/printk/printk_ringbuffer.h, which header packages do not ship"),
     ("*_sched_class, __sched_class_highest, __sched_class_lowest", "struct sched_class is defined in kernel/sched/sched.h, which header packages do not ship"),
+    ("kallsyms_*", "declared in kernel/kallsyms_internal.h, which header packages do not ship"),
+    ("bpf_tree, ftrace_mod_maps, ftrace_ops_trampoline_list", "static in kernel/bpf/core.c and kernel/trace/ftrace.c"),
+];
+
+/// Declarations taken from `.c` files of the kernel source (`build-pre-ast --kernel-source`):
+/// private types and `static` symbols that no header declares. The builder stores only the named
+/// declarations of each file (and its conditional directives, on their own lines); the target
+/// fragment ([`c_source`]) includes each file under the condition kbuild compiles it under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SourceExcerpt {
+    /// The file, relative to the source root.
+    pub file: &'static str,
+    /// `struct NAME` definitions and variable names to take.
+    pub names: &'static [&'static str],
+    /// The `#if` condition under which kbuild compiles the file (`obj-$(CONFIG_X) += file.o`),
+    /// or `None` when it is always built.
+    pub built_if: Option<&'static str>,
+}
+
+/// The excerpts, checked against Linux 6.1's source (a name a version lacks is a build-pre-ast
+/// warning, and the symbol or type is then missing, never faked).
+pub const SOURCE_EXCERPTS: &[SourceExcerpt] = &[
+    SourceExcerpt { file: "kernel/kthread.c", names: &["struct kthread"], built_if: None },
+    SourceExcerpt {
+        file: "kernel/trace/ftrace.c",
+        names: &["struct ftrace_mod_func", "struct ftrace_mod_map", "ftrace_mod_maps", "ftrace_ops_trampoline_list"],
+        built_if: Some("defined(CONFIG_FUNCTION_TRACER)"),
+    },
+    SourceExcerpt {
+        file: "kernel/module/sysfs.c",
+        names: &["struct module_sect_attr", "struct module_sect_attrs", "struct module_notes_attrs"],
+        built_if: Some("defined(CONFIG_MODULES) && defined(CONFIG_SYSFS)"),
+    },
+    SourceExcerpt { file: "kernel/time/timekeeping.c", names: &["tk_core"], built_if: None },
+    SourceExcerpt { file: "kernel/bpf/core.c", names: &["bpf_tree", "bpf_kallsyms"], built_if: None },
+    SourceExcerpt { file: "kernel/bpf/syscall.c", names: &["prog_idr"], built_if: Some("defined(CONFIG_BPF_SYSCALL)") },
+    SourceExcerpt { file: "kernel/printk/printk.c", names: &["prb", "log_buf", "log_buf_len"], built_if: None },
+    SourceExcerpt { file: "kernel/tracepoint.c", names: &["__start___tracepoints_ptrs"], built_if: Some("defined(CONFIG_TRACEPOINTS)") },
+    SourceExcerpt {
+        file: "drivers/video/fbdev/core/fbmem.c",
+        names: &["registered_fb", "num_registered_fb"],
+        built_if: Some("defined(CONFIG_FB)"),
+    },
+    SourceExcerpt { file: "drivers/tty/vt/keyboard.c", names: &["keyboard_notifier_list"], built_if: Some("defined(CONFIG_VT)") },
+    SourceExcerpt { file: "net/socket.c", names: &["socket_file_ops", "sockfs_dentry_operations"], built_if: Some("defined(CONFIG_NET)") },
+    SourceExcerpt { file: "net/ipv4/tcp_ipv4.c", names: &["tcp4_seq_afinfo", "tcp4_seq_ops"], built_if: Some("defined(CONFIG_INET)") },
+    SourceExcerpt { file: "net/ipv6/tcp_ipv6.c", names: &["tcp6_seq_afinfo", "tcp6_seq_ops"], built_if: Some("IS_BUILTIN(CONFIG_IPV6)") },
+    SourceExcerpt { file: "net/ipv4/udp.c", names: &["udp4_seq_afinfo", "udp_seq_ops"], built_if: Some("defined(CONFIG_INET)") },
+    SourceExcerpt { file: "net/ipv6/udp.c", names: &["udp6_seq_afinfo", "udp6_seq_ops"], built_if: Some("IS_BUILTIN(CONFIG_IPV6)") },
+    SourceExcerpt { file: "net/ipv4/udplite.c", names: &["udplite4_seq_afinfo"], built_if: Some("defined(CONFIG_INET)") },
+    SourceExcerpt { file: "net/ipv6/udplite.c", names: &["udplite6_seq_afinfo"], built_if: Some("IS_BUILTIN(CONFIG_IPV6)") },
+    SourceExcerpt { file: "net/ipv4/raw.c", names: &["raw_seq_ops"], built_if: Some("defined(CONFIG_INET)") },
+    SourceExcerpt { file: "net/ipv4/arp.c", names: &["arp_seq_ops"], built_if: Some("defined(CONFIG_INET)") },
+    SourceExcerpt { file: "net/ipv6/raw.c", names: &["raw6_seq_ops"], built_if: Some("IS_BUILTIN(CONFIG_IPV6)") },
+    SourceExcerpt { file: "net/unix/af_unix.c", names: &["unix_seq_ops"], built_if: Some("IS_BUILTIN(CONFIG_UNIX)") },
+    SourceExcerpt { file: "net/packet/af_packet.c", names: &["packet_seq_ops"], built_if: Some("IS_BUILTIN(CONFIG_PACKET)") },
+    SourceExcerpt { file: "arch/x86/kernel/idt.c", names: &["idt_table"], built_if: None },
+    SourceExcerpt { file: "kernel/sysctl.c", names: &["cap_last_cap"], built_if: None },
+];
+
+/// Private headers the fragment includes when the pre-AST has them (the symbols they declare).
+pub const SOURCE_HEADERS: &[(&str, &str)] = &[
+    ("kernel/kallsyms_internal.h", "the kallsyms_* tables"),
+    ("kernel/module/internal.h", "modules, mod_tree, __start___ksymtab, __stop___ksymtab"),
+    ("kernel/printk/printk_ringbuffer.h", "struct printk_ringbuffer (prb)"),
 ];
 
 /// The entries that hold for kernel `version` (major, minor).
@@ -212,26 +301,52 @@ pub fn for_version(version: (u32, u32)) -> impl Iterator<Item = &'static Private
     PRIVATE_SYMBOLS.iter().filter(move |s| s.since <= version && s.until.is_none_or(|until| version < until))
 }
 
-/// The whole table as one C fragment: the headers it needs, then each entry's declaration under a
-/// `LINUX_VERSION_CODE` guard for its version range.
+/// The whole table as one C fragment: the private headers and the `.c` excerpts the pre-AST may
+/// have (each under `__has_include`, with the `unavailable-without-source:` note build-pre-ast
+/// reports when it is missing), then the headers the hand-written entries need, then each entry
+/// under a `LINUX_VERSION_CODE` guard for its version range, left out when its real declaration
+/// is in the pre-AST.
 pub fn c_source() -> String {
     let mut out = String::from(
         "/* Well-known private kernel symbols, written in public types (layout-expert, profile/private_symbols.rs). */\n\
          #include <linux/version.h>\n",
     );
     let mut included: Vec<&str> = Vec::new();
+    let mut include = |out: &mut String, header: &'static str| {
+        if !included.contains(&header) {
+            included.push(header);
+            out.push_str(&format!("#include <{header}>\n"));
+        }
+    };
+    for (header, what) in SOURCE_HEADERS {
+        out.push_str(&format!(
+            "// unavailable-without-source: {what}: {header} is not in the public headers\n#if __has_include(<../{header}>)\n#include <../{header}>\n#endif\n"
+        ));
+    }
+    // The public headers the excerpts need are the built-in target's own (`targets/forensics.c`
+    // includes them, so GCC's debug info for the target sees the same headers as we do).
+    for excerpt in SOURCE_EXCERPTS {
+        let built = excerpt.built_if.map_or(String::new(), |c| format!("{c} && "));
+        out.push_str(&format!(
+            "// unavailable-without-source: {}: defined in {}\n#if {built}__has_include(<../{}>)\n#include <../{}>\n#endif\n",
+            excerpt.names.join(", "),
+            excerpt.file,
+            excerpt.file,
+            excerpt.file
+        ));
+    }
     for symbol in PRIVATE_SYMBOLS {
         for header in symbol.includes {
-            if !included.contains(header) {
-                included.push(header);
-                out.push_str(&format!("#include <{header}>\n"));
-            }
+            include(&mut out, header);
         }
     }
     for symbol in PRIVATE_SYMBOLS {
         let mut condition = format!("LINUX_VERSION_CODE >= KERNEL_VERSION({}, {}, 0)", symbol.since.0, symbol.since.1);
         if let Some((major, minor)) = symbol.until {
             condition.push_str(&format!(" && LINUX_VERSION_CODE < KERNEL_VERSION({major}, {minor}, 0)"));
+        }
+        if let Some(source) = symbol.source {
+            condition.push_str(&format!(" && !__has_include(<../{source}>)"));
         }
         out.push_str(&format!("\n/* {}: {} */\n#if {condition}\n{}\n#endif\n", symbol.name, symbol.defined_in, symbol.declaration));
     }
