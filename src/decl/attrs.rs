@@ -49,6 +49,8 @@ pub(crate) const NO_LAYOUT_EFFECT: &[&str] = &[
     "leaf",
     "malloc",
     "may_alias",
+    // Calling conventions (`__efiapi` on EFI function pointers): a function type's, never a size.
+    "ms_abi",
     "naked",
     "no_instrument_function",
     "no_randomize_layout",
@@ -78,6 +80,7 @@ pub(crate) const NO_LAYOUT_EFFECT: &[&str] = &[
     "returns_twice",
     "section",
     "sentinel",
+    "sysv_abi",
     "tainted_args",
     "target",
     "tls_model",

@@ -155,34 +155,45 @@ pub fn ensure_source(package: &SourcePackage, timings: &mut Vec<(String, f64)>) 
         .join(package.version)
         .join(format!("linux-source-{}", package.version));
     let stamp = source_dir.join(".layout-expert-stamp");
-    if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == package.sha256) {
+    let stamped = std::fs::read_to_string(&stamp).unwrap_or_default();
+    // A stamp names the pinned digest, or `substitute <file> <digest>` when the archive had
+    // dropped the pin and its current package of the series was used.
+    if stamped.trim() == package.sha256 || stamped.starts_with("substitute ") {
         return Ok(source_dir);
     }
     let debs = root.join("debs");
     util::create_dir_all(&debs)?;
-    let deb = debs.join(package.file);
+    let mut deb = debs.join(package.file);
+    let mut substitute = None;
     if !deb.is_file() {
         let start = Instant::now();
         let spec = format!("{}={}", package.name, package.package_version);
-        util::run(
-            Command::new("apt-get")
-                .arg("download")
-                .arg(&spec)
-                .current_dir(&debs),
-        )
-        .map_err(|e| {
-            format_err!("apt-get download {spec} failed (run `apt-get update` first?): {e}")
-        })?;
-        if !deb.is_file() {
+        let pinned = util::run(Command::new("apt-get").arg("download").arg(&spec).current_dir(&debs));
+        if let Err(pin_error) = pinned {
+            // Pinned versions leave the archive when a new upload lands: take the archive's
+            // current package of the same series, say so, and record its digest instead.
+            let before: Vec<_> = debs_in(&debs)?;
+            util::run(Command::new("apt-get").arg("download").arg(package.name).current_dir(&debs)).map_err(|e| {
+                format_err!(
+                    "apt-get download {spec} failed ({pin_error}), and so did the archive's current {} \
+                     (run `apt-get update` first?): {e}",
+                    package.name
+                )
+            })?;
+            let new = debs_in(&debs)?.into_iter().find(|d| !before.contains(d));
+            deb = new.ok_or_else(|| format_err!("apt-get download {} produced no new .deb in {}", package.name, debs.display()))?;
+            eprintln!(
+                "kernel source: {spec} is no longer in the archive; using {} instead (not SHA-256 pinned)",
+                deb.display()
+            );
+            substitute = Some(deb.clone());
+        } else if !deb.is_file() {
             bail!("apt-get download {spec} did not produce {}", deb.display());
         }
-        timings.push((
-            format!("apt-get download {spec}"),
-            start.elapsed().as_secs_f64(),
-        ));
+        timings.push((format!("apt-get download {spec}"), start.elapsed().as_secs_f64()));
     }
     let digest = util::sha256_files(std::slice::from_ref(&deb))?.remove(0);
-    if digest != package.sha256 {
+    if substitute.is_none() && digest != package.sha256 {
         bail!(
             "{}: SHA-256 is {digest}, expected {}",
             deb.display(),
@@ -211,12 +222,27 @@ pub fn ensure_source(package: &SourcePackage, timings: &mut Vec<(String, f64)>) 
             tarball.display()
         );
     }
-    util::write(&stamp, package.sha256)?;
+    match &substitute {
+        Some(deb) => util::write(&stamp, &format!("substitute {} {digest}", deb.display()))?,
+        None => util::write(&stamp, package.sha256)?,
+    }
     timings.push((
         "unpack the source".to_owned(),
         start.elapsed().as_secs_f64(),
     ));
     Ok(source_dir)
+}
+
+/// The `.deb` files in `dir`.
+fn debs_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| format_err!("{}: {e}", dir.display()))? {
+        let path = entry.map_err(|e| format_err!("{}: {e}", dir.display()))?.path();
+        if path.extension().is_some_and(|e| e == "deb") {
+            out.push(path);
+        }
+    }
+    Ok(out)
 }
 
 /// Prepares `target/custom-config/<version>-<config>/` (or reuses it when its stamp matches).
