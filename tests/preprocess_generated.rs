@@ -35,31 +35,30 @@ fn macros(text: &str) -> FxHashMap<String, String> {
     out
 }
 
+/// Each test tree's flavour: its name and directory, the probe's pre-AST built from its kernel
+/// version's base tree (with gcc-12's predefined macros for kbuild's flags), and its `.config`.
+fn flavour_units() -> Vec<(&'static str, std::path::PathBuf, layout_expert::pre_ast::PreAst, TargetConfig)> {
+    let kernels = kernels_dir();
+    TREES
+        .iter()
+        .map(|&(prefix, base, flavour)| {
+            let src = kernels.join(prefix).join("usr/src");
+            let base_dir = src.join(base);
+            let flavour_dir = src.join(flavour);
+            let predefined = dev_tree::gcc_predefined(dev_tree::kbuild_command(&base_dir).unwrap()).unwrap();
+            let pre_ast = dev_tree::pre_ast_from_flavour(&base_dir, "probe.c", dev_tree::PROBE_C, predefined).unwrap();
+            let config =
+                ConfigFile::parse_bytes(".config", &std::fs::read(flavour_dir.join(".config")).unwrap()).unwrap();
+            let target = TargetConfig { options: config.options.clone().into() };
+            (flavour, flavour_dir, pre_ast, target)
+        })
+        .collect()
+}
+
 #[test]
 fn regenerated_headers_equal_kbuilds() {
-    let kernels = kernels_dir();
     let mut n_checked = 0;
-    for &(prefix, base, flavour) in TREES {
-        let src = kernels.join(prefix).join("usr/src");
-        let base_dir = src.join(base);
-        let flavour_dir = src.join(flavour);
-        let predefined =
-            dev_tree::gcc_predefined(dev_tree::kbuild_command(&base_dir).unwrap()).unwrap();
-        let pre_ast = dev_tree::pre_ast_from_flavour(
-            &base_dir,
-            "probe.c",
-            dev_tree::PROBE_C,
-            predefined,
-        )
-        .unwrap();
-        let config = ConfigFile::parse_bytes(
-            ".config",
-            &std::fs::read(flavour_dir.join(".config")).unwrap(),
-        )
-        .unwrap();
-        let target = TargetConfig {
-            options: config.options.clone().into(),
-        };
+    for (flavour, flavour_dir, pre_ast, target) in flavour_units() {
         let skel = skeleton_cache(&pre_ast);
         let files = PreAstFiles::new(&pre_ast, &target, &skel, &layout_expert::decl::sizes::EngineSizes);
         for (which, rel) in [
@@ -94,29 +93,8 @@ fn regenerated_headers_equal_kbuilds() {
 #[test]
 fn asm_offsets_values_equal_kbuilds() {
     use layout_expert::preprocess::engine::FileProvider;
-    let kernels = kernels_dir();
     let mut n_checked = 0;
-    for &(prefix, base, flavour) in TREES {
-        let src = kernels.join(prefix).join("usr/src");
-        let base_dir = src.join(base);
-        let flavour_dir = src.join(flavour);
-        let predefined =
-            dev_tree::gcc_predefined(dev_tree::kbuild_command(&base_dir).unwrap()).unwrap();
-        let pre_ast = dev_tree::pre_ast_from_flavour(
-            &base_dir,
-            "probe.c",
-            dev_tree::PROBE_C,
-            predefined,
-        )
-        .unwrap();
-        let config = ConfigFile::parse_bytes(
-            ".config",
-            &std::fs::read(flavour_dir.join(".config")).unwrap(),
-        )
-        .unwrap();
-        let target = TargetConfig {
-            options: config.options.clone().into(),
-        };
+    for (flavour, flavour_dir, pre_ast, target) in flavour_units() {
         let skel = skeleton_cache(&pre_ast);
         let files = PreAstFiles::new(&pre_ast, &target, &skel, &layout_expert::decl::sizes::EngineSizes);
         let shipped = std::fs::read_to_string(flavour_dir.join("include/generated/asm-offsets.h")).unwrap();

@@ -40,7 +40,8 @@ pub struct ExplainArgs {
     /// Write JSON (schema `layout-expert-explain/1`, see the README) instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Accept a config of another kernel version than the pre-AST's.
+    /// Accept a config of another kernel version than the pre-AST's, or one built by a GCC
+    /// release we ship no data for (the nearest is used; warns).
     #[arg(long)]
     pub force: bool,
     /// Live mode: the running system's config and the pre-AST for its release.
