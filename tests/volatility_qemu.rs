@@ -1,0 +1,46 @@
+//! The real client on a real image, behind `LAYOUT_EXPERT_QEMU=1` (it boots a VM twice and runs
+//! every Volatility 3 Linux plugin with two tables: tens of minutes on 2 cores the first time).
+//! Debian's 6.1.0-56-amd64 kernel boots in QEMU (TCG) with a busybox guest, with and without
+//! KASLR (`xtask::vol_image`); Volatility 3 2.28.2 runs every Linux plugin on each dump with
+//! dwarf2json's ISF of the real debug kernel and with ours (this build's `build-pre-ast`, with
+//! `--kernel-source` linux-source-6.1 when the binary has that flag, and `make-profile --format
+//! isf` with the headers package's `.config`, the real System.map and the image's banner). Every
+//! plugin that works with dwarf2json's table must give the same rows with ours.
+
+use std::process::Command;
+
+use xtask::vol_image::{self, OurIsf};
+
+#[test]
+fn every_plugin_that_works_with_dwarf2json_gives_the_same_rows_with_our_isf() {
+    if std::env::var_os("LAYOUT_EXPERT_QEMU").is_none_or(|v| v != "1") {
+        println!(
+            "real-image Volatility test not run: set LAYOUT_EXPERT_QEMU=1 (CI does when time allows)"
+        );
+        return;
+    }
+    let exe = std::path::PathBuf::from(env!("CARGO_BIN_EXE_layout-expert"));
+    let help = Command::new(&exe).args(["build-pre-ast", "--help"]).output().unwrap();
+    let kernel_source = String::from_utf8_lossy(&help.stdout).contains("--kernel-source").then(|| {
+        let package = xtask::custom_config::source_package("6.1").unwrap();
+        xtask::custom_config::ensure_source(package, &mut Vec::new())
+            .unwrap_or_else(|e| panic!("linux-source-6.1: {e}"))
+    });
+    let ours = OurIsf { exe, kernel_source, label: "test".to_owned() };
+    let mut comparisons = Vec::new();
+    for kaslr in [false, true] {
+        let dump = vol_image::ensure_dump(kaslr).unwrap_or_else(|e| panic!("the memory image: {e}"));
+        let comparison = vol_image::compare(&dump, &ours, &[], &mut |line| eprintln!("{line}"))
+            .unwrap_or_else(|e| panic!("the comparison: {e}"));
+        comparisons.push(comparison);
+    }
+    let table = vol_image::table(&comparisons);
+    println!("{table}");
+    for comparison in &comparisons {
+        let (same, working) = comparison.score();
+        // dwarf2json's table makes 33 plugins work on this image: far fewer means the image or
+        // Volatility is broken, not that our table is good.
+        assert!(working >= 30, "only {working} plugins work with dwarf2json's table:\n{table}");
+        assert_eq!(same, working, "plugins whose rows differ with our ISF:\n{table}");
+    }
+}
