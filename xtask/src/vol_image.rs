@@ -165,7 +165,9 @@ fn cpio(staging: &Path) -> Result<Vec<u8>> {
         }
         Ok(())
     }
-    fn entry(out: &mut Vec<u8>, ino: usize, name: &str, mode: u32, uid: u32, gid: u32, nlink: u32, data: &[u8]) {
+    /// One `newc` entry; `owner` is (mode, uid, gid, nlink).
+    fn entry(out: &mut Vec<u8>, ino: usize, name: &str, owner: (u32, u32, u32, u32), data: &[u8]) {
+        let (mode, uid, gid, nlink) = owner;
         let fields = [ino as u32, mode, uid, gid, nlink, 0, data.len() as u32, 0, 0, 0, 0, name.len() as u32 + 1, 0];
         out.extend_from_slice(b"070701");
         for f in fields {
@@ -182,9 +184,9 @@ fn cpio(staging: &Path) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     for (i, (name, meta, data)) in files.iter().enumerate() {
         let nlink = if meta.is_dir() { 2 } else { 1 };
-        entry(&mut out, i + 1, name, meta.mode(), meta.uid(), meta.gid(), nlink, data);
+        entry(&mut out, i + 1, name, (meta.mode(), meta.uid(), meta.gid(), nlink), data);
     }
-    entry(&mut out, 0, "TRAILER!!!", 0, 0, 0, 1, &[]);
+    entry(&mut out, 0, "TRAILER!!!", (0, 0, 0, 1), &[]);
     Ok(out)
 }
 
@@ -506,7 +508,17 @@ fn run_plugin(python: &Path, image: &Path, symbols: &Path, cache: &Path, plugin:
         .map_err(|e| format_err!("cannot run Volatility: {e}"))?;
     let timed_out = output.status.code() == Some(124);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let error = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_owned();
+    // Volatility's reason: the last lines of standard error, without its banner and its
+    // closing boilerplate.
+    let mut reason: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Volatility 3 Framework") && !l.starts_with("No further results"))
+        .rev()
+        .take(2)
+        .collect();
+    reason.reverse();
+    let error = reason.join(" / ");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let parsed = serde_json::from_str::<Value>(&stdout).ok();
     let ok = output.status.success() && parsed.is_some();
