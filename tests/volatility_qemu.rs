@@ -38,9 +38,10 @@ fn every_plugin_that_works_with_dwarf2json_gives_the_same_rows_with_our_isf() {
     println!("{table}");
     for comparison in &comparisons {
         let (same, working) = comparison.score();
-        // dwarf2json's table makes 33 plugins work on this image: far fewer means the image or
-        // Volatility is broken, not that our table is good.
-        assert!(working >= 30, "only {working} plugins work with dwarf2json's table:\n{table}");
+        // dwarf2json's table makes 54 of the 59 plugin names (old names and their
+        // `linux.malware.*` successors) work on this image in both modes: far fewer means the
+        // image or Volatility is broken, not that our table is good.
+        assert!(working >= 50, "only {working} plugins work with dwarf2json's table:\n{table}");
         assert_eq!(same, working, "plugins whose rows differ with our ISF:\n{table}");
     }
 }
