@@ -32,6 +32,22 @@ fn every_plugin_that_works_with_dwarf2json_gives_the_same_rows_with_our_isf() {
         let dump = vol_image::ensure_dump(kaslr).unwrap_or_else(|e| panic!("the memory image: {e}"));
         let comparison = vol_image::compare(&dump, &ours, &[], &mut |line| eprintln!("{line}"))
             .unwrap_or_else(|e| panic!("the comparison: {e}"));
+        // The answer key: the guest printed its own process table just before the dump. Every
+        // process still there (all but the printing loop's own) is in linux.pslist's rows with
+        // our table, with the same parent, uid and gid; the marker run as nobody among them.
+        let guest = vol_image::guest_processes(&dump.console);
+        let rows = vol_image::cached_rows(&comparison.our_runs, "linux.pslist.PsList").unwrap();
+        let found: Vec<_> = guest
+            .iter()
+            .filter(|(pid, ppid, uid, gid, _)| {
+                rows.iter().any(|r| {
+                    r["PID"] == *pid && r["PPID"] == *ppid && r["UID"] == *uid && r["GID"] == *gid
+                })
+            })
+            .collect();
+        assert!(guest.len() >= 40, "the guest printed only {} processes", guest.len());
+        assert!(found.len() + 3 >= guest.len(), "pslist with our ISF misses guest processes: {guest:?}\n{rows:?}");
+        assert!(found.iter().any(|(_, ppid, uid, _, name)| *ppid == 1 && *uid == 65534 && name == "sleep"));
         comparisons.push(comparison);
     }
     let table = vol_image::table(&comparisons);

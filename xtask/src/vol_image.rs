@@ -513,7 +513,12 @@ fn run_plugin(python: &Path, image: &Path, symbols: &Path, cache: &Path, plugin:
     let mut reason: Vec<&str> = stderr
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("Volatility 3 Framework") && !l.starts_with("No further results"))
+        .filter(|l| {
+            !l.is_empty()
+                && !l.starts_with("Volatility 3 Framework")
+                && !l.starts_with("No further results")
+                && !l.starts_with("* ")
+        })
         .rev()
         .take(2)
         .collect();
@@ -653,6 +658,32 @@ pub struct Comparison {
     pub outcomes: Vec<(String, Outcome)>,
     /// The commands that made our ISF.
     pub commands: Vec<String>,
+    /// Where the runs with our ISF are cached (`<plugin>.json`).
+    pub our_runs: PathBuf,
+}
+
+/// The rows a cached run of `plugin` gave (`Comparison::our_runs`).
+pub fn cached_rows(runs: &Path, plugin: &str) -> Result<Vec<Value>> {
+    let path = runs.join(format!("{plugin}.json"));
+    let v: Value = serde_json::from_str(&util::read_to_string(&path)?).map_err(|e| format_err!("{}: {e}", path.display()))?;
+    Ok(v["rows"].as_array().cloned().unwrap_or_default())
+}
+
+/// The guest's own process table from its serial console: (pid, ppid, uid, gid, name).
+pub fn guest_processes(console: &str) -> Vec<(u64, u64, u64, u64, String)> {
+    let after = console.split("LAYOUT-EXPERT-PROCESS-TABLE").nth(1).unwrap_or("");
+    let mut out = Vec::new();
+    for line in after.lines().take_while(|l| !l.contains(READY)) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let field = |key: &str| words.iter().position(|w| *w == key).and_then(|i| words.get(i + 1)).copied();
+        let num = |key: &str| field(key).and_then(|v| v.parse::<u64>().ok());
+        if let (Some(name), Some(pid), Some(ppid), Some(uid), Some(gid)) =
+            (field("Name:"), num("Pid:"), num("PPid:"), num("Uid:"), num("Gid:"))
+        {
+            out.push((pid, ppid, uid, gid, name.to_owned()));
+        }
+    }
+    out
 }
 
 impl Comparison {
@@ -768,7 +799,7 @@ pub fn compare(dump: &Dump, ours: &OurIsf, only: &[String], log: &mut dyn FnMut(
     for cache in [&ref_cache, &our_cache] {
         let _ = std::fs::remove_dir_all(cache);
     }
-    Ok(Comparison { kaslr: dump.kaslr, banner, outcomes, commands })
+    Ok(Comparison { kaslr: dump.kaslr, banner, outcomes, commands, our_runs: our_dir })
 }
 
 /// The plugin-by-plugin table (markdown) for one or more comparisons of the same plugins.
