@@ -491,17 +491,24 @@ fn run_plugin(python: &Path, image: &Path, symbols: &Path, cache: &Path, plugin:
             error: v["error"].as_str().unwrap_or_default().to_owned(),
         });
     }
+    // Plugins that write files (linux.pagecache.RecoverFs, dumps) write them here, not into the
+    // caller's directory.
+    let files = cache.join("output");
+    util::create_dir_all(&files)?;
     let output = Command::new("timeout")
         .env("PYTHONPATH", no_validation()?)
         .arg(PLUGIN_TIMEOUT_SECS.to_string())
         .arg(python)
-        .args(["-c", VOL_MAIN, "-q", "-r", "json", "--cache-path"])
+        .args(["-c", VOL_MAIN, "-q", "-r", "json", "-o"])
+        .arg(&files)
+        .arg("--cache-path")
         .arg(cache)
         .arg("-s")
         .arg(symbols)
         .arg("-f")
         .arg(image)
         .arg(plugin)
+        .current_dir(&files)
         .env("XDG_CACHE_HOME", cache)
         .stdin(Stdio::null())
         .output()
