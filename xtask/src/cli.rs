@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::layout_json::Layouts;
 use crate::util::Result;
-use crate::{bail, compilers, conformance, custom_config, demo, kernels, oracle};
+use crate::{bail, compilers, conformance, custom_config, demo, kernels, oracle, vol_image};
 
 const USAGE: &str = "\
 usage: cargo xtask <task> [options]
@@ -40,6 +40,17 @@ tasks:
                           [--source-file FILE] [--no-oracle]
                           prepare target/custom-config/<version>-<config>/ from linux-source
                           (forcing on what a module build needs), then run the oracle on it
+
+  vol-image [--kaslr] [--nokaslr]
+                          boot Debian's 6.1.0-56-amd64 in QEMU (TCG) with a busybox guest and dump
+                          its memory through QMP (cached under target/vol-image/ by content);
+                          default: both KASLR modes
+  vol-compare [--exe FILE] [--kernel-source SRC] [--label NAME] [--kaslr] [--nokaslr]
+              [--plugin NAME]... [--out FILE]
+                          run Volatility 3's Linux plugins on those images with dwarf2json's ISF
+                          and with ours (FILE's build-pre-ast + make-profile, default
+                          target/release/layout-expert) and print the plugin-by-plugin table;
+                          exit 1 when a plugin that works with dwarf2json's differs
 
 DIR may also be the name of an unpacked Debian tree: 6.1-amd64, 6.1-cloud-amd64, 6.1-rt-amd64,
 6.12-amd64, 6.12-cloud-amd64. FILE defaults to targets/forensics.c when it exists.
@@ -81,6 +92,8 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         }
         "conformance" => conformance_task(rest),
         "custom-config" => custom_config_task(rest),
+        "vol-image" => vol_image_task(rest),
+        "vol-compare" => vol_compare_task(rest),
         "demo" => {
             no_args(rest)?;
             demo::run()?;
@@ -489,4 +502,68 @@ fn custom_config_task(rest: &[String]) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The KASLR modes asked for (`--kaslr`, `--nokaslr`; neither: both, nokaslr first).
+fn kaslr_modes(args: &Args) -> Vec<bool> {
+    match (args.switch("--nokaslr"), args.switch("--kaslr")) {
+        (true, false) => vec![false],
+        (false, true) => vec![true],
+        _ => vec![false, true],
+    }
+}
+
+fn vol_image_task(rest: &[String]) -> Result<ExitCode> {
+    let args = Args::parse(rest, &[], &["--kaslr", "--nokaslr"])?;
+    for kaslr in kaslr_modes(&args) {
+        let start = Instant::now();
+        let dump = vol_image::ensure_dump(kaslr)?;
+        println!(
+            "vol-image: {} {} ({:.1} s)",
+            if kaslr { "KASLR" } else { "nokaslr" },
+            dump.image.display(),
+            start.elapsed().as_secs_f64()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn vol_compare_task(rest: &[String]) -> Result<ExitCode> {
+    let args = Args::parse(
+        rest,
+        &["--exe", "--kernel-source", "--label", "--plugin", "--out"],
+        &["--kaslr", "--nokaslr"],
+    )?;
+    let exe = args.one("--exe")?.map_or_else(
+        || crate::util::target_dir().join("release/layout-expert"),
+        PathBuf::from,
+    );
+    let ours = vol_image::OurIsf {
+        exe,
+        kernel_source: args.one("--kernel-source")?.map(PathBuf::from),
+        label: args.one("--label")?.unwrap_or("own").to_owned(),
+    };
+    let only: Vec<String> = args.all("--plugin").into_iter().map(str::to_owned).collect();
+    let mut comparisons = Vec::new();
+    for kaslr in kaslr_modes(&args) {
+        let dump = vol_image::ensure_dump(kaslr)?;
+        comparisons.push(vol_image::compare(&dump, &ours, &only, &mut |line| eprintln!("{line}"))?);
+    }
+    let mut report = String::new();
+    if let Some(first) = comparisons.first() {
+        report.push_str(&format!("banner: {:?}\nour ISF:\n", first.banner));
+        for command in &first.commands {
+            report.push_str(&format!("  {command}\n"));
+        }
+    }
+    report.push_str(&vol_image::table(&comparisons));
+    print!("{report}");
+    if let Some(out) = args.one("--out")? {
+        crate::util::write(std::path::Path::new(out), &report)?;
+    }
+    let all_same = comparisons.iter().all(|c| {
+        let (same, working) = c.score();
+        same == working
+    });
+    Ok(if all_same { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

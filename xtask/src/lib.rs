@@ -6,7 +6,8 @@
 //! `compilers` unpacks the real GCC releases of Debian's suites and regenerates the shipped
 //! compiler tables from them; `conformance` compares two such JSON documents field by field; `custom_config` prepares full
 //! kernel source trees for custom configurations; `util` holds the error type and the plumbing
-//! for external commands. `cli` parses `cargo xtask` arguments by hand (no clap, to keep xtask
+//! for external commands; `vol_image` boots Debian's kernel in QEMU, dumps its memory and
+//! compares Volatility 3's plugin rows with dwarf2json's ISF and with ours. `cli` parses `cargo xtask` arguments by hand (no clap, to keep xtask
 //! cheap to compile) and `main.rs` only calls it.
 
 pub mod cli;
@@ -19,3 +20,4 @@ pub mod kernels;
 pub mod layout_json;
 pub mod oracle;
 pub mod util;
+pub mod vol_image;
