@@ -151,6 +151,13 @@ pub fn options_is_set(options: &[(SmolStr, SmolStr)], name: &str) -> bool {
     options.iter().any(|(n, _)| n == name || *n == module)
 }
 
+/// Whether the build passes `-fms-extensions` (`CONFIG_CC_MS_EXTENSIONS="-fms-extensions"`, Linux
+/// 6.19 on: kbuild's C dialect flag), under which a tagged struct or union declared inside a record
+/// without a declarator is an anonymous member.
+pub fn options_ms_extensions(options: &[(SmolStr, SmolStr)]) -> bool {
+    options.iter().any(|(name, value)| name == "CONFIG_CC_MS_EXTENSIONS" && value.contains("-fms-extensions"))
+}
+
 /// autoconf.h as kconfig writes it, from the option list.
 pub fn autoconf_h_text(
     version: Option<&str>,

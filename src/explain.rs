@@ -160,9 +160,12 @@ pub struct Explainer<'a> {
 }
 
 impl<'a> Explainer<'a> {
-    /// `randstruct`: the build runs GCC's randstruct plugin (the structs it reorders are errors).
-    pub fn new(pp: &'a Preprocessed, index: &'a DeclIndex, randstruct: bool) -> Explainer<'a> {
-        Explainer { pp, index, resolver: Resolver::new(&pp.tokens, index).with_randstruct(randstruct) }
+    /// `randstruct`: the build runs GCC's randstruct plugin (the structs it reorders are errors);
+    /// `ms_extensions`: it passes `-fms-extensions` (tagged members without a declarator are
+    /// anonymous members).
+    pub fn new(pp: &'a Preprocessed, index: &'a DeclIndex, randstruct: bool, ms_extensions: bool) -> Explainer<'a> {
+        let resolver = Resolver::new(&pp.tokens, index).with_randstruct(randstruct).with_ms_extensions(ms_extensions);
+        Explainer { pp, index, resolver }
     }
 
     pub fn preprocessed(&self) -> &'a Preprocessed {
@@ -669,7 +672,7 @@ impl Unit {
     }
 
     pub fn explainer(&self) -> Explainer<'_> {
-        Explainer::new(&self.pp, &self.index, self.randstruct)
+        Explainer::new(&self.pp, &self.index, self.randstruct, crate::config::options_ms_extensions(&self.options))
     }
 
     /// `pahole -C NAME`'s text for one type.

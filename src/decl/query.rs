@@ -61,15 +61,11 @@ pub fn randstruct(db: &dyn Db, config: KernelConfig) -> bool {
     crate::config::options_is_set(config.options(db), "CONFIG_GCC_PLUGIN_RANDSTRUCT")
 }
 
-/// Whether the build passes `-fms-extensions` (`CONFIG_CC_MS_EXTENSIONS="-fms-extensions"`,
-/// Linux 6.19 on: kbuild's C dialect flag), under which a tagged struct or union declared inside
-/// a record without a declarator is an anonymous member. A firewall on one option.
+/// Whether the build passes `-fms-extensions` (`config::options_ms_extensions`). A firewall on
+/// one option.
 #[salsa::tracked(returns(copy))]
 pub fn ms_extensions(db: &dyn Db, config: KernelConfig) -> bool {
-    config
-        .options(db)
-        .iter()
-        .any(|(name, value)| name == "CONFIG_CC_MS_EXTENSIONS" && value.contains("-fms-extensions"))
+    crate::config::options_ms_extensions(config.options(db))
 }
 
 /// The complete definition of a struct or union, resolved.
