@@ -4,45 +4,22 @@
 //! profile without a System.map. The goal: one type costs no more than the profile.
 //! Run `cargo xtask kernels` first.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use layout_expert::{
-    pre_ast::{build, format, tree},
-    profile::private_symbols::builtin_target_text,
-};
-
-/// Builds the release binary and returns its path.
-fn release_binary(repo: &Path) -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--release", "--quiet", "-p", "layout-expert", "--bin", "layout-expert"])
-        .current_dir(repo)
-        .status()
-        .expect("running cargo build");
-    assert!(status.success(), "cargo build --release failed");
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo.join("target"), PathBuf::from);
-    target_dir.join("release/layout-expert")
-}
+use layout_expert::pre_ast::format;
 
 fn bench(c: &mut Criterion) {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let flavour = repo.join("target/kernels/6.1/usr/src/linux-headers-6.1.0-56-amd64");
-    let input = build::BuildInput {
-        tree: tree::discover(&flavour).expect("the 6.1 amd64 tree (run `cargo xtask kernels`)"),
-        target_name: build::BUILTIN_TARGET_NAME.to_owned(),
-        target_text: builtin_target_text(build::BUILTIN_TARGET),
-        target_dir: None,
-        force: false,
-    };
-    let (pre_ast, _, _) = build::build(&input).unwrap();
+    let repo = layout_expert_benches::repo();
+    let flavour = layout_expert_benches::flavour_6_1_amd64();
+    let pre_ast = layout_expert_benches::builtin_pre_ast(&flavour);
     let dir = std::env::temp_dir().join(format!("le-explain-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let pre_ast_path = dir.join("linux-6.1.pre-ast");
     std::fs::write(&pre_ast_path, format::encode(&pre_ast)).unwrap();
     let config_path = flavour.join(".config");
-    let binary = release_binary(&repo);
+    let binary = layout_expert_benches::release_binary(&repo);
     let run = |args: &[&str], tail: &[&Path]| {
         let status = Command::new(&binary)
             .arg("--quiet")

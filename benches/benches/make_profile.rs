@@ -11,7 +11,7 @@
 //! a second configuration (cloud) on a database that already ran amd64, which is what `batch`
 //! will pay for each further configuration.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -20,39 +20,19 @@ use layout_expert::{
     config::ConfigFile,
     db::RootDatabase,
     pipeline,
-    pre_ast::{build, format, tree},
+    pre_ast::format,
     preprocess::PreAstInput,
-    profile::{private_symbols::builtin_target_text, system_map::SystemMap},
+    profile::system_map::SystemMap,
 };
 
 /// The allocator the `layout-expert` binary uses.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Builds the release binary and returns its path.
-fn release_binary(repo: &Path) -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--release", "--quiet", "-p", "layout-expert", "--bin", "layout-expert"])
-        .current_dir(repo)
-        .status()
-        .expect("running cargo build");
-    assert!(status.success(), "cargo build --release failed");
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo.join("target"), PathBuf::from);
-    target_dir.join("release/layout-expert")
-}
-
 fn bench(c: &mut Criterion) {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let flavour = repo.join("target/kernels/6.1/usr/src/linux-headers-6.1.0-56-amd64");
-    let input = build::BuildInput {
-        tree: tree::discover(&flavour).expect("the 6.1 amd64 tree (run `cargo xtask kernels`)"),
-        target_name: build::BUILTIN_TARGET_NAME.to_owned(),
-        target_text: builtin_target_text(build::BUILTIN_TARGET),
-        target_dir: None,
-        force: false,
-    };
-    let (pre_ast, _, _) = build::build(&input).unwrap();
+    let repo = layout_expert_benches::repo();
+    let flavour = layout_expert_benches::flavour_6_1_amd64();
+    let pre_ast = layout_expert_benches::builtin_pre_ast(&flavour);
     let bytes = format::encode(&pre_ast);
     let dir = std::env::temp_dir().join(format!("le-mp-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -64,7 +44,7 @@ fn bench(c: &mut Criterion) {
     let map_text: String = map.symbols.iter().map(|s| format!("{:016x} {} {}\n", s.address, s.kind, s.name)).collect();
     std::fs::write(&map_path, map_text).unwrap();
     let config_path = flavour.join(".config");
-    let binary = release_binary(&repo);
+    let binary = layout_expert_benches::release_binary(&repo);
 
     let run_cli = |format: &str, output: &Path| {
         let status = Command::new(&binary)
