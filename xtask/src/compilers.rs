@@ -213,27 +213,8 @@ fn ensure_locked(major: u32) -> Result<Compiler> {
         }
     }
     let debs = dir.join("debs").join(format!("gcc-{major}"));
-    util::remove_dir_all_if_exists(&debs)?;
-    util::create_dir_all(&debs)?;
-    eprintln!("compilers: apt-get download {} ({suite})", wanted.join(" "));
-    util::run(apt("apt-get", &dir).arg("download").args(&wanted).current_dir(&debs))?;
     let tmp = root.with_extension("tmp");
-    util::remove_dir_all_if_exists(&tmp)?;
-    util::create_dir_all(&tmp)?;
-    let mut packages = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&debs)
-        .map_err(|e| format_err!("{}: {e}", debs.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "deb"))
-        .collect();
-    files.sort();
-    for deb in &files {
-        let field = |f: &str| {
-            util::run_stdout(Command::new("dpkg-deb").args(["-f"]).arg(deb).arg(f)).map(|s| s.trim().to_string())
-        };
-        packages.push((field("Package")?, field("Version")?));
-        util::run(Command::new("dpkg-deb").arg("-x").arg(deb).arg(&tmp))?;
-    }
+    let packages = download_and_unpack(&dir, suite, "compilers", &wanted, &debs, &tmp)?;
     for p in &wanted {
         if !packages.iter().any(|(name, _)| name == p) {
             bail!("apt-get download {p} ({suite}) produced no package in {}", debs.display());
@@ -565,26 +546,11 @@ pub fn ensure_suite_kernel(suite: &str, series: &str, flavours: &[&str]) -> Resu
     let kbuild_abi = format!("linux-kbuild-{abi}");
     wanted.push(if has_package(&dir, &kbuild_abi) { kbuild_abi } else { format!("linux-kbuild-{series}") });
     let debs = dir.join("debs").join(format!("linux-{series}"));
-    util::remove_dir_all_if_exists(&debs)?;
-    util::create_dir_all(&debs)?;
-    eprintln!("kernels: apt-get download {} ({suite})", wanted.join(" "));
-    util::run(apt("apt-get", &dir).arg("download").args(&wanted).current_dir(&debs))?;
     let tmp = prefix_dir.with_extension("tmp");
-    util::remove_dir_all_if_exists(&tmp)?;
-    util::create_dir_all(&tmp)?;
-    let mut packages = String::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&debs)
-        .map_err(|e| format_err!("{}: {e}", debs.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
+    let packages: String = download_and_unpack(&dir, suite, "kernels", &wanted, &debs, &tmp)?
+        .iter()
+        .map(|(p, v)| format!("{p} {v}\n"))
         .collect();
-    files.sort();
-    for deb in &files {
-        let field = |f: &str| {
-            util::run_stdout(Command::new("dpkg-deb").args(["-f"]).arg(deb).arg(f)).map(|s| s.trim().to_string())
-        };
-        packages.push_str(&format!("{} {}\n", field("Package")?, field("Version")?));
-        util::run(Command::new("dpkg-deb").arg("-x").arg(deb).arg(&tmp))?;
-    }
     for f in flavours {
         let flavour = tmp.join("usr/src").join(format!("linux-headers-{abi}-{f}"));
         crate::kernels::rewrite_flavour_makefile(&flavour, &prefix_dir)?;
@@ -599,4 +565,38 @@ pub fn ensure_suite_kernel(suite: &str, series: &str, flavours: &[&str]) -> Resu
     util::write(&stamp, &packages)?;
     util::remove_dir_all_if_exists(&debs)?;
     Ok(SuiteKernel { flavours: find_flavours(&packages)?, prefix_dir, packages })
+}
+
+/// Downloads `wanted` from `suite` (apt state under `dir`) into a fresh `debs` directory and unpacks
+/// every downloaded package into a fresh `tmp`; returns each package's name and version, in file
+/// order. `what` prefixes the progress line.
+fn download_and_unpack(
+    dir: &Path,
+    suite: &str,
+    what: &str,
+    wanted: &[String],
+    debs: &Path,
+    tmp: &Path,
+) -> Result<Vec<(String, String)>> {
+    util::remove_dir_all_if_exists(debs)?;
+    util::create_dir_all(debs)?;
+    eprintln!("{what}: apt-get download {} ({suite})", wanted.join(" "));
+    util::run(apt("apt-get", dir).arg("download").args(wanted).current_dir(debs))?;
+    util::remove_dir_all_if_exists(tmp)?;
+    util::create_dir_all(tmp)?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(debs)
+        .map_err(|e| format_err!("{}: {e}", debs.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "deb"))
+        .collect();
+    files.sort();
+    let mut packages = Vec::new();
+    for deb in &files {
+        let field = |f: &str| {
+            util::run_stdout(Command::new("dpkg-deb").args(["-f"]).arg(deb).arg(f)).map(|s| s.trim().to_string())
+        };
+        packages.push((field("Package")?, field("Version")?));
+        util::run(Command::new("dpkg-deb").arg("-x").arg(deb).arg(tmp))?;
+    }
+    Ok(packages)
 }
