@@ -593,18 +593,7 @@ pub(crate) fn removed_in(text: &str, first: u32, last: u32, taken: &FxHashSet<u3
         }
         needs
     };
-    let mut i = first.saturating_sub(1) as usize;
-    while i < lines.len() && i < last as usize {
-        let line_no = i as u32 + 1;
-        // A directive with its continuation lines.
-        let mut line = lines[i].to_owned();
-        let mut j = i;
-        while line.ends_with('\\') && j + 1 < lines.len() {
-            line.pop();
-            j += 1;
-            line.push_str(lines[j]);
-        }
-        i = j + 1;
+    for (line_no, line) in logical_lines(&lines, first, last) {
         let trimmed = line.trim_start();
         if let Some(directive) = trimmed.strip_prefix('#') {
             let directive = directive.trim_start();
@@ -659,13 +648,14 @@ pub(crate) fn removed_in(text: &str, first: u32, last: u32, taken: &FxHashSet<u3
     out
 }
 
-/// The first line in `first..=last` of `text` (comments blanked) that declares `name`,
-/// and the taken branches around it that open after line `first`.
-fn declared_at(text: &str, first: u32, last: u32, name: &str, taken: &FxHashSet<u32>, file: &str) -> Option<(u32, Vec<String>)> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut stack: Vec<(String, u32)> = Vec::new();
+/// The logical lines that start in lines `first..=last` (1-based) of `lines`: each with its
+/// number and its text, continuation lines (`\` at the end) joined to it.
+fn logical_lines<'a>(lines: &'a [&'a str], first: u32, last: u32) -> impl Iterator<Item = (u32, String)> + 'a {
     let mut i = first.saturating_sub(1) as usize;
-    while i < lines.len() && i < last as usize {
+    std::iter::from_fn(move || {
+        if i >= lines.len() || i >= last as usize {
+            return None;
+        }
         let line_no = i as u32 + 1;
         let mut line = lines[i].to_owned();
         let mut j = i;
@@ -675,6 +665,16 @@ fn declared_at(text: &str, first: u32, last: u32, name: &str, taken: &FxHashSet<
             line.push_str(lines[j]);
         }
         i = j + 1;
+        Some((line_no, line))
+    })
+}
+
+/// The first line in `first..=last` of `text` (comments blanked) that declares `name`,
+/// and the taken branches around it that open after line `first`.
+fn declared_at(text: &str, first: u32, last: u32, name: &str, taken: &FxHashSet<u32>, file: &str) -> Option<(u32, Vec<String>)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut stack: Vec<(String, u32)> = Vec::new();
+    for (line_no, line) in logical_lines(&lines, first, last) {
         if let Some(directive) = line.trim_start().strip_prefix('#') {
             let directive = directive.trim_start();
             let word: String = directive.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
