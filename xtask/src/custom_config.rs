@@ -223,7 +223,7 @@ pub fn ensure_source(package: &SourcePackage, timings: &mut Vec<(String, f64)>) 
         );
     }
     match &substitute {
-        Some(deb) => util::write(&stamp, &format!("substitute {} {digest}", deb.display()))?,
+        Some(deb) => util::write(&stamp, format!("substitute {} {digest}", deb.display()))?,
         None => util::write(&stamp, package.sha256)?,
     }
     timings.push((
