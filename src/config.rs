@@ -50,11 +50,8 @@ impl ConfigFile {
     /// Parses the bytes of a `.config` or of a gzip-compressed one (`/proc/config.gz`), told apart
     /// by their content (the gzip magic number), not by the file name.
     pub fn parse_bytes(origin: &str, bytes: &[u8]) -> Result<ConfigFile, ConfigError> {
-        let err = |line: u32, message: String| ConfigError {
-            origin: origin.to_owned(),
-            line,
-            message,
-        };
+        let err =
+            |line: u32, message: String| ConfigError { origin: origin.to_owned(), line, message };
         let text = if bytes.starts_with(&[0x1f, 0x8b]) {
             let mut out = Vec::new();
             flate2::read::MultiGzDecoder::new(bytes)
@@ -71,17 +68,11 @@ impl ConfigFile {
 
     /// Parses the text of a `.config`.
     pub fn parse(origin: &str, text: &str) -> Result<ConfigFile, ConfigError> {
-        let mut res = ConfigFile {
-            origin: origin.to_owned(),
-            ..ConfigFile::default()
-        };
+        let mut res = ConfigFile { origin: origin.to_owned(), ..ConfigFile::default() };
         for (idx, raw) in text.lines().enumerate() {
             let line_no = idx as u32 + 1;
-            let err = |message: String| ConfigError {
-                origin: origin.to_owned(),
-                line: line_no,
-                message,
-            };
+            let err =
+                |message: String| ConfigError { origin: origin.to_owned(), line: line_no, message };
             let line = raw.trim_end_matches('\r');
             let trimmed = line.trim();
             if trimmed.is_empty() {
@@ -97,9 +88,7 @@ impl ConfigFile {
                 continue;
             }
             let Some((name, value)) = line.split_once('=') else {
-                return Err(err(format!(
-                    "expected `CONFIG_NAME=value`, found `{trimmed}`"
-                )));
+                return Err(err(format!("expected `CONFIG_NAME=value`, found `{trimmed}`")));
             };
             if !is_config_name(name) {
                 return Err(err(format!("`{name}` is not a CONFIG_ option name")));
@@ -126,10 +115,7 @@ impl ConfigFile {
 
     /// The value of one autoconf.h macro (`CONFIG_HZ` → `250`).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.options
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.options.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     /// Whether `CONFIG_X` is `y` or `m`.
@@ -155,7 +141,9 @@ pub fn options_is_set(options: &[(SmolStr, SmolStr)], name: &str) -> bool {
 /// 6.19 on: kbuild's C dialect flag), under which a tagged struct or union declared inside a record
 /// without a declarator is an anonymous member.
 pub fn options_ms_extensions(options: &[(SmolStr, SmolStr)]) -> bool {
-    options.iter().any(|(name, value)| name == "CONFIG_CC_MS_EXTENSIONS" && value.contains("-fms-extensions"))
+    options
+        .iter()
+        .any(|(name, value)| name == "CONFIG_CC_MS_EXTENSIONS" && value.contains("-fms-extensions"))
 }
 
 /// autoconf.h as kconfig writes it, from the option list.
@@ -213,10 +201,7 @@ fn is_config_string(value: &str) -> bool {
 
 /// A kconfig int (optionally negative decimal) or hex (`0x...`) value.
 fn is_config_number(value: &str) -> bool {
-    if let Some(hex) = value
-        .strip_prefix("0x")
-        .or_else(|| value.strip_prefix("0X"))
-    {
+    if let Some(hex) = value.strip_prefix("0x").or_else(|| value.strip_prefix("0X")) {
         return !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit());
     }
     let digits = value.strip_prefix('-').unwrap_or(value);
@@ -233,11 +218,7 @@ mod tests {
         let cfg = ConfigFile::parse(".config", text).unwrap();
         assert_eq!(cfg.version.as_deref(), Some("6.1.192"));
         assert_eq!(cfg.arch.as_deref(), Some("x86"));
-        let got: Vec<String> = cfg
-            .options
-            .iter()
-            .map(|(n, v)| format!("{n} {v}"))
-            .collect();
+        let got: Vec<String> = cfg.options.iter().map(|(n, v)| format!("{n} {v}")).collect();
         assert_eq!(
             got,
             [

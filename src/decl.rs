@@ -60,10 +60,7 @@ pub struct DeclError {
 
 impl DeclError {
     pub(crate) fn new(token: usize, message: impl Into<String>) -> DeclError {
-        DeclError {
-            message: message.into(),
-            token,
-        }
+        DeclError { message: message.into(), token }
     }
 
     /// The message with its source location, when `locs` knows the token.
@@ -115,18 +112,13 @@ pub fn tokens_from_gcc_e(text: &str) -> (Vec<Token>, Vec<SourceLoc>) {
                 }
                 j += 1;
             }
-            let marker = words
-                .first()
-                .map(|w| lexed.kind(*w) == SyntaxKind::PP_NUMBER)
-                .unwrap_or(false);
+            let marker =
+                words.first().map(|w| lexed.kind(*w) == SyntaxKind::PP_NUMBER).unwrap_or(false);
             if marker {
                 if let Ok(n) = lexed.text(text, words[0]).parse::<u32>() {
                     line = n;
                 }
-                if let Some(name) = words
-                    .get(1)
-                    .filter(|w| lexed.kind(**w) == SyntaxKind::STRING)
-                {
+                if let Some(name) = words.get(1).filter(|w| lexed.kind(**w) == SyntaxKind::STRING) {
                     let quoted = lexed.text(text, *name);
                     file = Arc::from(quoted.trim_matches('"'));
                 }
@@ -138,10 +130,7 @@ pub fn tokens_from_gcc_e(text: &str) -> (Vec<Token>, Vec<SourceLoc>) {
                     words.get(k).is_some_and(|w| lexed.text(text, *w) == word)
                 };
                 if is(0, "pragma") && (is(1, "pack") || is(1, "scalar_storage_order")) {
-                    let loc = SourceLoc {
-                        file: Arc::clone(&file),
-                        line,
-                    };
+                    let loc = SourceLoc { file: Arc::clone(&file), line };
                     let spelled: Vec<&str> =
                         words[1..].iter().map(|w| lexed.text(text, *w)).collect();
                     let operand = format!("\"{}\"", spelled.join(" ").replace('"', "\\\""));
@@ -165,14 +154,8 @@ pub fn tokens_from_gcc_e(text: &str) -> (Vec<Token>, Vec<SourceLoc>) {
         at_line_start = false;
         let raw = lexed.text(text, i);
         let spelling = syntax::cooked(raw);
-        tokens.push(Token {
-            kind,
-            text: SmolStr::from(spelling.as_ref()),
-        });
-        locs.push(SourceLoc {
-            file: Arc::clone(&file),
-            line,
-        });
+        tokens.push(Token { kind, text: SmolStr::from(spelling.as_ref()) });
+        locs.push(SourceLoc { file: Arc::clone(&file), line });
         i += 1;
     }
     (tokens, locs)

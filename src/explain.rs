@@ -146,7 +146,11 @@ impl std::fmt::Display for ExplainError {
                 write!(f, "`{name}` cannot be laid out with certainty: {reason}")
             }
             ExplainError::OtherConfigs { name, definitions } => {
-                write!(f, "`{name}` does not exist under this configuration: {}", definitions.join("; also "))
+                write!(
+                    f,
+                    "`{name}` does not exist under this configuration: {}",
+                    definitions.join("; also ")
+                )
             }
         }
     }
@@ -163,8 +167,15 @@ impl<'a> Explainer<'a> {
     /// `randstruct`: the build runs GCC's randstruct plugin (the structs it reorders are errors);
     /// `ms_extensions`: it passes `-fms-extensions` (tagged members without a declarator are
     /// anonymous members).
-    pub fn new(pp: &'a Preprocessed, index: &'a DeclIndex, randstruct: bool, ms_extensions: bool) -> Explainer<'a> {
-        let resolver = Resolver::new(&pp.tokens, index).with_randstruct(randstruct).with_ms_extensions(ms_extensions);
+    pub fn new(
+        pp: &'a Preprocessed,
+        index: &'a DeclIndex,
+        randstruct: bool,
+        ms_extensions: bool,
+    ) -> Explainer<'a> {
+        let resolver = Resolver::new(&pp.tokens, index)
+            .with_randstruct(randstruct)
+            .with_ms_extensions(ms_extensions);
         Explainer { pp, index, resolver }
     }
 
@@ -174,7 +185,10 @@ impl<'a> Explainer<'a> {
 
     /// The record a name denotes: `struct X`, `union X`, a tag (struct first), or a typedef
     /// name of a struct or union.
-    pub fn find(&mut self, query: &str) -> Result<(Arc<RecordTy>, Option<Range<usize>>), ExplainError> {
+    pub fn find(
+        &mut self,
+        query: &str,
+    ) -> Result<(Arc<RecordTy>, Option<Range<usize>>), ExplainError> {
         let query = query.trim();
         let (kinds, name): (&[RecordKind], &str) = if let Some(n) = query.strip_prefix("struct ") {
             (&[RecordKind::Struct], n.trim())
@@ -209,10 +223,16 @@ impl<'a> Explainer<'a> {
                         .map(|d| d.body.clone());
                     Ok((Arc::clone(rec), body.or_else(|| self.typedef_body(name))))
                 }
-                other => Err(ExplainError::NotARecord { name: query.to_owned(), what: format!("`{other}`") }),
+                other => Err(ExplainError::NotARecord {
+                    name: query.to_owned(),
+                    what: format!("`{other}`"),
+                }),
             };
         }
-        Err(ExplainError::Unknown { name: query.to_owned(), suggestions: self.closest_names(name, 5) })
+        Err(ExplainError::Unknown {
+            name: query.to_owned(),
+            suggestions: self.closest_names(name, 5),
+        })
     }
 
     /// The body of `typedef struct { ... } name;`.
@@ -265,7 +285,11 @@ impl<'a> Explainer<'a> {
     }
 
     /// The view of a record; `body` is its definition's tokens (for qualifiers and provenance).
-    pub fn view(&mut self, rec: &Arc<RecordTy>, body: Option<Range<usize>>) -> Result<RecordView, String> {
+    pub fn view(
+        &mut self,
+        rec: &Arc<RecordTy>,
+        body: Option<Range<usize>>,
+    ) -> Result<RecordView, String> {
         let layout = self.resolver.record_layout(rec).map_err(|e| e.to_string())?;
         let decls = match &body {
             Some(body) => self.member_decls(rec, body.clone()),
@@ -316,7 +340,8 @@ impl<'a> Explainer<'a> {
                 decl_start: decl.map(|d| d.start),
             });
         }
-        let alignment = self.ty_user_aligned(&Ty::Record(Arc::clone(rec))).then_some(layout.align_bits / 8);
+        let alignment =
+            self.ty_user_aligned(&Ty::Record(Arc::clone(rec))).then_some(layout.align_bits / 8);
         Ok(RecordView {
             rec: Arc::clone(rec),
             size_bytes: layout.size_bits / 8,
@@ -364,7 +389,8 @@ impl<'a> Explainer<'a> {
             Ty::Typedef(def) => def.align_bits.is_some() || self.ty_user_aligned(&def.ty),
             Ty::Array(elem, _) => self.ty_user_aligned(elem),
             Ty::Record(rec) => {
-                rec.align_bits.is_some() || rec.fields.iter().any(|f| self.field_user_aligned(rec, f))
+                rec.align_bits.is_some()
+                    || rec.fields.iter().any(|f| self.field_user_aligned(rec, f))
             }
             Ty::Enum(def) => def.align_bits.is_some(),
             _ => false,
@@ -406,14 +432,24 @@ impl<'a> Explainer<'a> {
             };
             if declarators.is_empty() {
                 if inline_body.is_some() {
-                    out.push(MemberDecl2 { shape: Shape::Leaf(leaf), inline_body, token: specs.start, start: specs.start });
+                    out.push(MemberDecl2 {
+                        shape: Shape::Leaf(leaf),
+                        inline_body,
+                        token: specs.start,
+                        start: specs.start,
+                    });
                 }
                 continue;
             }
             for (declarator, _) in declarators {
                 let shape = self.declarator_shape(leaf, &declarator.ops);
                 let token = declarator.name.as_ref().map_or(specs.start, |(_, at)| *at);
-                out.push(MemberDecl2 { shape, inline_body: inline_body.clone(), token, start: specs.start });
+                out.push(MemberDecl2 {
+                    shape,
+                    inline_body: inline_body.clone(),
+                    token,
+                    start: specs.start,
+                });
             }
         }
         if out.len() != rec.fields.len() {
@@ -428,7 +464,9 @@ impl<'a> Explainer<'a> {
         let mut shape = Shape::Leaf(leaf);
         for op in ops.iter().rev() {
             shape = match op {
-                DeclOp::Pointer { at, .. } => Shape::Pointer(Box::new(shape), quals_after(toks, at + 1)),
+                DeclOp::Pointer { at, .. } => {
+                    Shape::Pointer(Box::new(shape), quals_after(toks, at + 1))
+                }
                 DeclOp::Array { .. } => Shape::Array(Box::new(shape)),
                 DeclOp::Function { params, .. } => {
                     let (params, variadic) = self.param_shapes(params.clone());
@@ -574,7 +612,9 @@ fn wrap(q: Quals, mut t: PTy) -> PTy {
 /// The printed type of `ty`, with the qualifiers of `shape` where the shapes agree.
 fn pty_with(ty: &Ty, shape: Option<&Shape>) -> PTy {
     match (ty, shape) {
-        (Ty::Pointer(inner), Some(Shape::Pointer(s, q))) => wrap(*q, PTy::Pointer(Box::new(pty_with(inner, Some(s))))),
+        (Ty::Pointer(inner), Some(Shape::Pointer(s, q))) => {
+            wrap(*q, PTy::Pointer(Box::new(pty_with(inner, Some(s)))))
+        }
         (Ty::Array(inner, n), Some(Shape::Array(s))) => {
             // GCC's DWARF qualifies an array of qualified elements too (`const char name[32]`
             // is const → array → const → char, which pahole prints `const const char`).
@@ -590,7 +630,12 @@ fn pty_with(ty: &Ty, shape: Option<&Shape>) -> PTy {
         }
         (Ty::Function(sig), Some(Shape::Function { ret, params, variadic })) => PTy::Function {
             ret: Box::new(pty_with(&sig.ret, Some(ret))),
-            params: sig.params.iter().enumerate().map(|(i, p)| pty_with(p, params.get(i))).collect(),
+            params: sig
+                .params
+                .iter()
+                .enumerate()
+                .map(|(i, p)| pty_with(p, params.get(i)))
+                .collect(),
             variadic: *variadic,
         },
         (_, Some(Shape::Leaf(q))) => wrap(*q, plain(ty)),
@@ -663,16 +708,32 @@ impl Unit {
     ) -> Result<Unit, String> {
         let pre_ast = Arc::clone(input.pre_ast(db));
         let pre_ast = &pre_ast;
-        let kconfig = crate::input::KernelConfig::new(db, config.origin.as_str().into(), config.options.clone().into());
+        let kconfig = crate::input::KernelConfig::new(
+            db,
+            config.origin.as_str().into(),
+            config.options.clone().into(),
+        );
         let pp = crate::pipeline::preprocessed_ahead(db, input, kconfig)?;
         let mut index = DeclIndex::build(&pp.tokens);
         index.add_pragmas(pp.pragmas.iter().map(|p| (p.before_token as usize, p.text.as_str())));
-        let randstruct = crate::config::options_is_set(&config.options, "CONFIG_GCC_PLUGIN_RANDSTRUCT");
-        Ok(Unit { pp, index, randstruct, pre_ast: Arc::clone(pre_ast), options: config.options.clone() })
+        let randstruct =
+            crate::config::options_is_set(&config.options, "CONFIG_GCC_PLUGIN_RANDSTRUCT");
+        Ok(Unit {
+            pp,
+            index,
+            randstruct,
+            pre_ast: Arc::clone(pre_ast),
+            options: config.options.clone(),
+        })
     }
 
     pub fn explainer(&self) -> Explainer<'_> {
-        Explainer::new(&self.pp, &self.index, self.randstruct, crate::config::options_ms_extensions(&self.options))
+        Explainer::new(
+            &self.pp,
+            &self.index,
+            self.randstruct,
+            crate::config::options_ms_extensions(&self.options),
+        )
     }
 
     /// `pahole -C NAME`'s text for one type.
@@ -725,7 +786,11 @@ impl Unit {
 
     /// [`Explainer::find`], with an unknown name looked for in the pre-AST's sources (a type
     /// only other configurations define).
-    fn find(&self, ex: &mut Explainer<'_>, name: &str) -> Result<(Arc<RecordTy>, Option<Range<usize>>), ExplainError> {
+    fn find(
+        &self,
+        ex: &mut Explainer<'_>,
+        name: &str,
+    ) -> Result<(Arc<RecordTy>, Option<Range<usize>>), ExplainError> {
         match ex.find(name) {
             Err(ExplainError::Unknown { name: query, suggestions }) => {
                 let trimmed = query.trim();
@@ -756,6 +821,12 @@ impl Unit {
 
     /// The provenance reader of `--why`.
     pub fn why(&self) -> why::Why<'_> {
-        why::Why { pp: &self.pp, index: &self.index, pre_ast: &self.pre_ast, options: &self.options, cache: Default::default() }
+        why::Why {
+            pp: &self.pp,
+            index: &self.index,
+            pre_ast: &self.pre_ast,
+            options: &self.options,
+            cache: Default::default(),
+        }
     }
 }

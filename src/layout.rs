@@ -53,10 +53,7 @@ pub struct FieldLayout {
 
 impl RecordLayout {
     pub fn ty_layout(&self) -> TyLayout {
-        TyLayout {
-            size_bits: self.size_bits,
-            align_bits: self.align_bits,
-        }
+        TyLayout { size_bits: self.size_bits, align_bits: self.align_bits }
     }
 }
 
@@ -110,31 +107,19 @@ pub fn ty_layout(
         Ty::Void => Err(LayoutError::NotAnObject("void".into())),
         Ty::Function(_) => Err(LayoutError::NotAnObject("function type".into())),
         Ty::Base(base) => Ok(base_layout(*base)),
-        Ty::Pointer(_) => Ok(TyLayout {
-            size_bits: 64,
-            align_bits: 64,
-        }),
+        Ty::Pointer(_) => Ok(TyLayout { size_bits: 64, align_bits: 64 }),
         Ty::Array(elem, len) => {
             let elem_layout = ty_layout(elem, record)?;
             let Some(len) = len else {
-                return Ok(TyLayout {
-                    size_bits: 0,
-                    align_bits: elem_layout.align_bits,
-                });
+                return Ok(TyLayout { size_bits: 0, align_bits: elem_layout.align_bits });
             };
             if *len > 0 && elem_layout.size_bits % elem_layout.align_bits != 0 {
                 return Err(LayoutError::BadAlignment(format!(
                     "alignment of array elements of `{elem}` is greater than their size"
                 )));
             }
-            let size_bits = elem_layout
-                .size_bits
-                .checked_mul(*len)
-                .ok_or(LayoutError::Overflow)?;
-            Ok(TyLayout {
-                size_bits,
-                align_bits: elem_layout.align_bits,
-            })
+            let size_bits = elem_layout.size_bits.checked_mul(*len).ok_or(LayoutError::Overflow)?;
+            Ok(TyLayout { size_bits, align_bits: elem_layout.align_bits })
         }
         Ty::Record(rec) => record(rec),
         Ty::RecordRef(kind, tag) => {
@@ -148,10 +133,7 @@ pub fn ty_layout(
             match def.align_bits {
                 Some(align_bits) => {
                     check_align(align_bits)?;
-                    Ok(TyLayout {
-                        size_bits: inner.size_bits,
-                        align_bits,
-                    })
+                    Ok(TyLayout { size_bits: inner.size_bits, align_bits })
                 }
                 None => Ok(inner),
             }
@@ -161,9 +143,7 @@ pub fn ty_layout(
 
 /// The size and alignment of `ty`, recursing into nested records without memoisation.
 pub fn layout_of(ty: &Ty) -> Result<TyLayout, LayoutError> {
-    ty_layout(ty, &mut |rec| {
-        layout_of_record(rec).map(|it| it.ty_layout())
-    })
+    ty_layout(ty, &mut |rec| layout_of_record(rec).map(|it| it.ty_layout()))
 }
 
 /// The layout of a record, recursing into nested records without memoisation.
@@ -180,8 +160,6 @@ pub(crate) fn check_align(align_bits: u64) -> Result<(), LayoutError> {
     if align_bits.is_power_of_two() && align_bits >= 8 {
         Ok(())
     } else {
-        Err(LayoutError::BadAlignment(format!(
-            "{align_bits} bits is not a power of two bytes"
-        )))
+        Err(LayoutError::BadAlignment(format!("{align_bits} bits is not a power of two bytes")))
     }
 }

@@ -21,7 +21,9 @@ use smol_str::SmolStr;
 use crate::{
     config::ConfigFile,
     db::Db,
-    decl::{emitted_extra, emitted_for_unit, query as decl_query, EmittedRecords, Resolver, SourceLoc},
+    decl::{
+        emitted_extra, emitted_for_unit, query as decl_query, EmittedRecords, Resolver, SourceLoc,
+    },
     input::{KernelConfig, PreAstInput},
     layout,
     pre_ast::{FileId, FileKind, GeneratedHeader, PreAst},
@@ -106,7 +108,8 @@ pub fn run_input(
     let pre_ast = Arc::clone(input.pre_ast(db));
     let mut stages = Vec::new();
     let t = Instant::now();
-    let kconfig = KernelConfig::new(db, config.origin.as_str().into(), config.options.clone().into());
+    let kconfig =
+        KernelConfig::new(db, config.origin.as_str().into(), config.options.clone().into());
     let pp = with_skeletons_ahead(db, input, kconfig, || preprocessed(db, input, kconfig));
     let pp = pp.map_err(EngineError::Preprocess)?;
     stages.push(("PREPROCESSING", t.elapsed().as_secs_f64()));
@@ -118,8 +121,7 @@ pub fn run_input(
         lay_out(resolver, &pp, symbol_map, &mut stages)
     })
     .map_err(EngineError::Preprocess)??;
-    out.model.kernel_release =
-        Some(pre_ast.meta.kernel_release.clone()).filter(|r| !r.is_empty());
+    out.model.kernel_release = Some(pre_ast.meta.kernel_release.clone()).filter(|r| !r.is_empty());
     out.model.config = config_values(config);
     if !pre_ast.compiler_in_predefined {
         // Refusing is the caller's (`check_version`); a forced choice is recorded here.
@@ -136,7 +138,8 @@ pub fn preprocessed_ahead(
     input: PreAstInput,
     config: KernelConfig,
 ) -> Result<Arc<Preprocessed>, String> {
-    with_skeletons_ahead(db, input, config, || preprocessed(db, input, config)).map_err(|e| e.to_string())
+    with_skeletons_ahead(db, input, config, || preprocessed(db, input, config))
+        .map_err(|e| e.to_string())
 }
 
 /// Runs `f` (which preprocesses `input` under `config`) while a helper thread computes what the
@@ -164,7 +167,9 @@ fn with_skeletons_ahead<T>(
                     .map(FileId)
                     .filter(move |&id| pre_ast.file(id).kind == FileKind::ConfigDerived(which))
             };
-            for which in [GeneratedHeader::Autoconf, GeneratedHeader::Bounds, GeneratedHeader::Timeconst] {
+            for which in
+                [GeneratedHeader::Autoconf, GeneratedHeader::Bounds, GeneratedHeader::Timeconst]
+            {
                 for file in derived(which) {
                     if stop.load(Ordering::Relaxed) {
                         return;
@@ -271,7 +276,9 @@ fn lay_out(
         for name in declared {
             if let Ok(ty) = builder.resolver.variable(name) {
                 match builder.ty(&ty) {
-                    Ok(ty) => builder.model.symbol_types.push(SymbolType { name: name.to_string(), ty }),
+                    Ok(ty) => {
+                        builder.model.symbol_types.push(SymbolType { name: name.to_string(), ty })
+                    }
                     Err(reason) => builder.in_error(format!("variable {name}"), reason),
                 }
             }
@@ -280,7 +287,13 @@ fn lay_out(
     let mut model = builder.model;
     model.system_map = map;
     stages.push(("LAYING OUT", t.elapsed().as_secs_f64()));
-    Ok(EngineOutput { layouts, model, problems, tokens: pp.tokens.len(), stages: std::mem::take(stages) })
+    Ok(EngineOutput {
+        layouts,
+        model,
+        problems,
+        tokens: pp.tokens.len(),
+        stages: std::mem::take(stages),
+    })
 }
 
 /// The records and enums of the Volatility coverage list (`profile::volatility_coverage`) the unit
@@ -292,7 +305,10 @@ fn coverage_extra(resolver: &mut Resolver<'_>, emitted: &EmittedRecords) -> Emit
     static NAMES: std::sync::OnceLock<[(Vec<String>, Vec<String>); 2]> = std::sync::OnceLock::new();
     let tiers = NAMES.get_or_init(|| {
         let list = Coverage::builtin();
-        [(list.types.into_iter().map(|t| t.name).collect(), list.enums), (list.template_types, list.template_enums)]
+        [
+            (list.types.into_iter().map(|t| t.name).collect(), list.enums),
+            (list.template_types, list.template_enums),
+        ]
     });
     fn strs(names: &[String]) -> Vec<&str> {
         names.iter().map(String::as_str).collect()
@@ -337,7 +353,8 @@ fn source_locs(pp: &Preprocessed) -> Vec<SourceLoc> {
 /// for Rekall's `$CONFIG`.
 fn config_values(config: &ConfigFile) -> Vec<(String, String)> {
     let mut out = Vec::with_capacity(config.options.len());
-    let names: rustc_hash::FxHashSet<&str> = config.options.iter().map(|(n, _)| n.as_str()).collect();
+    let names: rustc_hash::FxHashSet<&str> =
+        config.options.iter().map(|(n, _)| n.as_str()).collect();
     for (name, value) in &config.options {
         if let Some(base) = name.strip_suffix("_MODULE") {
             if value == "1" && !names.contains(base) {
@@ -517,7 +534,12 @@ impl<'r, 'a> ModelBuilder<'r, 'a> {
     /// without `DW_AT_byte_size`; dwarf2json writes it with size 0 and base `void`).
     fn declared_enum(&mut self, tag: &SmolStr) -> EnumId {
         let id = EnumId(self.model.enums.len() as u32);
-        self.model.enums.push(Enum { name: Some(tag.to_string()), size_bits: 0, signed: false, constants: Vec::new() });
+        self.model.enums.push(Enum {
+            name: Some(tag.to_string()),
+            size_bits: 0,
+            signed: false,
+            constants: Vec::new(),
+        });
         self.enums.insert(tag.clone(), id);
         id
     }
@@ -591,7 +613,9 @@ impl<'r, 'a> ModelBuilder<'r, 'a> {
                 }
                 let id = TypedefId(self.model.typedefs.len() as u32);
                 self.typedefs.insert(td.name.clone(), id);
-                self.model.typedefs.push(Typedef { name: td.name.to_string(), target: TypeRef::Void });
+                self.model
+                    .typedefs
+                    .push(Typedef { name: td.name.to_string(), target: TypeRef::Void });
                 match self.ty(&td.ty) {
                     Ok(target) => self.model.typedefs[id.0 as usize].target = target,
                     Err(reason) => {
@@ -629,19 +653,37 @@ mod tests {
         let target = "#pragma pack(push, 1)\nstruct packed_pair { char c; int i; };\n#pragma pack(pop)\n\
                       struct plain_pair { char c; int i; };\nstruct half { char c;\n#pragma pack(2)\nint i; };\n\
                       struct packed_pair a;\nstruct plain_pair b;\nstruct half h;\n";
-        let files = vec![PreAstFile { path: "target/t.c".into(), text: target.into(), kind: FileKind::Source }];
+        let files = vec![PreAstFile {
+            path: "target/t.c".into(),
+            text: target.into(),
+            kind: FileKind::Source,
+        }];
         let mut pre_ast = PreAst::new(Metadata::default(), files, Vec::new());
         pre_ast.target = Some(FileId(0));
         let config = ConfigFile::parse_bytes(".config", b"CONFIG_X=y\n").unwrap();
-        let out = super::run(&RootDatabase::default(), &Arc::new(pre_ast), &config, || Ok(None)).unwrap();
+        let out =
+            super::run(&RootDatabase::default(), &Arc::new(pre_ast), &config, || Ok(None)).unwrap();
         let size = |name: &str| {
-            out.model.records.iter().find(|r| r.name.as_deref() == Some(name) && r.fields.is_some()).map(|r| r.size_bits)
+            out.model
+                .records
+                .iter()
+                .find(|r| r.name.as_deref() == Some(name) && r.fields.is_some())
+                .map(|r| r.size_bits)
         };
         // GCC's x86-64 sizes: `{ char; int }` is 5 bytes under `pack(1)`, 8 without.
-        assert_eq!((size("packed_pair"), size("plain_pair"), size("half")), (Some(40), Some(64), None));
+        assert_eq!(
+            (size("packed_pair"), size("plain_pair"), size("half")),
+            (Some(40), Some(64), None)
+        );
         assert_eq!(out.model.errors.len(), 1, "{:?}", out.model.errors);
         assert_eq!(out.model.errors[0].name, "variable h");
-        assert!(out.model.errors[0].reason.contains("`#pragma pack(2)` is in effect for part of the definition"), "{:?}", out.model.errors);
+        assert!(
+            out.model.errors[0]
+                .reason
+                .contains("`#pragma pack(2)` is in effect for part of the definition"),
+            "{:?}",
+            out.model.errors
+        );
     }
 
     /// A one-file pre-AST whose target is `text` after autoconf.h.
@@ -653,7 +695,11 @@ mod tests {
                 text: format!("#include <generated/autoconf.h>\n{text}").into(),
                 kind: FileKind::Source,
             },
-            PreAstFile { path: "obj/include/generated/autoconf.h".into(), text: "".into(), kind: FileKind::ConfigDerived(GeneratedHeader::Autoconf) },
+            PreAstFile {
+                path: "obj/include/generated/autoconf.h".into(),
+                text: "".into(),
+                kind: FileKind::ConfigDerived(GeneratedHeader::Autoconf),
+            },
         ];
         let mut pre_ast = PreAst::new(Metadata::default(), files, vec!["obj/include".into()]);
         pre_ast.target = Some(FileId(0));
@@ -672,15 +718,24 @@ mod tests {
             one_file("typedef int s32;\nstruct pair { char c; s32 i; };\nstruct holder { struct pair p; long l; };\nstruct holder h;\n"),
         );
         let config = ConfigFile::parse_bytes(".config", b"CONFIG_X=y\n").unwrap();
-        let count = |log: &[String], query: &str| log.iter().filter(|l| l.starts_with(&format!("{query}("))).count();
+        let count = |log: &[String], query: &str| {
+            log.iter().filter(|l| l.starts_with(&format!("{query}("))).count()
+        };
         let out = super::run_input(&db, input, &config, || Ok(None)).unwrap();
         let log = db.take_log();
         assert_eq!(
-            [count(&log, "decl_index"), count(&log, "struct_decl"), count(&log, "typedef_decl"), count(&log, "layout")],
+            [
+                count(&log, "decl_index"),
+                count(&log, "struct_decl"),
+                count(&log, "typedef_decl"),
+                count(&log, "layout")
+            ],
             [1, 2, 1, 2],
             "{log:?}"
         );
-        let size = |name: &str| out.model.records.iter().find(|r| r.name.as_deref() == Some(name)).map(|r| r.size_bits);
+        let size = |name: &str| {
+            out.model.records.iter().find(|r| r.name.as_deref() == Some(name)).map(|r| r.size_bits)
+        };
         // GCC's x86-64 sizes: `{ char; int }` is 8 bytes, `{ struct pair; long }` 16.
         assert_eq!((size("pair"), size("holder")), (Some(64), Some(128)));
         assert_eq!(out.layouts.records.len(), 2);
@@ -717,13 +772,20 @@ mod tests {
         };
         // GCC's x86-64 sizes: two pointers 16 bytes, `{ struct ops; int }` 24, `{ int; ptr }` 16.
         let plain = run("CONFIG_X=y\n");
-        assert_eq!(defined(&plain), [("holds".into(), 192), ("mixed".into(), 128), ("ops".into(), 128)]);
+        assert_eq!(
+            defined(&plain),
+            [("holds".into(), 192), ("mixed".into(), 128), ("ops".into(), 128)]
+        );
         assert!(plain.model.errors.is_empty(), "{:?}", plain.model.errors);
         let shuffled = run("CONFIG_GCC_PLUGIN_RANDSTRUCT=y\n");
         assert_eq!(defined(&shuffled), [("mixed".to_owned(), 128)]);
         assert_eq!(shuffled.model.errors.len(), 1, "{:?}", shuffled.model.errors);
         assert_eq!(shuffled.model.errors[0].name, "variable a");
-        assert!(shuffled.model.errors[0].reason.contains("randstruct"), "{:?}", shuffled.model.errors);
+        assert!(
+            shuffled.model.errors[0].reason.contains("randstruct"),
+            "{:?}",
+            shuffled.model.errors
+        );
     }
 
     /// The model builder invents nothing: an enum named (as a return type) before its
@@ -748,9 +810,14 @@ mod tests {
         // GCC's x86-64 layout: a pointer, then `char[2]` at byte 8; 16 bytes.
         assert_eq!(timer.size_bits, 128);
         let fields = timer.fields.as_ref().unwrap();
-        let TypeRef::Array { count: Some(2), element } = &fields[1].ty else { panic!("{:?}", fields[1].ty) };
+        let TypeRef::Array { count: Some(2), element } = &fields[1].ty else {
+            panic!("{:?}", fields[1].ty)
+        };
         let TypeRef::Base(char_id) = **element else { panic!("{element:?}") };
-        assert_eq!((fields[1].offset_bits, model.base_types[char_id.0 as usize].name.as_str()), (64, "char"));
+        assert_eq!(
+            (fields[1].offset_bits, model.base_types[char_id.0 as usize].name.as_str()),
+            (64, "char")
+        );
         let TypeRef::Pointer(f) = &fields[0].ty else { panic!("{:?}", fields[0].ty) };
         let TypeRef::Function(f) = &**f else { panic!("{f:?}") };
         assert!(f.variadic && f.params.len() == 1, "{f:?}");
@@ -767,7 +834,11 @@ mod tests {
         assert_eq!((bad.fields.as_ref(), bad.size_bits), (None, 0));
         let names: Vec<&str> = model.errors.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["half_t", "struct bad"], "{:?}", model.errors);
-        assert!(model.errors[1].reason.contains("is in effect for part of the definition"), "{:?}", model.errors);
+        assert!(
+            model.errors[1].reason.contains("is in effect for part of the definition"),
+            "{:?}",
+            model.errors
+        );
     }
 
     /// A target that does not preprocess is an error value with its location, not a message.
@@ -775,13 +846,20 @@ mod tests {
     fn a_unit_that_does_not_preprocess_is_a_located_error() {
         let pre_ast = one_file("#ifndef CONFIG_X\n#error needs CONFIG_X\n#endif\n");
         let config = ConfigFile::parse_bytes(".config", b"CONFIG_Y=y\n").unwrap();
-        let err = super::run(&RootDatabase::default(), &pre_ast, &config, || Ok(None)).err().unwrap();
+        let err =
+            super::run(&RootDatabase::default(), &pre_ast, &config, || Ok(None)).err().unwrap();
         let super::EngineError::Preprocess(e) = err else { panic!("{err:?}") };
         assert_eq!((e.file.as_str(), e.line, e.include_chain.len()), ("target/t.c", 3, 0), "{e}");
-        let err = super::run(&RootDatabase::default(), &pre_ast, &ConfigFile::parse_bytes(".config", b"CONFIG_X=y\n").unwrap(), || {
-            Err("System.map: line 3: not an address".to_owned())
-        });
-        assert_eq!(err.err(), Some(super::EngineError::SymbolMap("System.map: line 3: not an address".into())));
+        let err = super::run(
+            &RootDatabase::default(),
+            &pre_ast,
+            &ConfigFile::parse_bytes(".config", b"CONFIG_X=y\n").unwrap(),
+            || Err("System.map: line 3: not an address".to_owned()),
+        );
+        assert_eq!(
+            err.err(),
+            Some(super::EngineError::SymbolMap("System.map: line 3: not an address".into()))
+        );
     }
 
     /// Two configurations on one pre-AST input and one database: the second lexes and lowers no
@@ -789,8 +867,8 @@ mod tests {
     #[test]
     fn configurations_share_the_file_skeletons() {
         use crate::db::LoggingDatabase;
-        use crate::pre_ast::GeneratedHeader;
         use crate::input::PreAstInput;
+        use crate::pre_ast::GeneratedHeader;
         let files = vec![
             PreAstFile {
                 path: "target/t.c".into(),
@@ -808,11 +886,17 @@ mod tests {
                 kind: FileKind::ConfigDerived(GeneratedHeader::Autoconf),
             },
         ];
-        let mut pre_ast = PreAst::new(Metadata::default(), files, vec!["src/include".into(), "obj/include".into()]);
+        let mut pre_ast = PreAst::new(
+            Metadata::default(),
+            files,
+            vec!["src/include".into(), "obj/include".into()],
+        );
         pre_ast.target = Some(FileId(0));
         let db = LoggingDatabase::default();
         let input = PreAstInput::from_pre_ast(&db, Arc::new(pre_ast));
-        let count = |log: &[String], query: &str| log.iter().filter(|l| l.starts_with(&format!("{query}("))).count();
+        let count = |log: &[String], query: &str| {
+            log.iter().filter(|l| l.starts_with(&format!("{query}("))).count()
+        };
         let mut sizes = Vec::new();
         for text in ["CONFIG_WIDE=y\n", "CONFIG_NARROW=y\n"] {
             let config = ConfigFile::parse_bytes(".config", text.as_bytes()).unwrap();

@@ -148,18 +148,9 @@ pub struct UnresolvedInclude {
 impl PreAst {
     /// Builds the model from files; `search_dirs` in kbuild order.
     pub fn new(meta: Metadata, files: Vec<PreAstFile>, search_dirs: Vec<String>) -> PreAst {
-        let by_path = files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.path.clone(), FileId(i as u32)))
-            .collect();
-        PreAst {
-            meta,
-            files,
-            search_dirs,
-            by_path,
-            ..PreAst::default()
-        }
+        let by_path =
+            files.iter().enumerate().map(|(i, f)| (f.path.clone(), FileId(i as u32))).collect();
+        PreAst { meta, files, search_dirs, by_path, ..PreAst::default() }
     }
 
     /// The predefined macros for one configuration (autoconf.h's option list): the compiler's
@@ -184,13 +175,10 @@ impl PreAst {
 
     /// The files whose stored text must be replaced by a regeneration from the target config.
     pub fn config_derived(&self) -> impl Iterator<Item = (FileId, GeneratedHeader)> + '_ {
-        self.files
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| match f.kind {
-                FileKind::ConfigDerived(g) => Some((FileId(i as u32), g)),
-                FileKind::Source => None,
-            })
+        self.files.iter().enumerate().filter_map(|(i, f)| match f.kind {
+            FileKind::ConfigDerived(g) => Some((FileId(i as u32), g)),
+            FileKind::Source => None,
+        })
     }
 
     pub fn file(&self, id: FileId) -> &PreAstFile {
@@ -218,14 +206,9 @@ impl PreAst {
         include_next: bool,
     ) -> Option<FileId> {
         let from_path = &self.file(from).path;
-        resolve_in(
-            &self.search_dirs,
-            from_path,
-            spelled,
-            angled,
-            include_next,
-            &mut |p| self.lookup(p),
-        )
+        resolve_in(&self.search_dirs, from_path, spelled, angled, include_next, &mut |p| {
+            self.lookup(p)
+        })
     }
 }
 

@@ -227,7 +227,8 @@ pub fn preprocess(
     source_skeleton: &dyn Fn(FileId) -> Arc<FileSkeleton>,
     view: View,
 ) -> Result<Preprocessed, PpError> {
-    let files = PreAstFiles::new(pre_ast, config, source_skeleton, &crate::decl::sizes::EngineSizes);
+    let files =
+        PreAstFiles::new(pre_ast, config, source_skeleton, &crate::decl::sizes::EngineSizes);
     preprocess_files(pre_ast, config, &files, view)
 }
 
@@ -238,7 +239,11 @@ fn preprocess_files(
     view: View,
 ) -> Result<Preprocessed, PpError> {
     let engine = unit_engine(pre_ast, files, view)?;
-    engine.run(&config.predefined(pre_ast), &pre_ast.forced_includes, MainFile::File(unit_target(pre_ast)?))
+    engine.run(
+        &config.predefined(pre_ast),
+        &pre_ast.forced_includes,
+        MainFile::File(unit_target(pre_ast)?),
+    )
 }
 
 /// The declaration view of the unit, recording the `CONFIG_*` names it looks up (for `memo`).
@@ -248,7 +253,11 @@ fn run_unit(
     predefined: &str,
 ) -> Result<(Preprocessed, rustc_hash::FxHashSet<SmolStr>), PpError> {
     let engine = unit_engine(pre_ast, files, View::Declarations)?.record_config_reads();
-    engine.run_recording(predefined, &pre_ast.forced_includes, MainFile::File(unit_target(pre_ast)?))
+    engine.run_recording(
+        predefined,
+        &pre_ast.forced_includes,
+        MainFile::File(unit_target(pre_ast)?),
+    )
 }
 
 fn unit_target(pre_ast: &PreAst) -> Result<FileId, PpError> {
@@ -260,7 +269,11 @@ fn unit_target(pre_ast: &PreAst) -> Result<FileId, PpError> {
     })
 }
 
-fn unit_engine<'a>(pre_ast: &PreAst, files: &'a PreAstFiles<'a>, view: View) -> Result<Engine<'a>, PpError> {
+fn unit_engine<'a>(
+    pre_ast: &PreAst,
+    files: &'a PreAstFiles<'a>,
+    view: View,
+) -> Result<Engine<'a>, PpError> {
     unit_target(pre_ast)?;
     let text_bytes: usize = pre_ast.files.iter().map(|f| f.text.len()).sum();
     let mut engine = match view {
@@ -350,9 +363,7 @@ fn with_query_files<T>(
 ) -> T {
     let shape = pre_ast.pre_ast(db);
     let sources = pre_ast.sources(db);
-    let target = TargetConfig {
-        options: config.options(db).clone(),
-    };
+    let target = TargetConfig { options: config.options(db).clone() };
     let skel = |id: FileId| file_skeleton(db, sources[id.0 as usize]);
     let header = |id: FileId| config_header(db, pre_ast, config, id);
     let files = PreAstFiles::new(shape, &target, &skel, &crate::decl::sizes::EngineSizes)
@@ -529,13 +540,17 @@ impl<'a> PreAstFiles<'a> {
             .pre_ast
             .lookup(generated::ASM_OFFSETS_UNIT_PATH)
             .ok_or("the pre-AST has no asm-offsets unit (rebuild it with this build-pre-ast)")?;
-        let mut nested = PreAstFiles::new(self.pre_ast, self.config, self.source_skeleton, self.sizes);
+        let mut nested =
+            PreAstFiles::new(self.pre_ast, self.config, self.source_skeleton, self.sizes);
         nested.config_headers = self.config_headers;
         nested.generating_asm_offsets = true;
         let pp = Engine::new(&nested)
             .run(
                 // kbuild compiles asm-offsets.c into the kernel, not as a module.
-                &crate::pre_ast::predefined::builtin_object_defines(&self.config.predefined(self.pre_ast), "asm_offsets"),
+                &crate::pre_ast::predefined::builtin_object_defines(
+                    &self.config.predefined(self.pre_ast),
+                    "asm_offsets",
+                ),
                 &self.pre_ast.forced_includes,
                 MainFile::File(unit),
             )
@@ -543,7 +558,10 @@ impl<'a> PreAstFiles<'a> {
         let names: Vec<String> = pp
             .tokens
             .iter()
-            .filter(|t| t.kind == syntax::SyntaxKind::IDENT && t.text.starts_with(generated::ASM_OFFSET_PREFIX))
+            .filter(|t| {
+                t.kind == syntax::SyntaxKind::IDENT
+                    && t.text.starts_with(generated::ASM_OFFSET_PREFIX)
+            })
             .map(|t| t.text.to_string())
             .collect();
         let values = self.sizes.enumerator_values(&names, &pp.tokens);
@@ -565,10 +583,8 @@ impl<'a> PreAstFiles<'a> {
             PreAstFiles::new(self.pre_ast, self.config, self.source_skeleton, self.sizes);
         nested.config_headers = self.config_headers;
         nested.generating_bounds = true;
-        let main = MainFile::Text {
-            name: "kernel/bounds.c".into(),
-            text: generated::BOUNDS_C.into(),
-        };
+        let main =
+            MainFile::Text { name: "kernel/bounds.c".into(), text: generated::BOUNDS_C.into() };
         let (pp, values) = Engine::new(&nested)
             .run_and_eval(
                 &self.config.predefined(self.pre_ast),
@@ -609,7 +625,9 @@ impl FileProvider for PreAstFiles<'_> {
             FileKind::ConfigDerived(which) => {
                 if which == GeneratedHeader::Bounds && self.generating_bounds {
                     let path = &self.pre_ast.file(file).path;
-                    return Err(format!("{path} is needed while generating it from kernel/bounds.c"));
+                    return Err(format!(
+                        "{path} is needed while generating it from kernel/bounds.c"
+                    ));
                 }
                 if let Some(headers) = self.config_headers {
                     return headers(file);
@@ -635,8 +653,7 @@ impl FileProvider for PreAstFiles<'_> {
         match from {
             Some(from) => self.pre_ast.resolve_include(from, spelled, angled, next),
             None => self.pre_ast.search_dirs.iter().find_map(|d| {
-                self.pre_ast
-                    .lookup(&crate::pre_ast::normalize(&format!("{d}/{spelled}")))
+                self.pre_ast.lookup(&crate::pre_ast::normalize(&format!("{d}/{spelled}")))
             }),
         }
     }
@@ -644,7 +661,9 @@ impl FileProvider for PreAstFiles<'_> {
     fn display_name(&self, file: FileId) -> String {
         let path = &self.pre_ast.file(file).path;
         match path.strip_prefix("src/") {
-            Some(rest) if !self.pre_ast.src_file_prefix.is_empty() => format!("{}{rest}", self.pre_ast.src_file_prefix),
+            Some(rest) if !self.pre_ast.src_file_prefix.is_empty() => {
+                format!("{}{rest}", self.pre_ast.src_file_prefix)
+            }
             _ => gcc_file_name(path),
         }
     }
@@ -660,7 +679,9 @@ impl FileProvider for PreAstFiles<'_> {
             return Err(format!("{name} (from asm-offsets.h) is needed while generating bounds.h"));
         }
         if self.generating_asm_offsets {
-            return Err(format!("{name} (from asm-offsets.h) is needed while computing asm-offsets.h"));
+            return Err(format!(
+                "{name} (from asm-offsets.h) is needed while computing asm-offsets.h"
+            ));
         }
         let mut cache = self.asm_offsets.borrow_mut();
         let all = cache.get_or_insert_with(|| self.compute_asm_offsets());

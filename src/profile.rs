@@ -13,8 +13,8 @@
 //! `--root`); then call [`write_profile`] and print its [`WriteSummary`] (warnings included) and
 //! the model's types in error.
 
-pub mod batch_index;
 pub mod banner;
+pub mod batch_index;
 pub mod explain_json;
 pub mod isf;
 pub mod layout_json;
@@ -107,7 +107,9 @@ impl Format {
         match text {
             "rekall" => Ok(Format::Rekall),
             "isf" | "volatility3" | "vol3" => Ok(Format::Isf),
-            other => Err(ProfileError::new(format!("unknown profile format `{other}`: use `rekall` or `isf`"))),
+            other => Err(ProfileError::new(format!(
+                "unknown profile format `{other}`: use `rekall` or `isf`"
+            ))),
         }
     }
 }
@@ -138,7 +140,11 @@ pub struct WriteSummary {
 
 /// Serializes `model` in `options.format` and writes it to `output` atomically. An output name
 /// ending in `.xz` is xz-compressed. On error no file is left at `output` or beside it.
-pub fn write_profile(model: &model::ProfileModel, output: &Path, options: &WriteOptions) -> Result<WriteSummary, ProfileError> {
+pub fn write_profile(
+    model: &model::ProfileModel,
+    output: &Path,
+    options: &WriteOptions,
+) -> Result<WriteSummary, ProfileError> {
     let mut summary = WriteSummary { type_errors: model.errors.len(), ..WriteSummary::default() };
     let compress = output.extension().is_some_and(|ext| ext == "xz");
     enum Body<'a> {
@@ -159,7 +165,11 @@ pub fn write_profile(model: &model::ProfileModel, output: &Path, options: &Write
             Body::Rekall(rekall::build(model, &names))
         }
         Format::Isf => {
-            let (document, report) = isf::build(model, &names, &isf::IsfOptions { banner: options.banner.clone(), ..isf::IsfOptions::default() });
+            let (document, report) = isf::build(
+                model,
+                &names,
+                &isf::IsfOptions { banner: options.banner.clone(), ..isf::IsfOptions::default() },
+            );
             summary.types = report.user_types;
             summary.symbols = report.symbols;
             summary.warnings = report.warnings;
@@ -205,7 +215,10 @@ const XZ_BLOCK_SIZE: u64 = 3 << 20;
 /// Writes a file atomically: `write` fills a temporary file in `output`'s directory, which is then
 /// synced and renamed to `output`. If `write` or any step fails, the temporary file is removed and
 /// `output` is untouched. Returns the number of bytes written.
-pub fn write_atomically(output: &Path, write: impl FnOnce(&mut std::fs::File) -> io::Result<()>) -> Result<u64, ProfileError> {
+pub fn write_atomically(
+    output: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> io::Result<()>,
+) -> Result<u64, ProfileError> {
     let directory = match output.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
         _ => PathBuf::from("."),

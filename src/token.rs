@@ -18,10 +18,7 @@ pub struct Token {
 
 impl Token {
     pub fn new(kind: SyntaxKind, text: impl Into<SmolStr>) -> Token {
-        Token {
-            kind,
-            text: text.into(),
-        }
+        Token { kind, text: text.into() }
     }
 
     /// Whether this is the identifier (or keyword) `name`.

@@ -86,11 +86,7 @@ fn isf_profiles_equal_make_profile_byte_for_byte() {
     assert_eq!(profiles.len(), 2);
     for (config, name, entry) in [
         (&amd64, "config-6.1.0-56-amd64.isf.json", &profiles[0]),
-        (
-            &cloud,
-            "linux-headers-6.1.0-56-cloud-amd64.isf.json",
-            &profiles[1],
-        ),
+        (&cloud, "linux-headers-6.1.0-56-cloud-amd64.isf.json", &profiles[1]),
     ] {
         let expected = dir.join(format!("make-profile-{name}"));
         let o = layout_expert(&[
@@ -125,19 +121,10 @@ fn isf_profiles_equal_make_profile_byte_for_byte() {
     }
     assert_eq!(index["format"], "isf");
     // The two flavours differ in options the headers read: two units preprocessed.
-    assert_eq!(
-        (
-            index["units_run"].as_u64(),
-            index["units_replayed"].as_u64()
-        ),
-        (Some(2), Some(0))
-    );
+    assert_eq!((index["units_run"].as_u64(), index["units_replayed"].as_u64()), (Some(2), Some(0)));
     let table = stdout(&o);
     assert!(table.starts_with("CONFIG"), "{table}");
-    assert!(
-        table.contains("KERNEL RELEASE") && table.contains("IN ERROR"),
-        "{table}"
-    );
+    assert!(table.contains("KERNEL RELEASE") && table.contains("IN ERROR"), "{table}");
     assert!(table.contains("2 of 2 profiles written"), "{table}");
     // Not a terminal: one plain line per configuration.
     assert!(stderr(&o).contains("[2/2] "), "{}", stderr(&o));
@@ -156,11 +143,7 @@ fn manifest_and_failing_configurations() {
         dir.join("cloud.config"),
     )
     .unwrap();
-    std::fs::write(
-        dir.join("broken.config"),
-        "CONFIG_X=y\nthis is not a config line\n",
-    )
-    .unwrap();
+    std::fs::write(dir.join("broken.config"), "CONFIG_X=y\nthis is not a config line\n").unwrap();
     std::fs::copy(
         kernels::debian_tree("6.12-amd64").join(".config"),
         dir.join("other-version.config"),
@@ -176,13 +159,8 @@ fn manifest_and_failing_configurations() {
     )
     .unwrap();
     let out = dir.join("out");
-    let o = layout_expert(&[
-        "batch",
-        "--out-dir",
-        s(&out),
-        "--manifest",
-        s(&dir.join("profiles.txt")),
-    ]);
+    let o =
+        layout_expert(&["batch", "--out-dir", s(&out), "--manifest", s(&dir.join("profiles.txt"))]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("3 of 4 configurations failed"), "{err}");
@@ -209,15 +187,9 @@ fn manifest_and_failing_configurations() {
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
     let profiles = index["profiles"].as_array().unwrap();
-    let oks: Vec<bool> = profiles
-        .iter()
-        .map(|p| p["ok"].as_bool().unwrap())
-        .collect();
+    let oks: Vec<bool> = profiles.iter().map(|p| p["ok"].as_bool().unwrap()).collect();
     assert_eq!(oks, [true, false, false, false]);
-    assert!(profiles[1]["error"]
-        .as_str()
-        .unwrap()
-        .contains("broken.config:2"));
+    assert!(profiles[1]["error"].as_str().unwrap().contains("broken.config:2"));
     assert!(profiles[1]["output"].is_null());
     assert_eq!(index["format"], "rekall");
 }
@@ -241,11 +213,7 @@ fn clear_errors_before_any_work() {
         s(&dir.join("b/config.gz")),
     ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("would both be written to config.json"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("would both be written to config.json"), "{}", stderr(&o));
     assert!(!out.exists());
     let o = layout_expert(&[
         "batch",
@@ -263,19 +231,10 @@ fn clear_errors_before_any_work() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("CONFIG"), "{}", stderr(&o));
     std::fs::write(dir.join("empty.txt"), "# nothing\n").unwrap();
-    let o = layout_expert(&[
-        "batch",
-        "--out-dir",
-        s(&out),
-        "--manifest",
-        s(&dir.join("empty.txt")),
-    ]);
+    let o =
+        layout_expert(&["batch", "--out-dir", s(&out), "--manifest", s(&dir.join("empty.txt"))]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("lists no configuration"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("lists no configuration"), "{}", stderr(&o));
     assert!(!out.exists());
 }
 
@@ -300,10 +259,7 @@ fn preprocessing_is_shared_by_the_options_read() {
     let config = ConfigFile::parse_bytes("amd64", &std::fs::read(&config_path).unwrap()).unwrap();
     // Stored files other than the config-derived ones (whose stored copies name every option).
     let mentioned = |name: &str| {
-        pre_ast
-            .files
-            .iter()
-            .any(|f| f.kind == FileKind::Source && f.text.contains(name))
+        pre_ast.files.iter().any(|f| f.kind == FileKind::Source && f.text.contains(name))
     };
     // A driver built as a module that no file of the pre-AST names, built in instead.
     let module = config
@@ -318,10 +274,7 @@ fn preprocessing_is_shared_by_the_options_read() {
     other[module] = (name, "1".into());
     other.insert(0, (unread.into(), "1".into()));
     let mut fewer_cpus: Vec<(SmolStr, SmolStr)> = config.options.clone();
-    let nr_cpus = fewer_cpus
-        .iter()
-        .position(|(n, _)| n == "CONFIG_NR_CPUS")
-        .unwrap();
+    let nr_cpus = fewer_cpus.iter().position(|(n, _)| n == "CONFIG_NR_CPUS").unwrap();
     assert_ne!(fewer_cpus[nr_cpus].1, "64");
     fewer_cpus[nr_cpus].1 = "64".into();
 
@@ -339,39 +292,27 @@ fn preprocessing_is_shared_by_the_options_read() {
     assert_eq!(units(&log), 1);
     assert!(lowered(&log) > 500, "{}", lowered(&log));
 
-    let pp = preprocessed(
-        &db,
-        input,
-        KernelConfig::new(&db, "other".into(), other.clone().into()),
-    )
-    .unwrap();
+    let pp = preprocessed(&db, input, KernelConfig::new(&db, "other".into(), other.clone().into()))
+        .unwrap();
     let log = db.take_log();
     assert_eq!((units(&log), lowered(&log)), (0, 0), "{log:?}");
     assert_eq!(pp.tokens, first.tokens);
     let real = preprocess(
         &pre_ast,
-        &TargetConfig {
-            options: other.into(),
-        },
+        &TargetConfig { options: other.into() },
         &skeleton_cache(&pre_ast),
         View::Declarations,
     )
     .unwrap();
-    assert!(
-        *pp == real,
-        "the shared unit differs from a real run under the second config"
-    );
+    assert!(*pp == real, "the shared unit differs from a real run under the second config");
     assert_ne!(
         pp.expansions, first.expansions,
         "autoconf.h's lines moved, so must the definition sites"
     );
 
-    let pp = preprocessed(
-        &db,
-        input,
-        KernelConfig::new(&db, "fewer cpus".into(), fewer_cpus.into()),
-    )
-    .unwrap();
+    let pp =
+        preprocessed(&db, input, KernelConfig::new(&db, "fewer cpus".into(), fewer_cpus.into()))
+            .unwrap();
     let log = db.take_log();
     assert_eq!((units(&log), lowered(&log)), (1, 0), "{log:?}");
     assert_ne!(pp.tokens, first.tokens);
@@ -384,14 +325,9 @@ fn preprocessing_is_shared_by_the_options_read() {
 fn profiles_after_eviction_rounds_equal_make_profile() {
     use layout_expert::pre_ast::{format, FileKind};
     let pre_ast = pre_ast_6_1();
-    let files = format::decode(&std::fs::read(pre_ast).unwrap())
-        .unwrap()
-        .files;
-    let mentioned = |name: &str| {
-        files
-            .iter()
-            .any(|f| f.kind == FileKind::Source && f.text.contains(name))
-    };
+    let files = format::decode(&std::fs::read(pre_ast).unwrap()).unwrap().files;
+    let mentioned =
+        |name: &str| files.iter().any(|f| f.kind == FileKind::Source && f.text.contains(name));
     let dir = scratch("batch-rounds");
     let amd64 = std::fs::read_to_string(kernels::debian_tree("6.1-amd64").join(".config")).unwrap();
     let unread: Vec<usize> = amd64
@@ -423,20 +359,10 @@ fn profiles_after_eviction_rounds_equal_make_profile() {
     args.extend(configs.iter().map(|p| s(p)));
     let o = layout_expert(&args);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        stdout(&o).contains("preprocessing: 1 units run, 4 replayed"),
-        "{}",
-        stdout(&o)
-    );
+    assert!(stdout(&o).contains("preprocessing: 1 units run, 4 replayed"), "{}", stdout(&o));
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
-    assert_eq!(
-        (
-            index["units_run"].as_u64(),
-            index["units_replayed"].as_u64()
-        ),
-        (Some(1), Some(4))
-    );
+    assert_eq!((index["units_run"].as_u64(), index["units_replayed"].as_u64()), (Some(1), Some(4)));
     let expected = dir.join("make-profile.json");
     let o = layout_expert(&[
         "-q",

@@ -39,10 +39,7 @@ fn help_teaches_and_lists_only_implemented_commands() {
     let o = layout_expert(&["build-pre-ast", "--help"]);
     assert!(o.status.success());
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        out.contains("--linux-repository-path") && out.contains("make O=DIR"),
-        "{out}"
-    );
+    assert!(out.contains("--linux-repository-path") && out.contains("make O=DIR"), "{out}");
     let o = layout_expert(&["explain", "task_struct"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("--config-file"), "{}", stderr(&o));
@@ -88,11 +85,7 @@ fn missing_source_file_is_a_clear_error() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("nope.c: cannot read the source file"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("nope.c: cannot read the source file"), "{}", stderr(&o));
     assert!(entries(&dir).is_empty());
 }
 
@@ -110,32 +103,17 @@ fn unwritable_output_fails_and_keeps_the_old_file() {
         dir.join("no/such/dir/x.pre-ast").to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("the output directory does not exist"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("the output directory does not exist"), "{}", stderr(&o));
     // The output is a directory.
     std::fs::create_dir(dir.join("adir")).unwrap();
-    let o = layout_expert(&[
-        "build-pre-ast",
-        "-q",
-        "-l",
-        t,
-        dir.join("adir").to_str().unwrap(),
-    ]);
+    let o = layout_expert(&["build-pre-ast", "-q", "-l", t, dir.join("adir").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("is a directory"), "{}", stderr(&o));
     // A failed run leaves an existing output untouched and no temporary file behind.
     let out = dir.join("old.pre-ast");
     std::fs::write(&out, "old").unwrap();
-    let o = layout_expert(&[
-        "build-pre-ast",
-        "-q",
-        "-l",
-        dir.to_str().unwrap(),
-        out.to_str().unwrap(),
-    ]);
+    let o =
+        layout_expert(&["build-pre-ast", "-q", "-l", dir.to_str().unwrap(), out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "old");
     assert_eq!(entries(&dir), ["adir", "old.pre-ast"]);
@@ -165,21 +143,18 @@ fn gcc_dependencies(flavour_tree: &Path, target: &Path) -> Vec<String> {
         args.push(s(&format!("include/linux/{f}")));
     }
     args.extend(
-        layout_expert::pre_ast::predefined::BASE_FLAGS
-            .iter()
-            .map(|f| f.to_string())
-            .chain(
-                [
-                    "-D__KERNEL__",
-                    "-O2",
-                    "-fstack-protector-strong",
-                    "-pg",
-                    "-mfentry",
-                    "-DCC_USING_FENTRY",
-                    "-DMODULE",
-                ]
-                .map(String::from),
-            ),
+        layout_expert::pre_ast::predefined::BASE_FLAGS.iter().map(|f| f.to_string()).chain(
+            [
+                "-D__KERNEL__",
+                "-O2",
+                "-fstack-protector-strong",
+                "-pg",
+                "-mfentry",
+                "-DCC_USING_FENTRY",
+                "-DMODULE",
+            ]
+            .map(String::from),
+        ),
     );
     args.extend(
         [
@@ -195,11 +170,7 @@ fn gcc_dependencies(flavour_tree: &Path, target: &Path) -> Vec<String> {
         .current_dir(&obj)
         .output()
         .expect("gcc-12 is needed for this test");
-    assert!(
-        out.status.success(),
-        "gcc-12 -M failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "gcc-12 -M failed: {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout).replace("\\\n", " ");
     let (src_c, obj_c) = (src.canonicalize().unwrap(), obj.canonicalize().unwrap());
     let mut deps: Vec<String> = text
@@ -240,33 +211,21 @@ fn check_real_tree(name: &str, release: &str, version: &str) -> PreAst {
     ] {
         assert!(e.contains(stage), "missing progress line {stage:?}:\n{e}");
     }
-    assert!(
-        e.contains("unresolved include(s)") && e.contains(" files, "),
-        "{e}"
-    );
+    assert!(e.contains("unresolved include(s)") && e.contains(" files, "), "{e}");
     let pre = format::decode(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(pre.meta.kernel_release, release);
     assert_eq!(pre.meta.kernel_version, version);
     assert!(
-        pre.meta
-            .compiler
-            .ends_with("gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0"),
+        pre.meta.compiler.ends_with("gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0"),
         "{}",
         pre.meta.compiler
     );
     assert_eq!(pre.gcc_version, 120200);
     // Every header GCC opens for this target under the tree's own config is in the pre-AST.
-    std::fs::write(
-        dir.join("forensics.c"),
-        layout_expert::pre_ast::build::BUILTIN_TARGET,
-    )
-    .unwrap();
+    std::fs::write(dir.join("forensics.c"), layout_expert::pre_ast::build::BUILTIN_TARGET).unwrap();
     let deps = gcc_dependencies(&tree, &dir.join("forensics.c"));
     let missing: Vec<&String> = deps.iter().filter(|d| pre.lookup(d).is_none()).collect();
-    assert!(
-        missing.is_empty(),
-        "headers gcc opened but the pre-AST lacks: {missing:#?}"
-    );
+    assert!(missing.is_empty(), "headers gcc opened but the pre-AST lacks: {missing:#?}");
     assert!(
         deps.len() > 500 && pre.files.len() >= deps.len(),
         "{} gcc deps, {} files",
@@ -275,30 +234,17 @@ fn check_real_tree(name: &str, release: &str, version: &str) -> PreAst {
     );
     // The config-derived headers the target reaches are marked.
     for (path, kind) in [
-        (
-            "obj/include/generated/autoconf.h",
-            GeneratedHeader::Autoconf,
-        ),
+        ("obj/include/generated/autoconf.h", GeneratedHeader::Autoconf),
         ("obj/include/generated/bounds.h", GeneratedHeader::Bounds),
-        (
-            "obj/include/generated/timeconst.h",
-            GeneratedHeader::Timeconst,
-        ),
-        (
-            "obj/include/generated/asm-offsets.h",
-            GeneratedHeader::AsmOffsets,
-        ),
+        ("obj/include/generated/timeconst.h", GeneratedHeader::Timeconst),
+        ("obj/include/generated/asm-offsets.h", GeneratedHeader::AsmOffsets),
     ] {
-        let id = pre
-            .lookup(path)
-            .unwrap_or_else(|| panic!("{path} not reached"));
+        let id = pre.lookup(path).unwrap_or_else(|| panic!("{path} not reached"));
         assert_eq!(pre.file(id).kind, FileKind::ConfigDerived(kind));
     }
     // Types outside the public headers are listed as unavailable, not faked.
     assert!(
-        pre.notes
-            .iter()
-            .any(|n| n.starts_with("struct mount, struct mnt_namespace: fs/mount.h")),
+        pre.notes.iter().any(|n| n.starts_with("struct mount, struct mnt_namespace: fs/mount.h")),
         "{:?}",
         pre.notes
     );
@@ -314,10 +260,7 @@ fn real_debian_6_1_amd64_tree() {
     assert_eq!(format::decode(&bytes).unwrap(), pre);
     let step = bytes.len() / 300 + 1;
     for i in (0..bytes.len()).filter(|i| *i < 128 || i % step == 0) {
-        assert!(
-            format::decode(&bytes[..i]).is_err(),
-            "truncated to {i} bytes was accepted"
-        );
+        assert!(format::decode(&bytes[..i]).is_err(), "truncated to {i} bytes was accepted");
         let mut b = bytes.clone();
         b[i] ^= 1 << (i % 8);
         let e = format::decode(&b).expect_err("a flipped bit was accepted");
@@ -330,10 +273,9 @@ fn real_debian_6_1_amd64_tree() {
 /// shares the amd64 flavour's `-common` headers; only its config and generated headers differ).
 #[test]
 fn one_pre_ast_serves_every_flavour_of_a_version() {
-    for (built_from, other) in [
-        ("6.1-amd64", "6.1-cloud-amd64"),
-        ("6.12-amd64", "6.12-cloud-amd64"),
-    ] {
+    for (built_from, other) in
+        [("6.1-amd64", "6.1-cloud-amd64"), ("6.12-amd64", "6.12-cloud-amd64")]
+    {
         let tree = kernels::debian_tree(built_from);
         let other_tree = kernels::debian_tree(other);
         let dir = scratch(&format!("flavours-{other}"));
@@ -347,11 +289,8 @@ fn one_pre_ast_serves_every_flavour_of_a_version() {
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
         let pre = format::decode(&std::fs::read(&out).unwrap()).unwrap();
-        std::fs::write(
-            dir.join("forensics.c"),
-            layout_expert::pre_ast::build::BUILTIN_TARGET,
-        )
-        .unwrap();
+        std::fs::write(dir.join("forensics.c"), layout_expert::pre_ast::build::BUILTIN_TARGET)
+            .unwrap();
         let deps = gcc_dependencies(&other_tree, &dir.join("forensics.c"));
         let missing: Vec<&String> = deps.iter().filter(|d| pre.lookup(d).is_none()).collect();
         assert!(
@@ -379,11 +318,8 @@ fn original_spelling_and_quiet() {
     let tree = kernels::debian_tree("6.1-amd64");
     let dir = scratch("original-spelling");
     let src = dir.join("mine.c");
-    std::fs::write(
-        &src,
-        "#include <linux/list.h>\n#include \"local.h\"\nstruct list_head l;\n",
-    )
-    .unwrap();
+    std::fs::write(&src, "#include <linux/list.h>\n#include \"local.h\"\nstruct list_head l;\n")
+        .unwrap();
     std::fs::write(dir.join("local.h"), "#include <linux/types.h>\n").unwrap();
     let out = dir.join("o.pre-ast");
     let o = layout_expert(&[
@@ -409,11 +345,7 @@ fn original_spelling_and_quiet() {
 fn check_predefined_against_kbuild(name: &str) {
     let tree = kernels::debian_tree(name);
     let dir = scratch(&format!("kbuild-{name}"));
-    std::fs::write(
-        dir.join("forensics.c"),
-        layout_expert::pre_ast::build::BUILTIN_TARGET,
-    )
-    .unwrap();
+    std::fs::write(dir.join("forensics.c"), layout_expert::pre_ast::build::BUILTIN_TARGET).unwrap();
     std::fs::write(dir.join("Kbuild"), "obj-m += forensics.o\n").unwrap();
     let make = Command::new("make")
         .arg("-C")
@@ -431,16 +363,8 @@ fn check_predefined_against_kbuild(name: &str) {
         stderr(&make)
     );
     let cmd = std::fs::read_to_string(dir.join(".forensics.o.cmd")).unwrap();
-    let compile = cmd
-        .lines()
-        .next()
-        .unwrap()
-        .split_once(":=")
-        .unwrap()
-        .1
-        .split(';')
-        .next()
-        .unwrap();
+    let compile =
+        cmd.lines().next().unwrap().split_once(":=").unwrap().1.split(';').next().unwrap();
     // Shell words are kept as written (the -D flags carry shell quoting); drop the dependency
     // output, the forced includes, and the object and source, and print the macros instead.
     let words: Vec<&str> = compile.split_whitespace().collect();
@@ -458,17 +382,10 @@ fn check_predefined_against_kbuild(name: &str) {
         i += 1;
     }
     let shell = format!("{} -dM -E -x c /dev/null | LC_ALL=C sort", kept.join(" "));
-    let gcc = Command::new("sh")
-        .arg("-c")
-        .arg(&shell)
-        .current_dir(&tree)
-        .output()
-        .unwrap();
+    let gcc = Command::new("sh").arg("-c").arg(&shell).current_dir(&tree).output().unwrap();
     assert!(gcc.status.success(), "{shell}: {}", stderr(&gcc));
-    let gcc_lines: Vec<String> = String::from_utf8_lossy(&gcc.stdout)
-        .lines()
-        .map(String::from)
-        .collect();
+    let gcc_lines: Vec<String> =
+        String::from_utf8_lossy(&gcc.stdout).lines().map(String::from).collect();
 
     let out = dir.join("forensics.pre-ast");
     let o = layout_expert(&[
@@ -482,11 +399,8 @@ fn check_predefined_against_kbuild(name: &str) {
     let pre = format::decode(&std::fs::read(&out).unwrap()).unwrap();
     let config = std::fs::read_to_string(tree.join(".config")).unwrap();
     let config = layout_expert::config::ConfigFile::parse(".config", &config).unwrap();
-    let mut ours: Vec<String> = pre
-        .predefined_for(&config.options)
-        .lines()
-        .map(String::from)
-        .collect();
+    let mut ours: Vec<String> =
+        pre.predefined_for(&config.options).lines().map(String::from).collect();
     ours.sort();
     let only_gcc: Vec<&String> = gcc_lines.iter().filter(|l| !ours.contains(l)).collect();
     let only_ours: Vec<&String> = ours.iter().filter(|l| !gcc_lines.contains(l)).collect();
@@ -576,7 +490,8 @@ fn make_profile_chooses_the_compiler_from_the_target_config() {
     let flavour = kernels::debian_tree("6.1-amd64");
     let dir = scratch("compiler-choice");
     let target = dir.join("small.c");
-    std::fs::write(&target, "#include <linux/types.h>\nstruct small { u8 a; u64 b; } small;\n").unwrap();
+    std::fs::write(&target, "#include <linux/types.h>\nstruct small { u8 a; u64 b; } small;\n")
+        .unwrap();
     let pre = dir.join("small.pre-ast");
     let o = layout_expert(&[
         "-q",
@@ -612,7 +527,8 @@ fn make_profile_chooses_the_compiler_from_the_target_config() {
     });
     let out = dir.join("out.json");
     let run = |config: &Path, force: bool| {
-        let mut args = vec!["make-profile", "-q", "-f", "isf", "--config-file", config.to_str().unwrap()];
+        let mut args =
+            vec!["make-profile", "-q", "-f", "isf", "--config-file", config.to_str().unwrap()];
         if force {
             args.push("--force");
         }
@@ -622,12 +538,21 @@ fn make_profile_chooses_the_compiler_from_the_target_config() {
     for force in [false, true] {
         let o = run(&clang, force);
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-        assert!(stderr(&o).contains("built with clang") && stderr(&o).contains("known compilers: gcc"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("built with clang") && stderr(&o).contains("known compilers: gcc"),
+            "{}",
+            stderr(&o)
+        );
         assert!(!out.exists());
     }
     let o = run(&old_gcc, false);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("CONFIG_GCC_VERSION=70400") && stderr(&o).contains("known compilers: gcc"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("CONFIG_GCC_VERSION=70400")
+            && stderr(&o).contains("known compilers: gcc"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!out.exists());
     let o = run(&old_gcc, true);
     assert!(o.status.success(), "{}", stderr(&o));

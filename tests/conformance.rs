@@ -63,8 +63,11 @@ fn ours(pre_ast: &Arc<PreAst>, flavour: &Path) -> Layouts {
 
 /// GCC's layouts for `source` (by default the forensics target) built against `flavour`.
 fn gcc_of(flavour: &Path, source: &Path) -> Layouts {
-    let request =
-        oracle::Request { tree: flavour.to_path_buf(), source: source.to_path_buf(), extra_cflags: Vec::new() };
+    let request = oracle::Request {
+        tree: flavour.to_path_buf(),
+        source: source.to_path_buf(),
+        extra_cflags: Vec::new(),
+    };
     oracle::run(&request).unwrap_or_else(|e| panic!("{}: {e}", flavour.display())).layouts
 }
 
@@ -149,17 +152,14 @@ fn profiles_from_our_layouts_carry_gccs_offsets() {
     let flavour = kernels::debian_tree("6.1-amd64");
     let pre_ast = pre_ast_of(&flavour);
     let config_path = flavour.join(".config");
-    let config =
-        ConfigFile::parse_bytes("config", &std::fs::read(&config_path).unwrap()).unwrap();
+    let config = ConfigFile::parse_bytes("config", &std::fs::read(&config_path).unwrap()).unwrap();
     let db = RootDatabase::default();
     let symbols = ["init_task", "init_files", "init_mm", "modules", "tk_core", "idt_table"];
     // Symbols appear in the ISF with the addresses of a symbol map; these are made up.
-    let map: String = symbols
-        .iter()
-        .enumerate()
-        .map(|(i, s)| format!("ffffffff8200{i:04x} D {s}\n"))
-        .collect();
-    let map = layout_expert::profile::system_map::SystemMap::parse("test map", map.as_bytes()).unwrap();
+    let map: String =
+        symbols.iter().enumerate().map(|(i, s)| format!("ffffffff8200{i:04x} D {s}\n")).collect();
+    let map =
+        layout_expert::profile::system_map::SystemMap::parse("test map", map.as_bytes()).unwrap();
     let out = pipeline::run(&db, &pre_ast, &config, || Ok(Some(map))).unwrap();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance_profiles");
     std::fs::create_dir_all(&dir).unwrap();
@@ -191,10 +191,29 @@ fn profiles_from_our_layouts_carry_gccs_offsets() {
     }
     assert!(checked > 5000, "only {checked} fields checked");
     for t in [
-        "file", "list_head", "hlist_head", "mm_struct", "super_block", "task_struct",
-        "vm_area_struct", "qstr", "dentry", "fs_struct", "files_struct", "kobject", "cred",
-        "inode", "idr", "address_space", "page", "vfsmount", "net", "socket", "sock",
-        "inet_sock", "unix_sock",
+        "file",
+        "list_head",
+        "hlist_head",
+        "mm_struct",
+        "super_block",
+        "task_struct",
+        "vm_area_struct",
+        "qstr",
+        "dentry",
+        "fs_struct",
+        "files_struct",
+        "kobject",
+        "cred",
+        "inode",
+        "idr",
+        "address_space",
+        "page",
+        "vfsmount",
+        "net",
+        "socket",
+        "sock",
+        "inet_sock",
+        "unix_sock",
     ] {
         assert!(isf["user_types"].get(t).is_some(), "ISF lacks {t}");
         assert!(rekall["$STRUCTS"].get(t).is_some(), "Rekall lacks {t}");
@@ -244,22 +263,39 @@ fn randstruct_builds_refuse_the_reordered_structs() {
     let mut text = std::fs::read_to_string(flavour.join(".config")).unwrap();
     text.push_str("CONFIG_GCC_PLUGINS=y\nCONFIG_RANDSTRUCT_FULL=y\nCONFIG_RANDSTRUCT=y\nCONFIG_GCC_PLUGIN_RANDSTRUCT=y\n");
     let randstruct = ConfigFile::parse_bytes("randstruct.config", text.as_bytes()).unwrap();
-    let plain = ConfigFile::parse_bytes("config", &std::fs::read(flavour.join(".config")).unwrap()).unwrap();
-    let run = |config: &ConfigFile| pipeline::run(&RootDatabase::default(), &pre_ast, config, || Ok(None)).unwrap();
+    let plain = ConfigFile::parse_bytes("config", &std::fs::read(flavour.join(".config")).unwrap())
+        .unwrap();
+    let run = |config: &ConfigFile| {
+        pipeline::run(&RootDatabase::default(), &pre_ast, config, || Ok(None)).unwrap()
+    };
     let (with, without) = (run(&randstruct), run(&plain));
     assert!(without.model.errors.is_empty(), "{:?}", without.model.errors);
-    let error = |name: &str| with.model.errors.iter().find(|e| e.name == name).map(|e| e.reason.clone());
+    let error =
+        |name: &str| with.model.errors.iter().find(|e| e.name == name).map(|e| e.reason.clone());
     // Marked `__randomize_layout` (task_struct through `randomized_struct_fields_start`) …
     for name in ["struct task_struct", "struct cred", "struct file"] {
-        let reason = error(name).unwrap_or_else(|| panic!("{name} not in error: {:?} {:?}", with.model.errors, &with.problems[..with.problems.len().min(5)]));
-        assert!(reason.contains("randomize_layout") || reason.contains("randstruct"), "{name}: {reason}");
+        let reason = error(name).unwrap_or_else(|| {
+            panic!(
+                "{name} not in error: {:?} {:?}",
+                with.model.errors,
+                &with.problems[..with.problems.len().min(5)]
+            )
+        });
+        assert!(
+            reason.contains("randomize_layout") || reason.contains("randstruct"),
+            "{name}: {reason}"
+        );
     }
     // … or made only of function pointers.
     let reason = error("struct seq_operations").expect("seq_operations in error");
     assert!(reason.contains("function pointers"), "{reason}");
     // What the plugin leaves alone keeps GCC's layout (the plain build's, checked against GCC).
     let laid_out = |out: &pipeline::EngineOutput, name: &str| {
-        out.model.records.iter().find(|r| r.name.as_deref() == Some(name) && r.fields.is_some()).map(|r| r.size_bits)
+        out.model
+            .records
+            .iter()
+            .find(|r| r.name.as_deref() == Some(name) && r.fields.is_some())
+            .map(|r| r.size_bits)
     };
     for name in ["list_head", "qstr", "rb_node"] {
         assert_eq!(laid_out(&with, name), laid_out(&without, name), "{name}");
@@ -274,10 +310,13 @@ fn randstruct_builds_refuse_the_reordered_structs() {
 fn pipeline_output_does_not_depend_on_thread_timing() {
     let flavour = kernels::debian_tree("6.1-amd64");
     let pre_ast = pre_ast_of(&flavour);
-    let config = ConfigFile::parse_bytes("config", &std::fs::read(flavour.join(".config")).unwrap()).unwrap();
+    let config =
+        ConfigFile::parse_bytes("config", &std::fs::read(flavour.join(".config")).unwrap())
+            .unwrap();
     let runs: Vec<(String, usize, usize)> = (0..3)
         .map(|_| {
-            let out = pipeline::run(&RootDatabase::default(), &pre_ast, &config, || Ok(None)).unwrap();
+            let out =
+                pipeline::run(&RootDatabase::default(), &pre_ast, &config, || Ok(None)).unwrap();
             (to_json_text(&out.layouts), out.tokens, out.model.records.len())
         })
         .collect();
@@ -340,7 +379,11 @@ fn other_series_match_their_gcc_field_for_field() {
         println!("{suite} {series}:\n{}", k.packages);
         let pre_ast = pre_ast_of(&k.flavours[0].1);
         for (flavour, dir) in &k.flavours {
-            trees.push((format!("{series}-{flavour} ({suite})"), Arc::clone(&pre_ast), dir.clone()));
+            trees.push((
+                format!("{series}-{flavour} ({suite})"),
+                Arc::clone(&pre_ast),
+                dir.clone(),
+            ));
         }
     }
     let cases: Vec<(&str, &Arc<PreAst>, &Path)> =
@@ -350,15 +393,22 @@ fn other_series_match_their_gcc_field_for_field() {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("other_series_pp");
     std::fs::create_dir_all(&tmp).unwrap();
     let source = tmp.join(BUILTIN_TARGET_NAME);
-    std::fs::write(&source, layout_expert::profile::private_symbols::builtin_target_text(BUILTIN_TARGET)).unwrap();
+    std::fs::write(
+        &source,
+        layout_expert::profile::private_symbols::builtin_target_text(BUILTIN_TARGET),
+    )
+    .unwrap();
     for (name, pre_ast, dir) in &trees {
         let out = tmp.join("gcc.i");
         oracle::preprocess(dir, &source, &out).unwrap_or_else(|e| panic!("{name}: {e}"));
         let gcc = output::gcc_tokens(&std::fs::read_to_string(&out).unwrap());
-        let config = ConfigFile::parse_bytes(".config", &std::fs::read(dir.join(".config")).unwrap()).unwrap();
+        let config =
+            ConfigFile::parse_bytes(".config", &std::fs::read(dir.join(".config")).unwrap())
+                .unwrap();
         let target = TargetConfig { options: config.options.clone().into() };
         let skel = skeleton_cache(pre_ast);
-        let pp = preprocess(pre_ast, &target, &skel, View::Full).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let pp = preprocess(pre_ast, &target, &skel, View::Full)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let ours = output::our_tokens(&pp);
         let first = ours.iter().zip(&gcc).position(|(a, b)| a != b);
         assert!(
@@ -374,7 +424,12 @@ fn other_series_match_their_gcc_field_for_field() {
         // as kbuild's, whitespace aside.
         let rel = "arch/x86/include/generated/asm/cpufeaturemasks.h";
         if let Some(id) = pre_ast.lookup(&format!("obj/{rel}")) {
-            let files = layout_expert::preprocess::PreAstFiles::new(pre_ast, &target, &skel, &layout_expert::decl::sizes::EngineSizes);
+            let files = layout_expert::preprocess::PreAstFiles::new(
+                pre_ast,
+                &target,
+                &skel,
+                &layout_expert::decl::sizes::EngineSizes,
+            );
             let ours = files
                 .generated_text(id, layout_expert::pre_ast::GeneratedHeader::CpuFeatureMasks)
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -388,18 +443,33 @@ fn other_series_match_their_gcc_field_for_field() {
             };
             let shipped = std::fs::read_to_string(dir.join(rel)).unwrap();
             assert_eq!(defines(&ours), defines(&shipped), "{name}: {rel}");
-            println!("{name}: {rel} regenerated: {} macros equal kbuild's", defines(&shipped).len());
+            println!(
+                "{name}: {rel} regenerated: {} macros equal kbuild's",
+                defines(&shipped).len()
+            );
         }
         // Every asm-offsets.h value, from the expressions the pre-AST's unit keeps (from the
         // amd64 tree's copy), under this flavour's config.
         {
             use layout_expert::preprocess::engine::FileProvider;
-            let files = layout_expert::preprocess::PreAstFiles::new(pre_ast, &target, &skel, &layout_expert::decl::sizes::EngineSizes);
-            let shipped = std::fs::read_to_string(dir.join("include/generated/asm-offsets.h")).unwrap();
+            let files = layout_expert::preprocess::PreAstFiles::new(
+                pre_ast,
+                &target,
+                &skel,
+                &layout_expert::decl::sizes::EngineSizes,
+            );
+            let shipped =
+                std::fs::read_to_string(dir.join("include/generated/asm-offsets.h")).unwrap();
             let entries = layout_expert::preprocess::generated::parse_bounds_h(&shipped);
             assert!(entries.len() > 50, "{name}: {} asm-offsets.h constants", entries.len());
             for e in &entries {
-                assert_eq!(files.asm_offset(&e.name).map(i128::from), Ok(e.value), "{name}: {} /* {} */", e.name, e.expr);
+                assert_eq!(
+                    files.asm_offset(&e.name).map(i128::from),
+                    Ok(e.value),
+                    "{name}: {} /* {} */",
+                    e.name,
+                    e.expr
+                );
             }
             println!("{name}: asm-offsets.h: {} values equal kbuild's", entries.len());
         }

@@ -67,7 +67,8 @@ fn pre_ast_of(flavour: &Path) -> Arc<PreAst> {
         target_dir: None,
         force: false,
     };
-    let (pre_ast, _, _) = build::build(&input).unwrap_or_else(|e| panic!("{}: {e}", flavour.display()));
+    let (pre_ast, _, _) =
+        build::build(&input).unwrap_or_else(|e| panic!("{}: {e}", flavour.display()));
     Arc::new(pre_ast)
 }
 
@@ -114,15 +115,24 @@ struct TreeResult {
 }
 
 fn check_tree(name: &str, pre_ast: &Arc<PreAst>, flavour: &Path) -> TreeResult {
-    let build = oracle::build_module(flavour, &kernels::repo_root().join("targets/forensics.c"), &[])
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let build =
+        oracle::build_module(flavour, &kernels::repo_root().join("targets/forensics.c"), &[])
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
     let config_path = flavour.join(".config");
-    let config = ConfigFile::parse_bytes(&config_path.display().to_string(), &std::fs::read(&config_path).unwrap())
-        .unwrap();
+    let config = ConfigFile::parse_bytes(
+        &config_path.display().to_string(),
+        &std::fs::read(&config_path).unwrap(),
+    )
+    .unwrap();
     let db = RootDatabase::default();
     let unit = Unit::new(&db, pre_ast, &config).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let mut result =
-        TreeResult { name: name.to_owned(), forensics_equal: 0, all_equal: 0, all: 0, differences: Vec::new() };
+    let mut result = TreeResult {
+        name: name.to_owned(),
+        forensics_equal: 0,
+        all_equal: 0,
+        all: 0,
+        differences: Vec::new(),
+    };
     let mut compare = |what: &str, theirs: &str, why: bool| -> bool {
         let ours = match unit.text(what, why) {
             Ok(text) => comparable(&text),
@@ -200,7 +210,11 @@ fn pahole_view_equals_pahole_on_gcc_built_objects() {
         // pahole printed the whole object: hundreds of types, not a handful.
         assert!(r.all > 500, "{table}");
     }
-    assert!(differences.is_empty(), "{table}\n{}", differences.iter().take(20).map(|d| d.as_str()).collect::<Vec<_>>().join("\n"));
+    assert!(
+        differences.is_empty(),
+        "{table}\n{}",
+        differences.iter().take(20).map(|d| d.as_str()).collect::<Vec<_>>().join("\n")
+    );
 }
 
 /// Member names and byte offsets pahole prints for a type (every nesting level).
@@ -213,8 +227,14 @@ fn pahole_members(text: &str) -> Vec<(String, u64)> {
         let decl = decl.split(" __attribute__").next().unwrap_or(decl);
         let decl = decl.split(':').next().unwrap_or(decl).trim_end();
         let decl = decl.split('[').next().unwrap_or(decl);
-        let name: String =
-            decl.chars().rev().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<String>().chars().rev().collect();
+        let name: String = decl
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect::<String>()
+            .chars()
+            .rev()
+            .collect();
         let offset = comment.split(|c: char| c == ':' || c.is_whitespace()).find(|w| !w.is_empty());
         if let (false, Some(Ok(offset))) = (name.is_empty(), offset.map(str::parse::<u64>)) {
             out.push((name, offset));
@@ -236,7 +256,11 @@ fn diff_config_agrees_with_pahole_on_both_objects() {
     let source = kernels::repo_root().join("targets/forensics.c");
     let read = |tree: &Path| {
         let path = tree.join(".config");
-        (ConfigFile::parse_bytes(&path.display().to_string(), &std::fs::read(&path).unwrap()).unwrap(), std::fs::read_to_string(&path).unwrap())
+        (
+            ConfigFile::parse_bytes(&path.display().to_string(), &std::fs::read(&path).unwrap())
+                .unwrap(),
+            std::fs::read_to_string(&path).unwrap(),
+        )
     };
     let ((ca, text_a), (cb, text_b)) = (read(&t61), read(&t61_cloud));
     let db = RootDatabase::default();
@@ -246,19 +270,35 @@ fn diff_config_agrees_with_pahole_on_both_objects() {
     let obj_b = oracle::build_module(&t61_cloud, &source, &[]).unwrap();
     let config_line = |text: &str, option: &str| {
         text.lines()
-            .find(|l| l.starts_with(&format!("{option}=")) || *l == format!("# {option} is not set"))
+            .find(|l| {
+                l.starts_with(&format!("{option}=")) || *l == format!("# {option} is not set")
+            })
             .map(str::to_owned)
     };
     let mut checked = 0;
-    for ty in ["task_struct", "mm_struct", "sk_buff", "net_device", "inode", "super_block", "sock", "module"] {
+    for ty in [
+        "task_struct",
+        "mm_struct",
+        "sk_buff",
+        "net_device",
+        "inode",
+        "super_block",
+        "sock",
+        "module",
+    ] {
         let (pa, pb) = (pahole(&["-C", ty], &obj_a.object), pahole(&["-C", ty], &obj_b.object));
         let (ma, mb) = (pahole_members(&pa), pahole_members(&pb));
         let d = diff::diff(&ua, &ub, ty).unwrap();
         let size = |text: &str| {
-            text.lines().find_map(|l| l.trim().strip_prefix("/* size: ")).and_then(|r| r.split(',').next()).map(|n| n.parse::<u64>().unwrap())
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix("/* size: "))
+                .and_then(|r| r.split(',').next())
+                .map(|n| n.parse::<u64>().unwrap())
         };
         assert_eq!((Some(d.size_bytes.0), Some(d.size_bytes.1)), (size(&pa), size(&pb)), "{ty}");
-        let names = |m: &[(String, u64)]| m.iter().map(|(n, _)| n.clone()).collect::<std::collections::BTreeSet<_>>();
+        let names = |m: &[(String, u64)]| {
+            m.iter().map(|(n, _)| n.clone()).collect::<std::collections::BTreeSet<_>>()
+        };
         let (na, nb) = (names(&ma), names(&mb));
         // Members of the type itself (`outer.inner` ones belong to records used by value, which
         // pahole shows under their own names).
@@ -271,7 +311,12 @@ fn diff_config_agrees_with_pahole_on_both_objects() {
         // (pahole shows a bitfield at its storage unit; we report its own bits.)
         for c in d.moved.iter().filter(|c| !c.path.contains('.') && c.size_bits.0 % 8 == 0) {
             let at = |m: &[(String, u64)]| m.iter().find(|(n, _)| *n == c.path).map(|(_, o)| *o);
-            assert_eq!((at(&ma), at(&mb)), (Some(c.offset_bits.0 / 8), Some(c.offset_bits.1 / 8)), "{ty}: {}", c.path);
+            assert_eq!(
+                (at(&ma), at(&mb)),
+                (Some(c.offset_bits.0 / 8), Some(c.offset_bits.1 / 8)),
+                "{ty}: {}",
+                c.path
+            );
         }
         for o in d.only_a.iter().chain(&d.only_b) {
             assert!(!o.options.is_empty(), "{ty}: no option decides {}: {o:?}", o.path);
@@ -283,7 +328,10 @@ fn diff_config_agrees_with_pahole_on_both_objects() {
         checked += d.only_a.len() + d.only_b.len();
         if ty == "task_struct" {
             // The cloud kernel's task_struct is 64 bytes smaller, and an option says why.
-            assert!(d.accounts.iter().any(|(opt, _, _)| opt.starts_with("CONFIG_X86_MCE")), "{d:?}");
+            assert!(
+                d.accounts.iter().any(|(opt, _, _)| opt.starts_with("CONFIG_X86_MCE")),
+                "{d:?}"
+            );
             println!("{}", diff::render(&d, "6.1 amd64", "6.1 cloud"));
         }
     }
@@ -304,22 +352,60 @@ fn cli_live_and_errors() {
     }
     let release = "6.1.0-56-amd64";
     std::fs::write(root.join("proc/sys/kernel/osrelease"), format!("{release}\n")).unwrap();
-    std::fs::write(root.join("proc/version"), format!("Linux version {release} (debian-kernel@lists.debian.org) #1 SMP\n")).unwrap();
+    std::fs::write(
+        root.join("proc/version"),
+        format!("Linux version {release} (debian-kernel@lists.debian.org) #1 SMP\n"),
+    )
+    .unwrap();
     std::fs::write(root.join("proc/kallsyms"), "ffffffff81000000 T _text\n").unwrap();
     std::fs::copy(flavour.join(".config"), root.join(format!("boot/config-{release}"))).unwrap();
     let pre_ast_path = pre_asts.join(format!("{release}.pre-ast"));
-    std::fs::write(&pre_ast_path, layout_expert::pre_ast::format::encode(&pre_ast_of(&flavour))).unwrap();
-    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_layout-expert")).args(args).output().unwrap();
-    let o = run(&["-q", "explain", "--live", "--root", root.to_str().unwrap(), "--pre-ast-dir", pre_asts.to_str().unwrap(), "cred"]);
+    std::fs::write(&pre_ast_path, layout_expert::pre_ast::format::encode(&pre_ast_of(&flavour)))
+        .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_layout-expert")).args(args).output().unwrap()
+    };
+    let o = run(&[
+        "-q",
+        "explain",
+        "--live",
+        "--root",
+        root.to_str().unwrap(),
+        "--pre-ast-dir",
+        pre_asts.to_str().unwrap(),
+        "cred",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let build = oracle::build_module(&flavour, &kernels::repo_root().join("targets/forensics.c"), &[]).unwrap();
-    assert_eq!(comparable(&String::from_utf8(o.stdout).unwrap()), collapse_whitespace(&pahole(&["-C", "cred"], &build.object)));
+    let build =
+        oracle::build_module(&flavour, &kernels::repo_root().join("targets/forensics.c"), &[])
+            .unwrap();
+    assert_eq!(
+        comparable(&String::from_utf8(o.stdout).unwrap()),
+        collapse_whitespace(&pahole(&["-C", "cred"], &build.object))
+    );
     let config = flavour.join(".config");
-    let o = run(&["-q", "explain", "--config-file", config.to_str().unwrap(), pre_ast_path.to_str().unwrap(), "task_strct"]);
+    let o = run(&[
+        "-q",
+        "explain",
+        "--config-file",
+        config.to_str().unwrap(),
+        pre_ast_path.to_str().unwrap(),
+        "task_strct",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("no struct, union or typedef named `task_strct`") && err.contains("struct task_struct"), "{err}");
-    let o = run(&["-q", "explain", "--config-file", config.to_str().unwrap(), pre_ast_path.to_str().unwrap()]);
+    assert!(
+        err.contains("no struct, union or typedef named `task_strct`")
+            && err.contains("struct task_struct"),
+        "{err}"
+    );
+    let o = run(&[
+        "-q",
+        "explain",
+        "--config-file",
+        config.to_str().unwrap(),
+        pre_ast_path.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("give at least one TYPE"));
 }
@@ -339,14 +425,19 @@ mod why {
     fn unit(files: &[(&str, &str)], config: &str) -> Unit {
         let mut all: Vec<PreAstFile> = files
             .iter()
-            .map(|(path, text)| PreAstFile { path: (*path).into(), text: (*text).into(), kind: FileKind::Source })
+            .map(|(path, text)| PreAstFile {
+                path: (*path).into(),
+                text: (*text).into(),
+                kind: FileKind::Source,
+            })
             .collect();
         all.push(PreAstFile {
             path: "obj/include/generated/autoconf.h".into(),
             text: "#define CONFIG_STORED 1\n".into(),
             kind: FileKind::ConfigDerived(GeneratedHeader::Autoconf),
         });
-        let mut pre_ast = PreAst::new(Metadata::default(), all, vec!["src/include".into(), "obj/include".into()]);
+        let mut pre_ast =
+            PreAst::new(Metadata::default(), all, vec!["src/include".into(), "obj/include".into()]);
         pre_ast.target = Some(FileId(0));
         let config = ConfigFile::parse_bytes(".config", config.as_bytes()).unwrap();
         let db = RootDatabase::default();
@@ -462,7 +553,8 @@ struct alt {
         let (view, body) = unit.explain("s").unwrap();
         let kept: Vec<&str> = view.members.iter().map(|m| m.name.as_deref().unwrap()).collect();
         assert_eq!(kept, ["always", "c", "pair_lo", "pair_hi"]);
-        let removed: Vec<String> = unit.why().removed(body.unwrap()).into_iter().map(|r| r.name).collect();
+        let removed: Vec<String> =
+            unit.why().removed(body.unwrap()).into_iter().map(|r| r.name).collect();
         assert_eq!(removed, ["a_and_b", "a_not_b", "d", "neither"]);
     }
 
@@ -481,7 +573,8 @@ struct h {
 };
 ";
         let target = "#include <generated/autoconf.h>\n#include <linux/h.h>\nstruct h v;\n";
-        let unit = unit(&[("target/t.c", target), ("src/include/linux/h.h", header)], "CONFIG_SHIFT=6\n");
+        let unit =
+            unit(&[("target/t.c", target), ("src/include/linux/h.h", header)], "CONFIG_SHIFT=6\n");
         let (view, body) = unit.explain("h").unwrap();
         let why = unit.why();
         let m = |name: &str| view.members.iter().find(|m| m.name.as_deref() == Some(name)).unwrap();
@@ -489,7 +582,12 @@ struct h {
         assert_eq!(why.hole_cause(m("i"), 4), "`i` needs its type's natural alignment of 4 bytes");
         // An attribute on the member itself.
         let l = why.hole_cause(m("l"), 16);
-        assert!(l.starts_with("`l` is aligned to 16 bytes: on the member: `aligned` at include/linux/h.h:7"), "{l}");
+        assert!(
+            l.starts_with(
+                "`l` is aligned to 16 bytes: on the member: `aligned` at include/linux/h.h:7"
+            ),
+            "{l}"
+        );
         // Inherited from the member's type, through a macro whose value comes from the config.
         let x = why.hole_cause(m("x"), 64);
         assert!(
@@ -497,8 +595,12 @@ struct h {
             "{x}"
         );
         assert!(x.ends_with("with CONFIG_SHIFT=6"), "{x}");
-        let padding = why.padding_cause(&view, &|m| if m.name.as_deref() == Some("x") { 64 } else { 1 });
-        assert!(padding.starts_with("the size is rounded up to the alignment, 64 bytes, of `x`"), "{padding}");
+        let padding =
+            why.padding_cause(&view, &|m| if m.name.as_deref() == Some("x") { 64 } else { 1 });
+        assert!(
+            padding.starts_with("the size is rounded up to the alignment, 64 bytes, of `x`"),
+            "{padding}"
+        );
         // Nothing is removed from a record without conditions.
         assert!(why.removed(body.unwrap()).is_empty());
     }
@@ -507,7 +609,9 @@ struct h {
         use layout_expert::explain::ExplainError;
         let unit = unit(&files(), "CONFIG_A=y\n");
         match unit.explain("sx") {
-            Err(ExplainError::Unknown { suggestions, .. }) => assert!(suggestions.contains(&"struct s".to_owned()), "{suggestions:?}"),
+            Err(ExplainError::Unknown { suggestions, .. }) => {
+                assert!(suggestions.contains(&"struct s".to_owned()), "{suggestions:?}")
+            }
             other => panic!("{:?}", other.map(|_| ())),
         }
         // Defined under a condition false here.
@@ -528,7 +632,9 @@ struct h {
         }
         // A pragma halfway through the definition: the type is in error, with the reason.
         match unit.explain("half") {
-            Err(ExplainError::InError { reason, .. }) => assert!(reason.contains("#pragma pack(2)"), "{reason}"),
+            Err(ExplainError::InError { reason, .. }) => {
+                assert!(reason.contains("#pragma pack(2)"), "{reason}")
+            }
             other => panic!("{:?}", other.map(|_| ())),
         }
     }
@@ -557,11 +663,15 @@ struct h {
         // The 4-byte hole after `always` (before the long) and the 2-byte one after `d`.
         assert_eq!(t["holes"][0]["after"], "always");
         assert_eq!(t["holes"][0]["bytes"], 4);
-        assert_eq!(t["holes"][0]["cause"], "`a_and_b` needs its type's natural alignment of 8 bytes");
+        assert_eq!(
+            t["holes"][0]["cause"],
+            "`a_and_b` needs its type's natural alignment of 8 bytes"
+        );
         assert_eq!(t["holes"][1]["after"], "d");
         assert_eq!(t["holes"][1]["bytes"], 2);
         assert_eq!(t["padding"]["bytes"], 4);
-        let removed: Vec<&str> = t["removed"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+        let removed: Vec<&str> =
+            t["removed"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
         assert_eq!(removed, ["a_not_b", "c", "neither"]);
         assert!(t["pahole"].as_str().unwrap().starts_with("struct s {"));
         assert_eq!(t["removed"][0]["alternative"], false);
@@ -577,12 +687,15 @@ struct h {
         use layout_expert::explain::ExplainError;
         // As the kernel spells it: the attribute exists only with the plugin.
         let header = "#ifdef CONFIG_GCC_PLUGIN_RANDSTRUCT\n#define __randomize_layout __attribute__((randomize_layout))\n#else\n#define __randomize_layout\n#endif\nstruct r { int a; long b; } __randomize_layout;\nstruct ops { void (*f)(void); void (*g)(void); };\n";
-        let target = "#include <generated/autoconf.h>\n#include <linux/r.h>\nstruct r x;\nstruct ops o;\n";
+        let target =
+            "#include <generated/autoconf.h>\n#include <linux/r.h>\nstruct r x;\nstruct ops o;\n";
         let files = [("target/t.c", target), ("src/include/linux/r.h", header)];
         let unit = unit(&files, "CONFIG_GCC_PLUGIN_RANDSTRUCT=y\n");
         for ty in ["r", "ops"] {
             match unit.explain(ty) {
-                Err(ExplainError::InError { reason, .. }) => assert!(reason.contains("randstruct"), "{ty}: {reason}"),
+                Err(ExplainError::InError { reason, .. }) => {
+                    assert!(reason.contains("randstruct"), "{ty}: {reason}")
+                }
                 other => panic!("{ty}: {:?}", other.map(|_| ())),
             }
         }

@@ -40,11 +40,10 @@ fn check(includes: &str, snippet: &str, expect: Expect) {
     let pre_ast = dev_tree::pre_ast_from_flavour(&dir, "snippet.c", &text, predefined).unwrap();
     let config =
         ConfigFile::parse_bytes(".config", &std::fs::read(dir.join(".config")).unwrap()).unwrap();
-    let target = TargetConfig {
-        options: config.options.clone().into(),
-    };
+    let target = TargetConfig { options: config.options.clone().into() };
     let skel = skeleton_cache(&pre_ast);
-    let pp = preprocess(&pre_ast, &target, &skel, View::Full).unwrap_or_else(|e| panic!("ours failed: {e}"));
+    let pp = preprocess(&pre_ast, &target, &skel, View::Full)
+        .unwrap_or_else(|e| panic!("ours failed: {e}"));
     let ours = after_mark(&output::our_tokens(&pp));
 
     let tmp =
@@ -58,11 +57,7 @@ fn check(includes: &str, snippet: &str, expect: Expect) {
         &src,
         &out,
     );
-    let status = Command::new("gcc-12")
-        .args(&words[1..])
-        .current_dir(&dir)
-        .status()
-        .unwrap();
+    let status = Command::new("gcc-12").args(&words[1..]).current_dir(&dir).status().unwrap();
     assert!(status.success());
     let gcc = after_mark(&output::gcc_tokens(&std::fs::read_to_string(&out).unwrap()));
     let _ = std::fs::remove_dir_all(&tmp);

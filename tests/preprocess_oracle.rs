@@ -57,10 +57,8 @@ fn describe_mismatch(
         gcc.get(i).map_or("<end>", |t| t.as_str()),
         ctx(gcc[(i + 1).min(gcc.len())..(i + 8).min(gcc.len())].iter().map(|t| t.as_str()).collect()),
     );
-    if let Some(idx) = ours
-        .get(i)
-        .and_then(|t| t.1)
-        .or_else(|| ours[..i].iter().rev().find_map(|t| t.1))
+    if let Some(idx) =
+        ours.get(i).and_then(|t| t.1).or_else(|| ours[..i].iter().rev().find_map(|t| t.1))
     {
         if let Some(run) = pp.run_of(idx) {
             msg.push_str(&format!(
@@ -90,10 +88,14 @@ fn check_declaration_view(gcc: &[String], decl: &[String]) -> Result<usize, Stri
         if *tok != decl[d] {
             return Err(format!("gcc token {g} is {tok:?}, ours {d} is {:?}", decl[d]));
         }
-        let body_left_out = tok == "{" && decl.get(d + 1).is_some_and(|t| t == "}") && gcc.get(g + 1).is_some_and(|t| t != "}");
+        let body_left_out = tok == "{"
+            && decl.get(d + 1).is_some_and(|t| t == "}")
+            && gcc.get(g + 1).is_some_and(|t| t != "}");
         if body_left_out {
             if braces != 0 || parens != 0 || g == 0 || gcc[g - 1] != ")" {
-                return Err(format!("a group left out at gcc token {g}, not a file-scope body after `)`"));
+                return Err(format!(
+                    "a group left out at gcc token {g}, not a file-scope body after `)`"
+                ));
             }
             let mut depth = 1;
             while depth > 0 {
@@ -144,19 +146,14 @@ fn tokens_equal_gcc_e_on_debian_trees() {
         let src = kernels.join(prefix).join("usr/src");
         let base_dir = src.join(base);
         let flavour_dir = src.join(flavour);
-        let pre_ast = pre_asts
-            .entry(format!("{prefix}/{base}"))
-            .or_insert_with(|| {
-                let predefined =
-                    dev_tree::gcc_predefined(dev_tree::kbuild_command(&base_dir).unwrap()).unwrap();
-                dev_tree::pre_ast_from_flavour(&base_dir, "probe.c", &target_text, predefined)
-                    .unwrap()
-            });
+        let pre_ast = pre_asts.entry(format!("{prefix}/{base}")).or_insert_with(|| {
+            let predefined =
+                dev_tree::gcc_predefined(dev_tree::kbuild_command(&base_dir).unwrap()).unwrap();
+            dev_tree::pre_ast_from_flavour(&base_dir, "probe.c", &target_text, predefined).unwrap()
+        });
         let config_text = std::fs::read(flavour_dir.join(".config")).unwrap();
         let config = ConfigFile::parse_bytes(".config", &config_text).unwrap();
-        let target = TargetConfig {
-            options: config.options.clone().into(),
-        };
+        let target = TargetConfig { options: config.options.clone().into() };
         let skel = skeleton_cache(pre_ast);
         let pp = match preprocess(pre_ast, &target, &skel, View::Full) {
             Ok(pp) => pp,
@@ -169,26 +166,25 @@ fn tokens_equal_gcc_e_on_debian_trees() {
         let gcc = output::gcc_tokens(&gcc_reference(&flavour_dir, &probe, &out));
         let ours = output::our_tokens_indexed(&pp);
         let same = ours.len() == gcc.len() && ours.iter().zip(&gcc).all(|(a, b)| a.0 == *b);
-        eprintln!(
-            "{flavour}: ours {} tokens, gcc {} tokens, equal: {same}",
-            ours.len(),
-            gcc.len()
-        );
+        eprintln!("{flavour}: ours {} tokens, gcc {} tokens, equal: {same}", ours.len(), gcc.len());
         if !same {
-            failures.push(format!(
-                "{flavour}: {}",
-                describe_mismatch(&ours, &gcc, &pp)
-            ));
+            failures.push(format!("{flavour}: {}", describe_mismatch(&ours, &gcc, &pp)));
         }
         // The declaration view (what make-profile reads) is GCC's tokens with the inside of
         // file-scope function bodies left out, and nothing else.
         match preprocess(pre_ast, &target, &skel, View::Declarations) {
             Ok(decl) => match check_declaration_view(&gcc, &output::our_tokens(&decl)) {
-                Ok(elided) if elided > 1000 => eprintln!("{flavour}: {elided} function bodies elided"),
-                Ok(elided) => failures.push(format!("{flavour}: only {elided} function bodies elided")),
+                Ok(elided) if elided > 1000 => {
+                    eprintln!("{flavour}: {elided} function bodies elided")
+                }
+                Ok(elided) => {
+                    failures.push(format!("{flavour}: only {elided} function bodies elided"))
+                }
                 Err(e) => failures.push(format!("{flavour}: declaration view: {e}")),
             },
-            Err(e) => failures.push(format!("{flavour}: our preprocessor failed (declaration view): {e}")),
+            Err(e) => {
+                failures.push(format!("{flavour}: our preprocessor failed (declaration view): {e}"))
+            }
         }
         // What `layout-expert preprocess` prints lexes back to the same tokens.
         let printed = output::gcc_tokens(&output::write_gcc_e(&pp));

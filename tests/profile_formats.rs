@@ -30,9 +30,29 @@ const KERNEL_BASE: u64 = 0xffff_ffff_8000_0000;
 
 /// The 23 types Volatility 3 registers unconditionally for Linux.
 const MANDATORY: [&str; 23] = [
-    "file", "list_head", "hlist_head", "mm_struct", "super_block", "task_struct", "vm_area_struct", "qstr", "dentry",
-    "fs_struct", "files_struct", "kobject", "cred", "inode", "idr", "address_space", "page", "vfsmount", "net",
-    "socket", "sock", "inet_sock", "unix_sock",
+    "file",
+    "list_head",
+    "hlist_head",
+    "mm_struct",
+    "super_block",
+    "task_struct",
+    "vm_area_struct",
+    "qstr",
+    "dentry",
+    "fs_struct",
+    "files_struct",
+    "kobject",
+    "cred",
+    "inode",
+    "idr",
+    "address_space",
+    "page",
+    "vfsmount",
+    "net",
+    "socket",
+    "sock",
+    "inet_sock",
+    "unix_sock",
 ];
 
 fn repo() -> PathBuf {
@@ -52,7 +72,10 @@ fn fixture() -> &'static ProfileModel {
     static MODEL: OnceLock<ProfileModel> = OnceLock::new();
     MODEL.get_or_init(|| {
         let dir = scratch("fixture");
-        let object_path = dwarf_model::compile_fixture(&repo().join("tests/data/profile/forensics_fixture.c"), &dir);
+        let object_path = dwarf_model::compile_fixture(
+            &repo().join("tests/data/profile/forensics_fixture.c"),
+            &dir,
+        );
         let mut model = dwarf_model::model_from_dwarf(&object_path);
         let bytes = std::fs::read(&object_path).unwrap();
         let file = object::File::parse(&*bytes).unwrap();
@@ -86,28 +109,43 @@ fn fixture() -> &'static ProfileModel {
 
 /// Runs `vol3_check.py` on `files`: schema validation, loading, and what Volatility 3 sees.
 fn vol3_check(files: &[&Path]) -> Value {
-    let output = Command::new(vol3::python())
-        .arg(vol3::check_script())
-        .args(files)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "Volatility 3 rejected the ISF:\n{}", String::from_utf8_lossy(&output.stderr));
+    let output =
+        Command::new(vol3::python()).arg(vol3::check_script()).args(files).output().unwrap();
+    assert!(
+        output.status.success(),
+        "Volatility 3 rejected the ISF:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-fn named_record<'m>(model: &'m ProfileModel, name: &str) -> &'m layout_expert::profile::model::Record {
-    model.records.iter().find(|r| r.name.as_deref() == Some(name) && r.fields.is_some()).unwrap_or_else(|| panic!("no struct {name}"))
+fn named_record<'m>(
+    model: &'m ProfileModel,
+    name: &str,
+) -> &'m layout_expert::profile::model::Record {
+    model
+        .records
+        .iter()
+        .find(|r| r.name.as_deref() == Some(name) && r.fields.is_some())
+        .unwrap_or_else(|| panic!("no struct {name}"))
 }
 
 /// Every member Volatility should see in `record`, anonymous members flattened:
 /// `(name, offset_bits, bit_width)`.
-fn flattened(model: &ProfileModel, record: &layout_expert::profile::model::Record, base_bits: u64, out: &mut Vec<(String, u64, Option<u32>)>) {
+fn flattened(
+    model: &ProfileModel,
+    record: &layout_expert::profile::model::Record,
+    base_bits: u64,
+    out: &mut Vec<(String, u64, Option<u32>)>,
+) {
     for field in record.fields.iter().flatten() {
         match &field.name {
             Some(name) => out.push((name.clone(), base_bits + field.offset_bits, field.bit_width)),
             None if field.bit_width.is_some() => {}
             None => {
-                let TypeRef::Record(inner) = model.resolve(&field.ty) else { panic!("anonymous member is not a record") };
+                let TypeRef::Record(inner) = model.resolve(&field.ty) else {
+                    panic!("anonymous member is not a record")
+                };
                 flattened(model, model.record(*inner), base_bits + field.offset_bits, out);
             }
         }
@@ -124,14 +162,18 @@ fn format_isf_validates_against_volatility3_schema_and_loads_with_gcc_offsets() 
     let summary = write_profile(model, &plain, &options).unwrap();
     assert!(summary.warnings.is_empty(), "{:?}", summary.warnings);
     let compressed_summary = write_profile(model, &compressed, &options).unwrap();
-    assert!(compressed_summary.bytes < summary.bytes / 4, "xz output is not compressed: {compressed_summary:?}");
+    assert!(
+        compressed_summary.bytes < summary.bytes / 4,
+        "xz output is not compressed: {compressed_summary:?}"
+    );
 
     // Types in error are listed in the producer metadata, which the schema leaves open.
     let with_errors = dir.join("with_errors.json");
     let erroneous = ProfileModel {
         errors: vec![layout_expert::profile::model::TypeInError {
             name: "struct bpf_prog".to_owned(),
-            reason: "include/linux/filter.h:580: cannot evaluate `sizeof(struct sock_filter)`".to_owned(),
+            reason: "include/linux/filter.h:580: cannot evaluate `sizeof(struct sock_filter)`"
+                .to_owned(),
         }],
         ..model.clone()
     };
@@ -144,9 +186,16 @@ fn format_isf_validates_against_volatility3_schema_and_loads_with_gcc_offsets() 
         written["metadata"]["producer"]["types_in_error"]["struct bpf_prog"],
         "include/linux/filter.h:580: cannot evaluate `sizeof(struct sock_filter)`"
     );
-    assert_eq!(seen[with_errors.to_str().unwrap()]["types"], seen[plain.to_str().unwrap()]["types"]);
+    assert_eq!(
+        seen[with_errors.to_str().unwrap()]["types"],
+        seen[plain.to_str().unwrap()]["types"]
+    );
     let plain_view = &seen[plain.to_str().unwrap()];
-    assert_eq!(plain_view, &seen[compressed.to_str().unwrap()], "the .json.xz table differs from the plain one");
+    assert_eq!(
+        plain_view,
+        &seen[compressed.to_str().unwrap()],
+        "the .json.xz table differs from the plain one"
+    );
     assert_eq!(plain_view["schema"], "schema-6.2.0.json");
     let types = &plain_view["types"];
     for name in MANDATORY {
@@ -166,9 +215,14 @@ fn format_isf_validates_against_volatility3_schema_and_loads_with_gcc_offsets() 
             match width {
                 None => assert_eq!(got["offset"], offset_bits / 8, "{name}.{member}"),
                 Some(width) => {
-                    let first_bit = got["offset"].as_u64().unwrap() * 8 + got["start_bit"].as_u64().unwrap();
+                    let first_bit =
+                        got["offset"].as_u64().unwrap() * 8 + got["start_bit"].as_u64().unwrap();
                     assert_eq!(first_bit, offset_bits, "{name}.{member} first bit");
-                    assert_eq!(got["end_bit"].as_u64().unwrap() - got["start_bit"].as_u64().unwrap(), u64::from(width), "{name}.{member} width");
+                    assert_eq!(
+                        got["end_bit"].as_u64().unwrap() - got["start_bit"].as_u64().unwrap(),
+                        u64::from(width),
+                        "{name}.{member} width"
+                    );
                 }
             }
             checked += 1;
@@ -214,15 +268,19 @@ fn format_rekall_and_isf_agree_on_every_offset() {
             let descriptor = &rekall_field[1];
             let bitfield_args = match descriptor[0].as_str().unwrap() {
                 "BitField" => Some(&descriptor[1]),
-                "Enumeration" if descriptor[1]["target"] == "BitField" => Some(&descriptor[1]["target_args"]),
+                "Enumeration" if descriptor[1]["target"] == "BitField" => {
+                    Some(&descriptor[1]["target_args"])
+                }
                 _ => None,
             };
             match bitfield_args {
                 Some(args) => {
                     let rekall_first_bit = rekall_offset * 8 + args["start_bit"].as_u64().unwrap();
-                    let isf_first_bit = isf_field["offset"].as_u64().unwrap() * 8 + isf_field["type"]["bit_position"].as_u64().unwrap();
+                    let isf_first_bit = isf_field["offset"].as_u64().unwrap() * 8
+                        + isf_field["type"]["bit_position"].as_u64().unwrap();
                     assert_eq!(rekall_first_bit, isf_first_bit, "{name}.{field}");
-                    let width = args["end_bit"].as_u64().unwrap() - args["start_bit"].as_u64().unwrap();
+                    let width =
+                        args["end_bit"].as_u64().unwrap() - args["start_bit"].as_u64().unwrap();
                     assert_eq!(width, isf_field["type"]["bit_length"], "{name}.{field} width");
                 }
                 None => assert_eq!(rekall_offset, isf_field["offset"], "{name}.{field}"),
@@ -238,7 +296,10 @@ fn format_rekall_profile_shapes() {
     let model = fixture();
     let names = rekall::names(model);
     let profile = serde_json::to_value(rekall::build(model, &names)).unwrap();
-    assert_eq!(profile["$METADATA"], serde_json::json!({"ProfileClass": "Linux", "Type": "Profile", "Version": 1, "arch": "AMD64"}));
+    assert_eq!(
+        profile["$METADATA"],
+        serde_json::json!({"ProfileClass": "Linux", "Type": "Profile", "Version": 1, "arch": "AMD64"})
+    );
     assert_eq!(profile["$CONFIG"]["CONFIG_NR_CPUS"], "64");
     assert_eq!(profile["$CONFIG"]["CONFIG_LOCALVERSION"], "");
     let init_task = model.system_map.as_ref().unwrap().address("init_task").unwrap();
@@ -246,14 +307,33 @@ fn format_rekall_profile_shapes() {
 
     let task = &profile["$STRUCTS"]["task_struct"];
     let record = named_record(model, "task_struct");
-    let field_bytes = |name: &str| record.fields.as_ref().unwrap().iter().find(|f| f.name.as_deref() == Some(name)).unwrap().offset_bits / 8;
+    let field_bytes = |name: &str| {
+        record
+            .fields
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|f| f.name.as_deref() == Some(name))
+            .unwrap()
+            .offset_bits
+            / 8
+    };
     assert_eq!(task[0], record.size_bits / 8);
     let fields = &task[1];
     assert_eq!(fields["pid"], serde_json::json!([field_bytes("pid"), ["int"]]));
-    assert_eq!(fields["comm"][1], serde_json::json!(["Array", {"count": 16, "target": "char", "target_args": null}]));
+    assert_eq!(
+        fields["comm"][1],
+        serde_json::json!(["Array", {"count": 16, "target": "char", "target_args": null}])
+    );
     assert_eq!(fields["tasks"][1], serde_json::json!(["list_head"]));
-    assert_eq!(fields["stack"][1], serde_json::json!(["Pointer", {"target": "Void", "target_args": null}]));
-    assert_eq!(fields["exit_fn"][1], serde_json::json!(["Pointer", {"target": "Function", "target_args": null}]));
+    assert_eq!(
+        fields["stack"][1],
+        serde_json::json!(["Pointer", {"target": "Void", "target_args": null}])
+    );
+    assert_eq!(
+        fields["exit_fn"][1],
+        serde_json::json!(["Pointer", {"target": "Function", "target_args": null}])
+    );
     assert_eq!(fields["usage"][1], serde_json::json!(["refcount_t"]));
     let anonymous_refcount = format!("__unnamed_{}", rekall_anonymous_hash(model, "refcount_t"));
     assert_eq!(profile["$STRUCTS"][&anonymous_refcount], profile["$STRUCTS"]["refcount_t"]);
@@ -261,16 +341,37 @@ fn format_rekall_profile_shapes() {
         fields["matrix"][1],
         serde_json::json!(["Array", {"count": 2, "target": "Array", "target_args": {"count": 3, "target": "unsigned int", "target_args": null}}])
     );
-    assert_eq!(fields["names"][1], serde_json::json!(["Array", {"count": 2, "target": "Pointer", "target_args": {"target": "char", "target_args": null}}]));
-    assert_eq!(fields["tail"][1], serde_json::json!(["Array", {"count": 0, "target": "long unsigned int", "target_args": null}]));
-    assert_eq!(fields["zero_len"][1], serde_json::json!(["Array", {"count": 0, "target": "unsigned char", "target_args": null}]));
-    assert_eq!(fields["pid_kind"][1], serde_json::json!(["Enumeration", {"enum_name": "pid_type", "target": "unsigned int"}]));
-    assert_eq!(fields["cred"][1], serde_json::json!(["Pointer", {"target": "cred", "target_args": null}]));
+    assert_eq!(
+        fields["names"][1],
+        serde_json::json!(["Array", {"count": 2, "target": "Pointer", "target_args": {"target": "char", "target_args": null}}])
+    );
+    assert_eq!(
+        fields["tail"][1],
+        serde_json::json!(["Array", {"count": 0, "target": "long unsigned int", "target_args": null}])
+    );
+    assert_eq!(
+        fields["zero_len"][1],
+        serde_json::json!(["Array", {"count": 0, "target": "unsigned char", "target_args": null}])
+    );
+    assert_eq!(
+        fields["pid_kind"][1],
+        serde_json::json!(["Enumeration", {"enum_name": "pid_type", "target": "unsigned int"}])
+    );
+    assert_eq!(
+        fields["cred"][1],
+        serde_json::json!(["Pointer", {"target": "cred", "target_args": null}])
+    );
     // The anonymous union member is u1, of an anonymous type named from its content.
     assert!(fields["u1"][1][0].as_str().unwrap().starts_with("__unnamed_"), "{}", fields["u1"]);
     // Bitfields: the storage unit is the aligned `unsigned int` holding the bits.
     let bits = |name: &str| {
-        let f = record.fields.as_ref().unwrap().iter().find(|f| f.name.as_deref() == Some(name)).unwrap();
+        let f = record
+            .fields
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|f| f.name.as_deref() == Some(name))
+            .unwrap();
         (f.offset_bits, f.bit_width.unwrap())
     };
     let (in_execve_bit, _) = bits("in_execve");
@@ -287,14 +388,20 @@ fn format_rekall_profile_shapes() {
     // named struct is transparent.
     assert_eq!(profile["$STRUCTS"]["atomic_t"], serde_json::json!([4, {"counter": [0, ["int"]]}]));
     assert!(profile["$STRUCTS"].get("kernel_cap_t").is_none());
-    assert_eq!(profile["$STRUCTS"]["cred"][1]["cap_effective"][1], serde_json::json!(["kernel_cap_struct"]));
+    assert_eq!(
+        profile["$STRUCTS"]["cred"][1]["cap_effective"][1],
+        serde_json::json!(["kernel_cap_struct"])
+    );
     // Enums both ways; values are integers in $REVENUMS and strings as keys in $ENUMS.
     assert_eq!(profile["$ENUMS"]["pid_type"]["2"], "PIDTYPE_PGID");
     assert_eq!(profile["$REVENUMS"]["pid_type"]["PIDTYPE_MAX"], 4);
     assert_eq!(profile["$REVENUMS"]["big_flags"]["BIG_HIGH"], u64::MAX);
 
     let erroneous = ProfileModel {
-        errors: vec![layout_expert::profile::model::TypeInError { name: "struct x".to_owned(), reason: "a.h:1: why".to_owned() }],
+        errors: vec![layout_expert::profile::model::TypeInError {
+            name: "struct x".to_owned(),
+            reason: "a.h:1: why".to_owned(),
+        }],
         ..model.clone()
     };
     let names = rekall::names(&erroneous);
@@ -319,35 +426,71 @@ fn format_isf_shapes_follow_dwarf2json() {
     assert_eq!(isf["metadata"]["format"], "6.2.0");
     assert_eq!(isf["metadata"]["producer"]["name"], "layout-expert");
     assert_eq!(isf["metadata"]["linux"]["symbols"][0]["kind"], "system-map");
-    assert_eq!(isf["base_types"]["pointer"], serde_json::json!({"size": 8, "signed": false, "kind": "int", "endian": "little"}));
-    assert_eq!(isf["base_types"]["void"], serde_json::json!({"size": 0, "signed": false, "kind": "void", "endian": "little"}));
-    assert_eq!(isf["base_types"]["_Bool"], serde_json::json!({"size": 1, "signed": true, "kind": "bool", "endian": "little"}));
+    assert_eq!(
+        isf["base_types"]["pointer"],
+        serde_json::json!({"size": 8, "signed": false, "kind": "int", "endian": "little"})
+    );
+    assert_eq!(
+        isf["base_types"]["void"],
+        serde_json::json!({"size": 0, "signed": false, "kind": "void", "endian": "little"})
+    );
+    assert_eq!(
+        isf["base_types"]["_Bool"],
+        serde_json::json!({"size": 1, "signed": true, "kind": "bool", "endian": "little"})
+    );
     assert_eq!(isf["base_types"]["unsigned char"]["kind"], "char");
 
     let task = &isf["user_types"]["task_struct"];
     assert_eq!(task["kind"], "struct");
     let fields = &task["fields"];
-    assert_eq!(fields["comm"]["type"], serde_json::json!({"count": 16, "kind": "array", "subtype": {"kind": "base", "name": "char"}}));
-    assert_eq!(fields["matrix"]["type"]["subtype"], serde_json::json!({"count": 3, "kind": "array", "subtype": {"kind": "base", "name": "unsigned int"}}));
-    assert_eq!(fields["exit_fn"]["type"], serde_json::json!({"kind": "pointer", "subtype": {"kind": "function"}}));
-    assert_eq!(fields["stack"]["type"], serde_json::json!({"kind": "pointer", "subtype": {"kind": "base", "name": "void"}}));
+    assert_eq!(
+        fields["comm"]["type"],
+        serde_json::json!({"count": 16, "kind": "array", "subtype": {"kind": "base", "name": "char"}})
+    );
+    assert_eq!(
+        fields["matrix"]["type"]["subtype"],
+        serde_json::json!({"count": 3, "kind": "array", "subtype": {"kind": "base", "name": "unsigned int"}})
+    );
+    assert_eq!(
+        fields["exit_fn"]["type"],
+        serde_json::json!({"kind": "pointer", "subtype": {"kind": "function"}})
+    );
+    assert_eq!(
+        fields["stack"]["type"],
+        serde_json::json!({"kind": "pointer", "subtype": {"kind": "base", "name": "void"}})
+    );
     assert_eq!(fields["tail"]["type"]["count"], 0);
     assert_eq!(fields["unnamed_field_0"]["anonymous"], true);
     assert!(fields["unnamed_field_0"]["type"]["name"].as_str().unwrap().starts_with("unnamed_"));
     // A typedef whose target is directly a struct names that struct in references, and the struct
     // is exported under the typedef's name too (dwarf2json's rule, named structs included).
-    assert_eq!(fields["usage"]["type"], serde_json::json!({"kind": "struct", "name": "refcount_t"}));
-    assert_eq!(isf["user_types"]["cred"]["fields"]["cap_effective"]["type"], serde_json::json!({"kind": "struct", "name": "kernel_cap_t"}));
+    assert_eq!(
+        fields["usage"]["type"],
+        serde_json::json!({"kind": "struct", "name": "refcount_t"})
+    );
+    assert_eq!(
+        isf["user_types"]["cred"]["fields"]["cap_effective"]["type"],
+        serde_json::json!({"kind": "struct", "name": "kernel_cap_t"})
+    );
     assert_eq!(isf["user_types"]["kernel_cap_t"], isf["user_types"]["kernel_cap_struct"]);
     // Bitfields: byte of the first bit, bit position within it.
     let record = named_record(model, "task_struct");
-    let in_execve = record.fields.as_ref().unwrap().iter().find(|f| f.name.as_deref() == Some("in_execve")).unwrap();
+    let in_execve = record
+        .fields
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|f| f.name.as_deref() == Some("in_execve"))
+        .unwrap();
     assert_eq!(fields["in_execve"]["offset"], in_execve.offset_bits / 8);
     assert_eq!(
         fields["in_execve"]["type"],
         serde_json::json!({"bit_length": 1, "bit_position": in_execve.offset_bits % 8, "kind": "bitfield", "type": {"kind": "base", "name": "unsigned int"}})
     );
-    assert_eq!(isf["user_types"]["sock"]["fields"]["sk_pid_kind"]["type"]["type"], serde_json::json!({"kind": "enum", "name": "pid_type"}));
+    assert_eq!(
+        isf["user_types"]["sock"]["fields"]["sk_pid_kind"]["type"]["type"],
+        serde_json::json!({"kind": "enum", "name": "pid_type"})
+    );
     // Enums: base is the first int base type of the size and signedness.
     assert_eq!(isf["enums"]["pid_type"]["base"], "unsigned int");
     // Go reads 0xffffffffffffffff as the int64 -1, so dwarf2json calls this enum signed.
@@ -360,11 +503,19 @@ fn format_isf_shapes_follow_dwarf2json() {
         .map(|(name, _)| name.clone())
         .unwrap();
     assert_eq!(isf["enums"]["big_flags"]["base"], first_signed_8_byte);
-    let anonymous_enum = isf["enums"].as_object().unwrap().iter().find(|(name, _)| name.starts_with("unnamed_")).unwrap();
+    let anonymous_enum = isf["enums"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(name, _)| name.starts_with("unnamed_"))
+        .unwrap();
     assert_eq!(anonymous_enum.1["base"], "int");
     assert_eq!(anonymous_enum.1["constants"]["SOCK_NONE"], -1);
     // Symbols: typed from declarations, untyped ones are void, as dwarf2json writes System.map-only symbols.
-    assert_eq!(isf["symbols"]["init_task"]["type"], serde_json::json!({"kind": "struct", "name": "task_struct"}));
+    assert_eq!(
+        isf["symbols"]["init_task"]["type"],
+        serde_json::json!({"kind": "struct", "name": "task_struct"})
+    );
     let tk_core = &isf["symbols"]["tk_core"]["type"];
     assert_eq!(tk_core["kind"], "struct");
     assert!(tk_core["name"].as_str().unwrap().starts_with("unnamed_"));
@@ -383,7 +534,10 @@ fn format_anonymous_type_names_hash_go_defn_text() {
         *id
     };
     assert_eq!(naming::record_defn(model, anonymous_target("atomic_t")), "struct {counter int@0}");
-    assert_eq!(naming::record_defn(model, anonymous_target("refcount_t")), "struct {refs atomic_t@0}");
+    assert_eq!(
+        naming::record_defn(model, anonymous_target("refcount_t")),
+        "struct {refs atomic_t@0}"
+    );
     assert_eq!(
         naming::record_defn(model, anonymous_target("split_u64_t")),
         "union {v long long unsigned int@0;  struct {lo u32@0; hi u32@4}@0}"
@@ -394,14 +548,21 @@ fn format_anonymous_type_names_hash_go_defn_text() {
     let defn = naming::record_defn(model, *union_id);
     assert_eq!(defn, "union { struct {hash u32@0; len u32@4}@0; hash_len u64@0}");
     let python = Command::new("python3")
-        .args(["-c", "import hashlib,sys; print(hashlib.sha1(sys.argv[1].encode()).hexdigest()[:16])", &defn])
+        .args([
+            "-c",
+            "import hashlib,sys; print(hashlib.sha1(sys.argv[1].encode()).hexdigest()[:16])",
+            &defn,
+        ])
         .output()
         .unwrap();
     let expected = String::from_utf8(python.stdout).unwrap().trim().to_owned();
     let names = isf::names(model);
     let (document, _) = isf::build(model, &names, &isf::IsfOptions::default());
     let isf = document.to_value();
-    assert_eq!(isf["user_types"]["qstr"]["fields"]["unnamed_field_0"]["type"]["name"], format!("unnamed_{expected}"));
+    assert_eq!(
+        isf["user_types"]["qstr"]["fields"]["unnamed_field_0"]["type"]["name"],
+        format!("unnamed_{expected}")
+    );
 }
 
 /// Our ISF of the fixture equals dwarf2json's ISF of the same object (committed in
@@ -415,8 +576,11 @@ fn format_isf_equals_dwarf2json_for_the_same_dwarf() {
     let path = dir.join("fixture.json");
     write_profile(model, &path, &WriteOptions { format: Format::Isf, banner: None }).unwrap();
     let ours: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    let theirs: Value =
-        serde_json::from_slice(&std::fs::read(repo().join("tests/data/profile/forensics_fixture.dwarf2json.json")).unwrap()).unwrap();
+    let theirs: Value = serde_json::from_slice(
+        &std::fs::read(repo().join("tests/data/profile/forensics_fixture.dwarf2json.json"))
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(ours["metadata"]["format"], theirs["metadata"]["format"]);
     for section in ["base_types", "user_types", "enums"] {
         let (a, b) = (ours[section].as_object().unwrap(), theirs[section].as_object().unwrap());
@@ -441,15 +605,28 @@ fn format_isf_banner_override_and_warnings() {
     let dir = scratch("banner");
     let path = dir.join("fixture.json");
     let other = "Linux version 6.1.0-56-amd64 (someone@elsewhere) #1 SMP\n";
-    write_profile(model, &path, &WriteOptions { format: Format::Isf, banner: Some(other.to_owned()) }).unwrap();
+    write_profile(
+        model,
+        &path,
+        &WriteOptions { format: Format::Isf, banner: Some(other.to_owned()) },
+    )
+    .unwrap();
     let written: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    assert_eq!(written["symbols"]["linux_banner"]["constant_data"], isf::base64(format!("{other}\0").as_bytes()));
+    assert_eq!(
+        written["symbols"]["linux_banner"]["constant_data"],
+        isf::base64(format!("{other}\0").as_bytes())
+    );
 
     let bare = ProfileModel { banner: None, system_map: None, ..model.clone() };
-    let summary = write_profile(&bare, &path, &WriteOptions { format: Format::Isf, banner: None }).unwrap();
+    let summary =
+        write_profile(&bare, &path, &WriteOptions { format: Format::Isf, banner: None }).unwrap();
     assert_eq!(summary.warnings.len(), 2, "{:?}", summary.warnings);
     assert!(summary.warnings[0].contains("no symbol map"), "{:?}", summary.warnings);
-    assert!(summary.warnings[1].contains("will not select this symbol table automatically"), "{:?}", summary.warnings);
+    assert!(
+        summary.warnings[1].contains("will not select this symbol table automatically"),
+        "{:?}",
+        summary.warnings
+    );
     let written: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(written["symbols"], serde_json::json!({}));
     assert!(written["metadata"].get("linux").is_none());

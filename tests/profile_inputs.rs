@@ -75,7 +75,10 @@ fn write(path: &Path, text: &str) {
 
 fn gzip(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(path).unwrap(), flate2::Compression::default());
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(path).unwrap(),
+        flate2::Compression::default(),
+    );
     encoder.write_all(text.as_bytes()).unwrap();
     encoder.finish().unwrap();
 }
@@ -88,7 +91,10 @@ fn fake_root(dir: &Path) -> (PathBuf, PathBuf) {
     gzip(&root.join("proc/config.gz"), "CONFIG_SMP=y\nCONFIG_NR_CPUS=8192\n");
     write(&root.join("proc/kallsyms"), "ffffffff81000000 T _text\nffffffff82a1aa40 D init_task\nffffffffc0a01000 t helper\t[nf_tables]\n");
     write(&root.join("boot/config-6.1.0-56-amd64"), "CONFIG_SMP=y\n");
-    write(&root.join("boot/System.map-6.1.0-56-amd64"), "ffffffff81000000 T _text\nffffffff82a1aa40 D init_task\nffffffff82161900 D linux_banner\n");
+    write(
+        &root.join("boot/System.map-6.1.0-56-amd64"),
+        "ffffffff81000000 T _text\nffffffff82a1aa40 D init_task\nffffffff82161900 D linux_banner\n",
+    );
     let pre_asts = dir.join("pre-asts");
     for name in ["6.1.0-56.pre-ast", "6.12.117+deb12.pre-ast", "6.1.0-5.pre-ast"] {
         write(&pre_asts.join(name), "");
@@ -132,7 +138,12 @@ fn live_mode_says_what_to_supply_for_each_missing_piece() {
     std::fs::remove_file(root.join("proc/config.gz")).unwrap();
     std::fs::remove_file(root.join("boot/config-6.1.0-56-amd64")).unwrap();
     let err = live::discover(&root, &pre_asts).unwrap_err().to_string();
-    assert!(err.contains("no kernel config") && err.contains("--config-file") && err.contains("boot/config-6.1.0-56-amd64"), "{err}");
+    assert!(
+        err.contains("no kernel config")
+            && err.contains("--config-file")
+            && err.contains("boot/config-6.1.0-56-amd64"),
+        "{err}"
+    );
     write(&root.join("boot/config-6.1.0-56-amd64"), "CONFIG_SMP=y\n");
 
     std::fs::remove_file(root.join("proc/kallsyms")).unwrap();
@@ -147,7 +158,12 @@ fn live_mode_says_what_to_supply_for_each_missing_piece() {
     let other = dir.join("other-pre-asts");
     write(&other.join("6.12.117+deb12.pre-ast"), "");
     let err = live::discover(&root, &other).unwrap_err().to_string();
-    assert!(err.contains("no pre-AST for kernel 6.1.0-56-amd64") && err.contains("6.12.117+deb12.pre-ast") && err.contains("build-pre-ast"), "{err}");
+    assert!(
+        err.contains("no pre-AST for kernel 6.1.0-56-amd64")
+            && err.contains("6.12.117+deb12.pre-ast")
+            && err.contains("build-pre-ast"),
+        "{err}"
+    );
 
     std::fs::remove_file(root.join("proc/sys/kernel/osrelease")).unwrap();
     std::fs::remove_file(root.join("proc/version")).unwrap();
@@ -156,7 +172,10 @@ fn live_mode_says_what_to_supply_for_each_missing_piece() {
 }
 
 fn leftovers(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
 }
 
 #[test]
@@ -185,13 +204,23 @@ fn output_is_atomic_and_leaves_nothing_on_error() {
     let blocked = dir.join("blocked.json");
     std::fs::create_dir(&blocked).unwrap();
     std::fs::write(blocked.join("inside"), "x").unwrap();
-    let err = write_profile(&ProfileModel::default(), &blocked, &WriteOptions { format: Format::Isf, banner: None }).unwrap_err();
+    let err = write_profile(
+        &ProfileModel::default(),
+        &blocked,
+        &WriteOptions { format: Format::Isf, banner: None },
+    )
+    .unwrap_err();
     assert!(err.to_string().starts_with(&blocked.display().to_string()), "{err}");
     let mut left = leftovers(&dir);
     left.sort();
     assert_eq!(left, ["blocked.json", "profile.json"]);
 
     // A missing directory is an error naming the output.
-    let err = write_profile(&ProfileModel::default(), &dir.join("no/such/dir/p.json"), &WriteOptions::default()).unwrap_err();
+    let err = write_profile(
+        &ProfileModel::default(),
+        &dir.join("no/such/dir/p.json"),
+        &WriteOptions::default(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("no/such/dir/p.json"), "{err}");
 }

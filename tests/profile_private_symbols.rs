@@ -32,13 +32,19 @@ fn private_symbols_fragment_compiles_against_debian_6_1_and_6_12_headers() {
     std::fs::write(&source, &text).unwrap();
 
     let (common, flavour) = kernels::debian_6_1();
-    gcc_accepts(&common, &flavour, &source).unwrap_or_else(|err| panic!("6.1 rejects the fragment:\n{err}"));
+    gcc_accepts(&common, &flavour, &source)
+        .unwrap_or_else(|err| panic!("6.1 rejects the fragment:\n{err}"));
 
     let (common, flavour) = kernels::debian_6_12();
-    gcc_accepts(&common, &flavour, &source).unwrap_or_else(|err| panic!("6.12 rejects the fragment:\n{err}"));
+    gcc_accepts(&common, &flavour, &source)
+        .unwrap_or_else(|err| panic!("6.12 rejects the fragment:\n{err}"));
 
     // The check can fail: a wrong type for a symbol is rejected.
     let wrong = dir.join("wrong.c");
-    std::fs::write(&wrong, "#include <linux/list.h>\nextern struct list_head modules;\nextern struct idr modules;\n").unwrap();
+    std::fs::write(
+        &wrong,
+        "#include <linux/list.h>\nextern struct list_head modules;\nextern struct idr modules;\n",
+    )
+    .unwrap();
     assert!(gcc_accepts(&common, &flavour, &wrong).is_err());
 }

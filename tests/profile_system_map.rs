@@ -32,12 +32,20 @@ fn real_system_map_of_debian_6_1() {
     let map = SystemMap::read(&path).unwrap();
 
     let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap()).read_to_string(&mut text).unwrap();
+    flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
     let lines = text.lines().count();
-    assert_eq!(map.symbols.len(), lines, "System.map has no module symbols, so every line is a symbol");
+    assert_eq!(
+        map.symbols.len(),
+        lines,
+        "System.map has no module symbols, so every line is a symbol"
+    );
     assert_eq!(map.file_name, "System.map-6.1.0-56-amd64.gz");
 
-    for name in ["_text", "init_task", "linux_banner", "tk_core", "init_top_pgt", "modules", "idt_table"] {
+    for name in
+        ["_text", "init_task", "linux_banner", "tk_core", "init_top_pgt", "modules", "idt_table"]
+    {
         let line = text.lines().rev().find(|l| l.split_whitespace().nth(2) == Some(name)).unwrap();
         let expected = u64::from_str_radix(line.split_whitespace().next().unwrap(), 16).unwrap();
         assert_eq!(map.address(name), Some(expected), "{name}");
@@ -53,8 +61,12 @@ fn kallsyms_with_module_symbols() {
                 ffffffffc06f5000 t ext4_fill_super\t[ext4]\n\
                 ffffffffc06f6010 d ext4_fs_type\t[ext4]\n";
     let map = SystemMap::parse("kallsyms", text.as_bytes()).unwrap();
-    assert_eq!(map.symbols.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["_text", "init_task"]);
-    let err = SystemMap::parse("kallsyms", b"ffffffff81000000 T _text\nffffffffc06f5000 t x y z\n").unwrap_err();
+    assert_eq!(
+        map.symbols.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+        ["_text", "init_task"]
+    );
+    let err = SystemMap::parse("kallsyms", b"ffffffff81000000 T _text\nffffffffc06f5000 t x y z\n")
+        .unwrap_err();
     assert_eq!(err.line, Some(2));
     assert!(err.to_string().starts_with("kallsyms:2: malformed symbol line"), "{err}");
 }

@@ -18,7 +18,10 @@ use serde_json::Value;
 
 fn plugin_reads() -> Value {
     let path = kernels::shared_kernels().parent().unwrap().join("volatility/plugin-reads.json");
-    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+    serde_json::from_slice(
+        &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
 }
 
 fn strings(v: &Value) -> BTreeSet<String> {
@@ -60,7 +63,8 @@ fn coverage_list_covers_the_recorded_reads_and_nothing_else() {
         }
     }
     for ty in strings(&reads["missing_user_types"]) {
-        if !list.absent.iter().any(|(n, _)| *n == ty) && !list.foreign.iter().any(|(n, _)| *n == ty) {
+        if !list.absent.iter().any(|(n, _)| *n == ty) && !list.foreign.iter().any(|(n, _)| *n == ty)
+        {
             missing.push(format!("missing_user_types: {ty}"));
         }
     }
@@ -90,19 +94,27 @@ fn coverage_list_covers_the_recorded_reads_and_nothing_else() {
     }
     let plugins = reads["plugins"].as_object().unwrap();
     for (plugin, what) in plugins {
-        let types: Vec<String> = what["members"].as_object().unwrap().keys().filter(|t| named(t)).cloned().collect();
-        if list.plugins.iter().find(|(p, _)| p == plugin).is_none_or(|(_, listed)| *listed != types) {
+        let types: Vec<String> =
+            what["members"].as_object().unwrap().keys().filter(|t| named(t)).cloned().collect();
+        if list.plugins.iter().find(|(p, _)| p == plugin).is_none_or(|(_, listed)| *listed != types)
+        {
             missing.push(format!("plugin {plugin}: {types:?}"));
         }
     }
-    assert!(missing.is_empty(), "the coverage list misses {} recorded read(s):\n{}", missing.len(), missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "the coverage list misses {} recorded read(s):\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
 
     // Nothing is listed that the recording does not hold (the source-only names are checked by
     // the next test).
-    let recorded: BTreeSet<String> = ["user_types", "checked_user_types", "missing_user_types", "enums", "checked_enums"]
-        .into_iter()
-        .flat_map(|k| strings(&reads[k]))
-        .collect();
+    let recorded: BTreeSet<String> =
+        ["user_types", "checked_user_types", "missing_user_types", "enums", "checked_enums"]
+            .into_iter()
+            .flat_map(|k| strings(&reads[k]))
+            .collect();
     let source = source_names();
     let extra: Vec<&String> = list
         .types
@@ -114,13 +126,21 @@ fn coverage_list_covers_the_recorded_reads_and_nothing_else() {
         .filter(|n| !recorded.contains(*n) && !source.types.contains(*n))
         .collect();
     assert!(extra.is_empty(), "listed but neither recorded nor in Volatility's source: {extra:?}");
-    let recorded_symbols: BTreeSet<String> =
-        ["symbols", "checked_symbols", "missing_symbols"].into_iter().flat_map(|k| strings(&reads[k])).collect();
+    let recorded_symbols: BTreeSet<String> = ["symbols", "checked_symbols", "missing_symbols"]
+        .into_iter()
+        .flat_map(|k| strings(&reads[k]))
+        .collect();
     // A symbol a plugin names in a list of names (check_afinfo's `*_seq_ops`) is a string
     // literal of the source.
-    let extra: Vec<&String> =
-        list.symbols.iter().filter(|s| !recorded_symbols.contains(*s) && !source.literals.contains(*s)).collect();
-    assert!(extra.is_empty(), "symbols listed but neither recorded nor in Volatility's source: {extra:?}");
+    let extra: Vec<&String> = list
+        .symbols
+        .iter()
+        .filter(|s| !recorded_symbols.contains(*s) && !source.literals.contains(*s))
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "symbols listed but neither recorded nor in Volatility's source: {extra:?}"
+    );
     assert!(list.plugins.len() == plugins.len(), "plugins listed that the recording does not have");
 }
 
@@ -129,20 +149,32 @@ fn coverage_list_covers_the_volatility_source() {
     let list = Coverage::builtin();
     let source = source_names();
     // The extraction finds what it should (a broken pattern would find nothing and pass).
-    for expected in ["task_struct", "maple_node", "inet6_ifaddr", "kthread", "mount", "printk_ringbuffer"] {
-        assert!(source.types.contains(expected), "the source scan missed {expected}: {:?}", source.types);
+    for expected in
+        ["task_struct", "maple_node", "inet6_ifaddr", "kthread", "mount", "printk_ringbuffer"]
+    {
+        assert!(
+            source.types.contains(expected),
+            "the source scan missed {expected}: {:?}",
+            source.types
+        );
     }
     for expected in ["init_task", "prb", "tk_core", "idt_table"] {
         assert!(source.symbols.contains(expected), "the source scan missed {expected}");
     }
     let missing: Vec<&String> = source.types.iter().filter(|t| !list.names_type(t)).collect();
-    assert!(missing.is_empty(), "type names in Volatility's source that the list lacks: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "type names in Volatility's source that the list lacks: {missing:?}"
+    );
     let missing: Vec<&String> = source
         .symbols
         .iter()
         .filter(|s| !list.symbols.contains(*s) && !list.absent.iter().any(|(n, _)| n == *s))
         .collect();
-    assert!(missing.is_empty(), "symbol names in Volatility's source that the list lacks: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "symbol names in Volatility's source that the list lacks: {missing:?}"
+    );
 }
 
 struct SourceNames {
@@ -162,8 +194,15 @@ fn source_names() -> SourceNames {
         .unwrap();
     assert!(output.status.success());
     let package = PathBuf::from(String::from_utf8(output.stdout).unwrap().trim());
-    let version = Command::new(&python).args(["-c", "import volatility3.framework as f; print(f.constants.PACKAGE_VERSION)"]).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), "2.28.2", "the test virtualenv has another Volatility");
+    let version = Command::new(&python)
+        .args(["-c", "import volatility3.framework as f; print(f.constants.PACKAGE_VERSION)"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        "2.28.2",
+        "the test virtualenv has another Volatility"
+    );
     let mut files = Vec::new();
     for dir in ["framework/plugins/linux", "framework/symbols/linux"] {
         python_files(&package.join(dir), &mut files);
@@ -179,21 +218,31 @@ fn source_names() -> SourceNames {
         "get_enumeration(\"",
         "has_enumeration(\"",
     ];
-    const SYMBOL_PREFIXES: [&str; 4] =
-        ["get_symbol(\"", "has_symbol(\"", "object_from_symbol(\"", "object_from_symbol(symbol_name=\""];
-    let mut names = SourceNames { types: BTreeSet::new(), symbols: BTreeSet::new(), literals: BTreeSet::new() };
+    const SYMBOL_PREFIXES: [&str; 4] = [
+        "get_symbol(\"",
+        "has_symbol(\"",
+        "object_from_symbol(\"",
+        "object_from_symbol(symbol_name=\"",
+    ];
+    let mut names =
+        SourceNames { types: BTreeSet::new(), symbols: BTreeSet::new(), literals: BTreeSet::new() };
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
         for literal in text.split('"').skip(1).step_by(2) {
-            if !literal.is_empty() && literal.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            if !literal.is_empty() && literal.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
                 names.literals.insert(literal.to_owned());
             }
         }
-        for (prefixes, out) in [(&TYPE_PREFIXES[..], &mut names.types), (&SYMBOL_PREFIXES[..], &mut names.symbols)] {
+        for (prefixes, out) in
+            [(&TYPE_PREFIXES[..], &mut names.types), (&SYMBOL_PREFIXES[..], &mut names.symbols)]
+        {
             for prefix in prefixes {
                 for (at, _) in text.match_indices(prefix) {
                     let rest = &text[at + prefix.len()..];
-                    let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+                    let end = rest
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .unwrap_or(rest.len());
                     let name = &rest[..end];
                     if !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()) {
                         out.insert(name.to_owned());

@@ -19,7 +19,9 @@ use std::sync::Arc;
 use layout_expert::config::ConfigFile;
 use layout_expert::db::RootDatabase;
 use layout_expert::pipeline;
-use layout_expert::pre_ast::build::{self, BuildInput, PrivateSources, BUILTIN_TARGET, BUILTIN_TARGET_NAME};
+use layout_expert::pre_ast::build::{
+    self, BuildInput, PrivateSources, BUILTIN_TARGET, BUILTIN_TARGET_NAME,
+};
 use layout_expert::pre_ast::kernel_source::{Excerpt, KernelSource};
 use layout_expert::pre_ast::tree;
 use layout_expert::profile::private_symbols::{builtin_target_text, SOURCE_EXCERPTS};
@@ -40,7 +42,10 @@ fn ours() -> (Value, Value) {
         kernel_source: Some(Arc::new(KernelSource::open(&source_dir, &wanted).unwrap())),
         excerpts: SOURCE_EXCERPTS
             .iter()
-            .map(|e| Excerpt { file: e.file.to_owned(), names: e.names.iter().map(|n| n.to_string()).collect() })
+            .map(|e| Excerpt {
+                file: e.file.to_owned(),
+                names: e.names.iter().map(|n| n.to_string()).collect(),
+            })
             .collect(),
     };
     let input = BuildInput {
@@ -52,13 +57,23 @@ fn ours() -> (Value, Value) {
     };
     let (pre_ast, _, warnings) = build::build_with(&input, &private).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
-    assert!(pre_ast.notes.is_empty(), "with the source nothing should be unavailable: {:?}", pre_ast.notes);
+    assert!(
+        pre_ast.notes.is_empty(),
+        "with the source nothing should be unavailable: {:?}",
+        pre_ast.notes
+    );
     let config_path = flavour.join(".config");
-    let config = ConfigFile::parse_bytes(&config_path.display().to_string(), &std::fs::read(&config_path).unwrap()).unwrap();
+    let config = ConfigFile::parse_bytes(
+        &config_path.display().to_string(),
+        &std::fs::read(&config_path).unwrap(),
+    )
+    .unwrap();
     let map_path = kernels::shared_kernels().join("System.map-6.1.0-56-amd64.gz");
     let db = RootDatabase::default();
-    let out = pipeline::run(&db, &Arc::new(pre_ast), &config, || Ok(Some(SystemMap::read(&map_path).map_err(|e| e.to_string())?)))
-        .unwrap();
+    let out = pipeline::run(&db, &Arc::new(pre_ast), &config, || {
+        Ok(Some(SystemMap::read(&map_path).map_err(|e| e.to_string())?))
+    })
+    .unwrap();
     assert!(out.problems.is_empty(), "{:#?}", out.problems);
     assert!(out.model.errors.is_empty(), "{:#?}", out.model.errors);
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("volatility_parity");
@@ -72,7 +87,10 @@ fn ours() -> (Value, Value) {
 }
 
 fn reference() -> Value {
-    let path = kernels::shared_kernels().parent().unwrap().join("volatility/dwarf2json-6.1.0-56-amd64.json.xz");
+    let path = kernels::shared_kernels()
+        .parent()
+        .unwrap()
+        .join("volatility/dwarf2json-6.1.0-56-amd64.json.xz");
     let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let reader = lzma_rust2::XzReader::new(std::io::BufReader::new(file), true);
     serde_json::from_reader(std::io::BufReader::new(reader)).unwrap()
@@ -89,12 +107,22 @@ fn shape(isf: &Value, ty: &Value, depth: usize) -> String {
             if depth > 8 {
                 return format!("{kind} <deep>");
             }
-            format!("{kind} {{{}}}", user_type_shape(isf, name, depth + 1).unwrap_or_else(|| "<missing>".into()))
+            format!(
+                "{kind} {{{}}}",
+                user_type_shape(isf, name, depth + 1).unwrap_or_else(|| "<missing>".into())
+            )
         }
-        "enum" if name.starts_with("unnamed_") => format!("enum {{{}}}", enum_shape(isf, name).unwrap_or_else(|| "<missing>".into())),
+        "enum" if name.starts_with("unnamed_") => {
+            format!("enum {{{}}}", enum_shape(isf, name).unwrap_or_else(|| "<missing>".into()))
+        }
         "pointer" => format!("*{}", shape(isf, &ty["subtype"], depth)),
         "array" => format!("[{}]{}", ty["count"], shape(isf, &ty["subtype"], depth)),
-        "bitfield" => format!("bits({},{}){}", ty["bit_position"], ty["bit_length"], shape(isf, &ty["type"], depth)),
+        "bitfield" => format!(
+            "bits({},{}){}",
+            ty["bit_position"],
+            ty["bit_length"],
+            shape(isf, &ty["type"], depth)
+        ),
         "function" => "function".to_owned(),
         _ => format!("{kind} {name}"),
     }
@@ -105,7 +133,9 @@ fn resolved_shape(isf: &Value, ty: &Value) -> String {
     match ty["kind"].as_str().unwrap_or("") {
         "pointer" => format!("*{}", resolved_shape(isf, &ty["subtype"])),
         "array" => format!("[{}]{}", ty["count"], resolved_shape(isf, &ty["subtype"])),
-        "struct" | "union" => user_type_shape(isf, ty["name"].as_str().unwrap_or(""), 0).unwrap_or_default(),
+        "struct" | "union" => {
+            user_type_shape(isf, ty["name"].as_str().unwrap_or(""), 0).unwrap_or_default()
+        }
         _ => shape(isf, ty, 0),
     }
 }
@@ -125,7 +155,8 @@ fn user_type_shape(isf: &Value, name: &str, depth: usize) -> Option<String> {
 
 fn enum_shape(isf: &Value, name: &str) -> Option<String> {
     let e = isf["enums"].get(name)?;
-    let mut constants: Vec<String> = e["constants"].as_object()?.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    let mut constants: Vec<String> =
+        e["constants"].as_object()?.iter().map(|(n, v)| format!("{n}={v}")).collect();
     constants.sort();
     Some(format!("{} {} {}", e["size"], e["base"], constants.join(",")))
 }
@@ -138,7 +169,9 @@ fn has_member(isf: &Value, ty: &str, name: &str, depth: usize) -> bool {
         || (depth < 8
             && fields.iter().any(|(field, f)| {
                 field.starts_with("unnamed_field")
-                    && f["type"]["name"].as_str().is_some_and(|inner| has_member(isf, inner, name, depth + 1))
+                    && f["type"]["name"]
+                        .as_str()
+                        .is_some_and(|inner| has_member(isf, inner, name, depth + 1))
             }))
 }
 
@@ -174,7 +207,11 @@ impl Tally {
         if ours == theirs {
             self.equal += 1;
         } else {
-            self.differences.push(format!("{what}:\n    ours:       {}\n    dwarf2json: {}", ours.as_deref().unwrap_or("<absent>"), theirs.as_deref().unwrap_or("<absent>")));
+            self.differences.push(format!(
+                "{what}:\n    ours:       {}\n    dwarf2json: {}",
+                ours.as_deref().unwrap_or("<absent>"),
+                theirs.as_deref().unwrap_or("<absent>")
+            ));
         }
     }
 }
@@ -189,7 +226,11 @@ fn isf_for_6_1_equals_dwarf2json_for_everything_volatility_reads() {
     let mut reached_enums = BTreeSet::new();
     for need in &list.types {
         let name = need.name.as_str();
-        types.check(&format!("type {name}"), user_type_shape(&ours, name, 0), user_type_shape(&theirs, name, 0));
+        types.check(
+            &format!("type {name}"),
+            user_type_shape(&ours, name, 0),
+            user_type_shape(&theirs, name, 0),
+        );
         let fields = theirs["user_types"][name]["fields"].as_object().cloned().unwrap_or_default();
         for (field, f) in &fields {
             let our = ours["user_types"][name]["fields"].get(field);
@@ -202,9 +243,18 @@ fn isf_for_6_1_equals_dwarf2json_for_everything_volatility_reads() {
         }
         for m in &need.members {
             // A member read must exist in both; one only tested for may be absent from both.
-            let (in_ours, in_theirs) = (has_member(&ours, name, &m.name, 0), has_member(&theirs, name, &m.name, 0));
-            assert!(in_theirs || m.checked, "{name}.{} is read but dwarf2json does not have it", m.name);
-            assert_eq!(in_ours, in_theirs, "{name}.{}: in ours {in_ours}, in dwarf2json's {in_theirs}", m.name);
+            let (in_ours, in_theirs) =
+                (has_member(&ours, name, &m.name, 0), has_member(&theirs, name, &m.name, 0));
+            assert!(
+                in_theirs || m.checked,
+                "{name}.{} is read but dwarf2json does not have it",
+                m.name
+            );
+            assert_eq!(
+                in_ours, in_theirs,
+                "{name}.{}: in ours {in_ours}, in dwarf2json's {in_theirs}",
+                m.name
+            );
         }
     }
     let listed_enums: BTreeSet<String> = list.enums.iter().cloned().collect();
@@ -215,7 +265,11 @@ fn isf_for_6_1_equals_dwarf2json_for_everything_volatility_reads() {
     for name in &list.symbols {
         let show = |isf: &Value| {
             isf["symbols"].get(name.as_str()).map(|s| {
-                let ty = if s.get("type").is_some() { shape(isf, &s["type"], 0) } else { "<untyped>".into() };
+                let ty = if s.get("type").is_some() {
+                    shape(isf, &s["type"], 0)
+                } else {
+                    "<untyped>".into()
+                };
                 format!("{} {ty}", s["address"])
             })
         };
@@ -223,14 +277,21 @@ fn isf_for_6_1_equals_dwarf2json_for_everything_volatility_reads() {
         // dwarf2json leaves the symbols its DWARF has no type for untyped (`_text`, the linker's
         // symbols, when its debug info does not declare them); we may know their declared type.
         let our = match (&our, &their) {
-            (Some(o), Some(t)) if t.ends_with("<untyped>") => Some(format!("{} <untyped>", o.split(' ').next().unwrap())),
+            (Some(o), Some(t)) if t.ends_with("<untyped>") => {
+                Some(format!("{} <untyped>", o.split(' ').next().unwrap()))
+            }
             _ => our,
         };
         if our != their {
             // dwarf2json takes a symbol's type from one compilation unit's declaration, which may
             // spell the record through a typedef (node_data: `pg_data_t *[]` for
             // `struct pglist_data *[]`): equal when the records themselves are.
-            let resolved = |isf: &Value| isf["symbols"].get(name.as_str()).and_then(|s| s.get("type")).map(|t| resolved_shape(isf, t));
+            let resolved = |isf: &Value| {
+                isf["symbols"]
+                    .get(name.as_str())
+                    .and_then(|s| s.get("type"))
+                    .map(|t| resolved_shape(isf, t))
+            };
             if our.is_some() && resolved(&ours) == resolved(&theirs) {
                 symbols.compared += 1;
                 symbols.equal += 1;
@@ -245,14 +306,22 @@ fn isf_for_6_1_equals_dwarf2json_for_everything_volatility_reads() {
     for name in &list.template_types {
         if ours["user_types"].get(name.as_str()).is_some() {
             template_present += 1;
-            templates.check(&format!("template {name}"), user_type_shape(&ours, name, 0), user_type_shape(&theirs, name, 0));
+            templates.check(
+                &format!("template {name}"),
+                user_type_shape(&ours, name, 0),
+                user_type_shape(&theirs, name, 0),
+            );
         }
     }
     let mut template_enums_present = 0;
     for name in &list.template_enums {
         if ours["enums"].get(name.as_str()).is_some() {
             template_enums_present += 1;
-            templates.check(&format!("template enum {name}"), enum_shape(&ours, name), enum_shape(&theirs, name));
+            templates.check(
+                &format!("template enum {name}"),
+                enum_shape(&ours, name),
+                enum_shape(&theirs, name),
+            );
         }
     }
     // The Rekall profile has the same types at the same offsets.
@@ -283,7 +352,8 @@ fn isf_for_6_1_equals_dwarf2json_for_everything_volatility_reads() {
         .map(|(n, _)| n.as_str())
         .filter(|n| {
             let has = |isf: &Value, key: &str| isf[key].get(*n).is_some();
-            (has(&ours, "user_types") && !has(&theirs, "user_types")) || (has(&ours, "symbols") && !has(&theirs, "symbols"))
+            (has(&ours, "user_types") && !has(&theirs, "user_types"))
+                || (has(&ours, "symbols") && !has(&theirs, "symbols"))
         })
         .collect();
     println!(
@@ -298,10 +368,28 @@ fn isf_for_6_1_equals_dwarf2json_for_everything_volatility_reads() {
             .iter()
             .filter(|t| types.differences.iter().any(|d| d.starts_with(&format!("type {t}:"))))
             .collect();
-        println!("  {plugin}: {}", if unmet.is_empty() { "met".to_owned() } else { format!("unmet: {unmet:?}") });
+        println!(
+            "  {plugin}: {}",
+            if unmet.is_empty() { "met".to_owned() } else { format!("unmet: {unmet:?}") }
+        );
     }
-    let differences: Vec<&String> = [&types, &members, &enums, &symbols, &templates].iter().flat_map(|t| &t.differences).collect();
-    assert!(differences.is_empty(), "{} difference(s):\n{}", differences.len(), differences.iter().map(|d| d.as_str()).collect::<Vec<_>>().join("\n"));
-    assert!(rekall_types + rekall_transparent.len() == list.types.len() && rekall_transparent.len() < 12, "{rekall_transparent:?}");
-    assert!(types.compared > 100 && members.compared > 1000 && symbols.compared > 60, "too little compared");
+    let differences: Vec<&String> = [&types, &members, &enums, &symbols, &templates]
+        .iter()
+        .flat_map(|t| &t.differences)
+        .collect();
+    assert!(
+        differences.is_empty(),
+        "{} difference(s):\n{}",
+        differences.len(),
+        differences.iter().map(|d| d.as_str()).collect::<Vec<_>>().join("\n")
+    );
+    assert!(
+        rekall_types + rekall_transparent.len() == list.types.len()
+            && rekall_transparent.len() < 12,
+        "{rekall_transparent:?}"
+    );
+    assert!(
+        types.compared > 100 && members.compared > 1000 && symbols.compared > 60,
+        "too little compared"
+    );
 }

@@ -26,7 +26,8 @@ fn every_plugin_that_works_with_dwarf2json_gives_the_same_rows_with_our_isf() {
     let ours = OurIsf { exe, kernel_source, label: "test".to_owned() };
     let mut comparisons = Vec::new();
     for kaslr in [false, true] {
-        let dump = vol_image::ensure_dump(kaslr).unwrap_or_else(|e| panic!("the memory image: {e}"));
+        let dump =
+            vol_image::ensure_dump(kaslr).unwrap_or_else(|e| panic!("the memory image: {e}"));
         let comparison = vol_image::compare(&dump, &ours, &[], &mut |line| eprintln!("{line}"))
             .unwrap_or_else(|e| panic!("the comparison: {e}"));
         // The answer key: the guest printed its own process table just before the dump. Every
@@ -43,8 +44,13 @@ fn every_plugin_that_works_with_dwarf2json_gives_the_same_rows_with_our_isf() {
             })
             .collect();
         assert!(guest.len() >= 40, "the guest printed only {} processes", guest.len());
-        assert!(found.len() + 3 >= guest.len(), "pslist with our ISF misses guest processes: {guest:?}\n{rows:?}");
-        assert!(found.iter().any(|(_, ppid, uid, _, name)| *ppid == 1 && *uid == 65534 && name == "sleep"));
+        assert!(
+            found.len() + 3 >= guest.len(),
+            "pslist with our ISF misses guest processes: {guest:?}\n{rows:?}"
+        );
+        assert!(found
+            .iter()
+            .any(|(_, ppid, uid, _, name)| *ppid == 1 && *uid == 65534 && name == "sleep"));
         comparisons.push(comparison);
     }
     let table = vol_image::table(&comparisons);
@@ -63,17 +69,29 @@ fn every_plugin_that_works_with_dwarf2json_gives_the_same_rows_with_our_isf() {
         let differing: Vec<&str> = comparison
             .outcomes
             .iter()
-            .filter(|(_, o)| !matches!(o, vol_image::Outcome::Same { .. } | vol_image::Outcome::ReferenceFails(_)))
+            .filter(|(_, o)| {
+                !matches!(
+                    o,
+                    vol_image::Outcome::Same { .. } | vol_image::Outcome::ReferenceFails(_)
+                )
+            })
             .map(|(plugin, _)| plugin.as_str())
             .collect();
-        let producer_check = ["linux.hidden_modules.Hidden_modules", "linux.malware.hidden_modules.Hidden_modules"];
+        let producer_check =
+            ["linux.hidden_modules.Hidden_modules", "linux.malware.hidden_modules.Hidden_modules"];
         assert!(
             differing.iter().all(|p| producer_check.contains(p)),
             "plugins whose rows differ with our ISF:\n{table}"
         );
         for (plugin, outcome) in &comparison.outcomes {
             if producer_check.contains(&plugin.as_str()) {
-                assert!(matches!(outcome, vol_image::Outcome::OursFails(_) | vol_image::Outcome::Same { .. }), "{plugin}: {outcome:?}");
+                assert!(
+                    matches!(
+                        outcome,
+                        vol_image::Outcome::OursFails(_) | vol_image::Outcome::Same { .. }
+                    ),
+                    "{plugin}: {outcome:?}"
+                );
             }
         }
         assert!(same + 2 >= working, "{same}/{working}:\n{table}");

@@ -21,11 +21,7 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use layout_expert::{
-    config::ConfigFile,
-    db::RootDatabase,
-    pipeline,
-    pre_ast::format,
-    preprocess::PreAstInput,
+    config::ConfigFile, db::RootDatabase, pipeline, pre_ast::format, preprocess::PreAstInput,
     profile::system_map::SystemMap,
 };
 
@@ -40,13 +36,9 @@ fn variant(amd64: &str, seed: u64, count: usize) -> String {
     let modules: Vec<usize> = (0..lines.len())
         .filter(|&i| lines[i].starts_with("CONFIG_") && lines[i].ends_with("=m"))
         .collect();
-    let mut x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     for _ in 0..count {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let i = modules[(x >> 33) as usize % modules.len()];
         let built_in = format!("{}y", lines[i].strip_suffix('m').unwrap());
         lines[i] = built_in;
@@ -70,18 +62,13 @@ fn bench(c: &mut Criterion) {
     )
     .unwrap();
     let map_path = dir.join("System.map-6.1.0-56-amd64");
-    let map_text: String = map
-        .symbols
-        .iter()
-        .map(|s| format!("{:016x} {} {}\n", s.address, s.kind, s.name))
-        .collect();
+    let map_text: String =
+        map.symbols.iter().map(|s| format!("{:016x} {} {}\n", s.address, s.kind, s.name)).collect();
     std::fs::write(&map_path, map_text).unwrap();
     let binary = layout_expert_benches::release_binary(&repo);
 
     let amd64_text = std::fs::read_to_string(flavour.join(".config")).unwrap();
-    let cloud_path = flavour
-        .with_file_name("linux-headers-6.1.0-56-cloud-amd64")
-        .join(".config");
+    let cloud_path = flavour.with_file_name("linux-headers-6.1.0-56-cloud-amd64").join(".config");
     let mut configs: Vec<PathBuf> = Vec::new();
     let copy = |name: &str, text: &str| {
         let p = dir.join("configs").join(name);
@@ -89,17 +76,13 @@ fn bench(c: &mut Criterion) {
         p
     };
     configs.push(copy("amd64", &amd64_text));
-    configs.push(copy(
-        "cloud",
-        &std::fs::read_to_string(&cloud_path).unwrap(),
-    ));
+    configs.push(copy("cloud", &std::fs::read_to_string(&cloud_path).unwrap()));
     let mut custom: Vec<PathBuf> = std::fs::read_dir(repo.join("target/custom-config"))
         .into_iter()
         .flatten()
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("6.1-"))
+            p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("6.1-"))
                 && p.join(".config").is_file()
         })
         .collect();
@@ -109,10 +92,7 @@ fn bench(c: &mut Criterion) {
             break;
         }
         let name = tree.file_name().unwrap().to_string_lossy().into_owned();
-        let config = copy(
-            &name,
-            &std::fs::read_to_string(tree.join(".config")).unwrap(),
-        );
+        let config = copy(&name, &std::fs::read_to_string(tree.join(".config")).unwrap());
         // A configuration this pre-AST cannot serve (e.g. one that needs generated/autoksyms.h,
         // which no headers package has) is left out, and said so.
         let status = Command::new(&binary)
@@ -130,18 +110,12 @@ fn bench(c: &mut Criterion) {
     }
     let mut seed = 0;
     while configs.len() < 8 {
-        configs.push(copy(
-            &format!("variant-{seed}"),
-            &variant(&amd64_text, seed, 3),
-        ));
+        configs.push(copy(&format!("variant-{seed}"), &variant(&amd64_text, seed, 3)));
         seed += 1;
     }
     eprintln!(
         "batch_8 configurations: {:?}",
-        configs
-            .iter()
-            .map(|p| p.file_name().unwrap())
-            .collect::<Vec<_>>()
+        configs.iter().map(|p| p.file_name().unwrap()).collect::<Vec<_>>()
     );
 
     let make_profile = |config: &Path, output: &Path| {
@@ -187,11 +161,7 @@ fn bench(c: &mut Criterion) {
             let input = PreAstInput::from_pre_ast(&db, Arc::new(format::decode(bytes).unwrap()));
             let amd64 = ConfigFile::parse_bytes("amd64", amd64_text.as_bytes()).unwrap();
             pipeline::run_input(&db, input, &amd64, || Ok(None)).unwrap();
-            (
-                db,
-                input,
-                ConfigFile::parse_bytes("other", other.as_bytes()).unwrap(),
-            )
+            (db, input, ConfigFile::parse_bytes("other", other.as_bytes()).unwrap())
         }
     };
     let run_further = |(db, input, config): (RootDatabase, PreAstInput, ConfigFile)| {
@@ -229,11 +199,7 @@ fn bench(c: &mut Criterion) {
         )
     });
     group.bench_function("library_further_config_unread_options_differ", |b| {
-        b.iter_batched(
-            further(unread_variant.clone()),
-            run_further,
-            BatchSize::PerIteration,
-        )
+        b.iter_batched(further(unread_variant.clone()), run_further, BatchSize::PerIteration)
     });
     group.bench_function("library_first_config", |b| {
         b.iter_batched(
@@ -241,11 +207,7 @@ fn bench(c: &mut Criterion) {
                 let db = RootDatabase::default();
                 let input =
                     PreAstInput::from_pre_ast(&db, Arc::new(format::decode(&bytes).unwrap()));
-                (
-                    db,
-                    input,
-                    ConfigFile::parse_bytes("amd64", amd64_text.as_bytes()).unwrap(),
-                )
+                (db, input, ConfigFile::parse_bytes("amd64", amd64_text.as_bytes()).unwrap())
             },
             run_further,
             BatchSize::PerIteration,

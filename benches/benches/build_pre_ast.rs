@@ -35,30 +35,18 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("discover_build_encode", |b| {
         b.iter(|| {
-            let input = BuildInput {
-                tree: tree::discover(&flavour_tree).unwrap(),
-                ..input.clone()
-            };
+            let input =
+                BuildInput { tree: tree::discover(&flavour_tree).unwrap(), ..input.clone() };
             let (pre, _, _) = build::build(&input).unwrap();
             format::encode(&pre)
         })
     });
     g.bench_function("build", |b| b.iter(|| build::build(&input).unwrap()));
     g.bench_function("lex_all_files", |b| {
-        b.iter(|| {
-            pre.files
-                .iter()
-                .map(|f| syntax::lex(&f.text).len())
-                .sum::<usize>()
-        })
+        b.iter(|| pre.files.iter().map(|f| syntax::lex(&f.text).len()).sum::<usize>())
     });
     g.bench_function("scan_directives_all_files", |b| {
-        b.iter(|| {
-            pre.files
-                .iter()
-                .map(|f| directives::scan(&f.text).len())
-                .sum::<usize>()
-        })
+        b.iter(|| pre.files.iter().map(|f| directives::scan(&f.text).len()).sum::<usize>())
     });
     g.bench_function("encode", |b| b.iter(|| format::encode(&pre)));
     g.bench_function("load", |b| b.iter(|| format::decode(&bytes).unwrap()));

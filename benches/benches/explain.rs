@@ -35,7 +35,9 @@ fn bench(c: &mut Criterion) {
     let task_struct = Path::new("task_struct");
     let mut group = c.benchmark_group("explain_6.1_amd64");
     group.sample_size(10);
-    group.bench_function("explain_task_struct", |b| b.iter(|| run(&["explain"], &[&pre_ast_path, task_struct])));
+    group.bench_function("explain_task_struct", |b| {
+        b.iter(|| run(&["explain"], &[&pre_ast_path, task_struct]))
+    });
     group.bench_function("explain_why_task_struct", |b| {
         b.iter(|| run(&["explain", "--why"], &[&pre_ast_path, task_struct]))
     });
@@ -43,7 +45,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| run(&["explain", "--json"], &[&pre_ast_path, task_struct]))
     });
     let profile = dir.join("p.json");
-    group.bench_function("make_profile_rekall", |b| b.iter(|| run(&["make-profile"], &[&pre_ast_path, &profile])));
+    group.bench_function("make_profile_rekall", |b| {
+        b.iter(|| run(&["make-profile"], &[&pre_ast_path, &profile]))
+    });
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);
 }

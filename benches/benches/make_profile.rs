@@ -17,11 +17,7 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use layout_expert::{
-    config::ConfigFile,
-    db::RootDatabase,
-    pipeline,
-    pre_ast::format,
-    preprocess::PreAstInput,
+    config::ConfigFile, db::RootDatabase, pipeline, pre_ast::format, preprocess::PreAstInput,
     profile::system_map::SystemMap,
 };
 
@@ -39,9 +35,11 @@ fn bench(c: &mut Criterion) {
     let pre_ast_path = dir.join("linux-6.1.pre-ast");
     std::fs::write(&pre_ast_path, &bytes).unwrap();
     // A user has the map uncompressed in /boot; the packaged copy is gzipped.
-    let map = SystemMap::read(&repo.join("../shared/kernels/System.map-6.1.0-56-amd64.gz")).unwrap();
+    let map =
+        SystemMap::read(&repo.join("../shared/kernels/System.map-6.1.0-56-amd64.gz")).unwrap();
     let map_path = dir.join("System.map-6.1.0-56-amd64");
-    let map_text: String = map.symbols.iter().map(|s| format!("{:016x} {} {}\n", s.address, s.kind, s.name)).collect();
+    let map_text: String =
+        map.symbols.iter().map(|s| format!("{:016x} {} {}\n", s.address, s.kind, s.name)).collect();
     std::fs::write(&map_path, map_text).unwrap();
     let config_path = flavour.join(".config");
     let binary = layout_expert_benches::release_binary(&repo);
@@ -79,12 +77,15 @@ fn bench(c: &mut Criterion) {
     });
     // What `batch` will pay for each further configuration: the cloud config on a database that
     // already ran amd64 (file skeletons reused).
-    let cloud_bytes = std::fs::read(flavour.with_file_name("linux-headers-6.1.0-56-cloud-amd64").join(".config")).unwrap();
+    let cloud_bytes =
+        std::fs::read(flavour.with_file_name("linux-headers-6.1.0-56-cloud-amd64").join(".config"))
+            .unwrap();
     group.bench_function("ours_library_second_config", |b| {
         b.iter_batched(
             || {
                 let db = RootDatabase::default();
-                let input = PreAstInput::from_pre_ast(&db, Arc::new(format::decode(&bytes).unwrap()));
+                let input =
+                    PreAstInput::from_pre_ast(&db, Arc::new(format::decode(&bytes).unwrap()));
                 let amd64 = ConfigFile::parse_bytes(".config", &config_bytes).unwrap();
                 pipeline::run_input(&db, input, &amd64, || Ok(None)).unwrap();
                 (db, input)

@@ -22,14 +22,13 @@ fn bench(c: &mut Criterion) {
         .join("../target/kernels/6.1/usr/src/linux-headers-6.1.0-56-amd64");
     let cmd = dev_tree::kbuild_command(&flavour).expect("a recorded kbuild command");
     let predefined = dev_tree::gcc_predefined(cmd).expect("gcc-12 -dM");
-    let pre_ast = dev_tree::pre_ast_from_flavour(&flavour, "probe.c", dev_tree::PROBE_C, predefined)
-        .expect("the 6.1 amd64 tree (run `cargo xtask kernels`)");
+    let pre_ast =
+        dev_tree::pre_ast_from_flavour(&flavour, "probe.c", dev_tree::PROBE_C, predefined)
+            .expect("the 6.1 amd64 tree (run `cargo xtask kernels`)");
     let config =
         ConfigFile::parse_bytes(".config", &std::fs::read(flavour.join(".config")).unwrap())
             .unwrap();
-    let target = TargetConfig {
-        options: config.options.clone().into(),
-    };
+    let target = TargetConfig { options: config.options.clone().into() };
 
     let tmp = std::env::temp_dir().join(format!("le-pp-bench-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
@@ -56,11 +55,8 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("gcc12_E", |b| {
         b.iter(|| {
-            let st = Command::new("gcc-12")
-                .args(&words[1..])
-                .current_dir(&flavour)
-                .status()
-                .unwrap();
+            let st =
+                Command::new("gcc-12").args(&words[1..]).current_dir(&flavour).status().unwrap();
             assert!(st.success());
         })
     });

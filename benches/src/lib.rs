@@ -26,7 +26,8 @@ pub fn release_binary(repo: &Path) -> PathBuf {
         .status()
         .expect("running cargo build");
     assert!(status.success(), "cargo build --release failed");
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo.join("target"), PathBuf::from);
+    let target_dir =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo.join("target"), PathBuf::from);
     target_dir.join("release/layout-expert")
 }
 

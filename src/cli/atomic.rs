@@ -13,21 +13,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
         _ => PathBuf::from("."),
     };
     if !dir.is_dir() {
-        return Err(format!(
-            "{}: the output directory does not exist",
-            dir.display()
-        ));
+        return Err(format!("{}: the output directory does not exist", dir.display()));
     }
     if path.is_dir() {
-        return Err(format!(
-            "{}: is a directory, expected an output file name",
-            path.display()
-        ));
+        return Err(format!("{}: is a directory, expected an output file name", path.display()));
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| -> io::Result<()> {
         let mut f = fs::File::create(&tmp)?;

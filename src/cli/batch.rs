@@ -129,7 +129,7 @@ pub fn run(args: &BatchArgs, quiet: bool) -> Result<(), String> {
     };
     if args.xz && format != Format::Isf {
         return Err(
-            "--xz writes Volatility 3 symbol tables: use it with --format isf (or alone)".into(),
+            "--xz writes Volatility 3 symbol tables: use it with --format isf (or alone)".into()
         );
     }
     if args.jobs == 0 {
@@ -142,10 +142,7 @@ pub fn run(args: &BatchArgs, quiet: bool) -> Result<(), String> {
     };
     let (pre_ast_paths, map_paths, jobs) = plan(args, extension)?;
     std::fs::create_dir_all(&args.out_dir).map_err(|e| {
-        format!(
-            "{}: cannot create the output directory: {e}",
-            args.out_dir.display()
-        )
+        format!("{}: cannot create the output directory: {e}", args.out_dir.display())
     })?;
 
     // Distinct pre-ASTs, each loaded once and made one salsa input; distinct symbol maps, each
@@ -217,13 +214,9 @@ pub fn run(args: &BatchArgs, quiet: bool) -> Result<(), String> {
                     });
                     let seconds = t.elapsed().as_secs_f64();
                     let outcome = match result {
-                        Ok((kernel_release, types, types_in_error)) => Outcome {
-                            kernel_release,
-                            types,
-                            types_in_error,
-                            seconds,
-                            error: None,
-                        },
+                        Ok((kernel_release, types, types_in_error)) => {
+                            Outcome { kernel_release, types, types_in_error, seconds, error: None }
+                        }
                         Err(error) => Outcome {
                             kernel_release: None,
                             types: 0,
@@ -290,18 +283,11 @@ pub fn run(args: &BatchArgs, quiet: bool) -> Result<(), String> {
         index.units_run += run;
         index.units_replayed += replayed;
     }
-    write_atomically(
-        &args.out_dir.join("index.json"),
-        index.to_json_text().as_bytes(),
-    )?;
+    write_atomically(&args.out_dir.join("index.json"), index.to_json_text().as_bytes())?;
     if !quiet {
         print_table(&index, progress.start.elapsed().as_secs_f64());
     }
-    let failed: Vec<&BatchEntry> = index
-        .profiles
-        .iter()
-        .filter(|e| e.error.is_some())
-        .collect();
+    let failed: Vec<&BatchEntry> = index.profiles.iter().filter(|e| e.error.is_some()).collect();
     for entry in &failed {
         eprintln!(
             "layout-expert: {}: {}",
@@ -315,10 +301,7 @@ pub fn run(args: &BatchArgs, quiet: bool) -> Result<(), String> {
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(format!(
-            "{} of {total} configurations failed (see above and index.json)",
-            failed.len()
-        ))
+        Err(format!("{} of {total} configurations failed (see above and index.json)", failed.len()))
     }
 }
 
@@ -342,17 +325,10 @@ fn make_one(
     let out = pipeline::run_input(db, *input, &config, || Ok(map))?;
     let mut model = out.model;
     model.banner = job.banner.clone();
-    let options = WriteOptions {
-        format,
-        banner: job.banner.clone(),
-    };
+    let options = WriteOptions { format, banner: job.banner.clone() };
     let summary = profile::write_profile(&model, &out_dir.join(&job.output), &options)
         .map_err(|e| e.to_string())?;
-    Ok((
-        model.kernel_release.clone(),
-        summary.types,
-        summary.type_errors,
-    ))
+    Ok((model.kernel_release.clone(), summary.types, summary.type_errors))
 }
 
 /// The distinct pre-ASTs, the distinct symbol maps and the jobs, from the command line or the
@@ -407,10 +383,7 @@ fn plan(
                 lines.push((at(pre_ast), at(config), map, banner));
             }
             if lines.is_empty() {
-                return Err(format!(
-                    "{}: the manifest lists no configuration",
-                    manifest.display()
-                ));
+                return Err(format!("{}: the manifest lists no configuration", manifest.display()));
             }
         }
         None => {
@@ -466,25 +439,17 @@ fn plan(
 /// A profile's name from its configuration file: without `.gz` and `.config`; a file named just
 /// `.config` (a kernel tree's) takes its directory's name.
 fn output_stem(config: &Path) -> Result<String, String> {
-    let name = config
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = config.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let name = name.strip_suffix(".gz").unwrap_or(&name);
     let name = name.strip_suffix(".config").unwrap_or(name);
     if !name.is_empty() && name != "." && name != ".." {
         return Ok(name.to_owned());
     }
     let dir = std::path::absolute(config).ok().and_then(|p| {
-        p.parent()
-            .and_then(|d| d.file_name())
-            .map(|n| n.to_string_lossy().into_owned())
+        p.parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().into_owned())
     });
     dir.filter(|d| !d.is_empty()).ok_or_else(|| {
-        format!(
-            "{}: cannot name a profile after this configuration file",
-            config.display()
-        )
+        format!("{}: cannot name a profile after this configuration file", config.display())
     })
 }
 
@@ -517,18 +482,12 @@ impl BatchProgress {
         }
         if self.terminal {
             if let Some(error) = &outcome.error {
-                eprintln!(
-                    "\r\x1b[K{output}: failed: {}",
-                    error.lines().next().unwrap_or_default()
-                );
+                eprintln!("\r\x1b[K{output}: failed: {}", error.lines().next().unwrap_or_default());
             }
             self.bar();
         } else {
             let what = match &outcome.error {
-                None => format!(
-                    "{} types, {} in error",
-                    outcome.types, outcome.types_in_error
-                ),
+                None => format!("{} types, {} in error", outcome.types, outcome.types_in_error),
                 Some(error) => format!("failed: {}", error.lines().next().unwrap_or_default()),
             };
             eprintln!(
@@ -551,10 +510,7 @@ impl BatchProgress {
         let left = if done == 0 {
             "time left unknown".to_owned()
         } else {
-            format!(
-                "{:.0} s left",
-                elapsed / done as f64 * (self.total - done) as f64
-            )
+            format!("{:.0} s left", elapsed / done as f64 * (self.total - done) as f64)
         };
         eprint!(
             "\r\x1b[K[{}{}] {done}/{} configs, {left}",
@@ -583,16 +539,8 @@ fn print_table(index: &BatchIndex, total_secs: f64) {
             [
                 e.config.clone(),
                 e.kernel_release.clone().unwrap_or_else(|| "-".into()),
-                if ok {
-                    e.types.to_string()
-                } else {
-                    "FAILED".into()
-                },
-                if ok {
-                    e.types_in_error.to_string()
-                } else {
-                    "-".into()
-                },
+                if ok { e.types.to_string() } else { "FAILED".into() },
+                if ok { e.types_in_error.to_string() } else { "-".into() },
                 format!("{:.2} s", e.seconds),
             ]
         })

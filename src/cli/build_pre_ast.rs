@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use layout_expert::pre_ast::build::{self, BuildInput, PrivateSources};
 use layout_expert::pre_ast::kernel_source::{Excerpt, KernelSource};
-use layout_expert::profile::private_symbols::SOURCE_EXCERPTS;
 use layout_expert::pre_ast::{format, tree, FileKind};
+use layout_expert::profile::private_symbols::SOURCE_EXCERPTS;
 
 use crate::cli::atomic::write_atomically;
 use crate::cli::progress::{human_bytes, Progress};
@@ -24,10 +24,7 @@ pub fn run(args: &BuildPreAstArgs, quiet: bool) -> Result<(), String> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .ok_or_else(|| format!("{}: not a file name", path.display()))?;
-            let dir = path
-                .canonicalize()
-                .ok()
-                .and_then(|c| c.parent().map(Path::to_path_buf));
+            let dir = path.canonicalize().ok().and_then(|c| c.parent().map(Path::to_path_buf));
             (name, String::from_utf8_lossy(&bytes).into_owned(), dir)
         }
         None => (
@@ -36,9 +33,8 @@ pub fn run(args: &BuildPreAstArgs, quiet: bool) -> Result<(), String> {
             None,
         ),
     };
-    let tree = p
-        .stage("FINDING KERNEL TREE", || tree::discover(&args.tree))
-        .map_err(|e| e.to_string())?;
+    let tree =
+        p.stage("FINDING KERNEL TREE", || tree::discover(&args.tree)).map_err(|e| e.to_string())?;
     if let Some(named) = &tree.relocated_from {
         p.note(&format!(
             "note: the Makefile names {}, which does not exist; using {}",
@@ -57,16 +53,13 @@ pub fn run(args: &BuildPreAstArgs, quiet: bool) -> Result<(), String> {
         kernel_source,
         excerpts: SOURCE_EXCERPTS
             .iter()
-            .map(|e| Excerpt { file: e.file.to_owned(), names: e.names.iter().map(|n| n.to_string()).collect() })
+            .map(|e| Excerpt {
+                file: e.file.to_owned(),
+                names: e.names.iter().map(|n| n.to_string()).collect(),
+            })
             .collect(),
     };
-    let input = BuildInput {
-        tree,
-        target_name,
-        target_text,
-        target_dir,
-        force: args.force,
-    };
+    let input = BuildInput { tree, target_name, target_text, target_dir, force: args.force };
     let (pre, stats, warnings) = p
         .stage("LOADING AND PARSING HEADERS", || build::build_with(&input, &private))
         .map_err(|e| e.to_string())?;
@@ -120,10 +113,7 @@ pub fn run(args: &BuildPreAstArgs, quiet: bool) -> Result<(), String> {
             "  unresolved includes (warnings; harmless in branches no configuration activates):",
         );
         for u in &pre.unresolved {
-            p.note(&format!(
-                "    {}:{}: {}: {}",
-                u.from, u.line, u.spelled, u.reason
-            ));
+            p.note(&format!("    {}:{}: {}: {}", u.from, u.line, u.spelled, u.reason));
         }
     }
     p.note(&format!("wrote {}", args.output.display()));

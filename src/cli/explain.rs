@@ -68,11 +68,12 @@ pub fn run(args: &ExplainArgs, quiet: bool) -> Result<(), String> {
         let config = args.config_file.clone().unwrap_or(found.config);
         (found.pre_ast, config, &args.args[..])
     } else {
-        let [pre_ast, types @ ..] = &args.args[..] else { unreachable!("clap requires one argument") };
-        let config = args
-            .config_file
-            .clone()
-            .ok_or("give the kernel configuration with --config-file (a .config or /proc/config.gz)")?;
+        let [pre_ast, types @ ..] = &args.args[..] else {
+            unreachable!("clap requires one argument")
+        };
+        let config = args.config_file.clone().ok_or(
+            "give the kernel configuration with --config-file (a .config or /proc/config.gz)",
+        )?;
         (PathBuf::from(pre_ast), config, types)
     };
     if types.is_empty() {
@@ -88,7 +89,10 @@ pub fn run(args: &ExplainArgs, quiet: bool) -> Result<(), String> {
         Some(path) => {
             let other_config = read_config(path)?;
             check_version(&pre_ast, &other_config, args.force)?;
-            Some(progress.stage("PREPROCESSING OTHER", || Unit::new_in(&db, input, &other_config))?)
+            Some(
+                progress
+                    .stage("PREPROCESSING OTHER", || Unit::new_in(&db, input, &other_config))?,
+            )
         }
         None => None,
     };
@@ -118,11 +122,17 @@ pub fn run(args: &ExplainArgs, quiet: bool) -> Result<(), String> {
     let mut failed = Vec::new();
     let mut out = String::new();
     if let Some(path) = &args.diff_config {
-        out.push_str(&format!("CONFIG is {}, OTHER is {}\n\n", config_path.display(), path.display()));
+        out.push_str(&format!(
+            "CONFIG is {}, OTHER is {}\n\n",
+            config_path.display(),
+            path.display()
+        ));
     }
     for name in types {
         let text = match &other {
-            Some(other) => diff::diff(&unit, other, name).map(|d| diff::render(&d, "CONFIG", "OTHER")),
+            Some(other) => {
+                diff::diff(&unit, other, name).map(|d| diff::render(&d, "CONFIG", "OTHER"))
+            }
             None => unit.text(name, args.why),
         };
         match text {

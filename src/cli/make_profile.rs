@@ -23,28 +23,33 @@ pub fn run(args: &MakeProfileArgs, quiet: bool) -> Result<(), String> {
     // Where each input comes from: the command line, or the running system in live mode.
     let (pre_ast_path, config_path, mut symbol_map, mut banner_text) = if args.live {
         let root = args.root.clone().unwrap_or_else(|| PathBuf::from("/"));
-        let dir = args
-            .pre_ast_dir
-            .as_ref()
-            .ok_or("--live needs --pre-ast-dir DIR, the directory holding one pre-AST per kernel version")?;
+        let dir = args.pre_ast_dir.as_ref().ok_or(
+            "--live needs --pre-ast-dir DIR, the directory holding one pre-AST per kernel version",
+        )?;
         let found = live::discover(&root, dir).map_err(|e| e.to_string())?;
         warnings.extend(found.warnings);
         let config = args.config_file.clone().unwrap_or(found.config);
         (found.pre_ast, config, Some(found.symbol_map), found.banner)
     } else {
         if args.paths.len() != 2 {
-            return Err("give the pre-AST file and the OUTPUT file (or use --live with only OUTPUT)".into());
+            return Err(
+                "give the pre-AST file and the OUTPUT file (or use --live with only OUTPUT)".into(),
+            );
         }
         let pre_ast = args.paths[0].clone();
-        let config = args
-            .config_file
-            .clone()
-            .ok_or("give the kernel configuration with --config-file (a .config or /proc/config.gz)")?;
+        let config = args.config_file.clone().ok_or(
+            "give the kernel configuration with --config-file (a .config or /proc/config.gz)",
+        )?;
         (pre_ast, config, None, None)
     };
     let output = match (args.live, args.paths.as_slice()) {
         (true, [output]) | (false, [_, output]) => output.clone(),
-        (true, _) => return Err("with --live, give only the OUTPUT file (the pre-AST comes from --pre-ast-dir)".into()),
+        (true, _) => {
+            return Err(
+                "with --live, give only the OUTPUT file (the pre-AST comes from --pre-ast-dir)"
+                    .into(),
+            )
+        }
         (false, _) => return Err("give the pre-AST file and the OUTPUT file".into()),
     };
     let format = match &args.format {
@@ -53,7 +58,8 @@ pub fn run(args: &MakeProfileArgs, quiet: bool) -> Result<(), String> {
         None => Format::Rekall,
     };
 
-    let pre_ast: Arc<PreAst> = progress.stage("LOADING PRE-AST", || load_pre_ast(&pre_ast_path))?.into();
+    let pre_ast: Arc<PreAst> =
+        progress.stage("LOADING PRE-AST", || load_pre_ast(&pre_ast_path))?.into();
     let config = read_config(&config_path)?;
     check_version(&pre_ast, &config, args.force)?;
     if let Some(text) = &args.banner {
@@ -79,7 +85,9 @@ pub fn run(args: &MakeProfileArgs, quiet: bool) -> Result<(), String> {
             })
         });
         pipeline::run(&db, &pre_ast, &config, || match reading {
-            Some(handle) => handle.join().map_err(|_| "reading the symbol map failed".to_owned())?.map(Some),
+            Some(handle) => {
+                handle.join().map_err(|_| "reading the symbol map failed".to_owned())?.map(Some)
+            }
             None => Ok(symbol_map.take()),
         })
     })?;
@@ -142,7 +150,11 @@ pub(crate) fn read_config(path: &Path) -> Result<ConfigFile, String> {
 /// a config whose compiler we have no data for (`CompilerChoice::check`: clang always, another GCC
 /// major unless forced, then warns; `pipeline::run_input` records the warning in the profile's
 /// metadata).
-pub(crate) fn check_version(pre_ast: &PreAst, config: &ConfigFile, force: bool) -> Result<(), String> {
+pub(crate) fn check_version(
+    pre_ast: &PreAst,
+    config: &ConfigFile,
+    force: bool,
+) -> Result<(), String> {
     if !pre_ast.compiler_in_predefined {
         let choice = layout_expert::pre_ast::predefined::choose_for_options(&config.options);
         if let Some(warning) = choice.check(force).map_err(|e| format!("{}: {e}", config.origin))? {
@@ -152,7 +164,10 @@ pub(crate) fn check_version(pre_ast: &PreAst, config: &ConfigFile, force: bool) 
     let want = &pre_ast.meta.kernel_version;
     match &config.version {
         Some(v) if !want.is_empty() && v != want => {
-            let msg = format!("{}: the configuration is for Linux {v}, the pre-AST for Linux {want}", config.origin);
+            let msg = format!(
+                "{}: the configuration is for Linux {v}, the pre-AST for Linux {want}",
+                config.origin
+            );
             if force {
                 eprintln!("warning: {msg} (--force given, going on)");
                 Ok(())
@@ -175,7 +190,11 @@ mod tests {
     fn a_config_of_another_version_is_refused_unless_forced() {
         let mut pre_ast = PreAst::new(Metadata::default(), Vec::new(), Vec::new());
         pre_ast.meta.kernel_version = "6.1.192".into();
-        let other = ConfigFile::parse("my.config", "# Linux/x86 6.12.117 Kernel Configuration\nCONFIG_X=y\nCONFIG_GCC_VERSION=120200\n").unwrap();
+        let other = ConfigFile::parse(
+            "my.config",
+            "# Linux/x86 6.12.117 Kernel Configuration\nCONFIG_X=y\nCONFIG_GCC_VERSION=120200\n",
+        )
+        .unwrap();
         let err = super::check_version(&pre_ast, &other, false).unwrap_err();
         assert_eq!(
             err,

@@ -93,10 +93,20 @@ Examples:
 )]
 pub struct MakeProfileArgs {
     /// The kernel configuration: a .config file or /proc/config.gz (gzip is detected).
-    #[arg(short = 'c', long = "config-file", visible_alias = "config_file_path", value_name = "CONFIG")]
+    #[arg(
+        short = 'c',
+        long = "config-file",
+        visible_alias = "config_file_path",
+        value_name = "CONFIG"
+    )]
     pub config_file: Option<PathBuf>,
     /// A System.map or /proc/kallsyms: symbol addresses ($CONSTANTS, ISF symbols).
-    #[arg(short = 'm', long = "system-map", visible_alias = "system_map_file_path", value_name = "MAP")]
+    #[arg(
+        short = 'm',
+        long = "system-map",
+        visible_alias = "system_map_file_path",
+        value_name = "MAP"
+    )]
     pub system_map: Option<PathBuf>,
     /// The kernel banner (`/proc/version`), which Volatility 3 uses to select the symbol table.
     #[arg(long, value_name = "TEXT")]

@@ -22,7 +22,8 @@ pub fn run(args: &PreprocessCliArgs) -> Result<(), String> {
     check_version(&pre_ast, &config, args.force)?;
     let db = RootDatabase::default();
     let input = PreAstInput::from_pre_ast(&db, pre_ast.into());
-    let kconfig = KernelConfig::new(&db, config.origin.as_str().into(), config.options.clone().into());
+    let kconfig =
+        KernelConfig::new(&db, config.origin.as_str().into(), config.options.clone().into());
     let pp = preprocessed_full(&db, input, kconfig).map_err(|e| e.to_string())?;
     let text = write_gcc_e(&pp);
     match &args.output {

@@ -12,10 +12,7 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(quiet: bool) -> Progress {
-        Progress {
-            quiet,
-            start: Instant::now(),
-        }
+        Progress { quiet, start: Instant::now() }
     }
 
     /// Runs one stage, printing its name before and its duration after.

@@ -87,7 +87,12 @@ pub fn emitted_extra(
 ) -> EmittedRecords {
     let mut walk = Walk {
         out: EmittedRecords::default(),
-        seen_keys: emitted.records.iter().map(|(k, _)| k.clone()).chain(emitted.enums.iter().map(|(k, _)| k.clone())).collect(),
+        seen_keys: emitted
+            .records
+            .iter()
+            .map(|(k, _)| k.clone())
+            .chain(emitted.enums.iter().map(|(k, _)| k.clone()))
+            .collect(),
         seen_anon: emitted.records.iter().map(|(_, r)| Arc::as_ptr(r) as usize).collect(),
     };
     for name in type_names {
@@ -96,7 +101,9 @@ pub fn emitted_extra(
             .find(|kind| resolver.index.records.contains_key(&(*kind, SmolStr::new(name))));
         let ty = match kind {
             Some(kind) => Ty::RecordRef(kind, SmolStr::new(name)),
-            None if resolver.index.typedefs.contains_key(*name) => Ty::TypedefRef(SmolStr::new(name)),
+            None if resolver.index.typedefs.contains_key(*name) => {
+                Ty::TypedefRef(SmolStr::new(name))
+            }
             None => continue,
         };
         walk.ty(resolver, &ty);

@@ -34,18 +34,10 @@ pub(crate) struct Val {
 impl Val {
     fn int(ty: BaseTy, value: Option<i128>) -> Val {
         let value = value.map(|v| wrap(v, ty));
-        Val {
-            ty: Ty::Base(ty),
-            npc: value == Some(0),
-            value,
-        }
+        Val { ty: Ty::Base(ty), npc: value == Some(0), value }
     }
     fn unknown(ty: Ty) -> Val {
-        Val {
-            ty,
-            value: None,
-            npc: false,
-        }
+        Val { ty, value: None, npc: false }
     }
 }
 
@@ -58,10 +50,7 @@ impl<'a> Resolver<'a> {
             Some(v) if self.int_info(&val.ty).is_some() => Ok(v),
             _ => Err(DeclError::new(
                 start,
-                format!(
-                    "`{}` is not an integer constant we can evaluate",
-                    self.spell(range)
-                ),
+                format!("`{}` is not an integer constant we can evaluate", self.spell(range)),
             )),
         }
     }
@@ -170,11 +159,7 @@ impl<'a> Resolver<'a> {
             (Some(v), Some(base)) => Some(wrap(v, base)),
             (v, _) => v,
         };
-        Ok(Val {
-            ty,
-            value,
-            npc: false,
-        })
+        Ok(Val { ty, value, npc: false })
     }
 
     /// The type of `c ? a : b` (C11 6.5.15), including the null-pointer-constant rules that make
@@ -222,9 +207,8 @@ impl<'a> Resolver<'a> {
 
     fn binary(&mut self, pos: &mut usize, end: usize, min_prec: u8) -> Result<Val, DeclError> {
         let mut lhs = self.unary(pos, end)?;
-        while let Some((kind, prec)) = self
-            .kind_at(*pos, end)
-            .and_then(|k| precedence(k).map(|p| (k, p)))
+        while let Some((kind, prec)) =
+            self.kind_at(*pos, end).and_then(|k| precedence(k).map(|p| (k, p)))
         {
             if prec < min_prec {
                 break;
@@ -271,11 +255,7 @@ impl<'a> Resolver<'a> {
                 (T![!=], Some(l), Some(r)) => Some((l != r) as i128),
                 _ => None,
             };
-            return Ok(Val {
-                ty,
-                value,
-                npc: false,
-            });
+            return Ok(Val { ty, value, npc: false });
         };
         if matches!(op, T![<<] | T![>>]) {
             let ty = promote(li);
@@ -293,10 +273,7 @@ impl<'a> Resolver<'a> {
             return Ok(Val::int(ty, value));
         }
         let ty = arith_conv(li, ri);
-        let (l, r) = (
-            lhs.value.map(|v| wrap(v, ty)),
-            rhs.value.map(|v| wrap(v, ty)),
-        );
+        let (l, r) = (lhs.value.map(|v| wrap(v, ty)), rhs.value.map(|v| wrap(v, ty)));
         let (Some(l), Some(r)) = (l, r) else {
             let res_ty = if is_comparison(op) { BaseTy::Int } else { ty };
             return Ok(Val::int(res_ty, None));
@@ -307,10 +284,7 @@ impl<'a> Resolver<'a> {
             T![*] => l.checked_mul(r),
             T![/] | T![%] => {
                 if r == 0 {
-                    return Err(DeclError::new(
-                        at,
-                        "division by zero in a constant expression",
-                    ));
+                    return Err(DeclError::new(at, "division by zero in a constant expression"));
                 }
                 if op == T![/] {
                     l.checked_div(r)
@@ -336,10 +310,7 @@ impl<'a> Resolver<'a> {
     fn unary(&mut self, pos: &mut usize, end: usize) -> Result<Val, DeclError> {
         let at = *pos;
         let Some(kind) = self.kind_at(*pos, end) else {
-            return Err(DeclError::new(
-                at.saturating_sub(1),
-                "expression ends early",
-            ));
+            return Err(DeclError::new(at.saturating_sub(1), "expression ends early"));
         };
         match kind {
             T![-] | T![+] | T![~] | T![!] => {
@@ -400,27 +371,22 @@ impl<'a> Resolver<'a> {
                         };
                         let layout = match (word, &ty) {
                             // GNU C: `sizeof(void)` and `sizeof` of a function are 1.
-                            (_, Ty::Void) | (_, Ty::Function(_)) => crate::layout::TyLayout {
-                                size_bits: 8,
-                                align_bits: 8,
-                            },
+                            (_, Ty::Void) | (_, Ty::Function(_)) => {
+                                crate::layout::TyLayout { size_bits: 8, align_bits: 8 }
+                            }
                             _ => self.ty_layout(&ty).map_err(|e| layout_error(e, at, &ty))?,
                         };
-                        let bits = if word == "sizeof" {
-                            layout.size_bits
-                        } else {
-                            layout.align_bits
-                        };
+                        let bits =
+                            if word == "sizeof" { layout.size_bits } else { layout.align_bits };
                         Ok(Val::int(BaseTy::ULong, Some((bits / 8) as i128)))
                     }
                     "__extension__" => {
                         *pos += 1;
                         self.unary(pos, end)
                     }
-                    "__real__" | "__imag__" => Err(DeclError::new(
-                        at,
-                        "complex arithmetic in a constant expression",
-                    )),
+                    "__real__" | "__imag__" => {
+                        Err(DeclError::new(at, "complex arithmetic in a constant expression"))
+                    }
                     _ => self.postfix(pos, end),
                 }
             }
@@ -429,10 +395,7 @@ impl<'a> Resolver<'a> {
                 let ty = self.type_name(*pos + 1..close - 1)?;
                 *pos = close;
                 if self.kind_at(*pos, end) == Some(T!['{']) {
-                    return Err(DeclError::new(
-                        at,
-                        "compound literal in a constant expression",
-                    ));
+                    return Err(DeclError::new(at, "compound literal in a constant expression"));
                 }
                 let v = self.unary(pos, end)?;
                 self.cast(v, ty, at)
@@ -445,9 +408,7 @@ impl<'a> Resolver<'a> {
     fn type_follows(&self, pos: usize, end: usize) -> bool {
         let p = Parser::new(self.toks, pos..end, &self.index.typedef_names);
         p.at_type_start()
-            || self
-                .ident_at(pos, end)
-                .is_some_and(|w| matches!(w, "__attribute__" | "__attribute"))
+            || self.ident_at(pos, end).is_some_and(|w| matches!(w, "__attribute__" | "__attribute"))
     }
 
     fn cast(&mut self, v: Val, ty: Ty, at: usize) -> Result<Val, DeclError> {
@@ -457,27 +418,18 @@ impl<'a> Resolver<'a> {
             Ty::Pointer(_) => {
                 let int_zero = v.value == Some(0) && self.int_info(&decay(&v.ty)).is_some();
                 let npc = (int_zero || v.npc) && is_void_pointer(&target);
-                Ok(Val {
-                    ty,
-                    value: v.value,
-                    npc,
-                })
+                Ok(Val { ty, value: v.value, npc })
             }
             _ => match self.int_info(&target) {
                 Some(base) => {
                     let value = v.value.map(|x| wrap(x, base));
-                    Ok(Val {
-                        ty,
-                        npc: value == Some(0),
-                        value,
-                    })
+                    Ok(Val { ty, npc: value == Some(0), value })
                 }
                 None => match target {
                     Ty::Base(_) => Ok(Val::unknown(ty)),
-                    _ => Err(DeclError::new(
-                        at,
-                        format!("cast to `{ty}` in a constant expression"),
-                    )),
+                    _ => {
+                        Err(DeclError::new(at, format!("cast to `{ty}` in a constant expression")))
+                    }
                 },
             },
         }
@@ -551,25 +503,20 @@ impl<'a> Resolver<'a> {
     fn primary(&mut self, pos: &mut usize, end: usize) -> Result<Val, DeclError> {
         let at = *pos;
         let Some(kind) = self.kind_at(*pos, end) else {
-            return Err(DeclError::new(
-                at.saturating_sub(1),
-                "expression ends early",
-            ));
+            return Err(DeclError::new(at.saturating_sub(1), "expression ends early"));
         };
         match kind {
             SyntaxKind::PP_NUMBER => {
                 *pos += 1;
                 parse_number(&self.toks[at].text).ok_or_else(|| {
-                    DeclError::new(
-                        at,
-                        format!("cannot read the number `{}`", self.toks[at].text),
-                    )
+                    DeclError::new(at, format!("cannot read the number `{}`", self.toks[at].text))
                 })
             }
             SyntaxKind::CHAR => {
                 *pos += 1;
-                let (prefix, v) = char_constant(&self.toks[at].text)
-                    .map_err(|e| DeclError::new(at, format!("cannot read `{}`: {e}", self.toks[at].text)))?;
+                let (prefix, v) = char_constant(&self.toks[at].text).map_err(|e| {
+                    DeclError::new(at, format!("cannot read `{}`: {e}", self.toks[at].text))
+                })?;
                 // C's types: `int` for plain and `L` (wchar_t), char8_t/char16_t/char32_t.
                 let ty = match prefix {
                     "u8" => BaseTy::UChar,
@@ -582,13 +529,11 @@ impl<'a> Resolver<'a> {
             SyntaxKind::STRING => {
                 let mut len = 0u64;
                 while self.kind_at(*pos, end) == Some(SyntaxKind::STRING) {
-                    len += string_len(&self.toks[*pos].text).map_err(|e| DeclError::new(*pos, e))?;
+                    len +=
+                        string_len(&self.toks[*pos].text).map_err(|e| DeclError::new(*pos, e))?;
                     *pos += 1;
                 }
-                Ok(Val::unknown(Ty::Array(
-                    Arc::new(Ty::Base(BaseTy::Char)),
-                    Some(len + 1),
-                )))
+                Ok(Val::unknown(Ty::Array(Arc::new(Ty::Base(BaseTy::Char)), Some(len + 1))))
             }
             T!['('] => {
                 if self.kind_at(*pos + 1, end) == Some(T!['{']) {
@@ -614,11 +559,7 @@ impl<'a> Resolver<'a> {
                     "__builtin_choose_expr" => {
                         let args = self.call_args(pos, end, 3)?;
                         let c = self.eval_const(args[0].clone())?;
-                        self.eval_range(if c != 0 {
-                            args[1].clone()
-                        } else {
-                            args[2].clone()
-                        })
+                        self.eval_range(if c != 0 { args[1].clone() } else { args[2].clone() })
                     }
                     "__builtin_types_compatible_p" => {
                         let args = self.call_args(pos, end, 2)?;
@@ -693,10 +634,7 @@ impl<'a> Resolver<'a> {
                         if let Some(ty) = self.function_type(word) {
                             return Ok(Val::unknown(ty?));
                         }
-                        Err(DeclError::new(
-                            at,
-                            format!("`{word}` is not a constant we know"),
-                        ))
+                        Err(DeclError::new(at, format!("`{word}` is not a constant we know")))
                     }
                 }
             }
@@ -774,10 +712,8 @@ impl<'a> Resolver<'a> {
                         return Err(DeclError::new(at, "offsetof subscript of a non-array"));
                     };
                     let elem = self.deep(&elem, at)?;
-                    let size = self
-                        .ty_layout(&elem)
-                        .map_err(|e| layout_error(e, at, &elem))?
-                        .size_bits;
+                    let size =
+                        self.ty_layout(&elem).map_err(|e| layout_error(e, at, &elem))?.size_bits;
                     let step = size.checked_mul(
                         u64::try_from(i)
                             .map_err(|_| DeclError::new(at, "negative offsetof index"))?,
@@ -959,11 +895,7 @@ fn parse_number(text: &str) -> Option<Val> {
     {
         return Some(Val::unknown(Ty::Base(BaseTy::Double)));
     }
-    let value = if num.is_empty() {
-        0
-    } else {
-        u128::from_str_radix(num, radix).ok()?
-    };
+    let value = if num.is_empty() { 0 } else { u128::from_str_radix(num, radix).ok()? };
     let unsigned = suffix.contains('u');
     let longs = suffix.matches('l').count();
     if !suffix.chars().all(|c| c == 'u' || c == 'l') || suffix.matches('u').count() > 1 || longs > 2
@@ -983,11 +915,7 @@ fn parse_number(text: &str) -> Option<Val> {
     };
     for ty in candidates {
         let bits = size_bits(*ty);
-        let max = if ty.is_signed() {
-            (1u128 << (bits - 1)) - 1
-        } else {
-            (1u128 << bits) - 1
-        };
+        let max = if ty.is_signed() { (1u128 << (bits - 1)) - 1 } else { (1u128 << bits) - 1 };
         if value <= max {
             return Some(Val::int(*ty, Some(value as i128)));
         }

@@ -81,9 +81,7 @@ impl DeclIndex {
     pub fn build(toks: &[Token]) -> DeclIndex {
         let mut index = DeclIndex::default();
         // GCC's predefined typedef name.
-        index
-            .typedef_names
-            .insert(SmolStr::new_static("__builtin_va_list"));
+        index.typedef_names.insert(SmolStr::new_static("__builtin_va_list"));
         let mut pos = 0;
         while pos < toks.len() {
             match index.top_decl(toks, pos) {
@@ -222,11 +220,7 @@ impl DeclIndex {
                 }
             }
         }
-        self.decls.push(TopDecl {
-            specs,
-            declarators,
-            is_function_def,
-        });
+        self.decls.push(TopDecl { specs, declarators, is_function_def });
         Ok(next)
     }
 
@@ -242,11 +236,7 @@ impl DeclIndex {
             let Some(&(enum_at, _)) = self.enumerators.get(toks[i].text.as_str()) else {
                 continue;
             };
-            if self
-                .enum_bodies
-                .get(&enum_at)
-                .is_some_and(|def| def.body.contains(&i))
-            {
+            if self.enum_bodies.get(&enum_at).is_some_and(|def| def.body.contains(&i)) {
                 continue;
             }
             if self.pending_type_uses.last() != Some(&TypeUse::Enum(enum_at)) {
@@ -267,11 +257,37 @@ impl DeclIndex {
             let prev = &toks[at - 1];
             let in_expression = matches!(
                 prev.kind,
-                T!['('] | T![,] | T![=] | T!['['] | T![?] | T![:] | T![!] | T![~] | T![-] | T![+]
-                    | T![*] | T![/] | T![%] | T![&] | T![|] | T![^] | T![<] | T![>] | T![<<]
-                    | T![>>] | T![==] | T![!=] | T![<=] | T![>=] | T![&&] | T![||] | T!['{']
+                T!['(']
+                    | T![,]
+                    | T![=]
+                    | T!['[']
+                    | T![?]
+                    | T![:]
+                    | T![!]
+                    | T![~]
+                    | T![-]
+                    | T![+]
+                    | T![*]
+                    | T![/]
+                    | T![%]
+                    | T![&]
+                    | T![|]
+                    | T![^]
+                    | T![<]
+                    | T![>]
+                    | T![<<]
+                    | T![>>]
+                    | T![==]
+                    | T![!=]
+                    | T![<=]
+                    | T![>=]
+                    | T![&&]
+                    | T![||]
+                    | T!['{']
             );
-            if !in_expression || !Parser::new(toks, at + 1..range.end, &self.typedef_names).at_type_start() {
+            if !in_expression
+                || !Parser::new(toks, at + 1..range.end, &self.typedef_names).at_type_start()
+            {
                 continue;
             }
             let mut depth = 0usize;
@@ -299,16 +315,8 @@ impl DeclIndex {
     fn note_tags(&mut self, toks: &[Token], specs: &Specs) -> Result<(), DeclError> {
         let (at, body) = match &specs.named {
             Some(
-                NamedSpec::Record {
-                    body: Some(body),
-                    at,
-                    ..
-                }
-                | NamedSpec::Enum {
-                    body: Some(body),
-                    at,
-                    ..
-                },
+                NamedSpec::Record { body: Some(body), at, .. }
+                | NamedSpec::Enum { body: Some(body), at, .. },
             ) => (*at, body.clone()),
             _ => return Ok(()),
         };
@@ -330,35 +338,16 @@ impl DeclIndex {
         let mut p = Parser::new(toks, at..toks.len(), &empty);
         let specs = p.specs()?;
         let def = match specs.named {
-            Some(NamedSpec::Record {
-                kind,
-                tag,
-                body: Some(body),
-                attrs,
-                at,
-            }) => {
-                let def = TagDef {
-                    at,
-                    tag: tag.clone(),
-                    body,
-                    attrs,
-                };
+            Some(NamedSpec::Record { kind, tag, body: Some(body), attrs, at }) => {
+                let def = TagDef { at, tag: tag.clone(), body, attrs };
                 if let Some(tag) = tag {
                     self.records.entry((kind, tag)).or_insert(def);
                 }
                 return Ok(());
             }
-            Some(NamedSpec::Enum {
-                tag,
-                body: Some(body),
-                attrs,
-                at,
-            }) => TagDef {
-                at,
-                tag,
-                body,
-                attrs,
-            },
+            Some(NamedSpec::Enum { tag, body: Some(body), attrs, at }) => {
+                TagDef { at, tag, body, attrs }
+            }
             _ => return Ok(()),
         };
         for (i, (name, _, _)) in enum_body(toks, def.body.clone())?.into_iter().enumerate() {
@@ -401,10 +390,7 @@ pub(crate) fn enum_body(
         if p.at(T![,]) {
             p.pos += 1;
         } else if !p.at_end() {
-            return Err(p.error(format!(
-                "expected `,` or `}}` in an enum, found {}",
-                p.describe()
-            )));
+            return Err(p.error(format!("expected `,` or `}}` in an enum, found {}", p.describe())));
         }
     }
     Ok(out)
@@ -460,9 +446,11 @@ fn pragma_regions(pragmas: &[(usize, String)]) -> Vec<PragmaRegion> {
             .and_then(|a| a.strip_prefix('('))
             .and_then(|a| a.strip_suffix(')'))
         {
-            let args: Vec<&str> = args.split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
+            let args: Vec<&str> =
+                args.split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
             // GCC accepts 1, 2, 4, 8 and 16.
-            let number = |a: &str| a.parse::<u64>().ok().filter(|n| n.is_power_of_two() && *n <= 16);
+            let number =
+                |a: &str| a.parse::<u64>().ok().filter(|n| n.is_power_of_two() && *n <= 16);
             match args.as_slice() {
                 [] => pack = 0,
                 [n] if number(n).is_some() => pack = number(n).expect("checked"),

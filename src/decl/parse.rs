@@ -155,7 +155,10 @@ pub(crate) enum MemberDecl {
         declarators: Vec<(Declarator, Option<Range<usize>>)>,
     },
     /// `_Static_assert(expr, "msg")`: the tokens inside the parentheses.
-    StaticAssert { inner: Range<usize>, at: usize },
+    StaticAssert {
+        inner: Range<usize>,
+        at: usize,
+    },
 }
 
 /// A parser over a token slice.
@@ -172,12 +175,7 @@ impl<'a> Parser<'a> {
         range: Range<usize>,
         typedefs: &'a FxHashSet<SmolStr>,
     ) -> Parser<'a> {
-        Parser {
-            toks,
-            pos: range.start,
-            end: range.end.min(toks.len()),
-            typedefs,
-        }
+        Parser { toks, pos: range.start, end: range.end.min(toks.len()), typedefs }
     }
 
     pub(crate) fn at_end(&self) -> bool {
@@ -291,16 +289,8 @@ impl<'a> Parser<'a> {
                             )));
                         };
                         self.pos += 1;
-                        let args = if self.at(T!['(']) {
-                            Some(self.skip_group()?)
-                        } else {
-                            None
-                        };
-                        out.push(Attr {
-                            name: attr_name(word),
-                            args,
-                            at,
-                        });
+                        let args = if self.at(T!['(']) { Some(self.skip_group()?) } else { None };
+                        out.push(Attr { name: attr_name(word), args, at });
                     }
                     self.expect(T![')'], "`))` after attributes")?;
                 }
@@ -311,11 +301,7 @@ impl<'a> Parser<'a> {
                         return Err(self.error("expected `(` after _Alignas"));
                     }
                     let args = self.skip_group()?;
-                    out.push(Attr {
-                        name: SmolStr::new_static("_Alignas"),
-                        args: Some(args),
-                        at,
-                    });
+                    out.push(Attr { name: SmolStr::new_static("_Alignas"), args: Some(args), at });
                 }
                 _ if self.at(T!['[']) && self.nth_kind(1) == Some(T!['[']) => {
                     let at = self.pos;
@@ -363,10 +349,7 @@ impl<'a> Parser<'a> {
 
     /// Declaration specifiers. Stops at the first token that cannot continue them.
     pub(crate) fn specs(&mut self) -> Result<Specs, DeclError> {
-        let mut specs = Specs {
-            start: self.pos,
-            ..Specs::default()
-        };
+        let mut specs = Specs { start: self.pos, ..Specs::default() };
         while let Some(word) = self.ident() {
             let at = self.pos;
             match word {
@@ -393,22 +376,13 @@ impl<'a> Parser<'a> {
                     continue;
                 }
                 "struct" | "union" => {
-                    let kind = if word == "struct" {
-                        RecordKind::Struct
-                    } else {
-                        RecordKind::Union
-                    };
+                    let kind =
+                        if word == "struct" { RecordKind::Struct } else { RecordKind::Union };
                     self.pos += 1;
                     let (tag, body, attrs) = self.tagged_spec(&mut specs.attrs)?;
                     self.set_named(
                         &mut specs,
-                        NamedSpec::Record {
-                            kind,
-                            tag,
-                            body,
-                            attrs,
-                            at,
-                        },
+                        NamedSpec::Record { kind, tag, body, attrs, at },
                         at,
                     )?;
                     continue;
@@ -416,16 +390,7 @@ impl<'a> Parser<'a> {
                 "enum" => {
                     self.pos += 1;
                     let (tag, body, attrs) = self.tagged_spec(&mut specs.attrs)?;
-                    self.set_named(
-                        &mut specs,
-                        NamedSpec::Enum {
-                            tag,
-                            body,
-                            attrs,
-                            at,
-                        },
-                        at,
-                    )?;
+                    self.set_named(&mut specs, NamedSpec::Enum { tag, body, attrs, at }, at)?;
                     continue;
                 }
                 "typeof" | "__typeof__" | "__typeof" | "typeof_unqual" | "__typeof_unqual__"
@@ -577,11 +542,7 @@ impl<'a> Parser<'a> {
                     {
                         start += 1;
                     }
-                    let bound = if start == r.end {
-                        None
-                    } else {
-                        Some(start..r.end)
-                    };
+                    let bound = if start == r.end { None } else { Some(start..r.end) };
                     suffixes.push(DeclOp::Array { bound, at });
                 }
                 Some(T!['(']) => {
@@ -672,11 +633,8 @@ impl<'a> Parser<'a> {
                 continue;
             }
             loop {
-                let mut decl = if self.at(T![:]) {
-                    Declarator::default()
-                } else {
-                    self.declarator(false)?
-                };
+                let mut decl =
+                    if self.at(T![:]) { Declarator::default() } else { self.declarator(false)? };
                 let width = if self.at(T![:]) {
                     self.pos += 1;
                     let start = self.pos;
@@ -725,10 +683,7 @@ pub(crate) fn attr_name(word: &str) -> SmolStr {
 }
 
 pub(crate) fn is_attribute_keyword(word: &str) -> bool {
-    matches!(
-        word,
-        "__attribute__" | "__attribute" | "_Alignas" | "alignas"
-    )
+    matches!(word, "__attribute__" | "__attribute" | "_Alignas" | "alignas")
 }
 
 /// Type qualifiers, including GCC's spellings and the x86 named address spaces.

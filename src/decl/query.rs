@@ -89,7 +89,9 @@ fn struct_decl_cycle<'db>(
     name: RecordName<'db>,
 ) -> Result<Arc<RecordTy>, DeclError> {
     let at = match decl_index(db, input, config) {
-        Ok(index) => index.records.get(&(name.kind(db), name.tag(db).clone())).map_or(NO_TOKEN, |def| def.at),
+        Ok(index) => {
+            index.records.get(&(name.kind(db), name.tag(db).clone())).map_or(NO_TOKEN, |def| def.at)
+        }
         Err(_) => NO_TOKEN,
     };
     Err(DeclError::new(
@@ -139,10 +141,9 @@ pub fn with_resolver<R>(
     let unit: Arc<UnitTokens> = preprocessed_tokens(db, input, config)?;
     let index = decl_index(db, input, config).as_ref().map_err(Clone::clone)?;
     let queries = Queries { db, input, config };
-    let mut resolver =
-        Resolver::with_source(unit.tokens(), index, &queries)
-            .with_randstruct(randstruct(db, config))
-            .with_ms_extensions(ms_extensions(db, config));
+    let mut resolver = Resolver::with_source(unit.tokens(), index, &queries)
+        .with_randstruct(randstruct(db, config))
+        .with_ms_extensions(ms_extensions(db, config));
     Ok(f(&mut resolver))
 }
 
@@ -204,7 +205,8 @@ mod tests {
     }
 
     fn config(db: &LoggingDatabase, options: &[&str]) -> KernelConfig {
-        let options: Vec<(SmolStr, SmolStr)> = options.iter().map(|o| (SmolStr::from(*o), SmolStr::from("1"))).collect();
+        let options: Vec<(SmolStr, SmolStr)> =
+            options.iter().map(|o| (SmolStr::from(*o), SmolStr::from("1"))).collect();
         KernelConfig::new(db, "test".into(), options.into())
     }
 
@@ -235,7 +237,11 @@ mod tests {
             }
         }
         let log = db.take_log();
-        assert_eq!((count(&log, "struct_decl"), count(&log, "typedef_decl"), count(&log, "layout")), (4, 2, 3), "{log:?}");
+        assert_eq!(
+            (count(&log, "struct_decl"), count(&log, "typedef_decl"), count(&log, "layout")),
+            (4, 2, 3),
+            "{log:?}"
+        );
         // GCC's x86-64 sizes: `{ unsigned int; char }` 8 bytes, `{ long }` 8, `{ char }` 1.
         let sizes: Vec<u64> = layouts.iter().map(|l| l.size_bits).collect();
         assert_eq!(sizes, [64, 64, 64, 8]);
@@ -264,14 +270,17 @@ mod tests {
             "{log:?}"
         );
         // The typedef reached directly and through `struct inner` is one value.
-        let crate::ty::Ty::Record(inner) = &rec.fields[0].ty else { panic!("{:?}", rec.fields[0].ty) };
+        let crate::ty::Ty::Record(inner) = &rec.fields[0].ty else {
+            panic!("{:?}", rec.fields[0].ty)
+        };
         assert_eq!(inner.fields[0].ty, rec.fields[2].ty);
     }
 
     #[test]
     fn a_record_containing_itself_by_value_is_an_error_not_a_hang() {
         let db = LoggingDatabase::default();
-        let input = pre_ast(&db, "struct a;\nstruct b { struct a x; };\nstruct a { struct b y; };\n");
+        let input =
+            pre_ast(&db, "struct a;\nstruct b { struct a x; };\nstruct a { struct b y; };\n");
         let err = struct_decl(&db, input, config(&db, &[]), record(&db, "a")).unwrap_err();
         assert!(err.message.contains("contains itself by value"), "{err}");
     }

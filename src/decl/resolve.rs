@@ -218,19 +218,13 @@ impl<'a> Resolver<'a> {
             if name == "__builtin_va_list" {
                 return Ok(builtin_va_list());
             }
-            return Err(DeclError::new(
-                NO_TOKEN,
-                format!("unknown typedef `{name}`"),
-            ));
+            return Err(DeclError::new(NO_TOKEN, format!("unknown typedef `{name}`")));
         };
         let guard = (10u8, SmolStr::from(name));
         let decl = &self.index.decls[decl_idx];
         let at = decl.specs.start;
         if !self.in_progress.insert(guard.clone()) {
-            return Err(DeclError::new(
-                at,
-                format!("typedef `{name}` refers to itself"),
-            ));
+            return Err(DeclError::new(at, format!("typedef `{name}` refers to itself")));
         }
         let res = self.typedef_uncached(name, decl_idx, d_idx);
         self.in_progress.remove(&guard);
@@ -260,17 +254,11 @@ impl<'a> Resolver<'a> {
     /// The type of a file-scope variable (from its most complete declaration).
     pub fn variable(&mut self, name: &str) -> Result<Ty, DeclError> {
         let Some(decls) = self.index.vars.get(name) else {
-            return Err(DeclError::new(
-                NO_TOKEN,
-                format!("unknown variable `{name}`"),
-            ));
+            return Err(DeclError::new(NO_TOKEN, format!("unknown variable `{name}`")));
         };
         let guard = (20u8, SmolStr::from(name));
         if !self.in_progress.insert(guard.clone()) {
-            return Err(DeclError::new(
-                NO_TOKEN,
-                format!("the type of `{name}` refers to itself"),
-            ));
+            return Err(DeclError::new(NO_TOKEN, format!("the type of `{name}` refers to itself")));
         }
         let res = self.variable_uncached(name, decls);
         self.in_progress.remove(&guard);
@@ -291,23 +279,17 @@ impl<'a> Resolver<'a> {
                 break;
             }
         }
-        best.unwrap_or_else(|| {
-            Err(DeclError::new(
-                NO_TOKEN,
-                format!("unknown variable `{name}`"),
-            ))
-        })
+        best.unwrap_or_else(|| Err(DeclError::new(NO_TOKEN, format!("unknown variable `{name}`"))))
     }
 
     /// Whether the variable is defined here (a declaration without `extern`, or with an
     /// initializer). GCC's debug info describes every such variable, `static` ones included
     /// (early debug info keeps them even when -O2 drops the object).
     pub fn is_defined_variable(&self, name: &str) -> bool {
-        self.index.vars.get(name).is_some_and(|decls| {
-            decls
-                .iter()
-                .any(|(d, _)| !self.index.decls[*d].specs.is_extern)
-        })
+        self.index
+            .vars
+            .get(name)
+            .is_some_and(|decls| decls.iter().any(|(d, _)| !self.index.decls[*d].specs.is_extern))
     }
 
     /// Whether the variable's object is emitted: defined and not `static` (GCC drops unused
@@ -337,9 +319,7 @@ impl<'a> Resolver<'a> {
 
     /// The size and alignment of a (deep) type, memoising record layouts.
     pub fn ty_layout(&mut self, ty: &Ty) -> Result<TyLayout, LayoutError> {
-        layout::ty_layout(ty, &mut |rec| {
-            self.record_layout(rec).map(|it| it.ty_layout())
-        })
+        layout::ty_layout(ty, &mut |rec| self.record_layout(rec).map(|it| it.ty_layout()))
     }
 
     /// Turns a shallow reference (tag or typedef name) into the definition it names.
@@ -374,17 +354,8 @@ impl<'a> Resolver<'a> {
             .any(|op| matches!(op, DeclOp::Pointer { .. } | DeclOp::Function { .. }));
         // GCC applies the attributes after the declarator first, then the specifiers' (start_decl
         // gets `chainon (postfix_attrs, prefix_attrs)`).
-        let site = if specs.is_typedef {
-            AttrSite::Typedef
-        } else {
-            AttrSite::Decl
-        };
-        let all: Vec<Attr> = declarator
-            .attrs
-            .iter()
-            .chain(&specs.attrs)
-            .cloned()
-            .collect();
+        let site = if specs.is_typedef { AttrSite::Typedef } else { AttrSite::Decl };
+        let all: Vec<Attr> = declarator.attrs.iter().chain(&specs.attrs).cloned().collect();
         let mut attrs = DeclAttrs::default();
         self.decl_attrs(&all, site, &mut attrs)?;
         self.decl_attrs(&declarator.nested_attrs, AttrSite::Nested, &mut DeclAttrs::default())?;
@@ -410,17 +381,12 @@ impl<'a> Resolver<'a> {
         }
         for op in declarator.ops.iter().rev() {
             ty = match op {
-                DeclOp::Pointer {
-                    attrs: ptr_attrs, ..
-                } => {
+                DeclOp::Pointer { attrs: ptr_attrs, .. } => {
                     self.decl_attrs(ptr_attrs, AttrSite::Pointer, &mut DeclAttrs::default())?;
                     Ty::Pointer(Arc::new(ty))
                 }
                 DeclOp::Array { bound: None, .. } => Ty::Array(Arc::new(ty), None),
-                DeclOp::Array {
-                    bound: Some(bound),
-                    at,
-                } => {
+                DeclOp::Array { bound: Some(bound), at } => {
                     let n = self.eval_const(bound.clone())?;
                     if n < 0 {
                         return Err(DeclError::new(*at, format!("array size is negative ({n})")));
@@ -457,10 +423,7 @@ impl<'a> Resolver<'a> {
             let mut declarator = declarator;
             if let Some(DeclOp::Array { at, .. }) = declarator.ops.first() {
                 let at = *at;
-                declarator.ops[0] = DeclOp::Pointer {
-                    attrs: Vec::new(),
-                    at,
-                };
+                declarator.ops[0] = DeclOp::Pointer { attrs: Vec::new(), at };
             }
             let (ty, _) = self.declared_type(&specs, &declarator, false)?;
             if !(matches!(ty, Ty::Void) && declarator.ops.is_empty()) {
@@ -469,10 +432,9 @@ impl<'a> Resolver<'a> {
             if p.at(T![,]) {
                 p.pos += 1;
             } else if !p.at_end() {
-                return Err(p.error(format!(
-                    "expected `,` in a parameter list, found {}",
-                    p.describe()
-                )));
+                return Err(
+                    p.error(format!("expected `,` in a parameter list, found {}", p.describe()))
+                );
             }
         }
         Ok((out, variadic))
@@ -497,13 +459,7 @@ impl<'a> Resolver<'a> {
                             Ty::TypedefRef(name.clone())
                         }
                     }
-                    NamedSpec::Record {
-                        kind,
-                        tag,
-                        body,
-                        attrs,
-                        at,
-                    } => match (tag, body) {
+                    NamedSpec::Record { kind, tag, body, attrs, at } => match (tag, body) {
                         (Some(tag), _) if !deep => Ty::RecordRef(*kind, tag.clone()),
                         (Some(tag), _) => {
                             match self.index.records.contains_key(&(*kind, tag.clone())) {
@@ -573,10 +529,7 @@ impl<'a> Resolver<'a> {
         }
         let (ty, attrs) = self.declared_type(&specs, &declarator, true)?;
         if attrs.align_bits.is_some() || attrs.packed {
-            return Err(DeclError::new(
-                specs.start,
-                "layout attribute in a type name",
-            ));
+            return Err(DeclError::new(specs.start, "layout attribute in a type name"));
         }
         Ok(ty)
     }

@@ -53,14 +53,13 @@ impl TypeSizes for EngineSizes {
     ) -> Result<u64, String> {
         let index = DeclIndex::build(tokens);
         let mut resolver = Resolver::new(tokens, &index);
-        let ty = resolver
-            .typedef(type_name)
-            .map_err(|e| format!("sizeof({type_name}): {e}"))?;
-        let layout = resolver
-            .ty_layout(&ty)
-            .map_err(|e| format!("sizeof({type_name}): {e}"))?;
+        let ty = resolver.typedef(type_name).map_err(|e| format!("sizeof({type_name}): {e}"))?;
+        let layout = resolver.ty_layout(&ty).map_err(|e| format!("sizeof({type_name}): {e}"))?;
         if layout.size_bits % 8 != 0 {
-            return Err(format!("sizeof({type_name}): {} bits is not whole bytes", layout.size_bits));
+            return Err(format!(
+                "sizeof({type_name}): {} bits is not whole bytes",
+                layout.size_bits
+            ));
         }
         Ok(layout.size_bits / 8)
     }

@@ -408,36 +408,12 @@ fn errors_have_locations() {
             "static assertion failed",
             1,
         ),
-        (
-            "struct t { int v __attribute__((vector_size(16))); };",
-            "vector_size",
-            1,
-        ),
-        (
-            "struct t {\n struct t inner;\n};",
-            "contains itself by value",
-            2,
-        ),
-        (
-            "struct t {\n int a[unknown_thing];\n};",
-            "`unknown_thing` is not a constant",
-            2,
-        ),
-        (
-            "extern int x;\nstruct t {\n int a[x];\n};",
-            "not an integer constant",
-            3,
-        ),
-        (
-            "struct t {\n char c[({ 1; })];\n};",
-            "statement expression",
-            2,
-        ),
-        (
-            "struct t {\n int a;\n} __attribute__((randomize_layout));",
-            "randstruct",
-            3,
-        ),
+        ("struct t { int v __attribute__((vector_size(16))); };", "vector_size", 1),
+        ("struct t {\n struct t inner;\n};", "contains itself by value", 2),
+        ("struct t {\n int a[unknown_thing];\n};", "`unknown_thing` is not a constant", 2),
+        ("extern int x;\nstruct t {\n int a[x];\n};", "not an integer constant", 3),
+        ("struct t {\n char c[({ 1; })];\n};", "statement expression", 2),
+        ("struct t {\n int a;\n} __attribute__((randomize_layout));", "randstruct", 3),
     ];
     for (src, message, line) in cases {
         let (toks, locs) = tokens_from_gcc_e(src);
@@ -447,10 +423,7 @@ fn errors_have_locations() {
         let err = resolver.record(RecordKind::Struct, "t").expect_err(src);
         let rendered = err.render(&locs);
         assert!(rendered.contains(message), "{src}: {rendered}");
-        assert!(
-            rendered.starts_with(&format!("<gcc -E>:{line}: ")),
-            "{src}: {rendered}"
-        );
+        assert!(rendered.starts_with(&format!("<gcc -E>:{line}: ")), "{src}: {rendered}");
     }
 }
 
@@ -499,10 +472,7 @@ fn index_keeps_namespaces_apart_and_completes_forward_declarations() {
     let index = DeclIndex::build(&toks);
     assert!(index.errors.is_empty());
     assert!(index.is_typedef("x"));
-    assert_eq!(
-        index.variables(),
-        &["x_var".into(), "kv".into()] as &[smol_str::SmolStr]
-    );
+    assert_eq!(index.variables(), &["x_var".into(), "kv".into()] as &[smol_str::SmolStr]);
     let mut resolver = Resolver::new(&toks, &index);
     let rec = resolver.record(RecordKind::Struct, "x").unwrap();
     assert_eq!(rec.fields[0].ty.to_string(), "x *");
@@ -576,7 +546,13 @@ struct restored { char c; long l; };
 struct reset { char c; long l; };
 struct typedef_from_pack_region { char c; packed_region_typedef t; };
 "#,
-        &["struct stray_pop", "struct inside", "struct restored", "struct reset", "struct typedef_from_pack_region"],
+        &[
+            "struct stray_pop",
+            "struct inside",
+            "struct restored",
+            "struct reset",
+            "struct typedef_from_pack_region",
+        ],
     );
 }
 
@@ -598,7 +574,10 @@ fn unmodelled_layout_pragmas_refuse_their_records() {
     assert_eq!(refused, ["b", "e"]);
     let err = resolver.record(RecordKind::Struct, "b").unwrap_err().render(&locs);
     // (A `_Pragma` in `gcc -E` tokens is spelled back with spaces between its tokens.)
-    assert!(err.starts_with("<gcc -E>:2: `#pragma scalar_storage_order big - endian` is in effect"), "{err}");
+    assert!(
+        err.starts_with("<gcc -E>:2: `#pragma scalar_storage_order big - endian` is in effect"),
+        "{err}"
+    );
     let err = resolver.record(RecordKind::Struct, "e").unwrap_err().render(&locs);
     assert!(err.contains("`#pragma pack ( pop , nowhere )` is in effect"), "{err}");
     // Pragmas that do not touch layouts change nothing.
@@ -612,11 +591,8 @@ fn unmodelled_layout_pragmas_refuse_their_records() {
 fn gcc_e_linemarkers_give_locations() {
     let text = "# 1 \"a.h\"\nint a;\n# 10 \"b.h\" 1\n\nint b;\n#pragma once\nint c;\n";
     let (toks, locs) = tokens_from_gcc_e(text);
-    let spelled: Vec<String> = toks
-        .iter()
-        .zip(&locs)
-        .map(|(t, l)| format!("{}@{l}", t.text))
-        .collect();
+    let spelled: Vec<String> =
+        toks.iter().zip(&locs).map(|(t, l)| format!("{}@{l}", t.text)).collect();
     assert_eq!(spelled[0], "int@a.h:1");
     assert_eq!(spelled[3], "int@b.h:11");
     assert_eq!(spelled[6], "int@b.h:13");
@@ -643,21 +619,14 @@ fn check(src: &str, roots: &[&str]) {
         );
         let layout =
             layout_of_record(&rec).unwrap_or_else(|e| panic!("our layout of {root} failed: {e}"));
-        let _ = writeln!(
-            ours,
-            "{root} size {} align {}",
-            layout.size_bits, layout.align_bits
-        );
+        let _ = writeln!(ours, "{root} size {} align {}", layout.size_bits, layout.align_bits);
         list_fields(&rec, 0, root, &mut main, &mut ours);
     }
     main.push_str("  return 0;\n}\n");
     let program =
         format!("#include <stdio.h>\n#include <string.h>\n#include <stddef.h>\n{src}\n{main}");
     let gcc = run_gcc(&program);
-    assert_eq!(
-        ours, gcc,
-        "our layout differs from gcc-12's for:\n{program}"
-    );
+    assert_eq!(ours, gcc, "our layout differs from gcc-12's for:\n{program}");
 }
 
 fn resolve_root(
@@ -688,19 +657,11 @@ fn gcc_e(src: &str) -> String {
         .spawn()
         .and_then(|mut child| {
             use std::io::Write;
-            child
-                .stdin
-                .take()
-                .expect("stdin is piped")
-                .write_all(src.as_bytes())?;
+            child.stdin.take().expect("stdin is piped").write_all(src.as_bytes())?;
             child.wait_with_output()
         })
         .expect("gcc-12 runs");
-    assert!(
-        out.status.success(),
-        "gcc-12 -E failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "gcc-12 -E failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("gcc -E output is UTF-8")
 }
 
@@ -748,11 +709,8 @@ struct holder defined_holder;
     assert!(index.errors.is_empty());
     let mut resolver = Resolver::new(&toks, &index);
     let emitted = crate::decl::emitted_for_unit(&mut resolver);
-    let errors: Vec<String> = emitted
-        .errors
-        .iter()
-        .map(|(w, e)| format!("{w}: {}", e.render(&locs)))
-        .collect();
+    let errors: Vec<String> =
+        emitted.errors.iter().map(|(w, e)| format!("{w}: {}", e.render(&locs))).collect();
     assert!(errors.is_empty(), "{errors:?}");
     let mut ours: Vec<String> = emitted
         .records
@@ -779,16 +737,8 @@ fn dwarf_type_keys(src: &str) -> Vec<String> {
         .arg(&c)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let dump = Command::new("readelf")
-        .arg("--debug-dump=info")
-        .arg(&o)
-        .output()
-        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dump = Command::new("readelf").arg("--debug-dump=info").arg(&o).output().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     let text = String::from_utf8_lossy(&dump.stdout);
     #[derive(Default, Clone)]
@@ -807,9 +757,8 @@ fn dwarf_type_keys(src: &str) -> Vec<String> {
         if let Some(rest) = t.strip_prefix('<') {
             if let Some((depth, after)) = rest.split_once("><") {
                 if let Some((offset, after)) = after.split_once(">: Abbrev Number: ") {
-                    let Some(tag) = after
-                        .split_once('(')
-                        .map(|it| it.1.trim_end_matches(')').to_owned())
+                    let Some(tag) =
+                        after.split_once('(').map(|it| it.1.trim_end_matches(')').to_owned())
                     else {
                         continue;
                     };
@@ -817,11 +766,7 @@ fn dwarf_type_keys(src: &str) -> Vec<String> {
                     parents.truncate(depth as usize);
                     dies.push((
                         format!("0x{}", offset.trim_start_matches('0')),
-                        Die {
-                            depth,
-                            tag,
-                            ..Die::default()
-                        },
+                        Die { depth, tag, ..Die::default() },
                     ));
                     parents.push(dies.len() - 1);
                     continue;
@@ -834,11 +779,7 @@ fn dwarf_type_keys(src: &str) -> Vec<String> {
                 continue;
             };
             let value = value.trim();
-            let value = value
-                .rsplit_once("): ")
-                .map_or(value, |it| it.1)
-                .trim()
-                .to_owned();
+            let value = value.rsplit_once("): ").map_or(value, |it| it.1).trim().to_owned();
             let Some(last) = dies.last_mut() else {
                 continue;
             };
@@ -984,20 +925,14 @@ fn token_soup_never_panics() {
     for _ in 0..3000 {
         let mut src = String::new();
         for _ in 0..40 {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             src.push_str(pieces[(state >> 33) as usize % pieces.len()]);
             src.push(' ');
         }
         let (toks, _) = tokens_from_gcc_e(&src);
         let index = DeclIndex::build(&toks);
         let mut resolver = Resolver::new(&toks, &index);
-        for (kind, tag) in index
-            .record_tags()
-            .map(|(k, t)| (k, t.clone()))
-            .collect::<Vec<_>>()
-        {
+        for (kind, tag) in index.record_tags().map(|(k, t)| (k, t.clone())).collect::<Vec<_>>() {
             if let Ok(rec) = resolver.record(kind, &tag) {
                 let _ = resolver.record_layout(&rec);
             }
@@ -1024,7 +959,11 @@ fn ms_extensions_make_tagged_members_anonymous() {
         format!("{} {offsets:?}\n", layout.size_bits / 8)
     };
     let gcc = |flags: &[&str], fields: &str| {
-        let dir = std::env::temp_dir().join(format!("layout-expert-ms-{}-{}", std::process::id(), flags.len()));
+        let dir = std::env::temp_dir().join(format!(
+            "layout-expert-ms-{}-{}",
+            std::process::id(),
+            flags.len()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let (c, exe) = (dir.join("ms.c"), dir.join("ms"));
         std::fs::write(
@@ -1032,7 +971,14 @@ fn ms_extensions_make_tagged_members_anonymous() {
             format!("#include <stdio.h>\n#include <stddef.h>\n{src}\nint main(void) {{ printf(\"%zu [\", sizeof(struct outer)); {fields} printf(\"]\\n\"); return 0; }}\n"),
         )
         .unwrap();
-        let out = Command::new("gcc-12").args(flags).arg("-w").arg("-o").arg(&exe).arg(&c).output().unwrap();
+        let out = Command::new("gcc-12")
+            .args(flags)
+            .arg("-w")
+            .arg("-o")
+            .arg(&exe)
+            .arg(&c)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let run = Command::new(&exe).output().unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
@@ -1040,9 +986,11 @@ fn ms_extensions_make_tagged_members_anonymous() {
     };
     // The members in order: c, the anonymous `struct inner` (at a), the anonymous union (at
     // combined), tail; without the flag: c, the union, tail.
-    let ms_fields = "printf(\"%zu, %zu, %zu, %zu\", offsetof(struct outer, c), offsetof(struct outer, a), \
+    let ms_fields =
+        "printf(\"%zu, %zu, %zu, %zu\", offsetof(struct outer, c), offsetof(struct outer, a), \
                      offsetof(struct outer, combined), offsetof(struct outer, tail));";
-    let plain_fields = "printf(\"%zu, %zu, %zu\", offsetof(struct outer, c), offsetof(struct outer, combined), \
+    let plain_fields =
+        "printf(\"%zu, %zu, %zu\", offsetof(struct outer, c), offsetof(struct outer, combined), \
                         offsetof(struct outer, tail));";
     assert_eq!(ours(true), gcc(&["-fms-extensions"], ms_fields));
     assert_eq!(ours(false), gcc(&[], plain_fields));

@@ -85,7 +85,11 @@ fn value(options: &[(smol_str::SmolStr, smol_str::SmolStr)], name: &str) -> Stri
 pub fn diff(a: &Unit, b: &Unit, name: &str) -> Result<ConfigDiff, ExplainError> {
     let (va, ba) = a.explain(name)?;
     let (vb, bb) = b.explain(name)?;
-    let mut d = ConfigDiff { name: name.to_owned(), size_bytes: (va.size_bytes, vb.size_bytes), ..ConfigDiff::default() };
+    let mut d = ConfigDiff {
+        name: name.to_owned(),
+        size_bytes: (va.size_bytes, vb.size_bytes),
+        ..ConfigDiff::default()
+    };
     compare(a, b, (&va, ba.as_ref()), (&vb, bb.as_ref()), "", 0, &mut d);
     let mut accounts: FxHashMap<String, (i64, Vec<String>)> = FxHashMap::default();
     for (only, sign) in [(&d.only_a, 1i64), (&d.only_b, -1i64)] {
@@ -103,7 +107,8 @@ pub fn diff(a: &Unit, b: &Unit, name: &str) -> Result<ConfigDiff, ExplainError> 
             entry.1.push(o.path.clone());
         }
     }
-    let mut accounts: Vec<(String, i64, Vec<String>)> = accounts.into_iter().map(|(k, (b, m))| (k, b, m)).collect();
+    let mut accounts: Vec<(String, i64, Vec<String>)> =
+        accounts.into_iter().map(|(k, (b, m))| (k, b, m)).collect();
     accounts.sort_by(|x, y| y.1.abs().cmp(&x.1.abs()).then(x.0.cmp(&y.0)));
     d.accounts = accounts;
     Ok(d)
@@ -117,7 +122,9 @@ fn only_in(unit: &Unit, other: &Unit, f: &Flat, body: Option<&std::ops::Range<us
         // Only the condition itself, not its file:line.
         let text = cond.rsplit_once(" (").map_or(cond.as_str(), |(t, _)| t);
         for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
-            if let Some(base) = word.strip_prefix("CONFIG_").map(|_| word.strip_suffix("_MODULE").unwrap_or(word)) {
+            if let Some(base) =
+                word.strip_prefix("CONFIG_").map(|_| word.strip_suffix("_MODULE").unwrap_or(word))
+            {
                 let (here, there) = (value(&unit.options, base), value(&other.options, base));
                 let entry = format!("{base} ({here} / {there})");
                 if here != there && !options.contains(&entry) {
@@ -126,17 +133,33 @@ fn only_in(unit: &Unit, other: &Unit, f: &Flat, body: Option<&std::ops::Range<us
             }
         }
     }
-    OnlyIn { path: f.path.clone(), site: origin.site, size_bits: f.size_bits, conditions: origin.conditions, options }
+    OnlyIn {
+        path: f.path.clone(),
+        site: origin.site,
+        size_bits: f.size_bits,
+        conditions: origin.conditions,
+        options,
+    }
 }
 
 type Side<'v> = (&'v RecordView, Option<&'v std::ops::Range<usize>>);
 
-fn compare(a: &Unit, b: &Unit, (va, ba): Side<'_>, (vb, bb): Side<'_>, prefix: &str, depth: usize, d: &mut ConfigDiff) {
+fn compare(
+    a: &Unit,
+    b: &Unit,
+    (va, ba): Side<'_>,
+    (vb, bb): Side<'_>,
+    prefix: &str,
+    depth: usize,
+    d: &mut ConfigDiff,
+) {
     let (mut fa, mut fb) = (Vec::new(), Vec::new());
     flatten(va, 0, prefix, &mut fa);
     flatten(vb, 0, prefix, &mut fb);
-    let by_name_b: FxHashMap<&str, usize> = fb.iter().enumerate().map(|(i, f)| (f.path.as_str(), i)).collect();
-    let by_name_a: FxHashMap<&str, usize> = fa.iter().enumerate().map(|(i, f)| (f.path.as_str(), i)).collect();
+    let by_name_b: FxHashMap<&str, usize> =
+        fb.iter().enumerate().map(|(i, f)| (f.path.as_str(), i)).collect();
+    let by_name_a: FxHashMap<&str, usize> =
+        fa.iter().enumerate().map(|(i, f)| (f.path.as_str(), i)).collect();
     for f in &fa {
         match by_name_b.get(f.path.as_str()) {
             None => {
@@ -159,8 +182,18 @@ fn compare(a: &Unit, b: &Unit, (va, ba): Side<'_>, (vb, bb): Side<'_>, prefix: &
                     {
                         if let (Some(ta), Some(tb)) = (&ra.tag, &rb.tag) {
                             let q = format!("{} {ta}", ra.kind.keyword());
-                            if let (Ok((ia, xa)), Ok((ib, xb))) = (a.explain(&q), b.explain(&format!("{} {tb}", rb.kind.keyword()))) {
-                                compare(a, b, (&ia, xa.as_ref()), (&ib, xb.as_ref()), &format!("{}.", f.path), depth + 1, d);
+                            if let (Ok((ia, xa)), Ok((ib, xb))) =
+                                (a.explain(&q), b.explain(&format!("{} {tb}", rb.kind.keyword())))
+                            {
+                                compare(
+                                    a,
+                                    b,
+                                    (&ia, xa.as_ref()),
+                                    (&ib, xb.as_ref()),
+                                    &format!("{}.", f.path),
+                                    depth + 1,
+                                    d,
+                                );
                             }
                         }
                     }
@@ -195,7 +228,8 @@ fn signed_bytes(bits: i64) -> String {
 pub fn render(d: &ConfigDiff, a: &str, b: &str) -> String {
     let (sa, sb) = d.size_bytes;
     let delta = sb as i64 - sa as i64;
-    let mut out = format!("{}: {sa} bytes under {a}, {sb} bytes under {b} ({delta:+} bytes)\n", d.name);
+    let mut out =
+        format!("{}: {sa} bytes under {a}, {sb} bytes under {b} ({delta:+} bytes)\n", d.name);
     for (title, only) in [(a, &d.only_a), (b, &d.only_b)] {
         if only.is_empty() {
             continue;
@@ -219,7 +253,12 @@ pub fn render(d: &ConfigDiff, a: &str, b: &str) -> String {
     if !d.resized.is_empty() {
         out.push_str("  changed size:\n");
         for c in &d.resized {
-            out.push_str(&format!("    {}: {} -> {}\n", c.path, bytes(c.size_bits.0 as i64), bytes(c.size_bits.1 as i64)));
+            out.push_str(&format!(
+                "    {}: {} -> {}\n",
+                c.path,
+                bytes(c.size_bits.0 as i64),
+                bytes(c.size_bits.1 as i64)
+            ));
         }
     }
     if !d.moved.is_empty() {
@@ -231,7 +270,13 @@ pub fn render(d: &ConfigDiff, a: &str, b: &str) -> String {
                 0 => format!("{}", bits / 8),
                 b => format!("{}:{b}", bits / 8),
             };
-            out.push_str(&format!("    {}: {} -> {} ({})\n", c.path, at(x), at(y), signed_bytes(y as i64 - x as i64)));
+            out.push_str(&format!(
+                "    {}: {} -> {} ({})\n",
+                c.path,
+                at(x),
+                at(y),
+                signed_bytes(y as i64 - x as i64)
+            ));
         }
     }
     if delta != 0 || !d.accounts.is_empty() {
@@ -241,7 +286,11 @@ pub fn render(d: &ConfigDiff, a: &str, b: &str) -> String {
             // Members only under A make B smaller.
             let change = -bits;
             explained += change;
-            out.push_str(&format!("    {key}: {} of members ({})\n", signed_bytes(change), members.join(", ")));
+            out.push_str(&format!(
+                "    {key}: {} of members ({})\n",
+                signed_bytes(change),
+                members.join(", ")
+            ));
         }
         let rest = delta * 8 - explained;
         if rest != 0 {

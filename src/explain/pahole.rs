@@ -32,7 +32,16 @@ pub fn pahole_with(
     why: Option<(&Why<'_>, std::ops::Range<usize>)>,
 ) -> Result<String, String> {
     let mut p = Printer { ex, cacheline: 0, packed: FxHashMap::default(), error: None, why };
-    let conf = Conf { indent: 0, base_offset: 0, emit_stats: true, suffix: None, union_member: false, first_member: false, last_member: false, suffix_for_array: false };
+    let conf = Conf {
+        indent: 0,
+        base_offset: 0,
+        emit_stats: true,
+        suffix: None,
+        union_member: false,
+        first_member: false,
+        last_member: false,
+        suffix_for_array: false,
+    };
     let mut out = match view.kind() {
         RecordKind::Struct => p.class(view, &conf),
         RecordKind::Union => p.union(view, &conf),
@@ -341,7 +350,10 @@ impl Printer<'_, '_, '_> {
         let mut s = if pos == 0 {
             format!("/* --- cacheline {line} boundary ({start} bytes) --- */\n")
         } else {
-            format!("/* --- cacheline {line} boundary ({start} bytes) was {pos} byte{} ago --- */\n", plural(pos))
+            format!(
+                "/* --- cacheline {line} boundary ({start} bytes) was {pos} byte{} ago --- */\n",
+                plural(pos)
+            )
         };
         s.push_str(&tabs(indent));
         s
@@ -359,7 +371,8 @@ impl Printer<'_, '_, '_> {
         out.push_str(" {\n");
         let h = find_holes(v);
         let mut newline = false;
-        let (mut sum_holes, mut sum_bit_holes, mut sum_bytes, mut sum_bits) = (0u64, 0u64, 0u64, 0u64);
+        let (mut sum_holes, mut sum_bit_holes, mut sum_bytes, mut sum_bits) =
+            (0u64, 0u64, 0u64, 0u64);
         let (mut nr_paddings, mut sum_paddings) = (0u64, 0u64);
         let (mut nr_forced, mut nr_forced_holes, mut sum_forced_holes) = (0u64, 0u64, 0u64);
         if h.pre_bit_hole > 0 {
@@ -367,7 +380,12 @@ impl Printer<'_, '_, '_> {
                 out.push('\n');
                 newline = true;
             }
-            out.push_str(&format!("{}/* XXX {} bit{} hole, try to pack */\n", tabs(indent), h.pre_bit_hole, plural(h.pre_bit_hole as u64)));
+            out.push_str(&format!(
+                "{}/* XXX {} bit{} hole, try to pack */\n",
+                tabs(indent),
+                h.pre_bit_hole,
+                plural(h.pre_bit_hole as u64)
+            ));
             sum_bit_holes += h.pre_bit_hole as u64;
         }
         if h.pre_hole > 0 {
@@ -375,7 +393,12 @@ impl Printer<'_, '_, '_> {
                 out.push('\n');
                 newline = true;
             }
-            out.push_str(&format!("{}/* XXX {} byte{} hole, try to pack */\n", tabs(indent), h.pre_hole, plural(h.pre_hole as u64)));
+            out.push_str(&format!(
+                "{}/* XXX {} byte{} hole, try to pack */\n",
+                tabs(indent),
+                h.pre_hole,
+                plural(h.pre_hole as u64)
+            ));
             sum_holes += h.pre_hole as u64;
         }
         let mut last: Option<usize> = None;
@@ -395,7 +418,10 @@ impl Printer<'_, '_, '_> {
                 if h.bit_hole[l] != 0 && pos.bit_width.is_some() {
                     let mut bits = h.bit_hole[l] as u64;
                     if lm.byte_offset() != pos.byte_offset() {
-                        out.push_str(&format!("\n{}/* Force alignment to the next boundary: */\n", tabs(indent)));
+                        out.push_str(&format!(
+                            "\n{}/* Force alignment to the next boundary: */\n",
+                            tabs(indent)
+                        ));
                         bits = 0;
                     }
                     let c = Conf { indent, ..conf.clone() };
@@ -409,7 +435,10 @@ impl Printer<'_, '_, '_> {
                         out.push('\n');
                         newline = true;
                     }
-                    out.push_str(&format!("{}/* Bitfield combined with previous fields */\n", tabs(indent)));
+                    out.push_str(&format!(
+                        "{}/* Bitfield combined with previous fields */\n",
+                        tabs(indent)
+                    ));
                 } else {
                     let cc = po as i64 - lo as i64;
                     if cc > 0 && (cc as u64) < last_size {
@@ -417,7 +446,10 @@ impl Printer<'_, '_, '_> {
                             out.push('\n');
                             newline = true;
                         }
-                        out.push_str(&format!("{}/* Bitfield combined with next fields */\n", tabs(indent)));
+                        out.push_str(&format!(
+                            "{}/* Bitfield combined with next fields */\n",
+                            tabs(indent)
+                        ));
                     }
                 }
             }
@@ -450,13 +482,27 @@ impl Printer<'_, '_, '_> {
                             out.push('\n');
                             newline = true;
                         }
-                        out.push_str(&format!("\n{}/* XXX last struct has {padding} byte{} of padding */", tabs(indent), plural(padding)));
+                        out.push_str(&format!(
+                            "\n{}/* XXX last struct has {padding} byte{} of padding */",
+                            tabs(indent),
+                            plural(padding)
+                        ));
                         if let Some((why, _)) = &self.why {
-                            let aligns: Vec<u64> = tv.members.iter().map(|m| self.ex.member_align_bytes(&tv, m)).collect();
+                            let aligns: Vec<u64> = tv
+                                .members
+                                .iter()
+                                .map(|m| self.ex.member_align_bytes(&tv, m))
+                                .collect();
                             let align_of = |m: &Member| {
-                                tv.members.iter().position(|x| std::ptr::eq(x, m)).map_or(0, |i| aligns[i])
+                                tv.members
+                                    .iter()
+                                    .position(|x| std::ptr::eq(x, m))
+                                    .map_or(0, |i| aligns[i])
                             };
-                            out.push_str(&format!(" // in its type: {}", why.padding_cause(&tv, &align_of)));
+                            out.push_str(&format!(
+                                " // in its type: {}",
+                                why.padding_cause(&tv, &align_of)
+                            ));
                         }
                     }
                 }
@@ -467,7 +513,11 @@ impl Printer<'_, '_, '_> {
                     newline = true;
                 }
                 let b = h.bit_hole[i] as u64;
-                out.push_str(&format!("\n{}/* XXX {b} bit{} hole, try to pack */", tabs(indent), plural(b)));
+                out.push_str(&format!(
+                    "\n{}/* XXX {b} bit{} hole, try to pack */",
+                    tabs(indent),
+                    plural(b)
+                ));
                 if let Some((why, _)) = &self.why {
                     out.push_str(&format!(" // {}", why.bit_hole_cause(pos, v.members.get(i + 1))));
                 }
@@ -479,7 +529,11 @@ impl Printer<'_, '_, '_> {
                     newline = true;
                 }
                 let b = h.hole[i] as u64;
-                out.push_str(&format!("\n{}/* XXX {b} byte{} hole, try to pack */", tabs(indent), plural(b)));
+                out.push_str(&format!(
+                    "\n{}/* XXX {b} byte{} hole, try to pack */",
+                    tabs(indent),
+                    plural(b)
+                ));
                 if let (Some((why, _)), Some(next)) = (&self.why, v.members.get(i + 1)) {
                     let align = self.ex.align_bytes(&next.ty);
                     out.push_str(&format!(" // {}", why.hole_cause(next, align)));
@@ -546,7 +600,10 @@ impl Printer<'_, '_, '_> {
                 if sum_bits > 0 {
                     out.push_str(&format!("{t}/* sum bitfield members: {sum_bits} bits"));
                     if sum_bit_holes > 0 {
-                        out.push_str(&format!(", bit holes: {}, sum bit holes: {sum_bit_holes} bits", h.nr_bit_holes));
+                        out.push_str(&format!(
+                            ", bit holes: {}, sum bit holes: {sum_bit_holes} bits",
+                            h.nr_bit_holes
+                        ));
                     } else {
                         out.push_str(&format!(" ({} bytes)", sum_bits / 8));
                     }
@@ -556,7 +613,8 @@ impl Printer<'_, '_, '_> {
             if h.padding > 0 {
                 out.push_str(&format!("{t}/* padding: {} */", h.padding));
                 if let Some((why, _)) = &self.why {
-                    let aligns: Vec<u64> = v.members.iter().map(|m| self.ex.member_align_bytes(v, m)).collect();
+                    let aligns: Vec<u64> =
+                        v.members.iter().map(|m| self.ex.member_align_bytes(v, m)).collect();
                     let align_of = |m: &Member| {
                         v.members.iter().position(|x| std::ptr::eq(x, m)).map_or(0, |i| aligns[i])
                     };
@@ -565,7 +623,9 @@ impl Printer<'_, '_, '_> {
                 out.push('\n');
             }
             if nr_paddings > 0 {
-                out.push_str(&format!("{t}/* paddings: {nr_paddings}, sum paddings: {sum_paddings} */\n"));
+                out.push_str(&format!(
+                    "{t}/* paddings: {nr_paddings}, sum paddings: {sum_paddings} */\n"
+                ));
             }
             if h.bit_padding > 0 {
                 out.push_str(&format!("{t}/* bit_padding: {} bits */\n", h.bit_padding));
@@ -573,7 +633,9 @@ impl Printer<'_, '_, '_> {
             if nr_forced != 0 {
                 out.push_str(&format!("{t}/* forced alignments: {nr_forced}"));
                 if nr_forced_holes != 0 {
-                    out.push_str(&format!(", forced holes: {nr_forced_holes}, sum forced holes: {sum_forced_holes}"));
+                    out.push_str(&format!(
+                        ", forced holes: {nr_forced_holes}, sum forced holes: {sum_forced_holes}"
+                    ));
                 }
                 out.push_str(" */\n");
             }
@@ -582,7 +644,12 @@ impl Printer<'_, '_, '_> {
                 out.push_str(&format!("{t}/* last cacheline: {last_line} bytes */\n"));
             }
             let diff = (v.size_bytes * 8) as i64
-                - (sum_bytes * 8 + sum_bits + sum_holes * 8 + sum_bit_holes + h.padding as u64 * 8 + h.bit_padding as u64) as i64;
+                - (sum_bytes * 8
+                    + sum_bits
+                    + sum_holes * 8
+                    + sum_bit_holes
+                    + h.padding as u64 * 8
+                    + h.bit_padding as u64) as i64;
             if diff != 0 && !v.members.is_empty() {
                 out.push_str(&format!(
                     "\n{t}/* BRAIN FART ALERT! {} bytes != {sum_bytes} (member bytes) + {sum_bits} (member bits) + {sum_holes} (byte holes) + {sum_bit_holes} (bit holes), diff = {diff} bits */\n",
@@ -743,13 +810,23 @@ impl Printer<'_, '_, '_> {
 
     /// `type__fprintf` for a type that is not printed inline by the member printer; `inline`
     /// is the view of the anonymous record it may contain (behind `const` or in an array).
-    fn type_fprintf(&mut self, t: &PTy, name: &str, conf: &Conf, inline: Option<&RecordView>) -> String {
+    fn type_fprintf(
+        &mut self,
+        t: &PTy,
+        name: &str,
+        conf: &Conf,
+        inline: Option<&RecordView>,
+    ) -> String {
         match t {
             PTy::Pointer(inner) => match &**inner {
-                PTy::Function { ret, params, variadic } => self.ftype(ret, params, *variadic, Some(name), true),
+                PTy::Function { ret, params, variadic } => {
+                    self.ftype(ret, params, *variadic, Some(name), true)
+                }
                 _ => format!("{:<26} {name}", self.tag_name(t)),
             },
-            PTy::Function { ret, params, variadic } => self.ftype(ret, params, *variadic, Some(name), false),
+            PTy::Function { ret, params, variadic } => {
+                self.ftype(ret, params, *variadic, Some(name), false)
+            }
             PTy::Const(inner) => format!("const {}", self.type_fprintf(inner, name, conf, inline)),
             PTy::Array(..) => self.array(t, name, conf, inline),
             // An anonymous record reached through `const`: pahole prints it with the member's
@@ -757,7 +834,12 @@ impl Printer<'_, '_, '_> {
             PTy::Record(kind, None) if inline.is_some() => {
                 let view = inline.cloned().unwrap_or_else(|| unreachable!());
                 let c = match conf.suffix_for_array {
-                    true => Conf { emit_stats: false, suffix: Some(name.to_owned()), suffix_for_array: false, ..conf.clone() },
+                    true => Conf {
+                        emit_stats: false,
+                        suffix: Some(name.to_owned()),
+                        suffix_for_array: false,
+                        ..conf.clone()
+                    },
                     false => Conf { suffix: None, ..conf.clone() },
                 };
                 match kind {
@@ -798,8 +880,20 @@ impl Printer<'_, '_, '_> {
     }
 
     /// `ftype__fprintf`: `RET (*name)(PARAMS)`.
-    fn ftype(&mut self, ret: &PTy, params: &[PTy], variadic: bool, name: Option<&str>, is_pointer: bool) -> String {
-        let mut out = format!("{:<26} ({}{})", self.tag_name(ret), if is_pointer { "*" } else { "" }, name.unwrap_or(""));
+    fn ftype(
+        &mut self,
+        ret: &PTy,
+        params: &[PTy],
+        variadic: bool,
+        name: Option<&str>,
+        is_pointer: bool,
+    ) -> String {
+        let mut out = format!(
+            "{:<26} ({}{})",
+            self.tag_name(ret),
+            if is_pointer { "*" } else { "" },
+            name.unwrap_or("")
+        );
         out.push('(');
         for (i, p) in params.iter().enumerate() {
             if i > 0 {
@@ -835,15 +929,21 @@ impl Printer<'_, '_, '_> {
             PTy::Base(b) => b.gcc_name().into(),
             PTy::Pointer(inner) => match &**inner {
                 PTy::Void => "void *".into(),
-                PTy::Const(c) if matches!(**c, PTy::Pointer(_)) => format!("{} const *", self.tag_name(c)),
+                PTy::Const(c) if matches!(**c, PTy::Pointer(_)) => {
+                    format!("{} const *", self.tag_name(c))
+                }
                 _ => format!("{} *", self.tag_name(inner)),
             },
             PTy::Const(inner) => format!("const {} ", self.tag_name(inner)),
             PTy::Volatile(inner) => format!("volatile {} ", self.tag_name(inner)),
             PTy::Restrict(inner) => format!("{} restrict ", self.tag_name(inner)),
             PTy::Array(inner, _) => self.tag_name(inner),
-            PTy::Function { ret, params, variadic } => self.ftype(ret, params, *variadic, None, false),
-            PTy::Record(kind, tag) => format!("{} {}", kind.keyword(), tag.as_deref().unwrap_or("")),
+            PTy::Function { ret, params, variadic } => {
+                self.ftype(ret, params, *variadic, None, false)
+            }
+            PTy::Record(kind, tag) => {
+                format!("{} {}", kind.keyword(), tag.as_deref().unwrap_or(""))
+            }
             PTy::Enum(tag) => format!("enum {}", tag.as_deref().unwrap_or("")),
             PTy::Typedef(name) => name.to_string(),
         }

@@ -110,7 +110,13 @@ impl Why<'_> {
         let mut c = self.pp.run_of(token).map_or(0, |r| r.cond);
         while c != 0 {
             let x = &self.pp.conds[c as usize];
-            let text = format!("#{} {} ({}:{})", x.kind.spelling(), x.text, self.file_name(x.file), x.line);
+            let text = format!(
+                "#{} {} ({}:{})",
+                x.kind.spelling(),
+                x.text,
+                self.file_name(x.file),
+                x.line
+            );
             if !is_include_guard(&text) {
                 conditions.push(match Some(x.file) == own_file {
                     true => text,
@@ -164,7 +170,8 @@ impl Why<'_> {
     fn aligned_attr_in(&self, range: std::ops::Range<usize>) -> Option<String> {
         let toks = &self.pp.tokens;
         let end = range.end.min(toks.len());
-        let at = (range.start..end).find(|&i| matches!(toks[i].text.as_str(), "aligned" | "__aligned__"))?;
+        let at = (range.start..end)
+            .find(|&i| matches!(toks[i].text.as_str(), "aligned" | "__aligned__"))?;
         // The argument group after the name.
         let mut args = at + 1..at + 1;
         if toks.get(at + 1).is_some_and(|t| t.kind == T!['(']) {
@@ -259,7 +266,11 @@ impl Why<'_> {
         }
         match ty {
             Ty::Typedef(def) if def.align_bits.is_some() => {
-                let at = self.index.typedefs.get(&def.name).map(|&(d, _)| self.index.decls[d].specs.start);
+                let at = self
+                    .index
+                    .typedefs
+                    .get(&def.name)
+                    .map(|&(d, _)| self.index.decls[d].specs.start);
                 // The typedef's own declaration, up to its `;` (record bodies skipped).
                 let attr = at.and_then(|a| self.aligned_attr_in(a..self.statement_end(a)));
                 match attr {
@@ -270,7 +281,9 @@ impl Why<'_> {
             Ty::Typedef(def) => self.type_align_origin(&def.ty, depth + 1),
             Ty::Array(elem, _) => self.type_align_origin(elem, depth + 1),
             Ty::Record(rec) => self.record_align_origin(rec, depth),
-            Ty::Enum(def) => format!("enum {} is aligned", def.tag.as_deref().unwrap_or("<anonymous>")),
+            Ty::Enum(def) => {
+                format!("enum {} is aligned", def.tag.as_deref().unwrap_or("<anonymous>"))
+            }
             _ => String::from("its type's alignment"),
         }
     }
@@ -281,7 +294,9 @@ impl Why<'_> {
             None => format!("the anonymous {}", rec.kind.keyword()),
         };
         if rec.align_bits.is_some() {
-            if let Some(def) = rec.tag.as_ref().and_then(|t| self.index.records.get(&(rec.kind, t.clone()))) {
+            if let Some(def) =
+                rec.tag.as_ref().and_then(|t| self.index.records.get(&(rec.kind, t.clone())))
+            {
                 for attr in &def.attrs {
                     if attr.name == "aligned" {
                         if let Some(s) = self.aligned_attr_in(attr.at..attr.at + 1 + 4096) {
@@ -294,7 +309,10 @@ impl Why<'_> {
         }
         for f in &rec.fields {
             if f.align_bits.is_some() {
-                return format!("{name} has member `{}` with an aligned attribute", f.name.as_deref().unwrap_or("<anonymous>"));
+                return format!(
+                    "{name} has member `{}` with an aligned attribute",
+                    f.name.as_deref().unwrap_or("<anonymous>")
+                );
             }
         }
         // The user-aligned member with the largest alignment is the one that sets the record's.
@@ -317,7 +335,9 @@ impl Why<'_> {
         let name = next.name.as_deref().unwrap_or("<anonymous>");
         match next.alignment {
             Some(a) => format!("`{name}` is aligned to {a} bytes: {}", self.align_origin(next)),
-            None => format!("`{name}` needs its type's natural alignment of {next_align_bytes} bytes"),
+            None => {
+                format!("`{name}` needs its type's natural alignment of {next_align_bytes} bytes")
+            }
         }
     }
 
@@ -348,7 +368,10 @@ impl Why<'_> {
             );
         }
         match view.rec.align_bits {
-            Some(_) => format!("the size is rounded up to its alignment, {a} bytes: {}", self.record_align_origin(&view.rec, 0)),
+            Some(_) => format!(
+                "the size is rounded up to its alignment, {a} bytes: {}",
+                self.record_align_origin(&view.rec, 0)
+            ),
             None => format!("the size is rounded up to the alignment, {a} bytes"),
         }
     }
@@ -373,8 +396,10 @@ impl Why<'_> {
             .borrow_mut()
             .entry(f1)
             .or_insert_with(|| {
-                let text = self.pre_ast.files.iter().find(|f| gcc_file_name(&f.path) == file_name)?;
-                let taken: FxHashSet<u32> = self.pp.conds.iter().filter(|c| c.file == f1).map(|c| c.line).collect();
+                let text =
+                    self.pre_ast.files.iter().find(|f| gcc_file_name(&f.path) == file_name)?;
+                let taken: FxHashSet<u32> =
+                    self.pp.conds.iter().filter(|c| c.file == f1).map(|c| c.line).collect();
                 Some((Arc::from(without_comments(&text.text)), Arc::new(taken)))
             })
             .clone();
@@ -388,12 +413,17 @@ impl Why<'_> {
     /// invocation, from the source.
     pub fn member_in(&self, m: &Member, body: Option<&std::ops::Range<usize>>) -> MemberOrigin {
         let mut origin = self.member(m);
-        let (Some(token), Some(name), Some(body)) = (m.decl_token, m.name.as_deref(), body) else { return origin };
-        let Some((file, file_name, text, _, l2, taken)) = self.body_source(body) else { return origin };
+        let (Some(token), Some(name), Some(body)) = (m.decl_token, m.name.as_deref(), body) else {
+            return origin;
+        };
+        let Some((file, file_name, text, _, l2, taken)) = self.body_source(body) else {
+            return origin;
+        };
         let Some((f, from)) = self.loc(token) else { return origin };
         // A token from a macro's arguments carries the invocation's line: when that line does
         // not name the member, look further down the invocation.
-        let on_line = text.lines().nth(from.saturating_sub(1) as usize).is_some_and(|l| l.contains(name));
+        let on_line =
+            text.lines().nth(from.saturating_sub(1) as usize).is_some_and(|l| l.contains(name));
         if f != file || from > l2 || on_line {
             return origin;
         }
@@ -408,7 +438,9 @@ impl Why<'_> {
 
     /// Members the record's source declares under branches this configuration did not take.
     pub fn removed(&self, body: std::ops::Range<usize>) -> Vec<Removed> {
-        let Some((_, file_name, text, l1, l2, taken)) = self.body_source(&body) else { return Vec::new() };
+        let Some((_, file_name, text, l1, l2, taken)) = self.body_source(&body) else {
+            return Vec::new();
+        };
         removed_in(&text, l1, l2, &taken, &file_name)
             .into_iter()
             .map(|mut r| {
@@ -443,9 +475,13 @@ impl Why<'_> {
             let code = without_comments(&file.text);
             let gcc = gcc_file_name(&file.path);
             for (n, line) in code.lines().enumerate() {
-                let words: Vec<&str> = line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '{')).filter(|w| !w.is_empty()).collect();
+                let words: Vec<&str> = line
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '{'))
+                    .filter(|w| !w.is_empty())
+                    .collect();
                 let hit = words.windows(2).any(|w| {
-                    (kinds.is_empty() && matches!(w[0], "struct" | "union") || kinds.contains(&w[0]))
+                    (kinds.is_empty() && matches!(w[0], "struct" | "union")
+                        || kinds.contains(&w[0]))
                         && (w[1] == name || w[1] == format!("{name}{{"))
                 }) && line.contains('{');
                 if !hit {
@@ -529,10 +565,14 @@ pub fn conditions_note(conditions: &[String]) -> String {
         conditions.iter().partition(|c| c.starts_with("included under "));
     let mut parts = Vec::new();
     if !own.is_empty() {
-        parts.push(format!("kept by {}", own.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" && ")));
+        parts.push(format!(
+            "kept by {}",
+            own.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" && ")
+        ));
     }
     if !included.is_empty() {
-        let inc: Vec<&str> = included.iter().map(|c| c.trim_start_matches("included under ")).collect();
+        let inc: Vec<&str> =
+            included.iter().map(|c| c.trim_start_matches("included under ")).collect();
         parts.push(format!("its file included under {}", inc.join(" && ")));
     }
     parts.join("; ")
@@ -544,7 +584,8 @@ fn is_include_guard(cond: &str) -> bool {
     let Some(rest) = cond.strip_prefix("#ifndef ") else { return false };
     let name = rest.split_whitespace().next().unwrap_or("");
     let name = name.trim_end_matches('_');
-    name.ends_with("_H") && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    name.ends_with("_H")
+        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// GCC's TYPE_USER_ALIGN (as in `Explainer`), for provenance.
@@ -553,7 +594,8 @@ fn user_aligned(ty: &Ty) -> bool {
         Ty::Typedef(def) => def.align_bits.is_some() || user_aligned(&def.ty),
         Ty::Array(elem, _) => user_aligned(elem),
         Ty::Record(rec) => {
-            rec.align_bits.is_some() || rec.fields.iter().any(|f| f.align_bits.is_some() || user_aligned(&f.ty))
+            rec.align_bits.is_some()
+                || rec.fields.iter().any(|f| f.align_bits.is_some() || user_aligned(&f.ty))
         }
         Ty::Enum(def) => def.align_bits.is_some(),
         _ => false,
@@ -572,7 +614,13 @@ struct Group {
 
 /// The members declared between lines `first..=last` of `text` (comments blanked) in branches
 /// not taken (a taken branch is one whose directive line is in `taken`).
-pub(crate) fn removed_in(text: &str, first: u32, last: u32, taken: &FxHashSet<u32>, file: &str) -> Vec<Removed> {
+pub(crate) fn removed_in(
+    text: &str,
+    first: u32,
+    last: u32,
+    taken: &FxHashSet<u32>,
+    file: &str,
+) -> Vec<Removed> {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     let mut stack: Vec<Group> = Vec::new();
@@ -582,8 +630,10 @@ pub(crate) fn removed_in(text: &str, first: u32, last: u32, taken: &FxHashSet<u3
         let mut needs = Vec::new();
         for g in stack {
             let (cur, line) = g.branches.last().cloned().unwrap_or_default();
-            let earlier: Vec<String> =
-                g.branches[..g.branches.len().saturating_sub(1)].iter().map(|(t, l)| format!("{t} ({file}:{l})")).collect();
+            let earlier: Vec<String> = g.branches[..g.branches.len().saturating_sub(1)]
+                .iter()
+                .map(|(t, l)| format!("{t} ({file}:{l})"))
+                .collect();
             if !earlier.is_empty() {
                 needs.push(format!("not {}", earlier.join(", not ")));
             }
@@ -650,7 +700,11 @@ pub(crate) fn removed_in(text: &str, first: u32, last: u32, taken: &FxHashSet<u3
 
 /// The logical lines that start in lines `first..=last` (1-based) of `lines`: each with its
 /// number and its text, continuation lines (`\` at the end) joined to it.
-fn logical_lines<'a>(lines: &'a [&'a str], first: u32, last: u32) -> impl Iterator<Item = (u32, String)> + 'a {
+fn logical_lines<'a>(
+    lines: &'a [&'a str],
+    first: u32,
+    last: u32,
+) -> impl Iterator<Item = (u32, String)> + 'a {
     let mut i = first.saturating_sub(1) as usize;
     std::iter::from_fn(move || {
         if i >= lines.len() || i >= last as usize {
@@ -671,7 +725,14 @@ fn logical_lines<'a>(lines: &'a [&'a str], first: u32, last: u32) -> impl Iterat
 
 /// The first line in `first..=last` of `text` (comments blanked) that declares `name`,
 /// and the taken branches around it that open after line `first`.
-fn declared_at(text: &str, first: u32, last: u32, name: &str, taken: &FxHashSet<u32>, file: &str) -> Option<(u32, Vec<String>)> {
+fn declared_at(
+    text: &str,
+    first: u32,
+    last: u32,
+    name: &str,
+    taken: &FxHashSet<u32>,
+    file: &str,
+) -> Option<(u32, Vec<String>)> {
     let lines: Vec<&str> = text.lines().collect();
     let mut stack: Vec<(String, u32)> = Vec::new();
     for (line_no, line) in logical_lines(&lines, first, last) {
@@ -776,7 +837,11 @@ fn declared_name(stmt: &str) -> Option<String> {
     }
     if let Some(i) = stmt.find("(*") {
         let rest = &stmt[i + 2..];
-        let name: String = rest.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let name: String = rest
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
         return (!name.is_empty()).then_some(name);
     }
     // Cut at the first `[` or `:` (array bound, bitfield width), then drop attribute groups.
@@ -806,8 +871,13 @@ fn declared_name(stmt: &str) -> Option<String> {
     if let Some(st) = word_start {
         words.push(&s[st..]);
     }
-    let name = words.iter().rev().find(|w| !w.starts_with("__attribute") && !w.chars().next().is_some_and(|c| c.is_ascii_digit()))?;
-    const NOT_NAMES: &[&str] = &["struct", "union", "enum", "int", "long", "char", "short", "unsigned", "signed", "void", "const", "volatile"];
+    let name = words.iter().rev().find(|w| {
+        !w.starts_with("__attribute") && !w.chars().next().is_some_and(|c| c.is_ascii_digit())
+    })?;
+    const NOT_NAMES: &[&str] = &[
+        "struct", "union", "enum", "int", "long", "char", "short", "unsigned", "signed", "void",
+        "const", "volatile",
+    ];
     if NOT_NAMES.contains(name) || words.len() < 2 {
         return None;
     }

@@ -35,11 +35,6 @@ fn layout_cycle<'db>(
     _id: salsa::Id,
     rec: RecordId<'db>,
 ) -> Result<Arc<RecordLayout>, LayoutError> {
-    let name = rec
-        .record(db)
-        .tag
-        .as_deref()
-        .unwrap_or("<anonymous>")
-        .to_owned();
+    let name = rec.record(db).tag.as_deref().unwrap_or("<anonymous>").to_owned();
     Err(LayoutError::Recursive(name))
 }

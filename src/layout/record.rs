@@ -77,11 +77,7 @@ pub fn record_layout(
             field.packed || (rec.packed && (is_bitfield || ty_layout.align_bits > BITS_PER_UNIT));
 
         // The alignment already guaranteed at the current position (0: the start, any alignment).
-        let known_align_bits = if pos_bits == 0 {
-            0
-        } else {
-            1u64 << pos_bits.trailing_zeros()
-        };
+        let known_align_bits = if pos_bits == 0 { 0 } else { 1u64 << pos_bits.trailing_zeros() };
 
         // `layout_decl`: the field's own alignment (DECL_ALIGN).
         let user_align_bits = field.align_bits;
@@ -133,9 +129,7 @@ pub fn record_layout(
                         type_align_bits = type_align_bits.min(BITS_PER_UNIT);
                     }
                 }
-                record_align_bits = record_align_bits
-                    .max(desired_align_bits)
-                    .max(type_align_bits);
+                record_align_bits = record_align_bits.max(desired_align_bits).max(type_align_bits);
             }
         } else {
             record_align_bits = record_align_bits.max(desired_align_bits);
@@ -149,10 +143,7 @@ pub fn record_layout(
                 .checked_mul(BITS_PER_UNIT)
                 .ok_or(LayoutError::Overflow)?;
             union_size_bits = union_size_bits.max(bytes_bits);
-            fields.push(FieldLayout {
-                offset_bits: 0,
-                size_bits: width_bits,
-            });
+            fields.push(FieldLayout { offset_bits: 0, size_bits: width_bits });
             continue;
         }
 
@@ -186,54 +177,31 @@ pub fn record_layout(
                     .ok_or(LayoutError::Overflow)?;
             }
         }
-        fields.push(FieldLayout {
-            offset_bits: pos_bits,
-            size_bits: width_bits,
-        });
-        pos_bits = pos_bits
-            .checked_add(width_bits)
-            .ok_or(LayoutError::Overflow)?;
+        fields.push(FieldLayout { offset_bits: pos_bits, size_bits: width_bits });
+        pos_bits = pos_bits.checked_add(width_bits).ok_or(LayoutError::Overflow)?;
     }
     let unpadded_bits = match rec.kind {
         RecordKind::Struct => pos_bits,
         RecordKind::Union => union_size_bits,
     };
     let size_bits = round_up(unpadded_bits, record_align_bits)?;
-    Ok(RecordLayout {
-        size_bits,
-        align_bits: record_align_bits,
-        fields,
-    })
+    Ok(RecordLayout { size_bits, align_bits: record_align_bits, fields })
 }
 
 /// The layout of an enum and the integer type GCC gives it (`finish_enum` in c-decl.c): `unsigned
 /// int` when no value is negative, else `int`; the smallest type that holds every value when the
 /// values need more than 32 bits or the enum is packed; the mode's size under `mode(...)`.
 pub fn enum_layout(def: &EnumTy) -> Result<(TyLayout, BaseTy), LayoutError> {
-    let min = def
-        .constants
-        .iter()
-        .map(|it| it.1)
-        .min()
-        .unwrap_or(0)
-        .min(0);
-    let max = def
-        .constants
-        .iter()
-        .map(|it| it.1)
-        .max()
-        .unwrap_or(0)
-        .max(0);
+    let min = def.constants.iter().map(|it| it.1).min().unwrap_or(0).min(0);
+    let max = def.constants.iter().map(|it| it.1).max().unwrap_or(0).max(0);
     let unsigned = min >= 0;
     let precision = min_precision(min, unsigned).max(min_precision(max, unsigned));
     let base = if let Some(mode_bits) = def.mode_bits {
         BaseTy::integer_of_size(mode_bits, !unsigned)
             .ok_or_else(|| LayoutError::Uncertain(format!("enum mode of {mode_bits} bits")))?
     } else if def.packed || precision > 32 {
-        let size_bits = [8, 16, 32, 64, 128]
-            .into_iter()
-            .find(|it| *it >= precision)
-            .ok_or_else(|| {
+        let size_bits =
+            [8, 16, 32, 64, 128].into_iter().find(|it| *it >= precision).ok_or_else(|| {
                 LayoutError::Uncertain("enumeration values exceed every integer type".into())
             })?;
         let base = BaseTy::integer_of_size(size_bits, !unsigned).ok_or(LayoutError::Overflow)?;
@@ -265,7 +233,5 @@ fn min_precision(value: i128, unsigned: bool) -> u64 {
 
 fn round_up(value_bits: u64, align_bits: u64) -> Result<u64, LayoutError> {
     debug_assert!(align_bits.is_power_of_two());
-    value_bits
-        .checked_next_multiple_of(align_bits)
-        .ok_or(LayoutError::Overflow)
+    value_bits.checked_next_multiple_of(align_bits).ok_or(LayoutError::Overflow)
 }

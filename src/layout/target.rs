@@ -13,10 +13,7 @@ pub fn base_layout(base: BaseTy) -> TyLayout {
         }
         BaseTy::Int128 | BaseTy::UInt128 | BaseTy::LongDouble => (128, 128),
     };
-    TyLayout {
-        size_bits,
-        align_bits,
-    }
+    TyLayout { size_bits, align_bits }
 }
 
 /// The alignment of the integer machine mode of exactly `size_bits` bits (QI, HI, SI, DI, TI), if

@@ -37,31 +37,13 @@ fn ulong() -> Ty {
     base(BaseTy::ULong)
 }
 fn field(name: &str, ty: Ty) -> FieldTy {
-    FieldTy {
-        name: Some(name.into()),
-        ty,
-        bit_width: None,
-        packed: false,
-        align_bits: None,
-    }
+    FieldTy { name: Some(name.into()), ty, bit_width: None, packed: false, align_bits: None }
 }
 fn bits(name: &str, ty: Ty, width: u64) -> FieldTy {
-    FieldTy {
-        name: Some(name.into()),
-        ty,
-        bit_width: Some(width),
-        packed: false,
-        align_bits: None,
-    }
+    FieldTy { name: Some(name.into()), ty, bit_width: Some(width), packed: false, align_bits: None }
 }
 fn unnamed_bits(ty: Ty, width: u64) -> FieldTy {
-    FieldTy {
-        name: None,
-        ty,
-        bit_width: Some(width),
-        packed: false,
-        align_bits: None,
-    }
+    FieldTy { name: None, ty, bit_width: Some(width), packed: false, align_bits: None }
 }
 fn anon_member(rec: RecordTy) -> FieldTy {
     FieldTy {
@@ -174,75 +156,45 @@ fn base_types() {
 #[test]
 fn padding_and_tail_padding() {
     check(&[
-        strukt(vec![
-            field("a", char_()),
-            field("b", long()),
-            field("c", char_()),
-        ]),
-        record(
-            RecordKind::Struct,
-            Some("u"),
-            vec![field("a", short()), field("b", char_())],
-        ),
+        strukt(vec![field("a", char_()), field("b", long()), field("c", char_())]),
+        record(RecordKind::Struct, Some("u"), vec![field("a", short()), field("b", char_())]),
     ]);
 }
 
 #[test]
 fn union_of_mixed_members() {
-    check(&[union(vec![
-        field("a", char_()),
-        field("b", array(char_(), 9)),
-        field("c", int()),
-    ])]);
+    check(&[union(vec![field("a", char_()), field("b", array(char_(), 9)), field("c", int())])]);
 }
 
 #[test]
 fn union_of_bitfields() {
     check(&[
         union(vec![bits("a", int(), 3), bits("b", char_(), 7)]),
-        record(
-            RecordKind::Union,
-            Some("u"),
-            vec![bits("a", long(), 17), unnamed_bits(long(), 40)],
-        ),
+        record(RecordKind::Union, Some("u"), vec![bits("a", long(), 17), unnamed_bits(long(), 40)]),
     ]);
 }
 
 #[test]
 fn packed_struct_and_field() {
     check(&[
-        packed(strukt(vec![
-            field("a", char_()),
-            field("b", long()),
-            field("c", short()),
-        ])),
+        packed(strukt(vec![field("a", char_()), field("b", long()), field("c", short())])),
         record(
             RecordKind::Struct,
             Some("u"),
-            vec![
-                field("a", char_()),
-                packed_field(field("b", long())),
-                field("c", char_()),
-            ],
+            vec![field("a", char_()), packed_field(field("b", long())), field("c", char_())],
         ),
     ]);
 }
 
 #[test]
 fn packed_field_with_aligned() {
-    check(&[strukt(vec![
-        field("c", char_()),
-        aligned_field(packed_field(field("x", int())), 2),
-    ])]);
+    check(&[strukt(vec![field("c", char_()), aligned_field(packed_field(field("x", int())), 2)])]);
 }
 
 #[test]
 fn packed_struct_with_aligned_members() {
     check(&[
-        packed(strukt(vec![
-            field("x", int()),
-            aligned_field(field("y", int()), 64),
-        ])),
+        packed(strukt(vec![field("x", int()), aligned_field(field("y", int()), 64)])),
         aligned(
             packed(record(
                 RecordKind::Struct,
@@ -258,10 +210,7 @@ fn packed_struct_with_aligned_members() {
 fn struct_aligned_attribute_cannot_lower() {
     check(&[
         aligned(strukt(vec![field("a", long())]), 1),
-        aligned(
-            record(RecordKind::Struct, Some("u"), vec![field("a", char_())]),
-            16,
-        ),
+        aligned(record(RecordKind::Struct, Some("u"), vec![field("a", char_())]), 16),
     ]);
 }
 
@@ -297,37 +246,21 @@ fn packed_struct_with_typedef_aligned_member() {
 fn named_bitfield_aligns_record() {
     check(&[
         strukt(vec![bits("x", long(), 1), bits("y", short(), 16)]),
-        record(
-            RecordKind::Struct,
-            Some("u"),
-            vec![field("c", char_()), bits("x", int(), 2)],
-        ),
+        record(RecordKind::Struct, Some("u"), vec![field("c", char_()), bits("x", int(), 2)]),
     ]);
 }
 
 #[test]
 fn unnamed_bitfield_does_not_align_record() {
-    check(&[strukt(vec![
-        field("c", char_()),
-        unnamed_bits(int(), 3),
-        field("d", char_()),
-    ])]);
+    check(&[strukt(vec![field("c", char_()), unnamed_bits(int(), 3), field("d", char_())])]);
 }
 
 #[test]
 fn bitfield_does_not_straddle() {
     check(&[
         strukt(vec![bits("x", long(), 30), bits("y", int(), 15)]),
-        record(
-            RecordKind::Struct,
-            Some("u"),
-            vec![bits("x", short(), 10), bits("y", long(), 53)],
-        ),
-        record(
-            RecordKind::Struct,
-            Some("v"),
-            vec![bits("x", long(), 5), bits("y", char_(), 4)],
-        ),
+        record(RecordKind::Struct, Some("u"), vec![bits("x", short(), 10), bits("y", long(), 53)]),
+        record(RecordKind::Struct, Some("v"), vec![bits("x", long(), 5), bits("y", char_(), 4)]),
         record(
             RecordKind::Struct,
             Some("w"),
@@ -369,10 +302,7 @@ fn bitfield_of_type_aligned_beyond_16_bytes() {
         record(
             RecordKind::Struct,
             Some("v"),
-            vec![
-                field("a", array(char_(), 40)),
-                aligned_field(bits("x", a32.clone(), 9), 64),
-            ],
+            vec![field("a", array(char_(), 40)), aligned_field(bits("x", a32.clone(), 9), 64)],
         ),
         // The record's own `aligned` widens the unit of the offset.
         aligned(
@@ -394,19 +324,11 @@ fn bitfield_of_type_aligned_beyond_16_bytes() {
 #[test]
 fn zero_width_bitfield() {
     check(&[
-        strukt(vec![
-            field("c", char_()),
-            unnamed_bits(int(), 0),
-            field("d", char_()),
-        ]),
+        strukt(vec![field("c", char_()), unnamed_bits(int(), 0), field("d", char_())]),
         record(
             RecordKind::Struct,
             Some("u"),
-            vec![
-                bits("a", int(), 3),
-                unnamed_bits(long(), 0),
-                bits("b", int(), 3),
-            ],
+            vec![bits("a", int(), 3), unnamed_bits(long(), 0), bits("b", int(), 3)],
         ),
     ]);
 }
@@ -423,19 +345,11 @@ fn zero_width_bitfield_in_packed_struct() {
 #[test]
 fn packed_bitfield_straddles() {
     check(&[
-        packed(strukt(vec![
-            field("c", char_()),
-            bits("x", int(), 30),
-            bits("y", char_(), 7),
-        ])),
+        packed(strukt(vec![field("c", char_()), bits("x", int(), 30), bits("y", char_(), 7)])),
         record(
             RecordKind::Struct,
             Some("u"),
-            vec![
-                bits("x", long(), 40),
-                bits("y", long(), 40),
-                packed_field(bits("z", long(), 40)),
-            ],
+            vec![bits("x", long(), 40), bits("y", long(), 40), packed_field(bits("z", long(), 40))],
         ),
         packed(record(
             RecordKind::Struct,
@@ -508,11 +422,7 @@ fn flexible_array_member() {
         record(
             RecordKind::Struct,
             Some("u"),
-            vec![
-                field("n", int()),
-                field("c", char_()),
-                field("data", flexible(char_())),
-            ],
+            vec![field("n", int()), field("c", char_()), field("data", flexible(char_()))],
         ),
     ]);
 }
@@ -525,11 +435,7 @@ fn empty_structs_and_arrays_of_them() {
         record(
             RecordKind::Struct,
             Some("u"),
-            vec![
-                field("c", char_()),
-                field("arr", array(empty, 10)),
-                field("d", int()),
-            ],
+            vec![field("c", char_()), field("arr", array(empty, 10)), field("d", int())],
         ),
     ]);
 }
@@ -546,10 +452,7 @@ fn anonymous_members() {
         field("g", char_()),
         field(
             "h",
-            Ty::Record(Arc::new(anon_struct(vec![
-                field("i", char_()),
-                field("j", short()),
-            ]))),
+            Ty::Record(Arc::new(anon_struct(vec![field("i", char_()), field("j", short())]))),
         ),
     ])]);
 }
@@ -569,51 +472,32 @@ fn randomised_records_match_gcc() {
 
 #[test]
 fn errors_are_values() {
-    let incomplete = strukt(vec![field(
-        "a",
-        Ty::RecordRef(RecordKind::Struct, "nowhere".into()),
-    )]);
+    let incomplete = strukt(vec![field("a", Ty::RecordRef(RecordKind::Struct, "nowhere".into()))]);
     assert_eq!(
         layout_of_record(&incomplete),
         Err(LayoutError::Incomplete("struct nowhere".into()))
     );
     let void = strukt(vec![field("a", Ty::Void)]);
-    assert!(matches!(
-        layout_of_record(&void),
-        Err(LayoutError::NotAnObject(_))
-    ));
+    assert!(matches!(layout_of_record(&void), Err(LayoutError::NotAnObject(_))));
     let too_wide = strukt(vec![bits("a", char_(), 9)]);
-    assert!(matches!(
-        layout_of_record(&too_wide),
-        Err(LayoutError::BadBitfield(_))
-    ));
+    assert!(matches!(layout_of_record(&too_wide), Err(LayoutError::BadBitfield(_))));
     let overflow = array(array(long(), u64::MAX / 2), 4);
     assert_eq!(layout_of(&overflow), Err(LayoutError::Overflow));
     let flex_not_last = strukt(vec![field("a", flexible(int())), field("b", int())]);
-    assert!(matches!(
-        layout_of_record(&flex_not_last),
-        Err(LayoutError::Uncertain(_))
-    ));
+    assert!(matches!(layout_of_record(&flex_not_last), Err(LayoutError::Uncertain(_))));
 }
 
 struct Lcg(u64, u64);
 
 impl Lcg {
     fn next(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
 }
 
 fn random_record(rng: &mut Lcg, depth: u32) -> RecordTy {
-    let kind = if rng.next(4) == 0 {
-        RecordKind::Union
-    } else {
-        RecordKind::Struct
-    };
+    let kind = if rng.next(4) == 0 { RecordKind::Union } else { RecordKind::Struct };
     let ints = [
         BaseTy::Char,
         BaseTy::UChar,
@@ -643,13 +527,7 @@ fn random_record(rng: &mut Lcg, depth: u32) -> RecordTy {
                 }
             }
             4..=6 => field(&name, base(ints[rng.next(ints.len() as u64) as usize])),
-            7 => field(
-                &name,
-                array(
-                    base(ints[rng.next(ints.len() as u64) as usize]),
-                    rng.next(4),
-                ),
-            ),
+            7 => field(&name, array(base(ints[rng.next(ints.len() as u64) as usize]), rng.next(4))),
             8 if depth < 2 => {
                 let inner = random_record(rng, depth + 1);
                 if rng.next(2) == 0 {
@@ -699,11 +577,7 @@ fn check(recs: &[RecordTy]) {
         );
         let layout =
             layout_of_record(rec).unwrap_or_else(|e| panic!("our layout of {c_ty} failed: {e}"));
-        let _ = writeln!(
-            ours,
-            "{c_ty} size {} align {}",
-            layout.size_bits, layout.align_bits
-        );
+        let _ = writeln!(ours, "{c_ty} size {} align {}", layout.size_bits, layout.align_bits);
         list_fields(rec, 0, &c_ty, &mut main, &mut ours);
     }
     main.push_str("  return 0;\n}\n");
@@ -712,10 +586,7 @@ fn check(recs: &[RecordTy]) {
         gen.defs
     );
     let gcc = run_gcc(&program);
-    assert_eq!(
-        ours, gcc,
-        "our layout differs from gcc-12's for:\n{program}"
-    );
+    assert_eq!(ours, gcc, "our layout differs from gcc-12's for:\n{program}");
 }
 
 /// Writes the listing lines for every accessible field of `rec`, which sits at `base_bits` in
@@ -760,10 +631,7 @@ pub(crate) fn run_gcc(program: &str) -> String {
     let dir = std::env::temp_dir().join(format!(
         "layout-expert-layout-{}-{}",
         std::process::id(),
-        std::thread::current()
-            .name()
-            .unwrap_or("t")
-            .replace("::", "_")
+        std::thread::current().name().unwrap_or("t").replace("::", "_")
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let src = dir.join("fixture.c");
@@ -889,16 +757,9 @@ impl CGen {
                             }
                         })
                         .collect();
-                    let attrs = if def.packed {
-                        " __attribute__((packed))"
-                    } else {
-                        ""
-                    };
-                    let _ = writeln!(
-                        self.defs,
-                        "enum {tag} {{ {} }}{attrs};",
-                        constants.join(", ")
-                    );
+                    let attrs = if def.packed { " __attribute__((packed))" } else { "" };
+                    let _ =
+                        writeln!(self.defs, "enum {tag} {{ {} }}{attrs};", constants.join(", "));
                 }
                 key
             }

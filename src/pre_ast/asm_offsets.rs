@@ -29,11 +29,7 @@ pub fn parse_bounds_h(text: &str) -> Vec<BoundsEntry> {
         let Ok(value) = value.parse::<i128>() else {
             continue;
         };
-        out.push(BoundsEntry {
-            name: name.to_owned(),
-            value,
-            expr: expr.to_owned(),
-        });
+        out.push(BoundsEntry { name: name.to_owned(), value, expr: expr.to_owned() });
     }
     out
 }
@@ -71,4 +67,3 @@ pub const ASM_OFFSET_PREFIX: &str = "__layout_expert_asm_offset_";
 
 /// Where `build-pre-ast` stores [`asm_offsets_unit`].
 pub const ASM_OFFSETS_UNIT_PATH: &str = "target/layout-expert-asm-offsets.c";
-

@@ -151,14 +151,11 @@ pub fn build_with(
         }
     }
     let target_path = format!("{}/{}", vfs::TARGET, input.target_name);
-    let target = g.add(
-        target_path.clone(),
-        input.target_text.clone(),
-        input.target_text.len(),
-    );
+    let target = g.add(target_path.clone(), input.target_text.clone(), input.target_text.len());
     // The unit behind asm-offsets.h (its expressions, from the tree's copy), a second root so
     // that every header it reaches is stored (`generated::asm_offsets_unit`).
-    let asm_offsets_vpath = format!("{}/include/generated/asm-offsets.h", if separate { vfs::OBJ } else { vfs::SRC });
+    let asm_offsets_vpath =
+        format!("{}/include/generated/asm-offsets.h", if separate { vfs::OBJ } else { vfs::SRC });
     if let Some(real) = map.real_path(&asm_offsets_vpath) {
         if let Ok(stored) = std::fs::read_to_string(&real) {
             let unit = crate::pre_ast::asm_offsets::asm_offsets_unit(&stored);
@@ -203,15 +200,10 @@ pub fn build_with(
             continue;
         }
         let name = macro_name(text);
-        let tried_here: Vec<String> = candidates(text, &g.defines)
-            .iter()
-            .map(IncludeTarget::spelled)
-            .collect();
+        let tried_here: Vec<String> =
+            candidates(text, &g.defines).iter().map(IncludeTarget::spelled).collect();
         let reason = if !tried_here.is_empty() {
-            format!(
-                "computed include: no candidate exists ({})",
-                tried_here.join(", ")
-            )
+            format!("computed include: no candidate exists ({})", tried_here.join(", "))
         } else {
             match g.defines.get(name) {
                 Some(defs) if defs.iter().all(|d| d.0) => format!(
@@ -231,9 +223,7 @@ pub fn build_with(
     }
     let resolved_computed = resolved.len();
     for path in &g.not_utf8 {
-        warnings.push(format!(
-            "{path}: not valid UTF-8; invalid bytes were replaced by U+FFFD"
-        ));
+        warnings.push(format!("{path}: not valid UTF-8; invalid bytes were replaced by U+FFFD"));
     }
     warnings.append(&mut g.excerpt_warnings);
     let from_kernel_source = std::mem::take(&mut g.from_kernel_source);
@@ -262,10 +252,8 @@ pub fn build_with(
     let mut pre = PreAst::new(meta, files, order.dirs.clone());
     pre.forced_includes = forced;
     pre.target = Some(target);
-    let stem = Path::new(&input.target_name)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("target");
+    let stem =
+        Path::new(&input.target_name).file_stem().and_then(|s| s.to_str()).unwrap_or("target");
     // The compiler's own macros are chosen by `make-profile` from the target's config.
     pre.predefined = predefined::kbuild_defines(stem);
     pre.gcc_version = tree.gcc_version;
@@ -279,24 +267,19 @@ pub fn build_with(
     pre.flag_rules = predefined::flag_rules(&tree.src_makefile);
     // Linux before 5.18 (arch/x86/Makefile): with CONFIG_X86_X32 and a binutils that links x32
     // (Debian's does), kbuild adds -DCONFIG_X86_X32_ABI, which autoconf.h lacks.
-    let arch_makefile = std::fs::read_to_string(tree.srctree.join("arch/x86/Makefile")).unwrap_or_default();
+    let arch_makefile =
+        std::fs::read_to_string(tree.srctree.join("arch/x86/Makefile")).unwrap_or_default();
     pre.flag_rules.extend(predefined::arch_flag_rules(&arch_makefile));
     pre.unresolved = unresolved;
-    pre.srctree_name = tree
-        .srctree
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    pre.srctree_name =
+        tree.srctree.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if let Some(source) = &private.kernel_source {
         pre.kernel_source = format!("{} ({})", source.origin, source.version);
     }
     pre.from_kernel_source = from_kernel_source;
     pre.notes = target_notes(
         &input.target_text,
-        g_failed
-            .iter()
-            .filter(|(f, _)| *f == target)
-            .map(|(_, l)| *l),
+        g_failed.iter().filter(|(f, _)| *f == target).map(|(_, l)| *l),
     );
     Ok((pre, stats, warnings))
 }
@@ -307,7 +290,8 @@ pub fn build_with(
 /// we ship (see `compiler_headers_are_the_same_in_every_release`).
 pub fn compiler_include_dir(major: u32) -> Option<(PathBuf, String)> {
     for cc in [format!("gcc-{major}"), "gcc".to_string()] {
-        let Ok(out) = std::process::Command::new(&cc).arg("-print-file-name=include").output() else {
+        let Ok(out) = std::process::Command::new(&cc).arg("-print-file-name=include").output()
+        else {
             continue;
         };
         let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
@@ -340,10 +324,7 @@ pub fn generated_kind(obj_relative: &str) -> Option<GeneratedHeader> {
 
 /// The config-independent kbuild flags that matter to preprocessing, with virtual paths.
 fn kbuild_flags(src_makefile: &str) -> Vec<String> {
-    let mut flags: Vec<String> = predefined::BASE_FLAGS
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut flags: Vec<String> = predefined::BASE_FLAGS.iter().map(|s| s.to_string()).collect();
     if predefined::uses_gnu89(src_makefile) {
         flags.push("-std=gnu89".to_string());
     }
@@ -422,23 +403,17 @@ fn candidates(text: &str, defines: &FxHashMap<String, Vec<(bool, String)>>) -> V
 
 fn macro_name(text: &str) -> &str {
     let t = text.trim();
-    let end = t
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
-        .unwrap_or(t.len());
+    let end =
+        t.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$')).unwrap_or(t.len());
     &t[..end]
 }
 
 /// The directives of each file of `ids`, on up to `available_parallelism` threads.
 fn scan_parallel(files: &[PreAstFile], ids: &[FileId]) -> Vec<Vec<Directive>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     let total: usize = ids.iter().map(|id| files[id.0 as usize].text.len()).sum();
     if threads < 2 || total < 1 << 16 {
-        return ids
-            .iter()
-            .map(|id| directives::scan(&files[id.0 as usize].text))
-            .collect();
+        return ids.iter().map(|id| directives::scan(&files[id.0 as usize].text)).collect();
     }
     // Contiguous groups of about equal size, so the results stay in order.
     let per_thread = total / threads + 1;
@@ -464,10 +439,7 @@ fn scan_parallel(files: &[PreAstFile], ids: &[FileId]) -> Vec<Vec<Directive>> {
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("scanning does not panic"))
-            .collect()
+        handles.into_iter().flat_map(|h| h.join().expect("scanning does not panic")).collect()
     })
 }
 
@@ -499,11 +471,7 @@ impl Graph<'_> {
         let id = FileId(self.files.len() as u32);
         self.bytes_in += n_bytes as u64;
         self.seen.insert(path.clone(), Some(id));
-        self.files.push(PreAstFile {
-            path,
-            text: text.into(),
-            kind: FileKind::Source,
-        });
+        self.files.push(PreAstFile { path, text: text.into(), kind: FileKind::Source });
         self.queue.push(id);
         id
     }
@@ -528,7 +496,10 @@ impl Graph<'_> {
         let mut from_source = false;
         if bytes.is_none() {
             if let (Some(source), Some(rel)) = (self.kernel_source, src_rel) {
-                bytes = source.read(rel).map_err(|message| BuildError::Read { path: PathBuf::from(&source.origin), message })?;
+                bytes = source.read(rel).map_err(|message| BuildError::Read {
+                    path: PathBuf::from(&source.origin),
+                    message,
+                })?;
                 from_source = bytes.is_some();
             }
         }
@@ -548,7 +519,8 @@ impl Graph<'_> {
         if let Some(Some(ex)) = excerpt {
             let (kept, missing) = kernel_source::excerpt(&text, &ex.names);
             for name in missing {
-                self.excerpt_warnings.push(format!("{vpath}: no file-scope declaration of `{name}` to take"));
+                self.excerpt_warnings
+                    .push(format!("{vpath}: no file-scope declaration of `{name}` to take"));
             }
             text = kept;
             record = format!("{vpath}: {}", ex.names.join(", "));
@@ -576,10 +548,7 @@ impl Graph<'_> {
             }
             // A directory of that name is not a file to include (GCC skips it too).
             Err(_) if real.is_dir() => Ok(None),
-            Err(e) => Err(BuildError::Read {
-                path: real,
-                message: e.to_string(),
-            }),
+            Err(e) => Err(BuildError::Read { path: real, message: e.to_string() }),
         }
     }
 
@@ -597,20 +566,13 @@ impl Graph<'_> {
         let from_path = self.files[from.0 as usize].path.clone();
         let mut err = None;
         let dirs = self.dirs;
-        let found = resolve_in(
-            dirs,
-            &from_path,
-            name,
-            angled,
-            next,
-            &mut |p| match self.open(p) {
-                Ok(r) => r,
-                Err(e) => {
-                    err.get_or_insert(e);
-                    None
-                }
-            },
-        );
+        let found = resolve_in(dirs, &from_path, name, angled, next, &mut |p| match self.open(p) {
+            Ok(r) => r,
+            Err(e) => {
+                err.get_or_insert(e);
+                None
+            }
+        });
         match err {
             Some(e) => Err(e),
             None => Ok(found),
@@ -625,12 +587,7 @@ impl Graph<'_> {
     ) -> Result<(), BuildError> {
         for d in found {
             match d {
-                Directive::Define {
-                    name,
-                    function_like,
-                    body,
-                    ..
-                } => {
+                Directive::Define { name, function_like, body, .. } => {
                     let defs = self.defines.entry(name).or_default();
                     if !defs.iter().any(|(f, b)| *f == function_like && *b == body) {
                         defs.push((function_like, body));
@@ -777,10 +734,7 @@ CONFIG_GCC_VERSION=120200
         let (pre, tree) = build_fixture("debian");
         assert_eq!(tree.layout, tree::TreeLayout::SeparateObjtree);
         assert!(tree.srctree.ends_with("usr/src/headers-common"));
-        assert_eq!(
-            tree.relocated_from,
-            Some(PathBuf::from("/nonexistent/usr/src/headers-common"))
-        );
+        assert_eq!(tree.relocated_from, Some(PathBuf::from("/nonexistent/usr/src/headers-common")));
         assert_eq!(pre.meta.kernel_release, "6.1.0-56-amd64");
         assert_eq!(pre.meta.kernel_version, "6.1.192");
         assert_eq!(pre.gcc_version, 120200);
@@ -809,11 +763,8 @@ CONFIG_GCC_VERSION=120200
                 "target/t.c",
             ]
         );
-        let forced: Vec<&str> = pre
-            .forced_includes
-            .iter()
-            .map(|&id| pre.file(id).path.as_str())
-            .collect();
+        let forced: Vec<&str> =
+            pre.forced_includes.iter().map(|&id| pre.file(id).path.as_str()).collect();
         assert_eq!(
             forced,
             [
@@ -838,10 +789,7 @@ CONFIG_GCC_VERSION=120200
             pre.resolve_include(foo, "asm/foo.h", true, true),
             pre.lookup("obj/arch/x86/include/generated/asm/foo.h")
         );
-        assert_eq!(
-            pre.resolve_include(pre.target.unwrap(), "linux/absent.h", true, false),
-            None
-        );
+        assert_eq!(pre.resolve_include(pre.target.unwrap(), "linux/absent.h", true, false), None);
         let unresolved: Vec<String> = pre
             .unresolved
             .iter()
@@ -900,18 +848,38 @@ CONFIG_GCC_VERSION=120200
             ),
         );
         let tree = tree::discover(&root.join("usr/src/headers-amd64")).unwrap();
-        let target = format!("{TARGET}#include <../kernel/k.c>\n#if __has_include(<../kernel/other.c>)\n#endif\n");
-        let input = BuildInput { tree, target_name: "t.c".into(), target_text: target, target_dir: None, force: false };
+        let target = format!(
+            "{TARGET}#include <../kernel/k.c>\n#if __has_include(<../kernel/other.c>)\n#endif\n"
+        );
+        let input = BuildInput {
+            tree,
+            target_name: "t.c".into(),
+            target_text: target,
+            target_dir: None,
+            force: false,
+        };
         let private = PrivateSources {
             kernel_source: Some(Arc::new(KernelSource::open(&root.join("src"), &[]).unwrap())),
-            excerpts: vec![Excerpt { file: "kernel/k.c".into(), names: vec!["struct kthread".into(), "struct gone".into()] }],
+            excerpts: vec![Excerpt {
+                file: "kernel/k.c".into(),
+                names: vec!["struct kthread".into(), "struct gone".into()],
+            }],
         };
         let (pre, _, warnings) = build_with(&input, &private).unwrap();
-        assert_eq!(warnings, ["src/kernel/k.c: no file-scope declaration of `struct gone` to take"]);
+        assert_eq!(
+            warnings,
+            ["src/kernel/k.c: no file-scope declaration of `struct gone` to take"]
+        );
         // Only the probe for a `.c` file no excerpt names found nothing.
-        assert_eq!(pre.notes, ["line 8: `#if __has_include(<../kernel/other.c>)` found nothing in this tree"]);
+        assert_eq!(
+            pre.notes,
+            ["line 8: `#if __has_include(<../kernel/other.c>)` found nothing in this tree"]
+        );
         assert_eq!(pre.kernel_source, format!("{} (6.1.192)", root.join("src").display()));
-        assert_eq!(pre.from_kernel_source, ["src/fs/mount.h", "src/kernel/k.c: struct kthread, struct gone", "src/fs/internal.h"]);
+        assert_eq!(
+            pre.from_kernel_source,
+            ["src/fs/mount.h", "src/kernel/k.c: struct kthread, struct gone", "src/fs/internal.h"]
+        );
         // Public headers still come from the headers package.
         let c = pre.file(pre.lookup("src/include/linux/c.h").unwrap());
         assert_eq!(&*c.text, "");
@@ -920,8 +888,12 @@ CONFIG_GCC_VERSION=120200
         assert_eq!(&*k.text, "\nstruct kthread {\n\tint a;\n};\n\n\n\n\n");
         assert!(pre.lookup("src/kernel/other.c").is_none());
         // A source of another version is refused.
-        std::fs::write(root.join("src/Makefile"), "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 170\n").unwrap();
-        let other = PrivateSources { kernel_source: Some(Arc::new(KernelSource::open(&root.join("src"), &[]).unwrap())), ..private };
+        std::fs::write(root.join("src/Makefile"), "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 170\n")
+            .unwrap();
+        let other = PrivateSources {
+            kernel_source: Some(Arc::new(KernelSource::open(&root.join("src"), &[]).unwrap())),
+            ..private
+        };
         let e = build_with(&input, &other).unwrap_err();
         assert!(e.to_string().contains("Linux 6.1.170, the tree is Linux 6.1.192"), "{e}");
         std::fs::remove_dir_all(root).unwrap();
@@ -949,25 +921,17 @@ CONFIG_GCC_VERSION=120200
 "#,
         );
         let mk = root.join("build/Makefile");
-        let text = std::fs::read_to_string(&mk)
-            .unwrap()
-            .replace("ROOT", root.to_str().unwrap());
+        let text = std::fs::read_to_string(&mk).unwrap().replace("ROOT", root.to_str().unwrap());
         std::fs::write(&mk, text).unwrap();
         let t = tree::discover(&root.join("build")).unwrap();
-        assert_eq!(
-            (t.layout, t.relocated_from.clone()),
-            (tree::TreeLayout::SeparateObjtree, None)
-        );
+        assert_eq!((t.layout, t.relocated_from.clone()), (tree::TreeLayout::SeparateObjtree, None));
         assert_eq!(
             (t.kernel_release.as_str(), t.kernel_version.as_str()),
             ("6.12.117", "6.12.117")
         );
         // The source directory itself has no build output: a clear error pointing at O=.
         let e = tree::discover(&root.join("linux")).unwrap_err();
-        assert!(
-            e.message.contains("no .config") && e.message.contains("O=DIR"),
-            "{e}"
-        );
+        assert!(e.message.contains("no .config") && e.message.contains("O=DIR"), "{e}");
         // Prepared in place.
         std::fs::copy(root.join("build/.config"), root.join("linux/.config")).unwrap();
         std::fs::create_dir_all(root.join("linux/include/generated")).unwrap();
@@ -1000,20 +964,15 @@ CONFIG_GCC_VERSION=120200
         );
         let t = tree::discover(&root.join("linux/build")).unwrap();
         assert_eq!(t.layout, tree::TreeLayout::SeparateObjtree);
-        assert_eq!(
-            t.srctree.canonicalize().unwrap(),
-            root.join("linux").canonicalize().unwrap()
-        );
+        assert_eq!(t.srctree.canonicalize().unwrap(), root.join("linux").canonicalize().unwrap());
         assert_eq!(t.kernel_version, "6.1.0");
         std::fs::remove_dir_all(root).unwrap();
     }
 
     #[test]
     fn not_a_kernel_tree() {
-        let root = fixture(
-            "notkernel",
-            "//- /empty/README\nhello\n//- /make/Makefile\nall:\n\techo hi\n",
-        );
+        let root =
+            fixture("notkernel", "//- /empty/README\nhello\n//- /make/Makefile\nall:\n\techo hi\n");
         for (dir, needle) in [
             ("missing", "does not exist"),
             ("empty/README", "is not a directory"),
@@ -1069,7 +1028,8 @@ CONFIG_GCC_VERSION=120200
             for std in ["-std=gnu11", "-std=gnu89"] {
                 let mut reference: Option<(u32, String, String)> = None;
                 for major in xtask::compilers::majors() {
-                    let c = xtask::compilers::ensure(major).unwrap_or_else(|e| panic!("gcc-{major}: {e}"));
+                    let c = xtask::compilers::ensure(major)
+                        .unwrap_or_else(|e| panic!("gcc-{major}: {e}"));
                     let inc = c.include_dir();
                     assert!(inc.join(header).is_file(), "{}", inc.display());
                     let inc = inc.display().to_string();
@@ -1078,7 +1038,8 @@ CONFIG_GCC_VERSION=120200
                     let mut with_flags = flags.clone();
                     with_flags.extend(["-include", header]);
                     let with = c.macros(&with_flags).unwrap();
-                    let without = c.macros(&base.iter().copied().chain([std]).collect::<Vec<_>>()).unwrap();
+                    let without =
+                        c.macros(&base.iter().copied().chain([std]).collect::<Vec<_>>()).unwrap();
                     // `-dM` of an include also lists the base macros; keep what the header adds.
                     let added: String = with
                         .lines()
@@ -1088,11 +1049,18 @@ CONFIG_GCC_VERSION=120200
                     let mut e_flags = flags.clone();
                     e_flags.extend(["-E", "-P"]);
                     let decls = c.cpp(&e_flags, &format!("#include <{header}>\n")).unwrap();
-                    assert!(!added.is_empty() && !decls.trim().is_empty(), "gcc-{major} {header}: {added}");
+                    assert!(
+                        !added.is_empty() && !decls.trim().is_empty(),
+                        "gcc-{major} {header}: {added}"
+                    );
                     match &reference {
                         None => reference = Some((major, added, decls)),
                         Some((m, a, d)) => {
-                            assert_eq!((a, d), (&added, &decls), "{header}: gcc-{major} vs gcc-{m} ({std})");
+                            assert_eq!(
+                                (a, d),
+                                (&added, &decls),
+                                "{header}: gcc-{major} vs gcc-{m} ({std})"
+                            );
                         }
                     }
                 }

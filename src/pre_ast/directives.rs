@@ -14,24 +14,11 @@ use syntax::{cooked, Lexed, SyntaxKind};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Directive {
     /// `#include` or `#include_next`.
-    Include {
-        line: u32,
-        next: bool,
-        target: IncludeTarget,
-    },
+    Include { line: u32, next: bool, target: IncludeTarget },
     /// `__has_include(…)` or `__has_include_next(…)` in an `#if` or `#elif`.
-    HasInclude {
-        line: u32,
-        next: bool,
-        target: IncludeTarget,
-    },
+    HasInclude { line: u32, next: bool, target: IncludeTarget },
     /// `#define NAME body` or `#define NAME(params) body`; the body is trimmed.
-    Define {
-        line: u32,
-        name: String,
-        function_like: bool,
-        body: String,
-    },
+    Define { line: u32, name: String, function_like: bool, body: String },
 }
 
 /// What an include names.
@@ -128,11 +115,7 @@ fn directive(text: &str, lexed: &Lexed, toks: &[usize], line: u32, out: &mut Vec
                 return;
             }
             let target = include_target(text, lexed, &toks[1..]);
-            out.push(Directive::Include {
-                line,
-                next: name == "include_next",
-                target,
-            });
+            out.push(Directive::Include { line, next: name == "include_next", target });
         }
         "define" => {
             if toks.len() < 2 || lexed.kind(toks[1]) != SyntaxKind::IDENT {
@@ -150,12 +133,7 @@ fn directive(text: &str, lexed: &Lexed, toks: &[usize], line: u32, out: &mut Vec
                 2
             };
             let body = span_text(text, lexed, &toks[body_from.min(toks.len())..]);
-            out.push(Directive::Define {
-                line,
-                name,
-                function_like,
-                body,
-            });
+            out.push(Directive::Define { line, name, function_like, body });
             // A probe inside a macro is evaluated where the macro is used in an `#if`.
             has_include_probes(text, lexed, toks, line, out);
         }
@@ -225,9 +203,9 @@ fn include_target(text: &str, lexed: &Lexed, toks: &[usize]) -> IncludeTarget {
 /// The source text from the first to the last of `toks`, splices removed, trimmed.
 fn span_text(text: &str, lexed: &Lexed, toks: &[usize]) -> String {
     match (toks.first(), toks.last()) {
-        (Some(&a), Some(&b)) => cooked(&text[lexed.range(a).start..lexed.range(b).end])
-            .trim()
-            .to_string(),
+        (Some(&a), Some(&b)) => {
+            cooked(&text[lexed.range(a).start..lexed.range(b).end]).trim().to_string()
+        }
         _ => String::new(),
     }
 }
@@ -254,12 +232,7 @@ mod tests {
                         target.spelled()
                     )
                 }
-                Directive::Define {
-                    line,
-                    name,
-                    function_like,
-                    body,
-                } => {
+                Directive::Define { line, name, function_like, body } => {
                     format!(
                         "{line}: define {name}{} [{body}]",
                         if function_like { "()" } else { "" }

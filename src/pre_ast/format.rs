@@ -63,11 +63,7 @@ impl std::error::Error for FormatError {}
 /// Encodes a pre-AST into the file format.
 pub fn encode(pre: &PreAst) -> Vec<u8> {
     let mut w = Writer(Vec::with_capacity(
-        pre.files
-            .iter()
-            .map(|f| f.text.len() + f.path.len() + 8)
-            .sum::<usize>()
-            + 4096,
+        pre.files.iter().map(|f| f.text.len() + f.path.len() + 8).sum::<usize>() + 4096,
     ));
     let m = &pre.meta;
     for s in [&m.kernel_release, &m.kernel_version, &m.arch, &m.compiler] {
@@ -119,16 +115,9 @@ pub fn encode(pre: &PreAst) -> Vec<u8> {
     let n_chunks = (payload.len() / MIN_CHUNK).clamp(1, 4);
     let pieces: Vec<&[u8]> = split_even(&payload, n_chunks);
     let compressed: Vec<Vec<u8>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = pieces[1..]
-            .iter()
-            .map(|p| scope.spawn(move || deflate(p)))
-            .collect();
+        let handles: Vec<_> = pieces[1..].iter().map(|p| scope.spawn(move || deflate(p))).collect();
         let mut out = vec![deflate(pieces[0])];
-        out.extend(
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("compression does not panic")),
-        );
+        out.extend(handles.into_iter().map(|h| h.join().expect("compression does not panic")));
         out
     });
     let mut out =
@@ -179,14 +168,11 @@ fn deflate(b: &[u8]) -> Vec<u8> {
 /// Inflates `compressed` into exactly `out`.
 fn inflate_into(compressed: &[u8], out: &mut [u8]) -> Result<(), FormatError> {
     let mut dec = DeflateDecoder::new(compressed);
-    dec.read_exact(out)
-        .map_err(|e| FormatError::Corrupt(format!("cannot decompress: {e}")))?;
+    dec.read_exact(out).map_err(|e| FormatError::Corrupt(format!("cannot decompress: {e}")))?;
     let mut extra = [0u8; 1];
     match dec.read(&mut extra) {
         Ok(0) => Ok(()),
-        Ok(_) => Err(FormatError::Corrupt(
-            "a chunk is longer than the header says".to_string(),
-        )),
+        Ok(_) => Err(FormatError::Corrupt("a chunk is longer than the header says".to_string())),
         Err(e) => Err(FormatError::Corrupt(format!("cannot decompress: {e}"))),
     }
 }
@@ -239,10 +225,7 @@ pub fn decode(bytes: &[u8]) -> Result<PreAst, FormatError> {
         pos = end;
     }
     if (bytes.len() as u64) < pos {
-        return Err(FormatError::Truncated {
-            expected: pos,
-            actual: bytes.len() as u64,
-        });
+        return Err(FormatError::Truncated { expected: pos, actual: bytes.len() as u64 });
     }
     if (bytes.len() as u64) > pos {
         return Err(FormatError::Corrupt(format!(
@@ -251,9 +234,7 @@ pub fn decode(bytes: &[u8]) -> Result<PreAst, FormatError> {
         )));
     }
     if raw_total > MAX_PAYLOAD {
-        return Err(FormatError::Corrupt(format!(
-            "payload length {raw_total} is implausible"
-        )));
+        return Err(FormatError::Corrupt(format!("payload length {raw_total} is implausible")));
     }
     for &(_, start, end, crc) in &chunks {
         if crc32fast::hash(&bytes[start..end as usize]) != crc {
@@ -335,12 +316,7 @@ fn decode_payload(payload: &[u8]) -> Result<PreAst, FormatError> {
     for _ in 0..n_unresolved {
         let from = r.str()?;
         let line = u32::try_from(r.u64()?).map_err(|_| r.corrupt("line number"))?;
-        unresolved.push(UnresolvedInclude {
-            from,
-            line,
-            spelled: r.str()?,
-            reason: r.str()?,
-        });
+        unresolved.push(UnresolvedInclude { from, line, spelled: r.str()?, reason: r.str()? });
     }
     let notes = r.strs()?;
     let srctree_name = r.str()?;
@@ -351,11 +327,7 @@ fn decode_payload(payload: &[u8]) -> Result<PreAst, FormatError> {
     for _ in 0..n_files {
         let path = r.str()?;
         let kind = kind_from_tag(r.u64()?).ok_or_else(|| r.corrupt("file kind"))?;
-        files.push(PreAstFile {
-            path,
-            text: r.str_ref()?.into(),
-            kind,
-        });
+        files.push(PreAstFile { path, text: r.str_ref()?.into(), kind });
     }
     if r.pos != payload.len() {
         return Err(r.corrupt("trailing bytes in the payload"));
@@ -364,21 +336,14 @@ fn decode_payload(payload: &[u8]) -> Result<PreAst, FormatError> {
         if raw < files.len() as u64 {
             Ok(FileId(raw as u32))
         } else {
-            Err(FormatError::Corrupt(format!(
-                "{what} refers to file {raw} of {}",
-                files.len()
-            )))
+            Err(FormatError::Corrupt(format!("{what} refers to file {raw} of {}", files.len())))
         }
     };
     let forced_includes = forced_raw
         .iter()
         .map(|&i| file_id(i, "a forced include"))
         .collect::<Result<Vec<_>, _>>()?;
-    let target = if target_raw == 0 {
-        None
-    } else {
-        Some(file_id(target_raw - 1, "the target")?)
-    };
+    let target = if target_raw == 0 { None } else { Some(file_id(target_raw - 1, "the target")?) };
     let mut pre = PreAst::new(meta, files, search_dirs);
     pre.forced_includes = forced_includes;
     pre.target = target;
@@ -461,10 +426,7 @@ impl<'a> Reader<'a> {
     fn u64(&mut self) -> Result<u64, FormatError> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
-            let byte = *self
-                .b
-                .get(self.pos)
-                .ok_or_else(|| self.corrupt("varint (end of data)"))?;
+            let byte = *self.b.get(self.pos).ok_or_else(|| self.corrupt("varint (end of data)"))?;
             self.pos += 1;
             v |= u64::from(byte & 0x7f).checked_shl(shift).unwrap_or(0);
             if byte & 0x80 == 0 {
@@ -535,11 +497,7 @@ mod tests {
             arch: "x86_64".into(),
             compiler: "gcc-12".into(),
         };
-        let mut pre = PreAst::new(
-            meta,
-            files,
-            vec!["src/include".into(), "obj/include".into()],
-        );
+        let mut pre = PreAst::new(meta, files, vec!["src/include".into(), "obj/include".into()]);
         pre.forced_includes = vec![FileId(0)];
         pre.target = Some(FileId(2));
         pre.predefined = "#define __GNUC__ 12\n".into();
@@ -554,7 +512,8 @@ mod tests {
         }];
         pre.notes = vec!["struct mount: fs/mount.h is not in a headers package".into()];
         pre.kernel_source = "linux-source-6.1.tar.xz (6.1.192)".into();
-        pre.from_kernel_source = vec!["src/fs/mount.h".into(), "src/kernel/kthread.c: struct kthread".into()];
+        pre.from_kernel_source =
+            vec!["src/fs/mount.h".into(), "src/kernel/kthread.c: struct kthread".into()];
         pre.srctree_name = "linux-headers-6.1.0-56-common".into();
         pre
     }
@@ -566,10 +525,7 @@ mod tests {
         assert_eq!(&bytes[..8], MAGIC);
         let back = decode(&bytes).unwrap();
         assert_eq!(back, pre);
-        assert_eq!(
-            back.lookup("obj/include/generated/autoconf.h"),
-            Some(FileId(1))
-        );
+        assert_eq!(back.lookup("obj/include/generated/autoconf.h"), Some(FileId(1)));
     }
 
     #[test]
@@ -582,20 +538,14 @@ mod tests {
         assert_eq!(decode(b""), Err(FormatError::NotPreAst));
         // Every truncation is an error.
         for n in 0..bytes.len() {
-            assert!(
-                decode(&bytes[..n]).is_err(),
-                "truncated to {n} bytes was accepted"
-            );
+            assert!(decode(&bytes[..n]).is_err(), "truncated to {n} bytes was accepted");
         }
         // Every single-bit flip is an error (both checksums cover the whole file).
         for i in 0..bytes.len() {
             for bit in 0..8 {
                 let mut b = bytes.clone();
                 b[i] ^= 1 << bit;
-                assert!(
-                    decode(&b).is_err(),
-                    "bit {bit} of byte {i} flipped was accepted"
-                );
+                assert!(decode(&b).is_err(), "bit {bit} of byte {i} flipped was accepted");
             }
         }
         // A newer format version with a valid header checksum.
@@ -604,12 +554,7 @@ mod tests {
         let hlen = header_len(1);
         let crc = crc32fast::hash(&newer[..hlen - 4]);
         newer[hlen - 4..hlen].copy_from_slice(&crc.to_le_bytes());
-        assert_eq!(
-            decode(&newer),
-            Err(FormatError::Newer {
-                version: FORMAT_VERSION + 1
-            })
-        );
+        assert_eq!(decode(&newer), Err(FormatError::Newer { version: FORMAT_VERSION + 1 }));
         assert!(decode(&newer).unwrap_err().to_string().contains("newer"));
     }
 
@@ -635,10 +580,7 @@ mod tests {
         // Truncations and bit flips across the header and every chunk.
         let step = bytes.len() / 500 + 1;
         for i in (0..bytes.len()).filter(|i| *i < header_len(n_chunks) || i % step == 0) {
-            assert!(
-                decode(&bytes[..i]).is_err(),
-                "truncated to {i} bytes was accepted"
-            );
+            assert!(decode(&bytes[..i]).is_err(), "truncated to {i} bytes was accepted");
             let mut b = bytes.clone();
             b[i] ^= 0x10;
             assert!(decode(&b).is_err(), "byte {i} flipped was accepted");
@@ -648,11 +590,7 @@ mod tests {
     #[test]
     fn corrupt_payload_behind_valid_checksums_is_an_error() {
         // Garbage that compresses and checksums correctly must still be rejected cleanly.
-        for garbage in [
-            vec![0xffu8; 64],
-            vec![0x05, 0x01, 0x02],
-            (0..=255u8).collect(),
-        ] {
+        for garbage in [vec![0xffu8; 64], vec![0x05, 0x01, 0x02], (0..=255u8).collect()] {
             let compressed = deflate(&garbage);
             let mut out = Vec::new();
             out.extend_from_slice(MAGIC);

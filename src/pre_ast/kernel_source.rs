@@ -45,18 +45,28 @@ impl KernelSource {
     pub fn open(path: &Path, wanted_c: &[&str]) -> Result<KernelSource, String> {
         let shown = path.display();
         if path.is_dir() {
-            let makefile = std::fs::read_to_string(path.join("Makefile"))
-                .map_err(|e| format!("{shown}: not a kernel source tree (no readable Makefile: {e})"))?;
+            let makefile = std::fs::read_to_string(path.join("Makefile")).map_err(|e| {
+                format!("{shown}: not a kernel source tree (no readable Makefile: {e})")
+            })?;
             if !path.join("kernel").is_dir() {
                 return Err(format!("{shown}: not a full kernel source tree (no kernel/ directory); give the unpacked source or its .tar.xz"));
             }
-            let version = makefile_version(&makefile).ok_or_else(|| format!("{shown}/Makefile: no VERSION/PATCHLEVEL/SUBLEVEL"))?;
-            return Ok(KernelSource { origin: shown.to_string(), version, files: Files::Dir(path.to_path_buf()) });
+            let version = makefile_version(&makefile)
+                .ok_or_else(|| format!("{shown}/Makefile: no VERSION/PATCHLEVEL/SUBLEVEL"))?;
+            return Ok(KernelSource {
+                origin: shown.to_string(),
+                version,
+                files: Files::Dir(path.to_path_buf()),
+            });
         }
-        let file = std::fs::File::open(path).map_err(|e| format!("{shown}: cannot open the kernel source: {e}"))?;
+        let file = std::fs::File::open(path)
+            .map_err(|e| format!("{shown}: cannot open the kernel source: {e}"))?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let reader: Box<dyn Read> = if name.ends_with(".tar.xz") || name.ends_with(".txz") {
-            Box::new(lzma_rust2::XzReader::new(std::io::BufReader::with_capacity(1 << 20, file), true))
+            Box::new(lzma_rust2::XzReader::new(
+                std::io::BufReader::with_capacity(1 << 20, file),
+                true,
+            ))
         } else if name.ends_with(".tar") {
             Box::new(std::io::BufReader::with_capacity(1 << 20, file))
         } else {
@@ -72,8 +82,11 @@ impl KernelSource {
             }
         })
         .map_err(|e| format!("{shown}: {e}"))?;
-        let makefile = makefile.ok_or_else(|| format!("{shown}: no top-level Makefile in the archive: not a kernel source"))?;
-        let version = makefile_version(&makefile).ok_or_else(|| format!("{shown}: the Makefile has no VERSION/PATCHLEVEL/SUBLEVEL"))?;
+        let makefile = makefile.ok_or_else(|| {
+            format!("{shown}: no top-level Makefile in the archive: not a kernel source")
+        })?;
+        let version = makefile_version(&makefile)
+            .ok_or_else(|| format!("{shown}: the Makefile has no VERSION/PATCHLEVEL/SUBLEVEL"))?;
         Ok(KernelSource { origin: name, version, files: Files::Archive(files) })
     }
 
@@ -87,7 +100,14 @@ impl KernelSource {
             Files::Archive(map) => Ok(map.get(rel).cloned()),
             Files::Dir(root) => match std::fs::read(root.join(rel)) {
                 Ok(bytes) => Ok(Some(bytes)),
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => Ok(None),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                    ) =>
+                {
+                    Ok(None)
+                }
                 Err(_) if root.join(rel).is_dir() => Ok(None),
                 Err(e) => Err(format!("{}: {e}", root.join(rel).display())),
             },
@@ -101,7 +121,9 @@ pub fn is_private(rel: &str) -> bool {
     match (parts.next(), parts.next(), parts.next()) {
         (Some("include"), _, _) => false,
         (Some("arch"), Some(_), Some("include")) => false,
-        (Some(first), Some(_), _) => !first.is_empty() && !rel.split('/').any(|p| p == ".." || p == "."),
+        (Some(first), Some(_), _) => {
+            !first.is_empty() && !rel.split('/').any(|p| p == ".." || p == ".")
+        }
         _ => false,
     }
 }
@@ -135,7 +157,10 @@ fn read_tar(mut r: impl Read, f: &mut dyn FnMut(&str, Vec<u8>)) -> Result<(), St
         let mut data = vec![0u8; size as usize];
         r.read_exact(&mut data).map_err(|e| format!("truncated archive: {e}"))?;
         let pad = (512 - size % 512) % 512;
-        if std::io::copy(&mut (&mut r).take(pad), &mut std::io::sink()).map_err(|e| e.to_string())? != pad {
+        if std::io::copy(&mut (&mut r).take(pad), &mut std::io::sink())
+            .map_err(|e| e.to_string())?
+            != pad
+        {
             return Err("truncated archive".to_owned());
         }
         match kind {
@@ -155,7 +180,11 @@ fn read_tar(mut r: impl Read, f: &mut dyn FnMut(&str, Vec<u8>)) -> Result<(), St
                 let name = long_name.take().unwrap_or_else(|| {
                     let prefix = cstr(&header[345..500]);
                     let name = cstr(&header[0..100]);
-                    if prefix.is_empty() { name } else { format!("{prefix}/{name}") }
+                    if prefix.is_empty() {
+                        name
+                    } else {
+                        format!("{prefix}/{name}")
+                    }
                 });
                 if let Some((_, rel)) = name.trim_start_matches("./").split_once('/') {
                     f(rel, data);
@@ -220,7 +249,9 @@ pub fn excerpt(text: &str, names: &[String]) -> (String, Vec<String>) {
         if !in_comment && trimmed.starts_with('#') {
             let directive = trimmed[1..].trim_start();
             let conditional = ["if", "ifdef", "ifndef", "elif", "else", "endif"].iter().any(|d| {
-                directive.starts_with(d) && !directive[d.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                directive.starts_with(d)
+                    && !directive[d.len()..]
+                        .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
             });
             // File-scope conditionals are kept; a directive inside a statement (an #ifdef inside
             // a struct) is kept with the statement.
@@ -313,8 +344,13 @@ fn is_function_body(stmt: &str) -> bool {
 /// parameter list, and the statement has no body).
 fn declares(stmt: &str, name: &str) -> bool {
     if let Some((keyword, tag)) = name.split_once(' ') {
-        let words: Vec<&str> = stmt.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '{')).filter(|w| !w.is_empty()).collect();
-        return words.windows(2).any(|w| w[0] == keyword && (w[1] == tag || w[1] == format!("{tag}{{")))
+        let words: Vec<&str> = stmt
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '{'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        return words
+            .windows(2)
+            .any(|w| w[0] == keyword && (w[1] == tag || w[1] == format!("{tag}{{")))
             && stmt.split_once(tag).is_some_and(|(_, after)| after.trim_start().starts_with('{'));
     }
     let bytes = stmt.as_bytes();
@@ -327,12 +363,16 @@ fn declares(stmt: &str, name: &str) -> bool {
             b'}' | b']' | b')' => depth -= 1,
             b'=' if depth == 0 => return false,
             _ if c.is_ascii_alphabetic() || c == b'_' => {
-                let end = stmt[k..].find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).map_or(stmt.len(), |e| k + e);
+                let end = stmt[k..]
+                    .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                    .map_or(stmt.len(), |e| k + e);
                 if &stmt[k..end] == name {
                     let after = stmt[end..].trim_start();
                     let before = stmt[..k].trim_end();
                     // `int name[…]`, `} name = …`; or `LIST_HEAD(name);`, a macro that declares it.
-                    if (depth == 0 && !after.starts_with('(')) || (depth == 1 && before.ends_with('(') && after.starts_with(')')) {
+                    if (depth == 0 && !after.starts_with('('))
+                        || (depth == 1 && before.ends_with('(') && after.starts_with(')'))
+                    {
                         return true;
                     }
                 }
@@ -354,11 +394,18 @@ mod tests {
 
     #[test]
     fn excerpt_keeps_named_declarations_and_conditionals_on_their_lines() {
-        let names: Vec<String> = ["struct kthread", "ftrace_mod_maps", "tk_core", "struct absent"].map(String::from).to_vec();
+        let names: Vec<String> = ["struct kthread", "ftrace_mod_maps", "tk_core", "struct absent"]
+            .map(String::from)
+            .to_vec();
         let (text, missing) = excerpt(FILE, &names);
         assert_eq!(missing, ["struct absent"]);
         assert_eq!(text.lines().count(), FILE.lines().count());
-        let kept: Vec<(usize, &str)> = text.lines().enumerate().filter(|(_, l)| !l.is_empty()).map(|(i, l)| (i + 1, l)).collect();
+        let kept: Vec<(usize, &str)> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.is_empty())
+            .map(|(i, l)| (i + 1, l))
+            .collect();
         assert_eq!(
             kept,
             [

@@ -43,8 +43,6 @@
 //! The default-suite test `gcc_table_is_current` regenerates the table and every rule with
 //! `gcc-12 -dM -E` and compares.
 
-
-
 /// The preprocessing-relevant flags kbuild passes for every x86-64 configuration (the ones
 /// that change a predefined macro, and their neighbours that might), from
 /// `data/kbuild-base-flags.txt`, which `cargo xtask compiler-tables` also reads.
@@ -224,11 +222,16 @@ impl CompilerChoice {
         let mut out = String::with_capacity(self.table.macros.len());
         for line in self.table.macros.lines() {
             match define_name(line) {
-                Some("__GNUC_MINOR__") => out.push_str(&format!("#define __GNUC_MINOR__ {}", version / 100 % 100)),
-                Some("__GNUC_PATCHLEVEL__") => out.push_str(&format!("#define __GNUC_PATCHLEVEL__ {}", version % 100)),
-                Some("__VERSION__") if version_string.is_some() => {
-                    out.push_str(&format!("#define __VERSION__ \"{}\"", version_string.unwrap_or_default()))
+                Some("__GNUC_MINOR__") => {
+                    out.push_str(&format!("#define __GNUC_MINOR__ {}", version / 100 % 100))
                 }
+                Some("__GNUC_PATCHLEVEL__") => {
+                    out.push_str(&format!("#define __GNUC_PATCHLEVEL__ {}", version % 100))
+                }
+                Some("__VERSION__") if version_string.is_some() => out.push_str(&format!(
+                    "#define __VERSION__ \"{}\"",
+                    version_string.unwrap_or_default()
+                )),
                 _ => out.push_str(line),
             }
             out.push('\n');
@@ -326,12 +329,7 @@ impl FlagRule {
         if !self.undefines.is_empty() {
             let kept: String = out
                 .lines()
-                .filter(|l| {
-                    !self
-                        .undefines
-                        .iter()
-                        .any(|u| define_name(l) == Some(u.as_str()))
-                })
+                .filter(|l| !self.undefines.iter().any(|u| define_name(l) == Some(u.as_str())))
                 .flat_map(|l| [l, "\n"])
                 .collect();
             *out = kept;
@@ -361,10 +359,7 @@ pub fn flag_rules(src_makefile: &str) -> Vec<FlagRule> {
         all_of: all.iter().map(|s| s.to_string()).collect(),
         none_of: none.iter().map(|s| s.to_string()).collect(),
         flags: flags.iter().map(|s| s.to_string()).collect(),
-        defines: defs
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect(),
+        defines: defs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
         undefines: undefs.iter().map(|s| s.to_string()).collect(),
         origin: origin.to_string(),
     };
@@ -443,11 +438,7 @@ pub fn flag_rules(src_makefile: &str) -> Vec<FlagRule> {
             "Makefile: CONFIG_FTRACE_MCOUNT_USE_OBJTOOL: CC_FLAGS_USING += -DCC_USING_NOP_MCOUNT",
         ),
         rule(
-            &[
-                "CONFIG_FUNCTION_TRACER",
-                "CONFIG_FTRACE_MCOUNT_USE_CC",
-                "CONFIG_HAVE_NOP_MCOUNT",
-            ],
+            &["CONFIG_FUNCTION_TRACER", "CONFIG_FTRACE_MCOUNT_USE_CC", "CONFIG_HAVE_NOP_MCOUNT"],
             &[],
             &["-mnop-mcount", "-DCC_USING_NOP_MCOUNT"],
             &[("CC_USING_NOP_MCOUNT", "1")],
@@ -540,7 +531,9 @@ pub fn arch_flag_rules(arch_makefile: &str) -> Vec<FlagRule> {
             flags: vec!["-DCONFIG_X86_X32_ABI".into()],
             defines: vec![("CONFIG_X86_X32_ABI".into(), "1".into())],
             undefines: Vec::new(),
-            origin: "arch/x86/Makefile: ifdef CONFIG_X86_X32 … KBUILD_CFLAGS += -DCONFIG_X86_X32_ABI".into(),
+            origin:
+                "arch/x86/Makefile: ifdef CONFIG_X86_X32 … KBUILD_CFLAGS += -DCONFIG_X86_X32_ABI"
+                    .into(),
         });
     }
     rules
@@ -556,10 +549,8 @@ pub fn uses_gnu89(src_makefile: &str) -> bool {
 /// `KBUILD_CPPFLAGS := -D__KERNEL__` in the top `Makefile`, `KBUILD_CFLAGS_MODULE := -DMODULE`,
 /// `basename_flags`, `modname_flags` with `name-fix`), as `#define` lines.
 pub fn kbuild_defines(target_stem: &str) -> String {
-    let name: String = target_stem
-        .chars()
-        .map(|c| if c == '-' || c == ',' { '_' } else { c })
-        .collect();
+    let name: String =
+        target_stem.chars().map(|c| if c == '-' || c == ',' { '_' } else { c }).collect();
     format!(
         "#define __KERNEL__ 1\n#define MODULE 1\n#define KBUILD_BASENAME \"{name}\"\n\
          #define KBUILD_MODNAME \"{name}\"\n#define __KBUILD_MODNAME kmod_{name}\n"
@@ -594,15 +585,9 @@ mod tests {
             .args(["-dM", "-E", "-x", "c", "/dev/null"])
             .output()
             .expect("gcc-12 must be installed for this test (apt-get install gcc-12)");
-        assert!(
-            out.status.success(),
-            "gcc-12 failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect();
+        assert!(out.status.success(), "gcc-12 failed: {}", String::from_utf8_lossy(&out.stderr));
+        let mut lines: Vec<String> =
+            String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
         lines.sort();
         lines
     }
@@ -625,22 +610,14 @@ mod tests {
     #[test]
     fn gcc_table_is_current() {
         let table = TABLES.iter().find(|t| t.major == 12).unwrap();
-        let version = Command::new("gcc-12")
-            .arg("-dumpfullversion")
-            .output()
-            .unwrap();
+        let version = Command::new("gcc-12").arg("-dumpfullversion").output().unwrap();
         assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), "12.2.0");
         let base = gcc_macros(&BASE_FLAGS);
         assert_same(&sorted(table.macros), &base, "base table");
         // Every rule: the base table with the rule applied equals gcc with the rule's flags.
         for rule in flag_rules("CONFIG_HAVE_OBJTOOL_NOP_MCOUNT -funsigned-char -std=gnu89") {
             let mut flags: Vec<&str> = BASE_FLAGS.to_vec();
-            flags.extend(
-                rule.flags
-                    .iter()
-                    .map(String::as_str)
-                    .filter(|f| *f != "-mnop-mcount"),
-            );
+            flags.extend(rule.flags.iter().map(String::as_str).filter(|f| *f != "-mnop-mcount"));
             let mut ours = table.macros.to_string();
             rule.write_defines(&mut ours);
             assert_same(&sorted(&ours), &gcc_macros(&flags), &rule.flags.join(" "));
@@ -667,7 +644,11 @@ mod tests {
             let c = xtask::compilers::ensure(table.major).unwrap();
             let real_version = gcc_version_of(&generated.macros);
             if real_version == table.gcc_version() {
-                assert_same(&sorted(table.macros), &sorted(&generated.macros), &format!("gcc-{}", table.major));
+                assert_same(
+                    &sorted(table.macros),
+                    &sorted(&generated.macros),
+                    &format!("gcc-{}", table.major),
+                );
             } else {
                 let version_line = generated
                     .macros
@@ -678,32 +659,58 @@ mod tests {
                     .to_string();
                 let choice = CompilerChoice {
                     compiler: CompilerId::Gcc { version: real_version },
-                    version_text: format!("cpp-{} (Debian {}) {version_line}", table.major, c.package_version()),
+                    version_text: format!(
+                        "cpp-{} (Debian {}) {version_line}",
+                        table.major,
+                        c.package_version()
+                    ),
                     table,
                     problem: None,
                 };
-                assert_same(&sorted(&choice.macros()), &sorted(&generated.macros), &format!("gcc-{}", table.major));
+                assert_same(
+                    &sorted(&choice.macros()),
+                    &sorted(&generated.macros),
+                    &format!("gcc-{}", table.major),
+                );
                 eprintln!(
                     "note: gcc-{}: the suite now has {} (the table is from {}): equal but for the version; \
                      run `cargo xtask compiler-tables {}`",
                     table.major, real_version, table.gcc_version(), table.major
                 );
             }
-            assert_eq!(table.answers, generated.answers, "gcc-{}: __has_attribute answers", table.major);
+            assert_eq!(
+                table.answers, generated.answers,
+                "gcc-{}: __has_attribute answers",
+                table.major
+            );
             for rule in flag_rules("CONFIG_HAVE_OBJTOOL_NOP_MCOUNT -funsigned-char -std=gnu89") {
                 let mut flags: Vec<&str> = BASE_FLAGS.to_vec();
-                flags.extend(rule.flags.iter().map(String::as_str).filter(|f| *f != "-mnop-mcount"));
+                flags
+                    .extend(rule.flags.iter().map(String::as_str).filter(|f| *f != "-mnop-mcount"));
                 let mut ours = generated.macros.clone();
                 rule.write_defines(&mut ours);
                 let theirs = c.macros(&flags).unwrap();
-                assert_same(&sorted(&ours), &sorted(&theirs), &format!("gcc-{} {}", table.major, rule.flags.join(" ")));
+                assert_same(
+                    &sorted(&ours),
+                    &sorted(&theirs),
+                    &format!("gcc-{} {}", table.major, rule.flags.join(" ")),
+                );
             }
             assert!(
-                PROVENANCE.lines().any(|l| l.starts_with(&format!("{} {} cpp-{}=", table.major, c.suite, table.major))),
+                PROVENANCE
+                    .lines()
+                    .any(|l| l
+                        .starts_with(&format!("{} {} cpp-{}=", table.major, c.suite, table.major))),
                 "gcc-{}: not in data/compilers.txt",
                 table.major
             );
-            checked.push(format!("gcc-{} ({} cpp-{}={})", table.major, c.suite, table.major, c.package_version()));
+            checked.push(format!(
+                "gcc-{} ({} cpp-{}={})",
+                table.major,
+                c.suite,
+                table.major,
+                c.package_version()
+            ));
         }
         eprintln!("checked against the real compilers: {}", checked.join(", "));
     }
@@ -788,15 +795,9 @@ mod tests {
                     | "CONFIG_HAVE_FENTRY"
             )
         };
-        let applied: Vec<&str> = rules
-            .iter()
-            .filter(|r| r.applies(&debian))
-            .map(|r| r.flags[0].as_str())
-            .collect();
+        let applied: Vec<&str> =
+            rules.iter().filter(|r| r.applies(&debian)).map(|r| r.flags[0].as_str()).collect();
         assert_eq!(applied, ["-O2", "-fstack-protector-strong", "-g", "-pg"]);
-        assert_eq!(
-            define_name("#define __INT64_C(c) c ## L"),
-            Some("__INT64_C")
-        );
+        assert_eq!(define_name("#define __INT64_C(c) c ## L"), Some("__INT64_C"));
     }
 }

@@ -66,24 +66,13 @@ const EXPECTED: &str = "expected a Debian/Ubuntu kernel headers directory (such 
 
 /// Finds the parts of the kernel tree at `path`.
 pub fn discover(path: &Path) -> Result<KernelTree, TreeError> {
-    let err = |p: &Path, m: String| TreeError {
-        path: p.to_path_buf(),
-        message: m,
-    };
+    let err = |p: &Path, m: String| TreeError { path: p.to_path_buf(), message: m };
     if !path.is_dir() {
-        let what = if path.exists() {
-            "is not a directory"
-        } else {
-            "does not exist"
-        };
+        let what = if path.exists() { "is not a directory" } else { "does not exist" };
         return Err(err(path, format!("{what}; {EXPECTED}")));
     }
-    let makefile = read_text(&path.join("Makefile")).ok_or_else(|| {
-        err(
-            path,
-            format!("no Makefile here, so not a kernel tree; {EXPECTED}"),
-        )
-    })?;
+    let makefile = read_text(&path.join("Makefile"))
+        .ok_or_else(|| err(path, format!("no Makefile here, so not a kernel tree; {EXPECTED}")))?;
     let (layout, srctree, objtree, relocated_from) = match included_makefile(&makefile) {
         Some(included) => {
             // A relative path is relative to the directory make runs in, TREE.
@@ -92,9 +81,7 @@ pub fn discover(path: &Path) -> Result<KernelTree, TreeError> {
             let (srctree, relocated) = if named.join("include/linux/kconfig.h").is_file() {
                 (named, None)
             } else {
-                let sibling = named
-                    .file_name()
-                    .and_then(|n| path.parent().map(|p| p.join(n)));
+                let sibling = named.file_name().and_then(|n| path.parent().map(|p| p.join(n)));
                 match sibling {
                     Some(s) if s.join("include/linux/kconfig.h").is_file() => (s, Some(named)),
                     _ => {
@@ -110,44 +97,26 @@ pub fn discover(path: &Path) -> Result<KernelTree, TreeError> {
                     }
                 }
             };
-            (
-                TreeLayout::SeparateObjtree,
-                srctree,
-                path.to_path_buf(),
-                relocated,
-            )
+            (TreeLayout::SeparateObjtree, srctree, path.to_path_buf(), relocated)
         }
-        None if makefile_var(&makefile, "VERSION").is_some() => (
-            TreeLayout::InPlace,
-            path.to_path_buf(),
-            path.to_path_buf(),
-            None,
-        ),
+        None if makefile_var(&makefile, "VERSION").is_some() => {
+            (TreeLayout::InPlace, path.to_path_buf(), path.to_path_buf(), None)
+        }
         None => {
-            return Err(err(
-                path,
-                format!("its Makefile is not a kernel Makefile; {EXPECTED}"),
-            ));
+            return Err(err(path, format!("its Makefile is not a kernel Makefile; {EXPECTED}")));
         }
     };
     // Absolute, without `..` (a build directory inside the source tree names it as `..`).
     let srctree = srctree.canonicalize().unwrap_or(srctree);
     let objtree = objtree.canonicalize().unwrap_or(objtree);
     if !srctree.join("include/linux/kconfig.h").is_file() {
-        return Err(err(
-            &srctree,
-            format!("no include/linux/kconfig.h; {EXPECTED}"),
-        ));
+        return Err(err(&srctree, format!("no include/linux/kconfig.h; {EXPECTED}")));
     }
     let src_makefile = if srctree == objtree {
         makefile
     } else {
-        read_text(&srctree.join("Makefile")).ok_or_else(|| {
-            err(
-                &srctree,
-                "cannot read the source tree's Makefile".to_string(),
-            )
-        })?
+        read_text(&srctree.join("Makefile"))
+            .ok_or_else(|| err(&srctree, "cannot read the source tree's Makefile".to_string()))?
     };
     let config = read_text(&objtree.join(".config")).ok_or_else(|| {
         let hint = if layout == TreeLayout::InPlace {
@@ -155,10 +124,7 @@ pub fn discover(path: &Path) -> Result<KernelTree, TreeError> {
         } else {
             ""
         };
-        err(
-            &objtree,
-            format!("no .config: the tree is not configured{hint}"),
-        )
+        err(&objtree, format!("no .config: the tree is not configured{hint}"))
     })?;
     if !objtree.join("include/generated/autoconf.h").is_file() {
         return Err(err(
@@ -169,11 +135,7 @@ pub fn discover(path: &Path) -> Result<KernelTree, TreeError> {
     let kernel_release = read_text(&objtree.join("include/generated/utsrelease.h"))
         .and_then(|t| {
             t.lines().find_map(|l| {
-                let rest = l
-                    .trim()
-                    .strip_prefix("#define")?
-                    .trim()
-                    .strip_prefix("UTS_RELEASE")?;
+                let rest = l.trim().strip_prefix("#define")?.trim().strip_prefix("UTS_RELEASE")?;
                 Some(rest.trim().trim_matches('"').to_string())
             })
         })
@@ -197,9 +159,8 @@ pub fn discover(path: &Path) -> Result<KernelTree, TreeError> {
     let cc_version_text = config_value(&config, "CONFIG_CC_VERSION_TEXT")
         .map(|v| v.trim_matches('"').to_string())
         .unwrap_or_default();
-    let gcc_version = config_value(&config, "CONFIG_GCC_VERSION")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let gcc_version =
+        config_value(&config, "CONFIG_GCC_VERSION").and_then(|v| v.parse().ok()).unwrap_or(0);
     Ok(KernelTree {
         layout,
         srctree,
@@ -215,9 +176,7 @@ pub fn discover(path: &Path) -> Result<KernelTree, TreeError> {
 
 /// The value of `NAME=` in a `.config` text, as written.
 pub fn config_value<'a>(config: &'a str, name: &str) -> Option<&'a str> {
-    config
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+    config.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
 }
 
 /// The path of the last `include …/Makefile` line of a wrapper Makefile.
@@ -261,9 +220,7 @@ fn version_from_config(config: &str) -> Option<String> {
 }
 
 fn read_text(path: &Path) -> Option<String> {
-    std::fs::read(path)
-        .ok()
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
+    std::fs::read(path).ok().map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 #[cfg(test)]
@@ -280,13 +237,8 @@ mod tests {
         assert_eq!(config_value(cfg, "CONFIG_GCC_VERSION"), Some("120200"));
         assert_eq!(
             included_makefile("include /usr/src/linux-headers-6.1.0-56-common/Makefile\n"),
-            Some(PathBuf::from(
-                "/usr/src/linux-headers-6.1.0-56-common/Makefile"
-            ))
+            Some(PathBuf::from("/usr/src/linux-headers-6.1.0-56-common/Makefile"))
         );
-        assert_eq!(
-            included_makefile("include $(srctree)/scripts/Kbuild.include\n"),
-            None
-        );
+        assert_eq!(included_makefile("include $(srctree)/scripts/Kbuild.include\n"), None);
     }
 }

@@ -46,10 +46,8 @@ pub struct SearchOrder {
 /// whether this kernel passes `compiler-version.h` (added in 5.13).
 pub fn kbuild_search_order(separate_objtree: bool, src_makefile: &str) -> SearchOrder {
     let obj = if separate_objtree { OBJ } else { SRC };
-    let mut dirs = vec![
-        format!("{SRC}/arch/x86/include"),
-        format!("{obj}/arch/x86/include/generated"),
-    ];
+    let mut dirs =
+        vec![format!("{SRC}/arch/x86/include"), format!("{obj}/arch/x86/include/generated")];
     if separate_objtree {
         dirs.push(format!("{SRC}/include"));
     }
@@ -71,10 +69,7 @@ pub fn kbuild_search_order(separate_objtree: bool, src_makefile: &str) -> Search
     }
     forced_includes.push(format!("{SRC}/include/linux/kconfig.h"));
     forced_includes.push(format!("{SRC}/include/linux/compiler_types.h"));
-    SearchOrder {
-        dirs,
-        forced_includes,
-    }
+    SearchOrder { dirs, forced_includes }
 }
 
 /// Whether the tree's top `Makefile` lets the kernel reach the compiler's own headers.
@@ -111,7 +106,9 @@ impl DiskMap {
             SRC => &self.srctree,
             OBJ => &self.objtree,
             TARGET => self.target_dir.as_deref()?,
-            "cc" => return Some(self.compiler_include.as_deref()?.join(rest.strip_prefix("include/")?)),
+            "cc" => {
+                return Some(self.compiler_include.as_deref()?.join(rest.strip_prefix("include/")?))
+            }
             _ => return None,
         };
         Some(base.join(rest))
@@ -119,11 +116,7 @@ impl DiskMap {
 
     /// The virtual path of a file of the object tree, relative to the object tree root.
     pub fn obj_relative<'a>(&self, vpath: &'a str) -> Option<&'a str> {
-        let obj = if self.srctree == self.objtree {
-            SRC
-        } else {
-            OBJ
-        };
+        let obj = if self.srctree == self.objtree { SRC } else { OBJ };
         vpath.strip_prefix(obj)?.strip_prefix('/')
     }
 }

@@ -131,8 +131,14 @@ mod tests {
             elide("static inline int f(int a) { if (a) { return 1; } return 0; } int x;"),
             "static inline int f ( int a ) { } int x ;"
         );
-        assert_eq!(elide("void (*g(int))(long) { return 0; }"), "void ( * g ( int ) ) ( long ) { }");
-        assert_eq!(elide("int h(void) { ({ 1; }); } struct s { int a; };"), "int h ( void ) { } struct s { int a ; } ;");
+        assert_eq!(
+            elide("void (*g(int))(long) { return 0; }"),
+            "void ( * g ( int ) ) ( long ) { }"
+        );
+        assert_eq!(
+            elide("int h(void) { ({ 1; }); } struct s { int a; };"),
+            "int h ( void ) { } struct s { int a ; } ;"
+        );
     }
 
     #[test]

@@ -9,10 +9,7 @@ use crate::pre_ast::predefined::CompilerTable;
 /// The value the compiler gives `__has_attribute(name)` (a leading and trailing `__` are
 /// ignored, as GCC ignores them), or `None` when the table does not know the name.
 pub fn has_attribute(compiler: &CompilerTable, name: &str) -> Option<u32> {
-    let bare = name
-        .strip_prefix("__")
-        .and_then(|n| n.strip_suffix("__"))
-        .unwrap_or(name);
+    let bare = name.strip_prefix("__").and_then(|n| n.strip_suffix("__")).unwrap_or(name);
     compiler.answer("attribute", bare)
 }
 
@@ -32,7 +29,8 @@ mod tests {
     fn has_attribute_matches_gcc() {
         let table = TABLES.iter().find(|t| t.major == 12).unwrap();
         let mut src = String::new();
-        let queries: Vec<&str> = table.answers.lines().filter(|l| !l.starts_with("operator ")).collect();
+        let queries: Vec<&str> =
+            table.answers.lines().filter(|l| !l.starts_with("operator ")).collect();
         assert!(table.has_operator("__has_builtin"));
         for line in &queries {
             let mut w = line.split(' ');

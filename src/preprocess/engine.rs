@@ -22,8 +22,8 @@ use crate::preprocess::bodies::BodyElider;
 use crate::preprocess::builtins;
 use crate::preprocess::eval;
 use crate::preprocess::skeleton::{
-    self, header_name, BranchKind, FileSkeleton, Item, MacroDef, Role, Tok, BOL, EOF, NO_EXPAND, PADDING,
-    PAD_NULL, PAD_WHITE, PASTE_LEFT, PLACEMARKER, PREV_WHITE,
+    self, header_name, BranchKind, FileSkeleton, Item, MacroDef, Role, Tok, BOL, EOF, NO_EXPAND,
+    PADDING, PAD_NULL, PAD_WHITE, PASTE_LEFT, PLACEMARKER, PREV_WHITE,
 };
 use crate::preprocess::{CondRecord, Expansion, PpError, Pragma, Preprocessed, Run};
 
@@ -271,25 +271,20 @@ impl<'a> Engine<'a> {
             // GCC 14 on: defined, as in GCC; a query is an error (we keep no answers for them).
             ("__has_feature", Builtin::CAttribute),
             ("__has_extension", Builtin::CAttribute),
-            (
-                crate::preprocess::generated::NEEDS_LAYOUT,
-                Builtin::NeedsLayout,
-            ),
+            (crate::preprocess::generated::NEEDS_LAYOUT, Builtin::NeedsLayout),
             ("__DATE__", Builtin::DateTime),
             ("__TIME__", Builtin::DateTime),
             ("__TIMESTAMP__", Builtin::DateTime),
         ] {
-            if matches!(name, "__has_builtin" | "__has_c_attribute" | "__has_feature" | "__has_extension")
-                && !files.compiler().has_operator(name)
+            if matches!(
+                name,
+                "__has_builtin" | "__has_c_attribute" | "__has_feature" | "__has_extension"
+            ) && !files.compiler().has_operator(name)
             {
                 continue;
             }
-            let m = Macro {
-                def: None,
-                builtin: Some(b),
-                disabled: Cell::new(false),
-                origin: (0, 0),
-            };
+            let m =
+                Macro { def: None, builtin: Some(b), disabled: Cell::new(false), origin: (0, 0) };
             engine.macros.insert(SmolStr::new_static(name), Rc::new(m));
         }
         engine
@@ -336,9 +331,8 @@ impl<'a> Engine<'a> {
     /// more replacement and output tokens than any real one could (a macro-expansion bomb) ends in
     /// an error instead of exhausting time and memory.
     pub fn limit_work(mut self, source_bytes: u64) -> Self {
-        self.work_limit = source_bytes
-            .saturating_mul(WORK_PER_SOURCE_BYTE)
-            .saturating_add(WORK_FLOOR);
+        self.work_limit =
+            source_bytes.saturating_mul(WORK_PER_SOURCE_BYTE).saturating_add(WORK_FLOOR);
         self
     }
 
@@ -417,12 +411,7 @@ impl<'a> Engine<'a> {
 
     fn plain_error(&self, message: String) -> Box<PpError> {
         let (file, line) = self.position();
-        Box::new(PpError {
-            file,
-            line,
-            message,
-            include_chain: self.include_chain(),
-        })
+        Box::new(PpError { file, line, message, include_chain: self.include_chain() })
     }
 
     fn error<T>(&self, message: impl Into<String>) -> PResult<T> {
@@ -483,20 +472,13 @@ impl<'a> Engine<'a> {
             ));
         }
         let file_idx = self.file_index(file, &name);
-        let cond = self
-            .stack
-            .last()
-            .map_or(0, |f| f.levels.last().map_or(0, |l| l.cond));
+        let cond = self.stack.last().map_or(0, |f| f.levels.last().map_or(0, |l| l.cond));
         let included_at = self.cur_line;
         self.stack.push(Frame {
             file,
             file_idx,
             sk,
-            levels: vec![Level {
-                branch: None,
-                next: 0,
-                cond,
-            }],
+            levels: vec![Level { branch: None, next: 0, cond }],
             text: 0..0,
             included_at,
             line_delta: 0,
@@ -548,27 +530,16 @@ impl<'a> Engine<'a> {
         } else {
             self.exp_point
         };
-        let cond = self
-            .stack
-            .last()
-            .map_or(0, |f| f.levels.last().map_or(0, |l| l.cond));
+        let cond = self.stack.last().map_or(0, |f| f.levels.last().map_or(0, |l| l.cond));
         let idx = self.out.tokens.len() as u32;
         match self.out.runs.last() {
             Some(r) if r.file == file && r.line == line && r.cond == cond => {}
-            _ => self.out.runs.push(Run {
-                start: idx,
-                file,
-                line,
-                cond,
-            }),
+            _ => self.out.runs.push(Run { start: idx, file, line, cond }),
         }
         let space = t.has(PREV_WHITE) || std::mem::take(&mut self.pending_space);
         self.out.spaces.push(space);
         self.out.token_exp.push(t.exp);
-        self.out.tokens.push(crate::token::Token {
-            kind: t.kind,
-            text: t.text,
-        });
+        self.out.tokens.push(crate::token::Token { kind: t.kind, text: t.text });
     }
 
     // ----- Reading from files -----
@@ -661,11 +632,7 @@ impl<'a> Engine<'a> {
                 }
                 self.macros.remove(name);
             }
-            Item::Include {
-                next,
-                operand,
-                line,
-            } => {
+            Item::Include { next, operand, line } => {
                 self.cur_line = *line;
                 let toks = &sk.tokens[operand.start as usize..operand.end as usize];
                 self.include(toks, *next)?;
@@ -703,10 +670,7 @@ impl<'a> Engine<'a> {
                 }
                 if let Some(bi) = chosen {
                     let b = &group.branches[bi];
-                    let frame = self
-                        .stack
-                        .last_mut()
-                        .expect("a directive runs inside a file");
+                    let frame = self.stack.last_mut().expect("a directive runs inside a file");
                     let parent = frame.levels.last().map_or(0, |l| l.cond);
                     let cond_text = spell(&sk.tokens[b.cond.start as usize..b.cond.end as usize]);
                     let id = self.out.conds.len() as u32;
@@ -717,11 +681,7 @@ impl<'a> Engine<'a> {
                         text: cond_text,
                         parent,
                     });
-                    frame.levels.push(Level {
-                        branch: Some((item_idx, bi)),
-                        next: 0,
-                        cond: id,
-                    });
+                    frame.levels.push(Level { branch: Some((item_idx, bi)), next: 0, cond: id });
                 }
             }
             Item::Pragma { operand, line } => {
@@ -738,11 +698,7 @@ impl<'a> Engine<'a> {
                 let text = format!("#pragma {}", spell(toks));
                 self.push_pragma(text);
             }
-            Item::Diagnostic {
-                warning,
-                message,
-                line,
-            } => {
+            Item::Diagnostic { warning, message, line } => {
                 self.cur_line = *line;
                 if !warning {
                     return self.error(format!("#error {message}"));
@@ -757,11 +713,8 @@ impl<'a> Engine<'a> {
             Item::Line { operand, line } => {
                 self.cur_line = *line;
                 let toks = &sk.tokens[operand.start as usize..operand.end as usize];
-                let expanded: Vec<Tok> = self
-                    .expand_list(toks)?
-                    .into_iter()
-                    .filter(|t| !t.is_padding())
-                    .collect();
+                let expanded: Vec<Tok> =
+                    self.expand_list(toks)?.into_iter().filter(|t| !t.is_padding()).collect();
                 let number = match expanded.first() {
                     Some(t)
                         if t.kind == SyntaxKind::PP_NUMBER
@@ -791,10 +744,7 @@ impl<'a> Engine<'a> {
                     }
                 };
                 let new_idx = name.map(|n| self.file_index(None, &n));
-                let frame = self
-                    .stack
-                    .last_mut()
-                    .expect("a directive runs inside a file");
+                let frame = self.stack.last_mut().expect("a directive runs inside a file");
                 // The line after the directive gets `number`.
                 let physical_next = sk.lines[operand.end as usize - 1] as i64 + 1;
                 frame.line_delta = number as i64 - physical_next;
@@ -813,11 +763,7 @@ impl<'a> Engine<'a> {
     fn push_pragma(&mut self, text: String) {
         let (file, line) = self.position();
         let _ = file;
-        self.out.pragmas.push(Pragma {
-            before_token: self.out.tokens.len() as u32,
-            text,
-            line,
-        });
+        self.out.pragmas.push(Pragma { before_token: self.out.tokens.len() as u32, text, line });
     }
 
     fn define(&mut self, def: Arc<MacroDef>) {
@@ -957,11 +903,8 @@ impl<'a> Engine<'a> {
                     defined_at: m.origin,
                 });
                 if def.body.iter().any(|b| b.tok.has(PASTE_LEFT)) {
-                    let elems: Vec<Vec<Tok>> = def
-                        .body
-                        .iter()
-                        .map(|b| vec![stamped(&b.tok, exp_id)])
-                        .collect();
+                    let elems: Vec<Vec<Tok>> =
+                        def.body.iter().map(|b| vec![stamped(&b.tok, exp_id)]).collect();
                     self.paste_sequence(
                         def.body.iter().map(|b| b.tok.has(PASTE_LEFT)).collect(),
                         elems,
@@ -994,12 +937,7 @@ impl<'a> Engine<'a> {
             }
         };
         m.disabled.set(true);
-        self.contexts.push(Context {
-            toks: Toks::Owned(toks),
-            pos: 0,
-            mac: Some(m),
-            stamp: 0,
-        });
+        self.contexts.push(Context { toks: Toks::Owned(toks), pos: 0, mac: Some(m), stamp: 0 });
         Ok(true)
     }
 
@@ -1079,10 +1017,8 @@ impl<'a> Engine<'a> {
         loop {
             let t = self.next()?;
             if t.is_eof() {
-                return self.error(format!(
-                    "unterminated argument list invoking macro \"{}\"",
-                    def.name
-                ));
+                return self
+                    .error(format!("unterminated argument list invoking macro \"{}\"", def.name));
             }
             let n_args = args.len();
             let cur = args.last_mut().expect("at least one argument");
@@ -1124,9 +1060,8 @@ impl<'a> Engine<'a> {
     /// Fully macro-expands a token list in a context of its own (argument pre-expansion).
     fn expand_list(&mut self, toks: &[Tok]) -> PResult<Vec<Tok>> {
         if self.expand_depth >= MAX_EXPANSION_NESTING {
-            return self.error(format!(
-                "macro arguments nested more than {MAX_EXPANSION_NESTING} deep"
-            ));
+            return self
+                .error(format!("macro arguments nested more than {MAX_EXPANSION_NESTING} deep"));
         }
         self.expand_depth += 1;
         let res = self.expand_list_inner(toks);
@@ -1163,17 +1098,10 @@ impl<'a> Engine<'a> {
         exp_id: u32,
     ) -> PResult<Vec<Tok>> {
         let mut expanded: Vec<Option<Vec<Tok>>> = vec![None; args.len()];
-        let va_index = if def.variadic {
-            Some(args.len() - 1)
-        } else {
-            None
-        };
+        let va_index = if def.variadic { Some(args.len() - 1) } else { None };
         let va_present = va_index.is_some_and(|i| args[i].iter().any(|t| !t.is_padding()));
         let body = &def.body;
-        if !body
-            .iter()
-            .any(|b| b.tok.has(PASTE_LEFT) || matches!(b.role, Role::VaOptStart))
-        {
+        if !body.iter().any(|b| b.tok.has(PASTE_LEFT) || matches!(b.role, Role::VaOptStart)) {
             // No `##` and no `__VA_OPT__`: substitute straight into the result.
             let mut out: Vec<Tok> = Vec::with_capacity(body.len() + 8);
             for (i, bt) in body.iter().enumerate() {
@@ -1269,22 +1197,16 @@ impl<'a> Engine<'a> {
                             continue;
                         }
                         *paste.last_mut().expect("checked") = false;
-                        let raw: Vec<Tok> = args[p]
-                            .iter()
-                            .filter(|t| !t.is_padding())
-                            .cloned()
-                            .collect();
+                        let raw: Vec<Tok> =
+                            args[p].iter().filter(|t| !t.is_padding()).cloned().collect();
                         elems.push(raw);
                         paste.push(bt.tok.has(PASTE_LEFT));
                         i += 1;
                         continue;
                     }
                     if bt.tok.has(PASTE_LEFT) || prev_paste {
-                        let raw: Vec<Tok> = args[p]
-                            .iter()
-                            .filter(|t| !t.is_padding())
-                            .cloned()
-                            .collect();
+                        let raw: Vec<Tok> =
+                            args[p].iter().filter(|t| !t.is_padding()).cloned().collect();
                         elems.push(raw);
                     } else {
                         if expanded[p].is_none() {
@@ -1337,10 +1259,7 @@ impl<'a> Engine<'a> {
                 out.extend(elem);
                 if paste_after {
                     // The left operand of `##` is the last real token.
-                    while out
-                        .last()
-                        .is_some_and(|t| t.is_padding() && !t.has(PLACEMARKER))
-                    {
+                    while out.last().is_some_and(|t| t.is_padding() && !t.has(PLACEMARKER)) {
                         out.pop();
                     }
                     if out.is_empty() {
@@ -1381,18 +1300,15 @@ impl<'a> Engine<'a> {
     fn builtin(&mut self, b: Builtin, name: &Tok) -> PResult<bool> {
         let tok = match b {
             Builtin::File => {
-                let f = self.stack.last().map_or(String::new(), |f| {
-                    self.out.files[f.file_idx as usize].clone()
-                });
+                let f = self
+                    .stack
+                    .last()
+                    .map_or(String::new(), |f| self.out.files[f.file_idx as usize].clone());
                 Tok::new(SyntaxKind::STRING, quote(&f))
             }
             Builtin::BaseFile => Tok::new(SyntaxKind::STRING, quote(&self.base_file)),
             Builtin::Line => {
-                let line = if self.contexts.is_empty() {
-                    self.cur_line
-                } else {
-                    self.exp_point.1
-                };
+                let line = if self.contexts.is_empty() { self.cur_line } else { self.exp_point.1 };
                 Tok::new(SyntaxKind::PP_NUMBER, line.to_string())
             }
             Builtin::Counter => {
@@ -1400,10 +1316,9 @@ impl<'a> Engine<'a> {
                 self.counter += 1;
                 Tok::new(SyntaxKind::PP_NUMBER, c.to_string())
             }
-            Builtin::IncludeLevel => Tok::new(
-                SyntaxKind::PP_NUMBER,
-                self.stack.len().saturating_sub(1).to_string(),
-            ),
+            Builtin::IncludeLevel => {
+                Tok::new(SyntaxKind::PP_NUMBER, self.stack.len().saturating_sub(1).to_string())
+            }
             Builtin::Pragma => {
                 self.prevent_expansion += 1;
                 let res = self.pragma_operator();
@@ -1422,7 +1337,11 @@ impl<'a> Engine<'a> {
                 match self.files.asm_offset(&what) {
                     Ok(v) if v >= 0 => Tok::new(SyntaxKind::PP_NUMBER, v.to_string()),
                     // kbuild writes `-4096`, two tokens; a builtin yields one.
-                    Ok(v) => return self.error(format!("{what} (from asm-offsets.h) is {v}: negative values are not supported yet")),
+                    Ok(v) => {
+                        return self.error(format!(
+                        "{what} (from asm-offsets.h) is {v}: negative values are not supported yet"
+                    ))
+                    }
                     Err(e) => return self.error(e),
                 }
             }
@@ -1434,7 +1353,9 @@ impl<'a> Engine<'a> {
                 let operand = self.paren_ident(&name.text)?;
                 let v = match b {
                     Builtin::HasBuiltinFn => builtins::has_builtin(self.files.compiler(), &operand),
-                    Builtin::HasAttribute => builtins::has_attribute(self.files.compiler(), &operand),
+                    Builtin::HasAttribute => {
+                        builtins::has_attribute(self.files.compiler(), &operand)
+                    }
                     _ => None,
                 };
                 match v {
@@ -1626,12 +1547,7 @@ fn items_at<'s>(sk: &'s FileSkeleton, levels: &[Level]) -> &'s [Item] {
 }
 
 fn eof_tok() -> Tok {
-    Tok {
-        kind: SyntaxKind::WHITESPACE,
-        flags: EOF,
-        text: SmolStr::default(),
-        exp: 0,
-    }
+    Tok { kind: SyntaxKind::WHITESPACE, flags: EOF, text: SmolStr::default(), exp: 0 }
 }
 
 /// A GCC padding token whose source is `source` (`None`: `avoid_paste`, no source).
@@ -1641,12 +1557,7 @@ fn padding(source: Option<&Tok>) -> Tok {
         Some(s) if s.has(PREV_WHITE) => PADDING | PAD_WHITE,
         Some(_) => PADDING,
     };
-    Tok {
-        kind: SyntaxKind::WHITESPACE,
-        flags,
-        text: SmolStr::default(),
-        exp: 0,
-    }
+    Tok { kind: SyntaxKind::WHITESPACE, flags, text: SmolStr::default(), exp: 0 }
 }
 
 fn stamped(t: &Tok, exp: u32) -> Tok {
@@ -1663,11 +1574,7 @@ fn stringify(arg: &[Tok]) -> Tok {
     let mut first = true;
     for t in arg {
         if t.is_padding() {
-            let tsrc = if t.has(PAD_NULL) {
-                None
-            } else {
-                Some(t.has(PAD_WHITE))
-            };
+            let tsrc = if t.has(PAD_NULL) { None } else { Some(t.has(PAD_WHITE)) };
             if source.is_none() || (source == Some(false) && tsrc.is_none()) {
                 source = tsrc;
             }

@@ -47,24 +47,14 @@ impl Value {
 
 /// Evaluates a whole `#if` expression.
 pub fn evaluate(tokens: &[Tok]) -> Result<Value, String> {
-    let toks: Vec<&Tok> = tokens
-        .iter()
-        .filter(|t| !t.is_padding() && !t.is_eof())
-        .collect();
+    let toks: Vec<&Tok> = tokens.iter().filter(|t| !t.is_padding() && !t.is_eof()).collect();
     if toks.is_empty() {
         return Err("#if with no expression".into());
     }
-    let mut p = Parser {
-        toks,
-        pos: 0,
-        depth: 0,
-    };
+    let mut p = Parser { toks, pos: 0, depth: 0 };
     let v = p.cond(true)?;
     if let Some(t) = p.peek() {
-        return Err(format!(
-            "missing binary operator before token \"{}\"",
-            t.text
-        ));
+        return Err(format!("missing binary operator before token \"{}\"", t.text));
     }
     Ok(v)
 }
@@ -76,28 +66,18 @@ pub fn parse_integer(text: &str) -> Result<Value, String> {
     if radix != 16 && (suffix.starts_with('.') || suffix.starts_with('e'))
         || radix == 16 && suffix.starts_with('.')
     {
-        return Err(format!(
-            "floating constant in preprocessor expression: {text}"
-        ));
+        return Err(format!("floating constant in preprocessor expression: {text}"));
     }
     let unsigned_suffix = match suffix {
         "" | "l" | "ll" => false,
         "u" | "ul" | "lu" | "ull" | "llu" => true,
-        _ => {
-            return Err(format!(
-                "invalid suffix \"{suffix}\" on integer constant {text}"
-            ))
-        }
+        _ => return Err(format!("invalid suffix \"{suffix}\" on integer constant {text}")),
     };
     let written_suffix = &text[text.len() - suffix.len()..];
     if written_suffix.contains("lL") || written_suffix.contains("Ll") {
         return Err(format!("invalid suffix on integer constant {text}"));
     }
-    let num = if num.is_empty() && radix == 8 {
-        "0"
-    } else {
-        num
-    };
+    let num = if num.is_empty() && radix == 8 { "0" } else { num };
     if num.is_empty() {
         return Err(format!("invalid integer constant {text}"));
     }
@@ -152,7 +132,8 @@ pub fn char_units(body: &str, wide: bool) -> Result<Vec<u32>, String> {
                 while i < b.len() && b[i].is_ascii_hexdigit() {
                     i += 1;
                 }
-                u32::from_str_radix(&body[start..i], 16).map_err(|_| format!("bad \\x escape in '{body}'"))?
+                u32::from_str_radix(&body[start..i], 16)
+                    .map_err(|_| format!("bad \\x escape in '{body}'"))?
             }
             b'0'..=b'7' => {
                 let start = i - 1;
@@ -328,14 +309,10 @@ impl<'a> Parser<'a> {
                 }
                 Ok(Value::Signed(0))
             }
-            SyntaxKind::STRING => Err(format!(
-                "token \"{}\" is not valid in preprocessor expressions",
-                t.text
-            )),
-            _ => Err(format!(
-                "token \"{}\" is not valid in preprocessor expressions",
-                t.text
-            )),
+            SyntaxKind::STRING => {
+                Err(format!("token \"{}\" is not valid in preprocessor expressions", t.text))
+            }
+            _ => Err(format!("token \"{}\" is not valid in preprocessor expressions", t.text)),
         }
     }
 }
@@ -494,10 +471,7 @@ mod tests {
         assert_eq!(eval("'\\377' < 0"), Ok(Value::Signed(1)));
         assert_eq!(eval("'ab'"), Ok(Value::Signed(0x6162)));
         assert_eq!(eval("1 << 63 < 0"), Ok(Value::Signed(1)));
-        assert_eq!(
-            eval("0x10 + 010 + 0b11 + 10UL"),
-            Ok(Value::Unsigned(16 + 8 + 3 + 10))
-        );
+        assert_eq!(eval("0x10 + 010 + 0b11 + 10UL"), Ok(Value::Unsigned(16 + 8 + 3 + 10)));
         assert!(eval("1 / 0").is_err());
         assert!(eval("1.0").is_err());
         assert!(eval("1 2").is_err());

@@ -86,9 +86,7 @@ pub fn unit_run(
     let derived_read = std::cell::RefCell::new((FxHashSet::default(), Vec::new()));
     let shape = pre_ast.pre_ast(db);
     let sources = pre_ast.sources(db);
-    let target = TargetConfig {
-        options: config.options(db).clone(),
-    };
+    let target = TargetConfig { options: config.options(db).clone() };
     let skel = |id: FileId| {
         let sk = file_skeleton(db, sources[id.0 as usize]);
         let mut seen = files_read.borrow_mut();
@@ -128,10 +126,7 @@ pub fn unit_run(
         predefined,
         files: files_read.into_inner().1,
         derived: derived_read.into_inner().1,
-        reusable: target
-            .options
-            .iter()
-            .all(|(name, _)| name.starts_with("CONFIG_")),
+        reusable: target.options.iter().all(|(name, _)| name.starts_with("CONFIG_")),
     }))
 }
 
@@ -148,9 +143,7 @@ pub fn preprocessed_shared(
         let candidates: Vec<Arc<UnitRun>> = memo.runs.lock().unwrap().clone();
         if !candidates.is_empty() {
             let shape = pre_ast.pre_ast(db);
-            let target = TargetConfig {
-                options: options.clone(),
-            };
+            let target = TargetConfig { options: options.clone() };
             let predefined = target.predefined(shape);
             let values = option_values(options);
             for run in candidates.into_iter().rev() {
@@ -187,18 +180,12 @@ pub fn preprocessed_shared(
 /// ran one (for `batch`'s summary). Not a query result: asked outside queries, after the work.
 pub fn memo_counts(db: &dyn Db, pre_ast: PreAstInput) -> (usize, usize) {
     let memo = unit_memo(db, pre_ast);
-    (
-        memo.replayed.load(Ordering::Relaxed),
-        memo.run.load(Ordering::Relaxed),
-    )
+    (memo.replayed.load(Ordering::Relaxed), memo.run.load(Ordering::Relaxed))
 }
 
 /// The options as autoconf.h defines them: the last definition of each name wins.
 fn option_values(options: &[(SmolStr, SmolStr)]) -> FxHashMap<&str, &str> {
-    options
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect()
+    options.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
 }
 
 /// Whether `run` is what a real run under `config` would give (up to autoconf.h's lines): same
@@ -215,10 +202,7 @@ fn reusable_for(
     if !run.reusable || run.predefined != predefined {
         return false;
     }
-    if !run
-        .reads
-        .iter()
-        .all(|(name, value)| values.get(name.as_str()).copied() == value.as_deref())
+    if !run.reads.iter().all(|(name, value)| values.get(name.as_str()).copied() == value.as_deref())
     {
         return false;
     }
@@ -228,13 +212,10 @@ fn reusable_for(
         Arc::ptr_eq(&now, sk) || now == *sk
     });
     same_files
-        && run
-            .derived
-            .iter()
-            .all(|(id, sk)| match config_header(db, pre_ast, config, *id) {
-                Ok(now) => Arc::ptr_eq(&now, sk) || now == *sk,
-                Err(_) => false,
-            })
+        && run.derived.iter().all(|(id, sk)| match config_header(db, pre_ast, config, *id) {
+            Ok(now) => Arc::ptr_eq(&now, sk) || now == *sk,
+            Err(_) => false,
+        })
 }
 
 /// `pp` with the definition lines of macros defined in autoconf.h as they are in `config`'s
@@ -281,11 +262,7 @@ fn patch_autoconf_lines(
         let k = autoconf_files.iter().position(|&f| f == e.defined_at.0)?;
         per_file[k].get(&e.name).copied()
     };
-    if pp
-        .expansions
-        .iter()
-        .all(|e| wanted(e).is_none_or(|line| line == e.defined_at.1))
-    {
+    if pp.expansions.iter().all(|e| wanted(e).is_none_or(|line| line == e.defined_at.1)) {
         return Arc::clone(pp);
     }
     let mut patched = Preprocessed::clone(pp);
@@ -338,10 +315,7 @@ mod tests {
     }
 
     fn options(list: &[(&str, &str)]) -> Arc<[(smol_str::SmolStr, smol_str::SmolStr)]> {
-        list.iter()
-            .map(|(n, v)| ((*n).into(), (*v).into()))
-            .collect::<Vec<_>>()
-            .into()
+        list.iter().map(|(n, v)| ((*n).into(), (*v).into())).collect::<Vec<_>>().into()
     }
 
     fn units_run(log: &[String]) -> usize {
@@ -359,16 +333,8 @@ mod tests {
         let config =
             |name: &str, list: &[(&str, &str)]| KernelConfig::new(&db, name.into(), options(list));
         let direct = |list: &[(&str, &str)]| {
-            let target = TargetConfig {
-                options: options(list),
-            };
-            preprocess(
-                &pre_ast,
-                &target,
-                &skeleton_cache(&pre_ast),
-                View::Declarations,
-            )
-            .unwrap()
+            let target = TargetConfig { options: options(list) };
+            preprocess(&pre_ast, &target, &skeleton_cache(&pre_ast), View::Declarations).unwrap()
         };
         let base = [("CONFIG_N", "4"), ("CONFIG_X", "1")];
         let first = preprocessed(&db, input, config("first", &base)).unwrap();
@@ -376,11 +342,7 @@ mod tests {
         assert_eq!(units_run(&db.take_log()), 1);
 
         // An option nobody reads, at the end: the same result, shared.
-        let appended = [
-            ("CONFIG_N", "4"),
-            ("CONFIG_X", "1"),
-            ("CONFIG_UNREAD_MODULE", "1"),
-        ];
+        let appended = [("CONFIG_N", "4"), ("CONFIG_X", "1"), ("CONFIG_UNREAD_MODULE", "1")];
         let pp = preprocessed(&db, input, config("appended", &appended)).unwrap();
         assert!(Arc::ptr_eq(&pp, &first));
         let log = db.take_log();
@@ -394,17 +356,11 @@ mod tests {
         assert_eq!(units_run(&db.take_log()), 0);
         let real = direct(&shifted);
         assert_eq!(*pp, real);
-        assert_ne!(
-            pp.expansions, first.expansions,
-            "the fixture must move a definition line"
-        );
+        assert_ne!(pp.expansions, first.expansions, "the fixture must move a definition line");
 
         // A read option changes (an expanded one, then an #ifdef'd one): the unit runs again, and
         // only the unit and the per-config derived header (autoconf.h) are computed.
-        for list in [
-            &[("CONFIG_N", "8"), ("CONFIG_X", "1")][..],
-            &[("CONFIG_N", "4")][..],
-        ] {
+        for list in [&[("CONFIG_N", "8"), ("CONFIG_X", "1")][..], &[("CONFIG_N", "4")][..]] {
             let pp = preprocessed(&db, input, config("changed", list)).unwrap();
             let log = db.take_log();
             assert_eq!(units_run(&log), 1, "{log:?}");
@@ -414,11 +370,7 @@ mod tests {
         }
 
         // An option that is not a CONFIG_ name is beyond what the lookups record: never shared.
-        let odd = [
-            ("CONFIG_N", "4"),
-            ("CONFIG_X", "1"),
-            ("NOT_A_CONFIG_NAME", "1"),
-        ];
+        let odd = [("CONFIG_N", "4"), ("CONFIG_X", "1"), ("NOT_A_CONFIG_NAME", "1")];
         let pp = preprocessed(&db, input, config("odd", &odd)).unwrap();
         assert_eq!(units_run(&db.take_log()), 1);
         assert_eq!(*pp, direct(&odd));

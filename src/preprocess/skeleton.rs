@@ -44,12 +44,7 @@ pub struct Tok {
 
 impl Tok {
     pub fn new(kind: SyntaxKind, text: impl Into<SmolStr>) -> Tok {
-        Tok {
-            kind,
-            flags: 0,
-            text: text.into(),
-            exp: 0,
-        }
+        Tok { kind, flags: 0, text: text.into(), exp: 0 }
     }
 
     pub fn is(&self, kind: SyntaxKind) -> bool {
@@ -282,12 +277,7 @@ pub fn lower(text: &str) -> FileSkeleton {
             }
             _ => {}
         }
-        sk.tokens.push(Tok {
-            kind,
-            flags,
-            text: syntax::cooked(tok_text).into(),
-            exp: 0,
-        });
+        sk.tokens.push(Tok { kind, flags, text: syntax::cooked(tok_text).into(), exp: 0 });
         sk.lines.push(line);
         line += count_newlines(tok_text);
         flags = 0;
@@ -295,12 +285,8 @@ pub fn lower(text: &str) -> FileSkeleton {
     if *line_starts.last().unwrap() != sk.tokens.len() as u32 {
         line_starts.push(sk.tokens.len() as u32);
     }
-    let mut lowerer = Lowerer {
-        sk: &mut sk,
-        line_starts: &line_starts,
-        next_line: 0,
-        end_line: line,
-    };
+    let mut lowerer =
+        Lowerer { sk: &mut sk, line_starts: &line_starts, next_line: 0, end_line: line };
     let mut items = Vec::new();
     loop {
         let (mut more, stop) = lowerer.items();
@@ -351,10 +337,7 @@ impl Lowerer<'_> {
                 items.push(Item::Text(start..text_end));
             }
             let name = self.directive_name(&range);
-            if matches!(
-                name.as_str(),
-                "elif" | "else" | "endif" | "elifdef" | "elifndef"
-            ) {
+            if matches!(name.as_str(), "elif" | "else" | "endif" | "elifdef" | "elifndef") {
                 return (items, Some(range));
             }
             self.next_line += 1;
@@ -384,25 +367,16 @@ impl Lowerer<'_> {
             "define" => Item::Define(std::sync::Arc::new(self.define(operand, line))),
             "undef" => match self.single_name(&operand) {
                 Ok(name) => Item::Undef { name, line },
-                Err(message) => Item::Invalid {
-                    message: format!("#undef: {message}"),
-                    line,
-                },
+                Err(message) => Item::Invalid { message: format!("#undef: {message}"), line },
             },
-            "include" | "include_next" => Item::Include {
-                next: name == "include_next",
-                operand,
-                line,
-            },
+            "include" | "include_next" => {
+                Item::Include { next: name == "include_next", operand, line }
+            }
             "if" | "ifdef" | "ifndef" => self.cond_group(range, name, line),
             "pragma" => Item::Pragma { operand, line },
             "error" | "warning" => {
                 let message = self.spell(operand);
-                Item::Diagnostic {
-                    warning: name == "warning",
-                    message,
-                    line,
-                }
+                Item::Diagnostic { warning: name == "warning", message, line }
             }
             "line" => Item::Line { operand, line },
             "ident" | "sccs" | "assert" | "unassert" => Item::Ignored { line },
@@ -428,18 +402,10 @@ impl Lowerer<'_> {
         let mut branch_line = line;
         loop {
             let (items, stop) = self.items();
-            branches.push(Branch {
-                kind,
-                cond: cond.clone(),
-                line: branch_line,
-                items,
-            });
+            branches.push(Branch { kind, cond: cond.clone(), line: branch_line, items });
             let Some(stop) = stop else {
                 self.sk.errors.push((line, format!("unterminated #{name}")));
-                return Item::Cond(Box::new(CondGroup {
-                    branches,
-                    endif_line: self.end_line,
-                }));
+                return Item::Cond(Box::new(CondGroup { branches, endif_line: self.end_line }));
             };
             self.next_line += 1;
             let stop_name = self.directive_name(&stop);
@@ -450,17 +416,10 @@ impl Lowerer<'_> {
                 "elifdef" => BranchKind::Elifdef,
                 "elifndef" => BranchKind::Elifndef,
                 "else" => BranchKind::Else,
-                _ => {
-                    return Item::Cond(Box::new(CondGroup {
-                        branches,
-                        endif_line: branch_line,
-                    }))
-                }
+                _ => return Item::Cond(Box::new(CondGroup { branches, endif_line: branch_line })),
             };
             if branches.last().is_some_and(|b| b.kind == BranchKind::Else) {
-                self.sk
-                    .errors
-                    .push((branch_line, format!("#{stop_name} after #else")));
+                self.sk.errors.push((branch_line, format!("#{stop_name} after #else")));
             }
         }
     }
@@ -583,15 +542,9 @@ impl Lowerer<'_> {
                 continue;
             }
             if def.params.is_some() && tok.is(T![#]) {
-                match (j + 1 < operand.end)
-                    .then(|| param_index(self.tok(j + 1)))
-                    .flatten()
-                {
+                match (j + 1 < operand.end).then(|| param_index(self.tok(j + 1))).flatten() {
                     Some(p) => {
-                        body.push(BodyTok {
-                            tok,
-                            role: Role::Stringify(p),
-                        });
+                        body.push(BodyTok { tok, role: Role::Stringify(p) });
                         j += 2;
                         continue;
                     }
@@ -603,10 +556,7 @@ impl Lowerer<'_> {
             }
             if def.variadic && tok.is_ident("__VA_OPT__") {
                 if j + 1 < operand.end && self.tok(j + 1).is(T!['(']) && va_opt_depth.is_none() {
-                    body.push(BodyTok {
-                        tok,
-                        role: Role::VaOptStart,
-                    });
+                    body.push(BodyTok { tok, role: Role::VaOptStart });
                     va_opt_depth = Some((body.len(), 0));
                     j += 2;
                     continue;
@@ -620,10 +570,7 @@ impl Lowerer<'_> {
                 } else if tok.is(T![')']) {
                     if *depth == 0 {
                         va_opt_depth = None;
-                        body.push(BodyTok {
-                            tok,
-                            role: Role::VaOptEnd,
-                        });
+                        body.push(BodyTok { tok, role: Role::VaOptEnd });
                         j += 1;
                         continue;
                     }

@@ -17,17 +17,8 @@ pub(crate) fn gcc_e(src: &str, extra: &[&str]) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .expect("gcc-12 runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(src.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(src.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "gcc-12 failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "gcc-12 failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }

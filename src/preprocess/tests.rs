@@ -26,10 +26,7 @@ impl FileProvider for MemFiles {
         _angled: bool,
         _next: bool,
     ) -> Option<FileId> {
-        self.files
-            .iter()
-            .position(|(n, _)| n == spelled)
-            .map(|i| FileId(i as u32))
+        self.files.iter().position(|(n, _)| n == spelled).map(|i| FileId(i as u32))
     }
     fn display_name(&self, file: FileId) -> String {
         self.files[file.0 as usize].0.clone()
@@ -68,9 +65,7 @@ fn run_ours_limited(fixture: &str, source_bytes: Option<u64>) -> Result<Preproce
         Some(bytes) => engine.limit_work(bytes),
         None => engine,
     };
-    engine
-        .run(&predefined(), &[], MainFile::File(FileId(0)))
-        .map_err(|e| e.to_string())
+    engine.run(&predefined(), &[], MainFile::File(FileId(0))).map_err(|e| e.to_string())
 }
 
 /// Macro-expansion bombs (each level doubling the last, in text, in `#if` and through arguments)
@@ -86,7 +81,10 @@ fn macro_bombs_end_in_an_error() {
     for (use_, line) in [("A47\n", 50), ("#if A47\n#endif\n", 50)] {
         let text = format!("{levels}int a;\n{use_}");
         let err = run_ours_limited(&text, Some(text.len() as u64)).unwrap_err();
-        assert!(err.starts_with(&format!("main.c:{line}: macro expansion produces more than")), "{err}");
+        assert!(
+            err.starts_with(&format!("main.c:{line}: macro expansion produces more than")),
+            "{err}"
+        );
     }
     let nested = format!("#define F(x) x x\n{}1{}\n", "F(".repeat(60), ")".repeat(60));
     let err = run_ours_limited(&nested, Some(nested.len() as u64)).unwrap_err();
@@ -116,11 +114,7 @@ fn check(fixture: &str) {
         if let Some(n) = line.strip_prefix("//- ") {
             flush(&name, &body, &mut main);
             body.clear();
-            name = if main.is_empty() && name.is_none() {
-                None
-            } else {
-                Some(n.trim().to_owned())
-            };
+            name = if main.is_empty() && name.is_none() { None } else { Some(n.trim().to_owned()) };
             if n.trim() == "main.c" {
                 name = None;
             }
@@ -180,21 +174,12 @@ fn includes_guards_pragmas_and_counters() {
 #[test]
 fn errors_name_file_and_line() {
     let err = run_ours("int a;\n#if 1\n#error this config is wrong\n#endif\n").unwrap_err();
-    assert!(
-        err.starts_with("main.c:3: #error this config is wrong"),
-        "{err}"
-    );
+    assert!(err.starts_with("main.c:3: #error this config is wrong"), "{err}");
     let err = run_ours("#include \"x.h\"\n//- x.h\nint x;\n#include <missing.h>\n").unwrap_err();
-    assert!(
-        err.starts_with("x.h:2: missing.h: No such file or directory"),
-        "{err}"
-    );
+    assert!(err.starts_with("x.h:2: missing.h: No such file or directory"), "{err}");
     assert!(err.contains("included from main.c:1"), "{err}");
     let err = run_ours("#define F(a, b) a\nF(1)\n").unwrap_err();
-    assert!(
-        err.contains("requires 2 arguments, but only 1 given"),
-        "{err}"
-    );
+    assert!(err.contains("requires 2 arguments, but only 1 given"), "{err}");
     let err = run_ours("#if 1 / 0\n#endif\n").unwrap_err();
     assert!(err.contains("division by zero"), "{err}");
     let err = run_ours("#endif\n").unwrap_err();
@@ -203,11 +188,7 @@ fn errors_name_file_and_line() {
     assert!(err.starts_with("main.c:2: unterminated comment"), "{err}");
     let err = run_ours("#ifdef X\nint a;\n").unwrap_err();
     assert!(err.starts_with("main.c:1: unterminated #ifdef"), "{err}");
-    let deep = format!(
-        "#define ID(x) x\n{}1{}\n",
-        "ID(".repeat(300),
-        ")".repeat(300)
-    );
+    let deep = format!("#define ID(x) x\n{}1{}\n", "ID(".repeat(300), ")".repeat(300));
     let err = run_ours(&deep).unwrap_err();
     assert!(err.contains("nested more than"), "{err}");
 }
@@ -229,11 +210,8 @@ fn fixture_pre_ast() -> crate::pre_ast::PreAst {
             kind: FileKind::ConfigDerived(GeneratedHeader::Autoconf),
         },
     ];
-    let mut pre_ast = PreAst::new(
-        Metadata::default(),
-        files,
-        vec!["src/include".into(), "obj/include".into()],
-    );
+    let mut pre_ast =
+        PreAst::new(Metadata::default(), files, vec!["src/include".into(), "obj/include".into()]);
     pre_ast.target = Some(FileId(0));
     pre_ast
 }
@@ -244,24 +222,13 @@ fn skeletons_are_shared_across_configs() {
     use crate::{input::PreAstInput, preprocess::preprocessed};
     let db = crate::db::LoggingDatabase::default();
     let input = PreAstInput::from_pre_ast(&db, Arc::new(fixture_pre_ast()));
-    let on = KernelConfig::new(
-        &db,
-        "on".into(),
-        vec![("CONFIG_X".into(), "1".into())].into(),
-    );
+    let on = KernelConfig::new(&db, "on".into(), vec![("CONFIG_X".into(), "1".into())].into());
     let off = KernelConfig::new(&db, "off".into(), Vec::new().into());
     let texts = |pp: &Preprocessed| {
-        pp.tokens
-            .iter()
-            .map(|t| t.text.to_string())
-            .collect::<Vec<_>>()
-            .join(" ")
+        pp.tokens.iter().map(|t| t.text.to_string()).collect::<Vec<_>>().join(" ")
     };
     assert_eq!(texts(&preprocessed(&db, input, on).unwrap()), "int t = 1 ;");
-    assert_eq!(
-        texts(&preprocessed(&db, input, off).unwrap()),
-        "int t = 0 ;"
-    );
+    assert_eq!(texts(&preprocessed(&db, input, off).unwrap()), "int t = 0 ;");
     let log = db.take_log();
     let n_skeletons = log.iter().filter(|l| l.contains("file_skeleton")).count();
     let n_pp = log.iter().filter(|l| l.contains("preprocessed")).count();
@@ -281,8 +248,8 @@ fn skeletons_are_shared_across_configs() {
 fn the_token_firewall_stops_changes_that_keep_the_tokens() {
     use crate::decl::query::decl_index;
     use crate::input::KernelConfig;
-    use crate::pre_ast::{FileKind, GeneratedHeader, Metadata, PreAst, PreAstFile};
     use crate::input::PreAstInput;
+    use crate::pre_ast::{FileKind, GeneratedHeader, Metadata, PreAst, PreAstFile};
     use salsa::Setter;
     let files = vec![
         PreAstFile {
@@ -303,9 +270,12 @@ fn the_token_firewall_stops_changes_that_keep_the_tokens() {
     let mut db = crate::db::LoggingDatabase::default();
     let input = PreAstInput::from_pre_ast(&db, Arc::new(pre_ast));
     let config = KernelConfig::new(&db, "c".into(), Vec::new().into());
-    let count = |log: &[String], query: &str| log.iter().filter(|l| l.starts_with(&format!("{query}("))).count();
+    let count = |log: &[String], query: &str| {
+        log.iter().filter(|l| l.starts_with(&format!("{query}("))).count()
+    };
     let counts = |log: &[String]| {
-        ["preprocessed", "preprocessed_tokens", "decl_index", "file_skeleton"].map(|q| count(log, q))
+        ["preprocessed", "preprocessed_tokens", "decl_index", "file_skeleton"]
+            .map(|q| count(log, q))
     };
     assert!(decl_index(&db, input, config).is_ok());
     assert_eq!(counts(&db.take_log()), [1, 1, 1, 1]);
@@ -325,7 +295,10 @@ fn the_token_firewall_stops_changes_that_keep_the_tokens() {
 #[test]
 fn the_full_view_prints_as_gcc_e() {
     use crate::input::KernelConfig;
-    use crate::{input::PreAstInput, preprocess::{output::write_gcc_e, preprocessed_full}};
+    use crate::{
+        input::PreAstInput,
+        preprocess::{output::write_gcc_e, preprocessed_full},
+    };
     let db = crate::db::RootDatabase::default();
     let input = PreAstInput::from_pre_ast(&db, Arc::new(fixture_pre_ast()));
     let config = KernelConfig::new(&db, "c".into(), vec![("CONFIG_X".into(), "1".into())].into());
@@ -341,25 +314,17 @@ fn check_tree(files: &[(&str, &str)], dirs: &[&str]) {
     use crate::preprocess::{preprocess, TargetConfig, View};
     let pre_files: Vec<PreAstFile> = files
         .iter()
-        .map(|(p, t)| PreAstFile {
-            path: p.to_string(),
-            text: (*t).into(),
-            kind: FileKind::Source,
-        })
+        .map(|(p, t)| PreAstFile { path: p.to_string(), text: (*t).into(), kind: FileKind::Source })
         .collect();
-    let mut pre_ast = PreAst::new(
-        Metadata::default(),
-        pre_files,
-        dirs.iter().map(|d| d.to_string()).collect(),
-    );
+    let mut pre_ast =
+        PreAst::new(Metadata::default(), pre_files, dirs.iter().map(|d| d.to_string()).collect());
     pre_ast.target = Some(FileId(0));
     pre_ast.predefined = predefined();
-    let config = TargetConfig {
-        options: Vec::new().into(),
-    };
+    let config = TargetConfig { options: Vec::new().into() };
     let skel = |id: FileId| Arc::new(skeleton::lower(&pre_ast.file(id).text));
     let ours = our_tokens(
-        &preprocess(&pre_ast, &config, &skel, View::Full).unwrap_or_else(|e| panic!("ours failed: {e}")),
+        &preprocess(&pre_ast, &config, &skel, View::Full)
+            .unwrap_or_else(|e| panic!("ours failed: {e}")),
     );
 
     let tmp = std::env::temp_dir().join(format!(
@@ -372,10 +337,8 @@ fn check_tree(files: &[(&str, &str)], dirs: &[&str]) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, t).unwrap();
     }
-    let mut args: Vec<String> = dirs
-        .iter()
-        .map(|d| format!("-I{}", tmp.join(d).display()))
-        .collect();
+    let mut args: Vec<String> =
+        dirs.iter().map(|d| format!("-I{}", tmp.join(d).display())).collect();
     args.push("-P".into());
     // gcc reads the main file from its real place so that quoted includes see its directory.
     let out = std::process::Command::new("gcc-12")
@@ -388,11 +351,7 @@ fn check_tree(files: &[(&str, &str)], dirs: &[&str]) {
         .output()
         .unwrap();
     let _ = std::fs::remove_dir_all(&tmp);
-    assert!(
-        out.status.success(),
-        "gcc failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "gcc failed: {}", String::from_utf8_lossy(&out.stderr));
     let gcc = tokens_of_gcc_output(&String::from_utf8(out.stdout).unwrap());
     assert_eq!(ours, gcc, "ours (left) and gcc-12 (right) differ");
 }
@@ -452,16 +411,23 @@ fn query_operators_follow_the_configs_compiler() {
         preprocessed_full(&db, input, config).map(|pp| write_gcc_e(&pp)).map_err(|e| e.to_string())
     };
     let mut pre_ast = fixture_pre_ast();
-    pre_ast.files[0].text = "#ifdef __has_builtin\nint b;\n#endif\n#ifdef __has_feature\nint f;\n#endif\n\
+    pre_ast.files[0].text =
+        "#ifdef __has_builtin\nint b;\n#endif\n#ifdef __has_feature\nint f;\n#endif\n\
                              #if __has_attribute(__counted_by__)\nint c;\n#endif\n"
-        .into();
+            .into();
     let run = |version: &str| {
-        let config = ConfigFile::parse("c", &format!("CONFIG_CC_IS_GCC=y\nCONFIG_GCC_VERSION={version}\n")).unwrap();
+        let config =
+            ConfigFile::parse("c", &format!("CONFIG_CC_IS_GCC=y\nCONFIG_GCC_VERSION={version}\n"))
+                .unwrap();
         let text = preprocess_to_text(&pre_ast, &config).unwrap();
         // The tokens, without line markers.
-        let text: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).flat_map(str::split_whitespace).collect();
+        let text: Vec<&str> =
+            text.lines().filter(|l| !l.starts_with('#')).flat_map(str::split_whitespace).collect();
         let text = text.join(" ");
-        ["b", "f", "c"].into_iter().filter(|v| text.contains(&format!("int {v};"))).collect::<Vec<_>>()
+        ["b", "f", "c"]
+            .into_iter()
+            .filter(|v| text.contains(&format!("int {v};")))
+            .collect::<Vec<_>>()
     };
     assert_eq!(run("90300"), Vec::<&str>::new());
     assert_eq!(run("120200"), ["b"]);

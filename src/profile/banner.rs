@@ -53,7 +53,9 @@ pub fn choose(candidates: &[Candidate], release: &str) -> Result<String, String>
         .max_by_key(|c| (c.nul_terminated > 0, c.count, std::cmp::Reverse(c.text.clone())));
     match best {
         Some(candidate) => Ok(candidate.text.clone()),
-        None if candidates.is_empty() => Err("no `Linux version` banner in the image; give the banner with --banner".to_owned()),
+        None if candidates.is_empty() => {
+            Err("no `Linux version` banner in the image; give the banner with --banner".to_owned())
+        }
         None => {
             let mut releases: Vec<&str> = candidates.iter().map(|c| c.release.as_str()).collect();
             releases.sort_unstable();
@@ -69,13 +71,17 @@ pub fn choose(candidates: &[Candidate], release: &str) -> Result<String, String>
 
 /// Every distinct `Linux version …` string in the image at `path`.
 pub fn scan_candidates(path: &Path) -> Result<Vec<Candidate>, ProfileError> {
-    let mut file = std::fs::File::open(path).map_err(|err| ProfileError::in_file(path, format!("cannot open the memory image: {err}")))?;
+    let mut file = std::fs::File::open(path).map_err(|err| {
+        ProfileError::in_file(path, format!("cannot open the memory image: {err}"))
+    })?;
     let mut found: FxHashMap<Vec<u8>, (usize, usize)> = FxHashMap::default();
     // `buffer` holds the carried-over tail of the previous chunk, then the new chunk.
     let mut buffer: Vec<u8> = Vec::with_capacity(CHUNK + MAX_BANNER + NEEDLE.len());
     let mut chunk = vec![0u8; CHUNK];
     loop {
-        let read = file.read(&mut chunk).map_err(|err| ProfileError::in_file(path, format!("cannot read the memory image: {err}")))?;
+        let read = file.read(&mut chunk).map_err(|err| {
+            ProfileError::in_file(path, format!("cannot read the memory image: {err}"))
+        })?;
         let at_end = read == 0;
         buffer.extend_from_slice(&chunk[..read]);
         // A match starting at or after `limit` might be cut off; it is handled with the next chunk.
@@ -150,14 +156,23 @@ mod tests {
 
     #[test]
     fn banner_text_ends_at_newline_or_nul() {
-        assert_eq!(banner_at(b"Linux version 6.1 (x) #1\n\0rest"), Some((&b"Linux version 6.1 (x) #1\n"[..], true)));
-        assert_eq!(banner_at(b"Linux version 6.1 (x)\0"), Some((&b"Linux version 6.1 (x)"[..], false)));
+        assert_eq!(
+            banner_at(b"Linux version 6.1 (x) #1\n\0rest"),
+            Some((&b"Linux version 6.1 (x) #1\n"[..], true))
+        );
+        assert_eq!(
+            banner_at(b"Linux version 6.1 (x)\0"),
+            Some((&b"Linux version 6.1 (x)"[..], false))
+        );
         assert_eq!(banner_at(b"Linux version 6.1\x01"), None);
     }
 
     #[test]
     fn release_is_the_word_after_linux_version() {
-        assert_eq!(release_of("Linux version 6.1.0-56-amd64 (debian-kernel@lists.debian.org) #1"), Some("6.1.0-56-amd64"));
+        assert_eq!(
+            release_of("Linux version 6.1.0-56-amd64 (debian-kernel@lists.debian.org) #1"),
+            Some("6.1.0-56-amd64")
+        );
         assert_eq!(release_of("Linux 6.1"), None);
     }
 }

@@ -24,9 +24,8 @@ pub fn type_value(unit: &Unit, name: &str) -> Result<Value, crate::explain::Expl
             .collect(),
         None => Vec::new(),
     };
-    let text = pahole::pahole(&mut ex, &view).map_err(|reason| crate::explain::ExplainError::InError {
-        name: name.to_owned(),
-        reason,
+    let text = pahole::pahole(&mut ex, &view).map_err(|reason| {
+        crate::explain::ExplainError::InError { name: name.to_owned(), reason }
     })?;
     if let Value::Object(map) = &mut doc {
         map.insert("query".into(), json!(name));
@@ -36,7 +35,12 @@ pub fn type_value(unit: &Unit, name: &str) -> Result<Value, crate::explain::Expl
     Ok(doc)
 }
 
-fn record_value(ex: &mut Explainer<'_>, why: &Why<'_>, view: &RecordView, body: Option<&std::ops::Range<usize>>) -> Value {
+fn record_value(
+    ex: &mut Explainer<'_>,
+    why: &Why<'_>,
+    view: &RecordView,
+    body: Option<&std::ops::Range<usize>>,
+) -> Value {
     let members: Vec<Value> = view.members.iter().map(|m| member_value(ex, why, m, body)).collect();
     let (list, padding, bit_padding) = pahole::holes(view);
     let holes: Vec<Value> = list
@@ -69,16 +73,26 @@ fn record_value(ex: &mut Explainer<'_>, why: &Why<'_>, view: &RecordView, body: 
     map.insert("members".into(), Value::Array(members));
     map.insert("holes".into(), Value::Array(holes));
     let padding_cause = (padding > 0).then(|| {
-        let aligns: Vec<u64> = view.members.iter().map(|m| ex.member_align_bytes(view, m)).collect();
-        let align_of =
-            |m: &Member| view.members.iter().position(|x| std::ptr::eq(x, m)).map_or(0, |i| aligns[i]);
+        let aligns: Vec<u64> =
+            view.members.iter().map(|m| ex.member_align_bytes(view, m)).collect();
+        let align_of = |m: &Member| {
+            view.members.iter().position(|x| std::ptr::eq(x, m)).map_or(0, |i| aligns[i])
+        };
         why.padding_cause(view, &align_of)
     });
-    map.insert("padding".into(), json!({ "bytes": padding, "bits": bit_padding, "cause": padding_cause }));
+    map.insert(
+        "padding".into(),
+        json!({ "bytes": padding, "bits": bit_padding, "cause": padding_cause }),
+    );
     Value::Object(map)
 }
 
-fn member_value(ex: &mut Explainer<'_>, why: &Why<'_>, m: &Member, body: Option<&std::ops::Range<usize>>) -> Value {
+fn member_value(
+    ex: &mut Explainer<'_>,
+    why: &Why<'_>,
+    m: &Member,
+    body: Option<&std::ops::Range<usize>>,
+) -> Value {
     let origin = why.member_in(m, body);
     let mut map = Map::new();
     map.insert("name".into(), json!(m.name.as_deref()));
@@ -129,7 +143,12 @@ pub fn diff_value(d: &ConfigDiff) -> Value {
 }
 
 /// The whole document: the configuration(s), the types, and the errors.
-pub fn document(config: &str, other: Option<&str>, types: Vec<Value>, errors: Vec<(String, String)>) -> String {
+pub fn document(
+    config: &str,
+    other: Option<&str>,
+    types: Vec<Value>,
+    errors: Vec<(String, String)>,
+) -> String {
     let doc = json!({
         "schema": "layout-expert-explain/1",
         "config": config,

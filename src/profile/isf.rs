@@ -385,7 +385,11 @@ pub fn names(model: &ProfileModel) -> Names {
 }
 
 /// Builds the ISF document for `model`, with `names` from [`names`].
-pub fn build<'a>(model: &'a ProfileModel, names: &'a Names, options: &IsfOptions) -> (IsfDocument<'a>, IsfReport) {
+pub fn build<'a>(
+    model: &'a ProfileModel,
+    names: &'a Names,
+    options: &IsfOptions,
+) -> (IsfDocument<'a>, IsfReport) {
     let mut report = IsfReport::default();
     let writer = Writer { model, names };
 
@@ -398,10 +402,15 @@ pub fn build<'a>(model: &'a ProfileModel, names: &'a Names, options: &IsfOptions
             BaseKind::Bool => ("bool", true),
             BaseKind::Float => ("float", true),
         };
-        base_types.insert(base.name.as_str(), BaseTypeOut { size: base.size_bits / 8, signed, kind, endian: "little" });
+        base_types.insert(
+            base.name.as_str(),
+            BaseTypeOut { size: base.size_bits / 8, signed, kind, endian: "little" },
+        );
     }
-    base_types.insert("void", BaseTypeOut { size: 0, signed: false, kind: "void", endian: "little" });
-    base_types.insert("pointer", BaseTypeOut { size: 8, signed: false, kind: "int", endian: "little" });
+    base_types
+        .insert("void", BaseTypeOut { size: 0, signed: false, kind: "void", endian: "little" });
+    base_types
+        .insert("pointer", BaseTypeOut { size: 8, signed: false, kind: "int", endian: "little" });
 
     // User types: every complete record, then typedef copies.
     let mut user_types = BTreeMap::new();
@@ -430,8 +439,12 @@ pub fn build<'a>(model: &'a ProfileModel, names: &'a Names, options: &IsfOptions
             .find(|(_, b)| b.kind == "int" && b.size == size && b.signed == signed)
             .map(|(name, _)| *name)
             .unwrap_or("void");
-        let constants = e.constants.iter().map(|(name, value)| (name.as_str(), *value as i64)).collect();
-        enums.insert(names.enum_(crate::profile::model::EnumId(i as u32)), EnumOut { size, base, constants });
+        let constants =
+            e.constants.iter().map(|(name, value)| (name.as_str(), *value as i64)).collect();
+        enums.insert(
+            names.enum_(crate::profile::model::EnumId(i as u32)),
+            EnumOut { size, base, constants },
+        );
     }
 
     // Symbols.
@@ -495,11 +508,19 @@ pub fn build<'a>(model: &'a ProfileModel, names: &'a Names, options: &IsfOptions
     producer.insert("name", serde_json::Value::from("layout-expert"));
     producer.insert(
         "version",
-        serde_json::Value::from(options.producer_version.clone().unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned())),
+        serde_json::Value::from(
+            options
+                .producer_version
+                .clone()
+                .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
+        ),
     );
     if !model.errors.is_empty() {
-        let errors: serde_json::Map<String, serde_json::Value> =
-            model.errors.iter().map(|e| (e.name.clone(), serde_json::Value::from(e.reason.clone()))).collect();
+        let errors: serde_json::Map<String, serde_json::Value> = model
+            .errors
+            .iter()
+            .map(|e| (e.name.clone(), serde_json::Value::from(e.reason.clone())))
+            .collect();
         producer.insert("types_in_error", serde_json::Value::Object(errors));
     }
     if !model.warnings.is_empty() {
@@ -507,7 +528,12 @@ pub fn build<'a>(model: &'a ProfileModel, names: &'a Names, options: &IsfOptions
     }
 
     let document = IsfDocument {
-        head: Head { metadata: Metadata { linux, producer, format: FORMAT_VERSION }, base_types, user_types, enums },
+        head: Head {
+            metadata: Metadata { linux, producer, format: FORMAT_VERSION },
+            base_types,
+            user_types,
+            enums,
+        },
         symbols,
     };
     (document, report)
@@ -563,7 +589,11 @@ impl<'a> Writer<'a> {
             };
             let (ty, offset) = match field.bit_width {
                 Some(width) => (
-                    Desc::Bitfield { bit_length: width, bit_position: field.offset_bits % 8, ty: Box::new(self.desc(&field.ty)) },
+                    Desc::Bitfield {
+                        bit_length: width,
+                        bit_position: field.offset_bits % 8,
+                        ty: Box::new(self.desc(&field.ty)),
+                    },
                     field.offset_bits / 8,
                 ),
                 None => (self.desc(&field.ty), field.offset_bits / 8),
@@ -578,17 +608,23 @@ impl<'a> Writer<'a> {
         match ty {
             TypeRef::Void => Desc::Base("void"),
             TypeRef::Base(id) => Desc::Base(&self.model.base(*id).name),
-            TypeRef::Record(id) => Desc::Record(self.model.record(*id).kind.keyword(), self.names.record(*id)),
+            TypeRef::Record(id) => {
+                Desc::Record(self.model.record(*id).kind.keyword(), self.names.record(*id))
+            }
             TypeRef::Enum(id) => Desc::Enum(self.names.enum_(*id)),
             TypeRef::Typedef(id) => {
                 let typedef = self.model.typedef(*id);
                 match &typedef.target {
-                    TypeRef::Record(record) => Desc::Record(self.model.record(*record).kind.keyword(), &typedef.name),
+                    TypeRef::Record(record) => {
+                        Desc::Record(self.model.record(*record).kind.keyword(), &typedef.name)
+                    }
                     target => self.desc(target),
                 }
             }
             TypeRef::Pointer(inner) => Desc::Pointer(Box::new(self.desc(inner))),
-            TypeRef::Array { count, element } => Desc::Array(count.unwrap_or(0), Box::new(self.desc(element))),
+            TypeRef::Array { count, element } => {
+                Desc::Array(count.unwrap_or(0), Box::new(self.desc(element)))
+            }
             TypeRef::Function(_) => Desc::Function,
             TypeRef::Qualified(_, inner) => self.desc(inner),
         }
@@ -601,9 +637,15 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc4648_vectors() {
-        for (input, expected) in
-            [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")]
-        {
+        for (input, expected) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(base64(input.as_bytes()), expected);
         }
     }
@@ -647,19 +689,31 @@ mod tests {
         let reference: Vec<(&str, SymbolOut<'_>)> = map
             .sorted_unique()
             .map(|s| {
-                let ty = typed().into_iter().find(|(n, _)| *n == s.name).map_or(Desc::Base("void"), |(_, d)| d);
+                let ty = typed()
+                    .into_iter()
+                    .find(|(n, _)| *n == s.name)
+                    .map_or(Desc::Base("void"), |(_, d)| d);
                 let constant_data = (s.name == "linux_banner").then(|| banner.clone());
                 (s.name.as_str(), SymbolOut { ty, address: s.address, constant_data })
             })
             .collect();
-        let want = serde_json::to_string_pretty(&Wrap { symbols: crate::profile::SortedMap(reference) }).unwrap();
-        let symbols = Symbols { map: Some(&map), typed: typed().into_iter().collect(), banner: Some(banner.clone()) };
+        let want =
+            serde_json::to_string_pretty(&Wrap { symbols: crate::profile::SortedMap(reference) })
+                .unwrap();
+        let symbols = Symbols {
+            map: Some(&map),
+            typed: typed().into_iter().collect(),
+            banner: Some(banner.clone()),
+        };
         let mut got = b"{\n  \"symbols\": ".to_vec();
         write_symbols(&mut got, &mut io::sink(), &symbols).unwrap();
         got.extend_from_slice(b"\n}");
         assert_eq!(String::from_utf8(got).unwrap(), want);
 
-        let want_empty = serde_json::to_string_pretty(&Wrap { symbols: crate::profile::SortedMap(Vec::<(&str, SymbolOut<'_>)>::new()) }).unwrap();
+        let want_empty = serde_json::to_string_pretty(&Wrap {
+            symbols: crate::profile::SortedMap(Vec::<(&str, SymbolOut<'_>)>::new()),
+        })
+        .unwrap();
         let mut got = b"{\n  \"symbols\": ".to_vec();
         write_symbols(&mut got, &mut io::sink(), &Symbols::default()).unwrap();
         got.extend_from_slice(b"\n}");

@@ -98,33 +98,17 @@ pub fn layouts_document(
             Ok(v) => {
                 doc.records.insert(key.clone(), v);
             }
-            Err(error) => failures.push(LayoutFailure {
-                key: key.clone(),
-                error,
-            }),
+            Err(error) => failures.push(LayoutFailure { key: key.clone(), error }),
         }
     }
     for (key, def) in enums {
         match layout::enum_layout(def) {
             Ok((l, _)) => {
-                let constants = Constants(
-                    def.constants
-                        .iter()
-                        .map(|(n, v)| (n.to_string(), *v))
-                        .collect(),
-                );
-                doc.enums.insert(
-                    key.clone(),
-                    EnumOut {
-                        size_bits: l.size_bits,
-                        constants,
-                    },
-                );
+                let constants =
+                    Constants(def.constants.iter().map(|(n, v)| (n.to_string(), *v)).collect());
+                doc.enums.insert(key.clone(), EnumOut { size_bits: l.size_bits, constants });
             }
-            Err(error) => failures.push(LayoutFailure {
-                key: key.clone(),
-                error,
-            }),
+            Err(error) => failures.push(LayoutFailure { key: key.clone(), error }),
         }
     }
     (doc, failures)
@@ -160,11 +144,7 @@ fn record_out(
             record,
         });
     }
-    Ok(RecordOut {
-        kind: rec.kind.keyword(),
-        size_bits: layout.size_bits,
-        fields,
-    })
+    Ok(RecordOut { kind: rec.kind.keyword(), size_bits: layout.size_bits, fields })
 }
 
 /// The tagless record a field's type is, or reaches through pointers and arrays.

@@ -14,7 +14,8 @@ use crate::profile::system_map::SystemMap;
 use crate::profile::ProfileError;
 
 /// File name endings a pre-AST may carry; stripped before matching a name against the release.
-const PRE_AST_SUFFIXES: &[&str] = &[".pre-ast", ".preast", ".pre_ast", ".json", ".bin", ".gz", ".xz", ".zst"];
+const PRE_AST_SUFFIXES: &[&str] =
+    &[".pre-ast", ".preast", ".pre_ast", ".json", ".bin", ".gz", ".xz", ".zst"];
 
 /// What live mode found.
 #[derive(Clone, Debug)]
@@ -55,7 +56,8 @@ pub fn discover(root: &Path, pre_ast_dir: &Path) -> Result<LiveInputs, ProfileEr
         Ok(map) => map,
         Err(kallsyms_error) if system_map_path.is_file() => {
             if kallsyms.exists() {
-                warnings.push(format!("{kallsyms_error}; using {} instead", system_map_path.display()));
+                warnings
+                    .push(format!("{kallsyms_error}; using {} instead", system_map_path.display()));
             }
             SystemMap::read(&system_map_path)?
         }
@@ -117,8 +119,12 @@ pub fn running_release(root: &Path) -> Result<String, ProfileError> {
 /// release, or the release's version without its flavour (`6.1.0-56` for `6.1.0-56-amd64`), the
 /// longest such name winning.
 pub fn find_pre_ast(dir: &Path, release: &str) -> Result<PathBuf, ProfileError> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|err| ProfileError::in_file(dir, format!("cannot read the pre-AST directory: {err}; give it with --pre-ast-dir")))?;
+    let entries = std::fs::read_dir(dir).map_err(|err| {
+        ProfileError::in_file(
+            dir,
+            format!("cannot read the pre-AST directory: {err}; give it with --pre-ast-dir"),
+        )
+    })?;
     let mut best: Option<(usize, PathBuf)> = None;
     let mut seen = Vec::new();
     for entry in entries.flatten() {
@@ -133,7 +139,8 @@ pub fn find_pre_ast(dir: &Path, release: &str) -> Result<PathBuf, ProfileError> 
         }
         let stem = stem.strip_prefix("linux-").unwrap_or(stem);
         seen.push(name.clone());
-        let matches = release == stem || release.strip_prefix(stem).is_some_and(|rest| rest.starts_with('-'));
+        let matches =
+            release == stem || release.strip_prefix(stem).is_some_and(|rest| rest.starts_with('-'));
         if matches && best.as_ref().is_none_or(|(len, _)| stem.len() > *len) {
             best = Some((stem.len(), path));
         }

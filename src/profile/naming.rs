@@ -177,7 +177,8 @@ fn write_defn(model: &ProfileModel, id: RecordId, out: &mut String) {
     };
     let is_union = record.kind == RecordKind::Union;
     // The members as Go sees them: unnamed bitfields do not exist in DWARF.
-    let members: Vec<_> = fields.iter().filter(|f| !(f.name.is_none() && f.bit_width.is_some())).collect();
+    let members: Vec<_> =
+        fields.iter().filter(|f| !(f.name.is_none() && f.bit_width.is_some())).collect();
     let go_byte_offset = |f: &crate::profile::model::Field| -> u64 {
         if f.bit_width.is_some() || is_union {
             0

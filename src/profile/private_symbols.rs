@@ -254,37 +254,114 @@ pub const SOURCE_EXCERPTS: &[SourceExcerpt] = &[
     SourceExcerpt { file: "kernel/kthread.c", names: &["struct kthread"], built_if: None },
     SourceExcerpt {
         file: "kernel/trace/ftrace.c",
-        names: &["struct ftrace_mod_func", "struct ftrace_mod_map", "ftrace_mod_maps", "ftrace_ops_trampoline_list"],
+        names: &[
+            "struct ftrace_mod_func",
+            "struct ftrace_mod_map",
+            "ftrace_mod_maps",
+            "ftrace_ops_trampoline_list",
+        ],
         built_if: Some("defined(CONFIG_FUNCTION_TRACER)"),
     },
     SourceExcerpt {
         file: "kernel/module/sysfs.c",
-        names: &["struct module_sect_attr", "struct module_sect_attrs", "struct module_notes_attrs"],
+        names: &[
+            "struct module_sect_attr",
+            "struct module_sect_attrs",
+            "struct module_notes_attrs",
+        ],
         built_if: Some("defined(CONFIG_MODULES) && defined(CONFIG_SYSFS)"),
     },
     SourceExcerpt { file: "kernel/time/timekeeping.c", names: &["tk_core"], built_if: None },
-    SourceExcerpt { file: "kernel/bpf/core.c", names: &["bpf_tree", "bpf_kallsyms"], built_if: None },
-    SourceExcerpt { file: "kernel/bpf/syscall.c", names: &["prog_idr"], built_if: Some("defined(CONFIG_BPF_SYSCALL)") },
-    SourceExcerpt { file: "kernel/printk/printk.c", names: &["prb", "log_buf", "log_buf_len"], built_if: None },
-    SourceExcerpt { file: "kernel/tracepoint.c", names: &["__start___tracepoints_ptrs"], built_if: Some("defined(CONFIG_TRACEPOINTS)") },
+    SourceExcerpt {
+        file: "kernel/bpf/core.c",
+        names: &["bpf_tree", "bpf_kallsyms"],
+        built_if: None,
+    },
+    SourceExcerpt {
+        file: "kernel/bpf/syscall.c",
+        names: &["prog_idr"],
+        built_if: Some("defined(CONFIG_BPF_SYSCALL)"),
+    },
+    SourceExcerpt {
+        file: "kernel/printk/printk.c",
+        names: &["prb", "log_buf", "log_buf_len"],
+        built_if: None,
+    },
+    SourceExcerpt {
+        file: "kernel/tracepoint.c",
+        names: &["__start___tracepoints_ptrs"],
+        built_if: Some("defined(CONFIG_TRACEPOINTS)"),
+    },
     SourceExcerpt {
         file: "drivers/video/fbdev/core/fbmem.c",
         names: &["registered_fb", "num_registered_fb"],
         built_if: Some("defined(CONFIG_FB)"),
     },
-    SourceExcerpt { file: "drivers/tty/vt/keyboard.c", names: &["keyboard_notifier_list"], built_if: Some("defined(CONFIG_VT)") },
-    SourceExcerpt { file: "net/socket.c", names: &["socket_file_ops", "sockfs_dentry_operations"], built_if: Some("defined(CONFIG_NET)") },
-    SourceExcerpt { file: "net/ipv4/tcp_ipv4.c", names: &["tcp4_seq_afinfo", "tcp4_seq_ops"], built_if: Some("defined(CONFIG_INET)") },
-    SourceExcerpt { file: "net/ipv6/tcp_ipv6.c", names: &["tcp6_seq_afinfo", "tcp6_seq_ops"], built_if: Some("IS_BUILTIN(CONFIG_IPV6)") },
-    SourceExcerpt { file: "net/ipv4/udp.c", names: &["udp4_seq_afinfo", "udp_seq_ops"], built_if: Some("defined(CONFIG_INET)") },
-    SourceExcerpt { file: "net/ipv6/udp.c", names: &["udp6_seq_afinfo", "udp6_seq_ops"], built_if: Some("IS_BUILTIN(CONFIG_IPV6)") },
-    SourceExcerpt { file: "net/ipv4/udplite.c", names: &["udplite4_seq_afinfo"], built_if: Some("defined(CONFIG_INET)") },
-    SourceExcerpt { file: "net/ipv6/udplite.c", names: &["udplite6_seq_afinfo"], built_if: Some("IS_BUILTIN(CONFIG_IPV6)") },
-    SourceExcerpt { file: "net/ipv4/raw.c", names: &["raw_seq_ops"], built_if: Some("defined(CONFIG_INET)") },
-    SourceExcerpt { file: "net/ipv4/arp.c", names: &["arp_seq_ops"], built_if: Some("defined(CONFIG_INET)") },
-    SourceExcerpt { file: "net/ipv6/raw.c", names: &["raw6_seq_ops"], built_if: Some("IS_BUILTIN(CONFIG_IPV6)") },
-    SourceExcerpt { file: "net/unix/af_unix.c", names: &["unix_seq_ops"], built_if: Some("IS_BUILTIN(CONFIG_UNIX)") },
-    SourceExcerpt { file: "net/packet/af_packet.c", names: &["packet_seq_ops"], built_if: Some("IS_BUILTIN(CONFIG_PACKET)") },
+    SourceExcerpt {
+        file: "drivers/tty/vt/keyboard.c",
+        names: &["keyboard_notifier_list"],
+        built_if: Some("defined(CONFIG_VT)"),
+    },
+    SourceExcerpt {
+        file: "net/socket.c",
+        names: &["socket_file_ops", "sockfs_dentry_operations"],
+        built_if: Some("defined(CONFIG_NET)"),
+    },
+    SourceExcerpt {
+        file: "net/ipv4/tcp_ipv4.c",
+        names: &["tcp4_seq_afinfo", "tcp4_seq_ops"],
+        built_if: Some("defined(CONFIG_INET)"),
+    },
+    SourceExcerpt {
+        file: "net/ipv6/tcp_ipv6.c",
+        names: &["tcp6_seq_afinfo", "tcp6_seq_ops"],
+        built_if: Some("IS_BUILTIN(CONFIG_IPV6)"),
+    },
+    SourceExcerpt {
+        file: "net/ipv4/udp.c",
+        names: &["udp4_seq_afinfo", "udp_seq_ops"],
+        built_if: Some("defined(CONFIG_INET)"),
+    },
+    SourceExcerpt {
+        file: "net/ipv6/udp.c",
+        names: &["udp6_seq_afinfo", "udp6_seq_ops"],
+        built_if: Some("IS_BUILTIN(CONFIG_IPV6)"),
+    },
+    SourceExcerpt {
+        file: "net/ipv4/udplite.c",
+        names: &["udplite4_seq_afinfo"],
+        built_if: Some("defined(CONFIG_INET)"),
+    },
+    SourceExcerpt {
+        file: "net/ipv6/udplite.c",
+        names: &["udplite6_seq_afinfo"],
+        built_if: Some("IS_BUILTIN(CONFIG_IPV6)"),
+    },
+    SourceExcerpt {
+        file: "net/ipv4/raw.c",
+        names: &["raw_seq_ops"],
+        built_if: Some("defined(CONFIG_INET)"),
+    },
+    SourceExcerpt {
+        file: "net/ipv4/arp.c",
+        names: &["arp_seq_ops"],
+        built_if: Some("defined(CONFIG_INET)"),
+    },
+    SourceExcerpt {
+        file: "net/ipv6/raw.c",
+        names: &["raw6_seq_ops"],
+        built_if: Some("IS_BUILTIN(CONFIG_IPV6)"),
+    },
+    SourceExcerpt {
+        file: "net/unix/af_unix.c",
+        names: &["unix_seq_ops"],
+        built_if: Some("IS_BUILTIN(CONFIG_UNIX)"),
+    },
+    SourceExcerpt {
+        file: "net/packet/af_packet.c",
+        names: &["packet_seq_ops"],
+        built_if: Some("IS_BUILTIN(CONFIG_PACKET)"),
+    },
     SourceExcerpt { file: "arch/x86/kernel/idt.c", names: &["idt_table"], built_if: None },
     SourceExcerpt { file: "kernel/sysctl.c", names: &["cap_last_cap"], built_if: None },
 ];
@@ -298,7 +375,9 @@ pub const SOURCE_HEADERS: &[(&str, &str)] = &[
 
 /// The entries that hold for kernel `version` (major, minor).
 pub fn for_version(version: (u32, u32)) -> impl Iterator<Item = &'static PrivateSymbol> {
-    PRIVATE_SYMBOLS.iter().filter(move |s| s.since <= version && s.until.is_none_or(|until| version < until))
+    PRIVATE_SYMBOLS
+        .iter()
+        .filter(move |s| s.since <= version && s.until.is_none_or(|until| version < until))
 }
 
 /// The whole table as one C fragment: the private headers and the `.c` excerpts the pre-AST may
@@ -341,14 +420,21 @@ pub fn c_source() -> String {
         }
     }
     for symbol in PRIVATE_SYMBOLS {
-        let mut condition = format!("LINUX_VERSION_CODE >= KERNEL_VERSION({}, {}, 0)", symbol.since.0, symbol.since.1);
+        let mut condition = format!(
+            "LINUX_VERSION_CODE >= KERNEL_VERSION({}, {}, 0)",
+            symbol.since.0, symbol.since.1
+        );
         if let Some((major, minor)) = symbol.until {
-            condition.push_str(&format!(" && LINUX_VERSION_CODE < KERNEL_VERSION({major}, {minor}, 0)"));
+            condition
+                .push_str(&format!(" && LINUX_VERSION_CODE < KERNEL_VERSION({major}, {minor}, 0)"));
         }
         if let Some(source) = symbol.source {
             condition.push_str(&format!(" && !__has_include(<../{source}>)"));
         }
-        out.push_str(&format!("\n/* {}: {} */\n#if {condition}\n{}\n#endif\n", symbol.name, symbol.defined_in, symbol.declaration));
+        out.push_str(&format!(
+            "\n/* {}: {} */\n#if {condition}\n{}\n#endif\n",
+            symbol.name, symbol.defined_in, symbol.declaration
+        ));
     }
     out
 }
@@ -371,6 +457,10 @@ mod tests {
             let tk: Vec<_> = for_version(version).filter(|s| s.name == "tk_core").collect();
             assert_eq!(tk.len(), 1, "tk_core at {version:?}");
         }
-        assert!(for_version((6, 1)).any(|s| s.name == "tk_core" && s.declaration.contains("seqcount_raw_spinlock_t seq;")));
+        assert!(
+            for_version((6, 1))
+                .any(|s| s.name == "tk_core"
+                    && s.declaration.contains("seqcount_raw_spinlock_t seq;"))
+        );
     }
 }

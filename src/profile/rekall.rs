@@ -168,7 +168,10 @@ impl Serialize for Args<'_, '_> {
                 let mut map = serializer.serialize_map(Some(3))?;
                 map.serialize_entry("enum_name", enum_name)?;
                 map.serialize_entry("target", "BitField")?;
-                map.serialize_entry("target_args", &Args(&Desc::BitField { start_bit: *start_bit, end_bit: *end_bit, target }))?;
+                map.serialize_entry(
+                    "target_args",
+                    &Args(&Desc::BitField { start_bit: *start_bit, end_bit: *end_bit, target }),
+                )?;
                 map.end()
             }
         }
@@ -233,7 +236,10 @@ pub fn build<'a>(model: &'a ProfileModel, names: &'a Names) -> RekallProfile<'a>
 
     let config = model.config.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let constants = crate::profile::SortedMap(match &model.system_map {
-        Some(map) => map.sorted_unique().map(|s| (s.name.as_str(), s.address & REKALL_ADDRESS_MASK)).collect(),
+        Some(map) => map
+            .sorted_unique()
+            .map(|s| (s.name.as_str(), s.address & REKALL_ADDRESS_MASK))
+            .collect(),
         None => Vec::new(),
     });
     let metadata = Metadata {
@@ -295,8 +301,12 @@ impl<'a> Writer<'a> {
     fn bitfield(&self, offset_bits: u64, width: u32, ty: &'a TypeRef) -> (u64, Desc<'a>) {
         let resolved = self.model.resolve(ty);
         let (unit_bits, signed, enum_id) = match resolved {
-            TypeRef::Base(id) => (self.model.base(*id).size_bits, self.model.base(*id).signed, None),
-            TypeRef::Enum(id) => (self.model.enum_(*id).size_bits, self.model.enum_(*id).signed, Some(*id)),
+            TypeRef::Base(id) => {
+                (self.model.base(*id).size_bits, self.model.base(*id).signed, None)
+            }
+            TypeRef::Enum(id) => {
+                (self.model.enum_(*id).size_bits, self.model.enum_(*id).signed, Some(*id))
+            }
             _ => (self.model.size_bits(resolved).unwrap_or(8), false, None),
         };
         let unit_bits = unit_bits.max(8);
@@ -313,7 +323,9 @@ impl<'a> Writer<'a> {
             _ => integer_name(unit_bits, signed),
         };
         let desc = match enum_id {
-            Some(id) => Desc::EnumBitField { enum_name: self.names.enum_(id), start_bit, end_bit, target },
+            Some(id) => {
+                Desc::EnumBitField { enum_name: self.names.enum_(id), start_bit, end_bit, target }
+            }
             None => Desc::BitField { start_bit, end_bit, target },
         };
         (byte_offset, desc)
@@ -326,12 +338,17 @@ impl<'a> Writer<'a> {
             TypeRef::Record(id) => Desc::Plain(self.names.record(*id)),
             TypeRef::Enum(id) => {
                 let e = self.model.enum_(*id);
-                Desc::Enumeration { enum_name: self.names.enum_(*id), target: integer_name(e.size_bits, e.signed) }
+                Desc::Enumeration {
+                    enum_name: self.names.enum_(*id),
+                    target: integer_name(e.size_bits, e.signed),
+                }
             }
             TypeRef::Typedef(id) => {
                 let typedef = self.model.typedef(*id);
                 match &typedef.target {
-                    TypeRef::Record(record) if self.model.record(*record).name.is_none() => Desc::Plain(&typedef.name),
+                    TypeRef::Record(record) if self.model.record(*record).name.is_none() => {
+                        Desc::Plain(&typedef.name)
+                    }
                     target => self.desc(target),
                 }
             }
@@ -339,7 +356,9 @@ impl<'a> Writer<'a> {
                 TypeRef::Function(_) => Desc::Pointer(Box::new(Desc::Function)),
                 _ => Desc::Pointer(Box::new(self.desc(inner))),
             },
-            TypeRef::Array { count, element } => Desc::Array(count.unwrap_or(0), Box::new(self.desc(element))),
+            TypeRef::Array { count, element } => {
+                Desc::Array(count.unwrap_or(0), Box::new(self.desc(element)))
+            }
             TypeRef::Function(_) => Desc::Function,
             TypeRef::Qualified(_, inner) => self.desc(inner),
         }

@@ -47,9 +47,11 @@ pub struct SystemMap {
 impl SystemMap {
     /// Reads a map file from disk.
     pub fn read(path: &Path) -> Result<SystemMap, ProfileError> {
-        let bytes = std::fs::read(path)
-            .map_err(|err| ProfileError::in_file(path, format!("cannot read the symbol map: {err}")))?;
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let bytes = std::fs::read(path).map_err(|err| {
+            ProfileError::in_file(path, format!("cannot read the symbol map: {err}"))
+        })?;
+        let file_name =
+            path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         SystemMap::parse(&file_name, &bytes).map_err(|err| err.with_file(path))
     }
 
@@ -60,12 +62,18 @@ impl SystemMap {
         let text = if bytes.starts_with(&[0x1f, 0x8b]) {
             let mut text = String::new();
             flate2::read::GzDecoder::new(bytes).read_to_string(&mut text).map_err(|err| {
-                ProfileError::in_file(Path::new(file_name), format!("cannot decompress the symbol map: {err}"))
+                ProfileError::in_file(
+                    Path::new(file_name),
+                    format!("cannot decompress the symbol map: {err}"),
+                )
             })?;
             text
         } else {
             String::from_utf8(bytes.to_vec()).map_err(|_| {
-                ProfileError::in_file(Path::new(file_name), "the symbol map is not text (invalid UTF-8)")
+                ProfileError::in_file(
+                    Path::new(file_name),
+                    "the symbol map is not text (invalid UTF-8)",
+                )
             })?
         };
         // About 30 bytes a line.
@@ -86,15 +94,25 @@ impl SystemMap {
                 n += 1;
             }
             let malformed = |what: &str| {
-                ProfileError::at_line(Path::new(file_name), line_number, format!("{what}: `{line}` (expected `ADDRESS TYPE NAME`)"))
+                ProfileError::at_line(
+                    Path::new(file_name),
+                    line_number,
+                    format!("{what}: `{line}` (expected `ADDRESS TYPE NAME`)"),
+                )
             };
             match n {
                 0 => continue,
                 3 => {}
-                4 if fields.next().is_none() && tokens[3].starts_with('[') && tokens[3].ends_with(']') => continue,
+                4 if fields.next().is_none()
+                    && tokens[3].starts_with('[')
+                    && tokens[3].ends_with(']') =>
+                {
+                    continue
+                }
                 _ => return Err(malformed("malformed symbol line")),
             }
-            let address = u64::from_str_radix(tokens[0], 16).map_err(|_| malformed("the address is not hexadecimal"))?;
+            let address = u64::from_str_radix(tokens[0], 16)
+                .map_err(|_| malformed("the address is not hexadecimal"))?;
             let mut kind_chars = tokens[1].chars();
             let kind = match (kind_chars.next(), kind_chars.next()) {
                 (Some(c), None) if c.is_ascii_alphabetic() || c == '?' || c == '-' => c,
@@ -103,7 +121,10 @@ impl SystemMap {
             map.symbols.push(Symbol { name: SmolStr::from(tokens[2]), address, kind });
         }
         if map.symbols.is_empty() {
-            return Err(ProfileError::in_file(Path::new(file_name), "the symbol map has no kernel symbols"));
+            return Err(ProfileError::in_file(
+                Path::new(file_name),
+                "the symbol map has no kernel symbols",
+            ));
         }
         if map.symbols.iter().all(|s| s.address == 0) {
             return Err(ProfileError::in_file(
@@ -118,7 +139,8 @@ impl SystemMap {
     /// The address of `name` (its last occurrence), unrelocated.
     pub fn address(&self, name: &str) -> Option<u64> {
         let sorted = self.sorted();
-        let at = sorted.binary_search_by(|&i| self.symbols[i as usize].name.as_str().cmp(name)).ok()?;
+        let at =
+            sorted.binary_search_by(|&i| self.symbols[i as usize].name.as_str().cmp(name)).ok()?;
         Some(self.symbols[sorted[at] as usize].address)
     }
 
@@ -205,7 +227,8 @@ mod tests {
         let text: String =
             names.iter().enumerate().map(|(i, n)| format!("ffffffff8100{i:04x} T {n}\n")).collect();
         let map = SystemMap::parse("System.map", text.as_bytes()).unwrap();
-        let got: Vec<(&str, u64)> = map.sorted_unique().map(|s| (s.name.as_str(), s.address)).collect();
+        let got: Vec<(&str, u64)> =
+            map.sorted_unique().map(|s| (s.name.as_str(), s.address)).collect();
         let mut want: Vec<&str> = names.to_vec();
         want.sort();
         want.dedup();
@@ -216,7 +239,8 @@ mod tests {
 
     #[test]
     fn malformed_line_names_file_and_line() {
-        let err = SystemMap::parse("System.map", b"ffffffff81000000 T _text\nnot-hex T x\n").unwrap_err();
+        let err =
+            SystemMap::parse("System.map", b"ffffffff81000000 T _text\nnot-hex T x\n").unwrap_err();
         assert_eq!(err.to_string(), "System.map:2: the address is not hexadecimal: `not-hex T x` (expected `ADDRESS TYPE NAME`)");
         let err = SystemMap::parse("System.map", b"ffffffff81000000 T\n").unwrap_err();
         assert_eq!(err.line, Some(1));
@@ -224,7 +248,11 @@ mod tests {
 
     #[test]
     fn hidden_kallsyms_addresses_are_an_error() {
-        let err = SystemMap::parse("kallsyms", b"0000000000000000 T _text\n0000000000000000 D init_task\n").unwrap_err();
+        let err = SystemMap::parse(
+            "kallsyms",
+            b"0000000000000000 T _text\n0000000000000000 D init_task\n",
+        )
+        .unwrap_err();
         assert!(err.message.contains("kptr_restrict"), "{err}");
     }
 }

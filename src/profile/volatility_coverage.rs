@@ -76,10 +76,14 @@ impl Coverage {
                 continue;
             }
             let err = |message: String| CoverageError { line: idx + 1, message };
-            let (kind, rest) = line.split_once(' ').ok_or_else(|| err(format!("`{line}`: an entry is `KIND NAME …`")))?;
+            let (kind, rest) = line
+                .split_once(' ')
+                .ok_or_else(|| err(format!("`{line}`: an entry is `KIND NAME …`")))?;
             let rest = rest.trim();
             let name_and_reason = || -> Result<(String, String), CoverageError> {
-                let (name, why) = rest.split_once(':').ok_or_else(|| err(format!("`{kind} {rest}`: give the reason after `NAME:`")))?;
+                let (name, why) = rest.split_once(':').ok_or_else(|| {
+                    err(format!("`{kind} {rest}`: give the reason after `NAME:`"))
+                })?;
                 Ok((one_name(name.trim()).map_err(err)?, why.trim().to_owned()))
             };
             match kind {

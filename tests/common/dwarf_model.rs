@@ -12,8 +12,8 @@ use std::path::Path;
 
 use gimli::{AttributeValue, EndianSlice, LittleEndian, UnitOffset};
 use layout_expert::profile::model::{
-    BaseId, BaseKind, BaseType, Enum, EnumId, Field, FunctionType, ProfileModel, Qualifier, Record, RecordId, RecordKind,
-    SymbolType, TypeRef, Typedef, TypedefId,
+    BaseId, BaseKind, BaseType, Enum, EnumId, Field, FunctionType, ProfileModel, Qualifier, Record,
+    RecordId, RecordKind, SymbolType, TypeRef, Typedef, TypedefId,
 };
 use object::{Object, ObjectSection};
 use rustc_hash::FxHashMap;
@@ -40,7 +40,10 @@ pub fn model_from_dwarf(object_path: &Path) -> ProfileModel {
     let bytes = std::fs::read(object_path).unwrap();
     let file = object::File::parse(&*bytes).unwrap();
     let sections = gimli::DwarfSections::load(|id| -> Result<Cow<'_, [u8]>, gimli::Error> {
-        Ok(file.section_by_name(id.name()).map(|s| s.uncompressed_data().unwrap()).unwrap_or(Cow::Borrowed(&[])))
+        Ok(file
+            .section_by_name(id.name())
+            .map(|s| s.uncompressed_data().unwrap())
+            .unwrap_or(Cow::Borrowed(&[])))
     })
     .unwrap();
     let dwarf = sections.borrow(|section| EndianSlice::new(section, LittleEndian));
@@ -49,7 +52,13 @@ pub fn model_from_dwarf(object_path: &Path) -> ProfileModel {
     let mut units = dwarf.units();
     while let Some(header) = units.next().unwrap() {
         let unit = dwarf.unit(header).unwrap();
-        let mut reader = UnitReader { dwarf: &dwarf, unit: &unit, model: &mut model, memo: FxHashMap::default(), base_by_name: &mut base_by_name };
+        let mut reader = UnitReader {
+            dwarf: &dwarf,
+            unit: &unit,
+            model: &mut model,
+            memo: FxHashMap::default(),
+            base_by_name: &mut base_by_name,
+        };
         let mut offsets = Vec::new();
         let mut cursor = unit.entries();
         let mut depth = 0isize;
@@ -96,11 +105,17 @@ impl UnitReader<'_, '_> {
         Some(self.dwarf.attr_string(self.unit, value).unwrap().to_string_lossy().into_owned())
     }
 
-    fn udata(entry: &gimli::DebuggingInformationEntry<'_, '_, Reader<'_>>, attr: gimli::DwAt) -> Option<u64> {
+    fn udata(
+        entry: &gimli::DebuggingInformationEntry<'_, '_, Reader<'_>>,
+        attr: gimli::DwAt,
+    ) -> Option<u64> {
         entry.attr_value(attr).unwrap().and_then(|v| v.udata_value())
     }
 
-    fn type_attr(&mut self, entry: &gimli::DebuggingInformationEntry<'_, '_, Reader<'_>>) -> Option<TypeRef> {
+    fn type_attr(
+        &mut self,
+        entry: &gimli::DebuggingInformationEntry<'_, '_, Reader<'_>>,
+    ) -> Option<TypeRef> {
         match entry.attr_value(gimli::DW_AT_type).unwrap()? {
             AttributeValue::UnitRef(offset) => Some(self.ty(offset)),
             other => panic!("unexpected type reference {other:?}"),
@@ -149,24 +164,35 @@ impl UnitReader<'_, '_> {
             gimli::DW_TAG_pointer_type => {
                 TypeRef::Pointer(Box::new(self.type_attr(&entry).unwrap_or(TypeRef::Void)))
             }
-            gimli::DW_TAG_const_type | gimli::DW_TAG_volatile_type | gimli::DW_TAG_restrict_type => {
+            gimli::DW_TAG_const_type
+            | gimli::DW_TAG_volatile_type
+            | gimli::DW_TAG_restrict_type => {
                 let qualifier = match entry.tag() {
                     gimli::DW_TAG_const_type => Qualifier::Const,
                     gimli::DW_TAG_volatile_type => Qualifier::Volatile,
                     _ => Qualifier::Restrict,
                 };
-                TypeRef::Qualified(qualifier, Box::new(self.type_attr(&entry).unwrap_or(TypeRef::Void)))
+                TypeRef::Qualified(
+                    qualifier,
+                    Box::new(self.type_attr(&entry).unwrap_or(TypeRef::Void)),
+                )
             }
             gimli::DW_TAG_typedef => {
                 let id = TypedefId(self.model.typedefs.len() as u32);
-                self.model.typedefs.push(Typedef { name: self.name(&entry).unwrap(), target: TypeRef::Void });
+                self.model
+                    .typedefs
+                    .push(Typedef { name: self.name(&entry).unwrap(), target: TypeRef::Void });
                 self.memo.insert(offset, TypeRef::Typedef(id));
                 let target = self.type_attr(&entry).unwrap_or(TypeRef::Void);
                 self.model.typedefs[id.0 as usize].target = target;
                 TypeRef::Typedef(id)
             }
             gimli::DW_TAG_structure_type | gimli::DW_TAG_union_type => {
-                let kind = if entry.tag() == gimli::DW_TAG_union_type { RecordKind::Union } else { RecordKind::Struct };
+                let kind = if entry.tag() == gimli::DW_TAG_union_type {
+                    RecordKind::Union
+                } else {
+                    RecordKind::Struct
+                };
                 let declaration = entry.attr_value(gimli::DW_AT_declaration).unwrap().is_some();
                 let id = RecordId(self.model.records.len() as u32);
                 self.model.records.push(Record {
@@ -183,10 +209,14 @@ impl UnitReader<'_, '_> {
                         if member.tag() != gimli::DW_TAG_member {
                             continue;
                         }
-                        let bit_width = Self::udata(&member, gimli::DW_AT_bit_size).map(|w| w as u32);
+                        let bit_width =
+                            Self::udata(&member, gimli::DW_AT_bit_size).map(|w| w as u32);
                         let offset_bits = match Self::udata(&member, gimli::DW_AT_data_bit_offset) {
                             Some(bits) => bits,
-                            None => Self::udata(&member, gimli::DW_AT_data_member_location).unwrap_or(0) * 8,
+                            None => {
+                                Self::udata(&member, gimli::DW_AT_data_member_location).unwrap_or(0)
+                                    * 8
+                            }
                         };
                         let ty = self.type_attr(&member).unwrap();
                         fields.push(Field { name: self.name(&member), offset_bits, bit_width, ty });
@@ -207,15 +237,40 @@ impl UnitReader<'_, '_> {
                     if enumerator.tag() != gimli::DW_TAG_enumerator {
                         continue;
                     }
-                    let value = match enumerator.attr_value(gimli::DW_AT_const_value).unwrap().unwrap() {
-                        AttributeValue::Sdata(v) => i128::from(v),
-                        AttributeValue::Udata(v) => i128::from(v),
-                        AttributeValue::Data1(v) => if signed { i128::from(v as i8) } else { i128::from(v) },
-                        AttributeValue::Data2(v) => if signed { i128::from(v as i16) } else { i128::from(v) },
-                        AttributeValue::Data4(v) => if signed { i128::from(v as i32) } else { i128::from(v) },
-                        AttributeValue::Data8(v) => if signed { i128::from(v as i64) } else { i128::from(v) },
-                        other => panic!("enumerator value {other:?}"),
-                    };
+                    let value =
+                        match enumerator.attr_value(gimli::DW_AT_const_value).unwrap().unwrap() {
+                            AttributeValue::Sdata(v) => i128::from(v),
+                            AttributeValue::Udata(v) => i128::from(v),
+                            AttributeValue::Data1(v) => {
+                                if signed {
+                                    i128::from(v as i8)
+                                } else {
+                                    i128::from(v)
+                                }
+                            }
+                            AttributeValue::Data2(v) => {
+                                if signed {
+                                    i128::from(v as i16)
+                                } else {
+                                    i128::from(v)
+                                }
+                            }
+                            AttributeValue::Data4(v) => {
+                                if signed {
+                                    i128::from(v as i32)
+                                } else {
+                                    i128::from(v)
+                                }
+                            }
+                            AttributeValue::Data8(v) => {
+                                if signed {
+                                    i128::from(v as i64)
+                                } else {
+                                    i128::from(v)
+                                }
+                            }
+                            other => panic!("enumerator value {other:?}"),
+                        };
                     constants.push((self.name(&enumerator).unwrap(), value));
                 }
                 self.model.enums.push(Enum {
@@ -235,11 +290,15 @@ impl UnitReader<'_, '_> {
                     if subrange.tag() != gimli::DW_TAG_subrange_type {
                         continue;
                     }
-                    let count = Self::udata(&subrange, gimli::DW_AT_count)
-                        .or_else(|| Self::udata(&subrange, gimli::DW_AT_upper_bound).map(|upper| upper + 1));
+                    let count = Self::udata(&subrange, gimli::DW_AT_count).or_else(|| {
+                        Self::udata(&subrange, gimli::DW_AT_upper_bound).map(|upper| upper + 1)
+                    });
                     counts.push(count);
                 }
-                counts.into_iter().rev().fold(element, |element, count| TypeRef::Array { count, element: Box::new(element) })
+                counts.into_iter().rev().fold(element, |element, count| TypeRef::Array {
+                    count,
+                    element: Box::new(element),
+                })
             }
             gimli::DW_TAG_subroutine_type => {
                 let ret = self.type_attr(&entry).unwrap_or(TypeRef::Void);
@@ -248,7 +307,9 @@ impl UnitReader<'_, '_> {
                 for child in self.children(offset) {
                     let param = self.unit.entry(child).unwrap();
                     match param.tag() {
-                        gimli::DW_TAG_formal_parameter => params.push(self.type_attr(&param).unwrap()),
+                        gimli::DW_TAG_formal_parameter => {
+                            params.push(self.type_attr(&param).unwrap())
+                        }
                         gimli::DW_TAG_unspecified_parameters => variadic = true,
                         _ => {}
                     }

@@ -49,7 +49,12 @@ pub fn debian_6_12() -> (PathBuf, PathBuf) {
 
 /// GCC with kbuild's include order, forced includes and defines for `source` on a tree, plus
 /// `extra` arguments. Returns stderr on failure.
-pub fn kbuild_gcc(common: &Path, flavour: &Path, source: &Path, extra: &[&str]) -> Result<(), String> {
+pub fn kbuild_gcc(
+    common: &Path,
+    flavour: &Path,
+    source: &Path,
+    extra: &[&str],
+) -> Result<(), String> {
     let c = |p: &str| common.join(p);
     let f = |p: &str| flavour.join(p);
     let output = Command::new("gcc")
@@ -65,7 +70,15 @@ pub fn kbuild_gcc(common: &Path, flavour: &Path, source: &Path, extra: &[&str]) 
         .args(["-include", c("include/linux/compiler-version.h").to_str().unwrap()])
         .args(["-include", c("include/linux/kconfig.h").to_str().unwrap()])
         .args(["-include", c("include/linux/compiler_types.h").to_str().unwrap()])
-        .args(["-D__KERNEL__", "-DMODULE", "-std=gnu11", "-m64", "-DCC_USING_FENTRY", "-fno-strict-aliasing", "-fno-common"])
+        .args([
+            "-D__KERNEL__",
+            "-DMODULE",
+            "-std=gnu11",
+            "-m64",
+            "-DCC_USING_FENTRY",
+            "-fno-strict-aliasing",
+            "-fno-common",
+        ])
         .args(["-DKBUILD_BASENAME=\"lx\"", "-DKBUILD_MODNAME=\"lx\"", "-D__KBUILD_MODNAME=kmod_lx"])
         .args(extra)
         .arg(source)

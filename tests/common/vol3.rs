@@ -18,9 +18,23 @@ pub fn python() -> PathBuf {
         .is_ok_and(|o| o.status.success())
     {
         let venv = repo().join("target/vol3venv");
-        assert!(Command::new("python3").arg("-m").arg("venv").arg(&venv).status().unwrap().success());
+        assert!(Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status()
+            .unwrap()
+            .success());
         let status = Command::new(&python)
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet", "volatility3==2.28.2", "jsonschema==4.26.0"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--quiet",
+                "volatility3==2.28.2",
+                "jsonschema==4.26.0",
+            ])
             .status()
             .unwrap();
         assert!(status.success(), "pip could not install volatility3 and jsonschema");

@@ -18,25 +18,16 @@ use layout_expert::pre_ast::{
 /// Debian flavour (templated: `{srctree}`, `{target}`, `{output}`), with `-c` replaced by `-E`.
 pub const KBUILD_COMMANDS: &[(&str, &str)] = &[
     ("6.1-amd64", include_str!("kbuild_cmd/6.1-amd64.cmd")),
-    (
-        "6.1-cloud-amd64",
-        include_str!("kbuild_cmd/6.1-cloud-amd64.cmd"),
-    ),
+    ("6.1-cloud-amd64", include_str!("kbuild_cmd/6.1-cloud-amd64.cmd")),
     ("6.1-rt-amd64", include_str!("kbuild_cmd/6.1-rt-amd64.cmd")),
     ("6.12-amd64", include_str!("kbuild_cmd/6.12-amd64.cmd")),
-    (
-        "6.12-cloud-amd64",
-        include_str!("kbuild_cmd/6.12-cloud-amd64.cmd"),
-    ),
+    ("6.12-cloud-amd64", include_str!("kbuild_cmd/6.12-cloud-amd64.cmd")),
 ];
 
 /// The recorded command for a flavour directory (`linux-headers-6.1.0-56-cloud-amd64` →
 /// `6.1-cloud-amd64`), falling back to the plain amd64 flavour of the same kernel series.
 pub fn kbuild_command(flavour: &Path) -> Result<&'static str, String> {
-    let name = flavour
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = flavour.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let rest = name
         .strip_prefix("linux-headers-")
         .ok_or_else(|| format!("{name}: not a linux-headers flavour directory"))?;
@@ -44,28 +35,18 @@ pub fn kbuild_command(flavour: &Path) -> Result<&'static str, String> {
     let series = format!(
         "{}.{}",
         parts.next().unwrap_or(""),
-        parts
-            .next()
-            .unwrap_or("")
-            .split(|c: char| !c.is_ascii_digit())
-            .next()
-            .unwrap_or("")
+        parts.next().unwrap_or("").split(|c: char| !c.is_ascii_digit()).next().unwrap_or("")
     );
     let flavour_kind = ["rt-amd64", "cloud-amd64", "amd64"]
         .into_iter()
         .find(|k| rest.ends_with(k))
         .unwrap_or("amd64");
-    for key in [
-        format!("{series}-{flavour_kind}"),
-        format!("{series}-amd64"),
-    ] {
+    for key in [format!("{series}-{flavour_kind}"), format!("{series}-amd64")] {
         if let Some((_, cmd)) = KBUILD_COMMANDS.iter().find(|(k, _)| *k == key) {
             return Ok(cmd.trim());
         }
     }
-    Err(format!(
-        "{name}: no recorded kbuild command for Linux {series}"
-    ))
+    Err(format!("{name}: no recorded kbuild command for Linux {series}"))
 }
 
 /// Splits a command line into words as the shell would (single and double quotes, no expansion).
@@ -167,10 +148,7 @@ pub fn gcc_predefined(cmd: &str) -> Result<String, String> {
         .output()
         .map_err(|e| format!("cannot run gcc-12: {e}"))?;
     if !out.status.success() {
-        return Err(format!(
-            "gcc-12 -dM -E failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
+        return Err(format!("gcc-12 -dM -E failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
     String::from_utf8(out.stdout).map_err(|_| "gcc output is not UTF-8".to_owned())
 }

@@ -26,27 +26,17 @@ pub fn debian_tree(name: &str) -> PathBuf {
 
 /// Names of every test kernel tree.
 pub fn all_tree_names() -> Vec<String> {
-    xtask::kernels::trees_in(&xtask::kernels::cache_dir())
-        .into_iter()
-        .map(|t| t.name)
-        .collect()
+    xtask::kernels::trees_in(&xtask::kernels::cache_dir()).into_iter().map(|t| t.name).collect()
 }
 
 /// The `-common` directory a flavour directory's Makefile names.
 pub fn common_dir(flavour_tree: &Path) -> PathBuf {
     let mk = std::fs::read_to_string(flavour_tree.join("Makefile")).unwrap();
-    let named = mk
-        .lines()
-        .find_map(|l| l.strip_prefix("include "))
-        .unwrap()
-        .trim();
+    let named = mk.lines().find_map(|l| l.strip_prefix("include ")).unwrap().trim();
     let named = Path::new(named).parent().unwrap();
     if named.is_dir() {
         named.to_path_buf()
     } else {
-        flavour_tree
-            .parent()
-            .unwrap()
-            .join(named.file_name().unwrap())
+        flavour_tree.parent().unwrap().join(named.file_name().unwrap())
     }
 }

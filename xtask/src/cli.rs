@@ -84,7 +84,10 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
                 compilers::majors()
             } else {
                 rest.iter()
-                    .map(|m| m.parse().map_err(|_| crate::format_err!("`{m}` is not a GCC major release")))
+                    .map(|m| {
+                        m.parse()
+                            .map_err(|_| crate::format_err!("`{m}` is not a GCC major release"))
+                    })
                     .collect::<Result<_>>()?
             };
             compilers::write_tables(&majors)?;
@@ -127,7 +130,10 @@ fn kernels_task() -> Result<ExitCode> {
             from.display()
         ),
         kernels::Action::Substituted { used } => {
-            println!("kernels: {} unpacked the archive's current packages instead of the pins:", kernel.prefix);
+            println!(
+                "kernels: {} unpacked the archive's current packages instead of the pins:",
+                kernel.prefix
+            );
             for u in used {
                 println!("  {}={} for {} (SHA-256 {})", u.name, u.version, u.pinned, u.sha256);
             }
@@ -149,10 +155,7 @@ struct Args {
 impl Args {
     /// Parses `rest`, accepting the given value flags and switches only.
     fn parse(rest: &[String], value_flags: &[&str], switch_flags: &[&str]) -> Result<Args> {
-        let mut args = Args {
-            values: Vec::new(),
-            switches: Vec::new(),
-        };
+        let mut args = Args { values: Vec::new(), switches: Vec::new() };
         let mut it = rest.iter();
         while let Some(arg) = it.next() {
             let (flag, inline_value) = match arg.split_once('=') {
@@ -178,11 +181,7 @@ impl Args {
     }
 
     fn all(&self, flag: &str) -> Vec<&str> {
-        self.values
-            .iter()
-            .filter(|(f, _)| f == flag)
-            .map(|(_, v)| v.as_str())
-            .collect()
+        self.values.iter().filter(|(f, _)| f == flag).map(|(_, v)| v.as_str()).collect()
     }
 
     fn one(&self, flag: &str) -> Result<Option<&str>> {
@@ -204,9 +203,8 @@ fn resolve_tree(value: &str) -> Result<PathBuf> {
     if path.is_dir() {
         return Ok(path);
     }
-    if let Some(tree) = kernels::trees_in(&kernels::cache_dir())
-        .into_iter()
-        .find(|t| t.name == value)
+    if let Some(tree) =
+        kernels::trees_in(&kernels::cache_dir()).into_iter().find(|t| t.name == value)
     {
         kernels::ensure_kernels(&mut |_, _| {})?;
         return Ok(tree.path);
@@ -226,15 +224,10 @@ fn source_arg(args: &Args) -> Result<PathBuf> {
 }
 
 fn oracle_task(rest: &[String]) -> Result<ExitCode> {
-    let args = Args::parse(
-        rest,
-        &["--tree", "--source-file", "--out"],
-        &["--preprocess", "--gdwarf-4"],
-    )?;
-    let tree = resolve_tree(
-        args.one("--tree")?
-            .ok_or_else(|| crate::format_err!("--tree is required"))?,
-    )?;
+    let args =
+        Args::parse(rest, &["--tree", "--source-file", "--out"], &["--preprocess", "--gdwarf-4"])?;
+    let tree =
+        resolve_tree(args.one("--tree")?.ok_or_else(|| crate::format_err!("--tree is required"))?)?;
     let source = source_arg(&args)?;
     let out = args.one("--out")?.map(PathBuf::from);
     if args.switch("--preprocess") {
@@ -246,35 +239,18 @@ fn oracle_task(rest: &[String]) -> Result<ExitCode> {
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                crate::util::target_dir()
-                    .join("oracle")
-                    .join(format!("{stem}.i"))
+                crate::util::target_dir().join("oracle").join(format!("{stem}.i"))
             }
         };
         let command = oracle::preprocess(&tree, &source, &out)?;
-        println!(
-            "oracle: preprocessed {} against {}",
-            source.display(),
-            tree.display()
-        );
+        println!("oracle: preprocessed {} against {}", source.display(), tree.display());
         println!("oracle: command (run in the tree directory): {command}");
-        println!(
-            "oracle: wrote {} in {:.2} s",
-            out.display(),
-            start.elapsed().as_secs_f64()
-        );
+        println!("oracle: wrote {} in {:.2} s", out.display(), start.elapsed().as_secs_f64());
         return Ok(ExitCode::SUCCESS);
     }
-    let extra_cflags = if args.switch("--gdwarf-4") {
-        vec!["-gdwarf-4".to_owned()]
-    } else {
-        Vec::new()
-    };
-    let outcome = oracle::run(&oracle::Request {
-        tree,
-        source,
-        extra_cflags,
-    })?;
+    let extra_cflags =
+        if args.switch("--gdwarf-4") { vec!["-gdwarf-4".to_owned()] } else { Vec::new() };
+    let outcome = oracle::run(&oracle::Request { tree, source, extra_cflags })?;
     let layouts = &outcome.layouts;
     if let Some(out) = &out {
         crate::util::write(out, layouts.to_json())?;
@@ -291,15 +267,9 @@ fn oracle_task(rest: &[String]) -> Result<ExitCode> {
         layouts.typedefs.len(),
         layouts.dwarf_version.unwrap_or(0)
     );
-    println!(
-        "oracle: json     {}",
-        out.as_ref().unwrap_or(&outcome.cache_file).display()
-    );
+    println!("oracle: json     {}", out.as_ref().unwrap_or(&outcome.cache_file).display());
     if outcome.cached {
-        println!(
-            "oracle: from cache in {:.3} s (delete the file to recompile)",
-            outcome.seconds
-        );
+        println!("oracle: from cache in {:.3} s (delete the file to recompile)", outcome.seconds);
     } else {
         println!(
             "oracle: compiled and read in {:.2} s (kbuild compile {:.2} s, DWARF read {:.3} s)",
@@ -312,26 +282,19 @@ fn oracle_task(rest: &[String]) -> Result<ExitCode> {
 fn conformance_task(rest: &[String]) -> Result<ExitCode> {
     let args = Args::parse(
         rest,
-        &[
-            "--tree",
-            "--ours",
-            "--gcc",
-            "--source-file",
-            "--max-differences",
-        ],
+        &["--tree", "--ours", "--gcc", "--source-file", "--max-differences"],
         &["--custom-configs"],
     )?;
     let max_differences = match args.one("--max-differences")? {
-        Some(n) => n
-            .parse()
-            .map_err(|_| crate::format_err!("--max-differences {n}: not a number"))?,
+        Some(n) => {
+            n.parse().map_err(|_| crate::format_err!("--max-differences {n}: not a number"))?
+        }
         None => 20,
     };
     // Two files: compare them without building anything.
     if let Some(gcc_file) = args.one("--gcc")? {
-        let ours_file = args
-            .one("--ours")?
-            .ok_or_else(|| crate::format_err!("--gcc needs --ours"))?;
+        let ours_file =
+            args.one("--ours")?.ok_or_else(|| crate::format_err!("--gcc needs --ours"))?;
         if !args.all("--tree").is_empty() || args.switch("--custom-configs") {
             bail!("--gcc compares two files; it takes no --tree or --custom-configs");
         }
@@ -344,18 +307,12 @@ fn conformance_task(rest: &[String]) -> Result<ExitCode> {
             gcc_file,
         )?;
         // The tree's directory name (e.g. `linux-headers-6.1.0-56-amd64`), else the file name.
-        let shown = if gcc.tree.is_empty() {
-            gcc_file
-        } else {
-            gcc.tree.as_str()
-        };
+        let shown = if gcc.tree.is_empty() { gcc_file } else { gcc.tree.as_str() };
         let name = std::path::Path::new(shown)
             .file_name()
             .map_or_else(|| shown.to_owned(), |n| n.to_string_lossy().into_owned());
-        let reports = [conformance::TreeReport {
-            tree: name,
-            report: conformance::compare(&ours, &gcc),
-        }];
+        let reports =
+            [conformance::TreeReport { tree: name, report: conformance::compare(&ours, &gcc) }];
         print!("{}", conformance::render(&reports, max_differences));
         return Ok(if reports[0].report.is_clean() {
             ExitCode::SUCCESS
@@ -364,10 +321,7 @@ fn conformance_task(rest: &[String]) -> Result<ExitCode> {
         });
     }
     let mut trees: Vec<(String, PathBuf)> = if args.all("--tree").is_empty() {
-        kernels::debian_trees()?
-            .into_iter()
-            .map(|t| (t.name, t.path))
-            .collect()
+        kernels::debian_trees()?.into_iter().map(|t| (t.name, t.path)).collect()
     } else {
         args.all("--tree")
             .into_iter()
@@ -382,11 +336,7 @@ fn conformance_task(rest: &[String]) -> Result<ExitCode> {
     }
     let ours_files = args.all("--ours");
     if !ours_files.is_empty() && ours_files.len() != trees.len() {
-        bail!(
-            "give one --ours per tree ({} trees, {} --ours)",
-            trees.len(),
-            ours_files.len()
-        );
+        bail!("give one --ours per tree ({} trees, {} --ours)", trees.len(), ours_files.len());
     }
     let source = match args.one("--source-file")? {
         Some(file) => PathBuf::from(file),
@@ -427,11 +377,7 @@ fn conformance_task(rest: &[String]) -> Result<ExitCode> {
         });
     }
     print!("{}", conformance::render(&reports, max_differences));
-    println!(
-        "conformance: {} trees in {:.2} s",
-        reports.len(),
-        start.elapsed().as_secs_f64()
-    );
+    println!("conformance: {} trees in {:.2} s", reports.len(), start.elapsed().as_secs_f64());
     if reports.iter().all(|r| r.report.is_clean()) {
         Ok(ExitCode::SUCCESS)
     } else {
@@ -440,11 +386,7 @@ fn conformance_task(rest: &[String]) -> Result<ExitCode> {
 }
 
 fn custom_config_task(rest: &[String]) -> Result<ExitCode> {
-    let args = Args::parse(
-        rest,
-        &["--config", "--version", "--source-file"],
-        &["--no-oracle"],
-    )?;
+    let args = Args::parse(rest, &["--config", "--version", "--source-file"], &["--no-oracle"])?;
     let configs = args.all("--config");
     if configs.is_empty() {
         bail!("--config is required");
@@ -454,10 +396,7 @@ fn custom_config_task(rest: &[String]) -> Result<ExitCode> {
         let config = custom_config::Config::parse(text)?;
         let start = Instant::now();
         let prepared = custom_config::prepare(version, config)?;
-        println!(
-            "custom-config: {version} {text}: tree {}",
-            prepared.dir.display()
-        );
+        println!("custom-config: {version} {text}: tree {}", prepared.dir.display());
         println!("custom-config:   source {}", prepared.source_dir.display());
         for (step, seconds) in &prepared.timings {
             println!("custom-config:   {step}: {seconds:.1} s");
@@ -474,10 +413,7 @@ fn custom_config_task(rest: &[String]) -> Result<ExitCode> {
         for change in &prepared.changes {
             println!("custom-config:   forced {change}");
         }
-        println!(
-            "custom-config:   prepared in {:.1} s",
-            start.elapsed().as_secs_f64()
-        );
+        println!("custom-config:   prepared in {:.1} s", start.elapsed().as_secs_f64());
         if args.switch("--no-oracle") {
             continue;
         }
@@ -534,10 +470,9 @@ fn vol_compare_task(rest: &[String]) -> Result<ExitCode> {
         &["--exe", "--kernel-source", "--label", "--plugin", "--out"],
         &["--kaslr", "--nokaslr"],
     )?;
-    let exe = args.one("--exe")?.map_or_else(
-        || crate::util::target_dir().join("release/layout-expert"),
-        PathBuf::from,
-    );
+    let exe = args
+        .one("--exe")?
+        .map_or_else(|| crate::util::target_dir().join("release/layout-expert"), PathBuf::from);
     let ours = vol_image::OurIsf {
         exe,
         kernel_source: args.one("--kernel-source")?.map(PathBuf::from),

@@ -29,12 +29,8 @@ use crate::{bail, format_err};
 /// The Debian suite of each GCC major release we ship a table for. GCC 8 was last in buster,
 /// which has left the archive; 9 and 10 are bullseye's, 11 and 12 bookworm's, 13 and 14
 /// trixie's, 15 and 16 sid's.
-pub const SUITES: &[(&str, &[u32])] = &[
-    ("bullseye", &[9, 10]),
-    ("bookworm", &[11, 12]),
-    ("trixie", &[13, 14]),
-    ("sid", &[15, 16]),
-];
+pub const SUITES: &[(&str, &[u32])] =
+    &[("bullseye", &[9, 10]), ("bookworm", &[11, 12]), ("trixie", &[13, 14]), ("sid", &[15, 16])];
 
 /// Every major release with a suite.
 pub fn majors() -> Vec<u32> {
@@ -43,10 +39,7 @@ pub fn majors() -> Vec<u32> {
 
 /// The suite that has `major`.
 pub fn suite_of(major: u32) -> Option<&'static str> {
-    SUITES
-        .iter()
-        .find(|(_, m)| m.contains(&major))
-        .map(|(s, _)| *s)
+    SUITES.iter().find(|(_, m)| m.contains(&major)).map(|(s, _)| *s)
 }
 
 /// One fetch at a time in this process (tests run in parallel threads, and apt locks its lists);
@@ -153,7 +146,9 @@ fn ensure_suite(suite: &str) -> Result<PathBuf> {
 
 /// The packages `pkg` depends on directly (real packages only).
 fn depends(dir: &Path, pkg: &str) -> Result<Vec<String>> {
-    let out = util::run_stdout(apt("apt-cache", dir).args(["depends", "--no-recommends", "--no-suggests"]).arg(pkg))?;
+    let out = util::run_stdout(
+        apt("apt-cache", dir).args(["depends", "--no-recommends", "--no-suggests"]).arg(pkg),
+    )?;
     Ok(out
         .lines()
         .filter_map(|l| l.trim().strip_prefix("Depends: "))
@@ -168,7 +163,10 @@ fn has_package(dir: &Path, pkg: &str) -> bool {
         .args(["show", "--no-all-versions", pkg])
         .stderr(Stdio::null())
         .output()
-        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(&format!("Package: {pkg}\n")))
+        .is_ok_and(|o| {
+            o.status.success()
+                && String::from_utf8_lossy(&o.stdout).contains(&format!("Package: {pkg}\n"))
+        })
 }
 
 /// The unpacked `cpp-N` of its suite, fetched and unpacked the first time (`.unpacked` lists
@@ -236,7 +234,11 @@ pub fn ensure_gcc(major: u32) -> Result<Compiler> {
     let mut c = ensure_locked(major)?;
     let stamp = c.root.join(".gcc-unpacked");
     if let Ok(text) = std::fs::read_to_string(&stamp) {
-        c.packages.extend(text.lines().filter_map(|l| l.split_once(' ')).map(|(p, v)| (p.to_string(), v.to_string())));
+        c.packages.extend(
+            text.lines()
+                .filter_map(|l| l.split_once(' '))
+                .map(|(p, v)| (p.to_string(), v.to_string())),
+        );
         return Ok(c);
     }
     let dir = ensure_suite(c.suite)?;
@@ -258,7 +260,8 @@ pub fn ensure_gcc(major: u32) -> Result<Compiler> {
     files.sort();
     for deb in &files {
         let field = |f: &str| {
-            util::run_stdout(Command::new("dpkg-deb").args(["-f"]).arg(deb).arg(f)).map(|s| s.trim().to_string())
+            util::run_stdout(Command::new("dpkg-deb").args(["-f"]).arg(deb).arg(f))
+                .map(|s| s.trim().to_string())
         };
         let (p, v) = (field("Package")?, field("Version")?);
         listing.push_str(&format!("{p} {v}\n"));
@@ -279,13 +282,17 @@ impl Compiler {
             .iter()
             .map(|p| self.root.join(p))
             .find(|p| p.is_file())
-            .ok_or_else(|| format_err!("{}: no gcc-{n} driver unpacked (ensure_gcc)", self.root.display()))?;
-        let direct = Command::new(&driver).arg("--version").output().is_ok_and(|o| o.status.success());
+            .ok_or_else(|| {
+                format_err!("{}: no gcc-{n} driver unpacked (ensure_gcc)", self.root.display())
+            })?;
+        let direct =
+            Command::new(&driver).arg("--version").output().is_ok_and(|o| o.status.success());
         if direct {
             return Ok(driver.display().to_string());
         }
         let ld_so = self.ld_so()?;
-        let libs = format!("{0}/lib/x86_64-linux-gnu:{0}/usr/lib/x86_64-linux-gnu", self.root.display());
+        let libs =
+            format!("{0}/lib/x86_64-linux-gnu:{0}/usr/lib/x86_64-linux-gnu", self.root.display());
         Ok(format!(
             "{} --library-path {libs} {} -wrapper {},--library-path,{libs}",
             ld_so.display(),
@@ -308,11 +315,16 @@ impl Compiler {
     }
 
     fn ld_so(&self) -> Result<PathBuf> {
-        ["usr/lib64/ld-linux-x86-64.so.2", "lib64/ld-linux-x86-64.so.2", "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"]
-            .iter()
-            .map(|p| self.root.join(p))
-            .find(|p| p.exists())
-            .ok_or_else(|| format_err!("{}: no ld-linux-x86-64.so.2 unpacked", self.root.display()))
+        [
+            "usr/lib64/ld-linux-x86-64.so.2",
+            "lib64/ld-linux-x86-64.so.2",
+            "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+            "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+        ]
+        .iter()
+        .map(|p| self.root.join(p))
+        .find(|p| p.exists())
+        .ok_or_else(|| format_err!("{}: no ld-linux-x86-64.so.2 unpacked", self.root.display()))
     }
 
     fn driver(&self) -> Result<PathBuf> {
@@ -328,10 +340,8 @@ impl Compiler {
     /// standard output. Everything runs under the suite's own loader and libraries.
     pub fn cpp(&self, args: &[&str], input: &str) -> Result<String> {
         let ld_so = self.ld_so()?;
-        let libs = format!(
-            "{0}/lib/x86_64-linux-gnu:{0}/usr/lib/x86_64-linux-gnu",
-            self.root.display()
-        );
+        let libs =
+            format!("{0}/lib/x86_64-linux-gnu:{0}/usr/lib/x86_64-linux-gnu", self.root.display());
         let mut cmd = Command::new(&ld_so);
         cmd.arg("--library-path")
             .arg(&libs)
@@ -380,7 +390,8 @@ impl Compiler {
         let mut out_text = String::new();
         let mut absent = Vec::new();
         for op in OPERATORS {
-            let probe = self.cpp(&args, &format!("#ifdef {op}\npresent\n#else\nabsent\n#endif\n"))?;
+            let probe =
+                self.cpp(&args, &format!("#ifdef {op}\npresent\n#else\nabsent\n#endif\n"))?;
             let state = probe.trim();
             if state == "absent" {
                 absent.push(*op);
@@ -414,7 +425,8 @@ impl Compiler {
 
 /// The query operators whose presence depends on the GCC release (`__has_builtin` from GCC 10,
 /// `__has_c_attribute` from 11, `__has_feature`/`__has_extension` from 14).
-pub const OPERATORS: &[&str] = &["__has_builtin", "__has_c_attribute", "__has_feature", "__has_extension"];
+pub const OPERATORS: &[&str] =
+    &["__has_builtin", "__has_c_attribute", "__has_feature", "__has_extension"];
 
 /// The query list: `(kind, name)` of each non-comment line.
 pub fn parse_queries(text: &str) -> Vec<(&str, &str)> {
@@ -433,7 +445,12 @@ pub fn data_dir() -> PathBuf {
 /// kbuild's base flags, from the data file the library also reads.
 pub fn base_flags() -> Result<Vec<String>> {
     let text = util::read_to_string(&data_dir().join("kbuild-base-flags.txt"))?;
-    Ok(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect())
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect())
 }
 
 /// One generated table.
@@ -516,7 +533,9 @@ pub fn ensure_suite_kernel(suite: &str, series: &str, flavours: &[&str]) -> Resu
                     .lines()
                     .filter_map(|l| l.split(' ').next())
                     .find(|p| p.starts_with("linux-headers-") && p.ends_with(&format!("-{f}")))
-                    .ok_or_else(|| format_err!("no linux-headers-{series}*-{f} among {packages}"))?;
+                    .ok_or_else(|| {
+                        format_err!("no linux-headers-{series}*-{f} among {packages}")
+                    })?;
                 Ok((f.to_string(), prefix_dir.join("usr/src").join(pkg)))
             })
             .collect()
@@ -525,26 +544,39 @@ pub fn ensure_suite_kernel(suite: &str, series: &str, flavours: &[&str]) -> Resu
         return Ok(SuiteKernel { flavours: find_flavours(&packages)?, prefix_dir, packages });
     }
     let dir = ensure_suite(suite)?;
-    let names = util::run_stdout(apt("apt-cache", &dir).arg("pkgnames").arg(format!("linux-headers-{series}")))?;
+    let names = util::run_stdout(
+        apt("apt-cache", &dir).arg("pkgnames").arg(format!("linux-headers-{series}")),
+    )?;
     // The newest ABI that has every flavour: `linux-headers-5.10.0-32-amd64` → `5.10.0-32`.
     let mut abis: Vec<String> = names
         .lines()
-        .filter_map(|n| n.strip_prefix("linux-headers-")?.strip_suffix(&format!("-{}", flavours[0])))
+        .filter_map(|n| {
+            n.strip_prefix("linux-headers-")?.strip_suffix(&format!("-{}", flavours[0]))
+        })
         .filter(|abi| !abi.contains("-rt") && !abi.contains("-cloud"))
-        .filter(|abi| flavours.iter().all(|f| names.lines().any(|n| n == format!("linux-headers-{abi}-{f}"))))
+        .filter(|abi| {
+            flavours.iter().all(|f| names.lines().any(|n| n == format!("linux-headers-{abi}-{f}")))
+        })
         .map(String::from)
         .collect();
     abis.sort_by_key(|a| {
-        a.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse::<u32>().ok()).collect::<Vec<u32>>()
+        a.split(|c: char| !c.is_ascii_digit())
+            .filter_map(|n| n.parse::<u32>().ok())
+            .collect::<Vec<u32>>()
     });
     let Some(abi) = abis.last() else {
         bail!("{suite} has no linux-headers-{series}* for {flavours:?}")
     };
-    let mut wanted: Vec<String> = flavours.iter().map(|f| format!("linux-headers-{abi}-{f}")).collect();
+    let mut wanted: Vec<String> =
+        flavours.iter().map(|f| format!("linux-headers-{abi}-{f}")).collect();
     wanted.push(format!("linux-headers-{abi}-common"));
     // 5.10's kbuild package is named by series, 6.12's and 7.x's by ABI.
     let kbuild_abi = format!("linux-kbuild-{abi}");
-    wanted.push(if has_package(&dir, &kbuild_abi) { kbuild_abi } else { format!("linux-kbuild-{series}") });
+    wanted.push(if has_package(&dir, &kbuild_abi) {
+        kbuild_abi
+    } else {
+        format!("linux-kbuild-{series}")
+    });
     let debs = dir.join("debs").join(format!("linux-{series}"));
     let tmp = prefix_dir.with_extension("tmp");
     let packages: String = download_and_unpack(&dir, suite, "kernels", &wanted, &debs, &tmp)?
@@ -557,7 +589,10 @@ pub fn ensure_suite_kernel(suite: &str, series: &str, flavours: &[&str]) -> Resu
         // 7.x flavour Makefiles also set `KBUILD_OUTPUT=/usr/src/<flavour>`.
         let makefile = flavour.join("Makefile");
         let text = util::read_to_string(&makefile)?;
-        let text = text.replace("KBUILD_OUTPUT=/usr/src/", &format!("KBUILD_OUTPUT={}/usr/src/", prefix_dir.display()));
+        let text = text.replace(
+            "KBUILD_OUTPUT=/usr/src/",
+            &format!("KBUILD_OUTPUT={}/usr/src/", prefix_dir.display()),
+        );
         util::write(&makefile, text)?;
     }
     util::remove_dir_all_if_exists(&prefix_dir)?;
@@ -593,7 +628,8 @@ fn download_and_unpack(
     let mut packages = Vec::new();
     for deb in &files {
         let field = |f: &str| {
-            util::run_stdout(Command::new("dpkg-deb").args(["-f"]).arg(deb).arg(f)).map(|s| s.trim().to_string())
+            util::run_stdout(Command::new("dpkg-deb").args(["-f"]).arg(deb).arg(f))
+                .map(|s| s.trim().to_string())
         };
         packages.push((field("Package")?, field("Version")?));
         util::run(Command::new("dpkg-deb").arg("-x").arg(deb).arg(tmp))?;

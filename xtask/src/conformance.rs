@@ -62,10 +62,7 @@ pub enum DifferenceKind {
     /// Record or enum size in bits.
     Size { ours: u64, gcc: u64 },
     /// The field at this position has another name (fields out of order, or renamed).
-    Name {
-        ours: Option<String>,
-        gcc: Option<String>,
-    },
+    Name { ours: Option<String>, gcc: Option<String> },
     /// Field bit offset.
     Offset { ours: u64, gcc: u64 },
     /// Field bit size.
@@ -163,11 +160,7 @@ pub fn compare(ours: &Layouts, gcc: &Layouts) -> Report {
             }
         }
     }
-    for key in ours
-        .records
-        .keys()
-        .filter(|k| !gcc.records.contains_key(*k))
-    {
+    for key in ours.records.keys().filter(|k| !gcc.records.contains_key(*k)) {
         report.differences.push(Difference {
             record: key.clone(),
             field: None,
@@ -201,28 +194,17 @@ fn compare_enum(report: &mut Report, key: &str, ours: &Enum, gcc: &Enum) {
         report.enum_differences.push(Difference {
             record: key.to_owned(),
             field: None,
-            kind: DifferenceKind::Size {
-                ours: ours.size_bits,
-                gcc: gcc.size_bits,
-            },
+            kind: DifferenceKind::Size { ours: ours.size_bits, gcc: gcc.size_bits },
         });
     }
     if ours.constants != gcc.constants {
         let show = |e: &Enum| {
-            e.constants
-                .0
-                .iter()
-                .map(|(n, v)| format!("{n}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            e.constants.0.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join(", ")
         };
         report.enum_differences.push(Difference {
             record: key.to_owned(),
             field: None,
-            kind: DifferenceKind::Constants {
-                ours: show(ours),
-                gcc: show(gcc),
-            },
+            kind: DifferenceKind::Constants { ours: show(ours), gcc: show(gcc) },
         });
     }
 }
@@ -230,11 +212,7 @@ fn compare_enum(report: &mut Report, key: &str, ours: &Enum, gcc: &Enum) {
 fn compare_record(report: &mut Report, key: &str, prefix: &str, ours: &Record, gcc: &Record) {
     let diff = |kind| Difference {
         record: key.to_owned(),
-        field: if prefix.is_empty() {
-            None
-        } else {
-            Some(prefix.trim_end_matches('.').to_owned())
-        },
+        field: if prefix.is_empty() { None } else { Some(prefix.trim_end_matches('.').to_owned()) },
         kind,
     };
     if ours.kind != gcc.kind {
@@ -244,10 +222,9 @@ fn compare_record(report: &mut Report, key: &str, prefix: &str, ours: &Record, g
         }));
     }
     if ours.size_bits != gcc.size_bits {
-        report.differences.push(diff(DifferenceKind::Size {
-            ours: ours.size_bits,
-            gcc: gcc.size_bits,
-        }));
+        report
+            .differences
+            .push(diff(DifferenceKind::Size { ours: ours.size_bits, gcc: gcc.size_bits }));
     }
     let n = ours.fields.len().max(gcc.fields.len());
     for i in 0..n {
@@ -264,9 +241,7 @@ fn compare_record(report: &mut Report, key: &str, prefix: &str, ours: &Record, g
                 ));
             }
             (Some(o), None) => {
-                report
-                    .differences
-                    .push(field_diff(key, prefix, i, o, DifferenceKind::ExtraField))
+                report.differences.push(field_diff(key, prefix, i, o, DifferenceKind::ExtraField))
             }
             (None, None) => {}
         }
@@ -287,11 +262,7 @@ fn field_diff(
     field: &Field,
     kind: DifferenceKind,
 ) -> Difference {
-    Difference {
-        record: key.to_owned(),
-        field: Some(field_path(prefix, index, field)),
-        kind,
-    }
+    Difference { record: key.to_owned(), field: Some(field_path(prefix, index, field)), kind }
 }
 
 fn compare_field(
@@ -305,36 +276,22 @@ fn compare_field(
     report.fields_compared += 1;
     let mut kinds = Vec::new();
     if ours.name != gcc.name {
-        kinds.push(DifferenceKind::Name {
-            ours: ours.name.clone(),
-            gcc: gcc.name.clone(),
-        });
+        kinds.push(DifferenceKind::Name { ours: ours.name.clone(), gcc: gcc.name.clone() });
     }
     if ours.offset_bits != gcc.offset_bits {
-        kinds.push(DifferenceKind::Offset {
-            ours: ours.offset_bits,
-            gcc: gcc.offset_bits,
-        });
+        kinds.push(DifferenceKind::Offset { ours: ours.offset_bits, gcc: gcc.offset_bits });
     }
     if ours.bit_size != gcc.bit_size {
-        kinds.push(DifferenceKind::BitSize {
-            ours: ours.bit_size,
-            gcc: gcc.bit_size,
-        });
+        kinds.push(DifferenceKind::BitSize { ours: ours.bit_size, gcc: gcc.bit_size });
     }
     if ours.bitfield != gcc.bitfield {
-        kinds.push(DifferenceKind::Bitfield {
-            ours: ours.bitfield,
-            gcc: gcc.bitfield,
-        });
+        kinds.push(DifferenceKind::Bitfield { ours: ours.bitfield, gcc: gcc.bitfield });
     }
     if kinds.is_empty() {
         report.fields_equal += 1;
     }
     for kind in kinds {
-        report
-            .differences
-            .push(field_diff(key, prefix, index, gcc, kind));
+        report.differences.push(field_diff(key, prefix, index, gcc, kind));
     }
     if ours.ty != gcc.ty {
         report.type_differences.push(field_diff(
@@ -342,10 +299,7 @@ fn compare_field(
             prefix,
             index,
             gcc,
-            DifferenceKind::Type {
-                ours: ours.ty.clone(),
-                gcc: gcc.ty.clone(),
-            },
+            DifferenceKind::Type { ours: ours.ty.clone(), gcc: gcc.ty.clone() },
         ));
     }
     let nested_prefix = format!("{}.", field_path(prefix, index, gcc));
@@ -403,12 +357,7 @@ pub fn stand_in(tree: &Path, source: &Path) -> Result<(Layouts, Layouts)> {
 /// The summary table and the first `max_differences` differences of each tree, as text.
 pub fn render(reports: &[TreeReport], max_differences: usize) -> String {
     let mut out = String::new();
-    let width = reports
-        .iter()
-        .map(|t| t.tree.len())
-        .max()
-        .unwrap_or(0)
-        .max(4);
+    let width = reports.iter().map(|t| t.tree.len()).max().unwrap_or(0).max(4);
     out.push_str(&format!(
         "{:<width$} {:>17} {:>15} {:>12} {:>8}\n",
         "tree", "records ours/GCC", "fields compared", "fields equal", "percent"
@@ -469,10 +418,7 @@ mod tests {
         let inner = Record {
             kind: RecordKind::Union,
             size_bits: 32,
-            fields: vec![
-                field(Some("b"), 0, 32, "int"),
-                field(Some("c"), 0, 8, "char"),
-            ],
+            fields: vec![field(Some("b"), 0, 32, "int"), field(Some("c"), 0, 8, "char")],
         };
         let mut anon = field(None, 32, 32, "union <anonymous>");
         anon.record = Some(Box::new(inner));
@@ -545,11 +491,7 @@ mod tests {
         let mut ours = gcc();
         ours.records.insert(
             "struct u".to_owned(),
-            Record {
-                kind: RecordKind::Struct,
-                size_bits: 0,
-                fields: vec![],
-            },
+            Record { kind: RecordKind::Struct, size_bits: 0, fields: vec![] },
         );
         let report = compare(&ours, &gcc());
         assert_eq!(
@@ -571,19 +513,9 @@ mod tests {
                 (
                     "struct s".to_owned(),
                     None,
-                    DifferenceKind::Kind {
-                        ours: "union".to_owned(),
-                        gcc: "struct".to_owned()
-                    }
+                    DifferenceKind::Kind { ours: "union".to_owned(), gcc: "struct".to_owned() }
                 ),
-                (
-                    "struct s".to_owned(),
-                    None,
-                    DifferenceKind::Size {
-                        ours: 192,
-                        gcc: 128
-                    }
-                ),
+                ("struct s".to_owned(), None, DifferenceKind::Size { ours: 192, gcc: 128 }),
             ]
         );
     }
@@ -606,10 +538,7 @@ mod tests {
                 (
                     "struct s".to_owned(),
                     Some("a".to_owned()),
-                    DifferenceKind::Bitfield {
-                        ours: true,
-                        gcc: false
-                    }
+                    DifferenceKind::Bitfield { ours: true, gcc: false }
                 ),
                 (
                     "struct s".to_owned(),
@@ -642,21 +571,13 @@ mod tests {
         let report = compare(&ours, &gcc());
         assert_eq!(
             kinds(&report),
-            vec![(
-                "struct s".to_owned(),
-                Some("d".to_owned()),
-                DifferenceKind::MissingField
-            )]
+            vec![("struct s".to_owned(), Some("d".to_owned()), DifferenceKind::MissingField)]
         );
         assert_eq!((report.fields_compared, report.fields_equal), (6, 5));
         let report = compare(&gcc(), &ours);
         assert_eq!(
             kinds(&report),
-            vec![(
-                "struct s".to_owned(),
-                Some("d".to_owned()),
-                DifferenceKind::ExtraField
-            )]
+            vec![("struct s".to_owned(), Some("d".to_owned()), DifferenceKind::ExtraField)]
         );
     }
 
@@ -705,21 +626,12 @@ mod tests {
     fn enums() {
         let mut ours = gcc();
         ours.enums.get_mut("enum e").unwrap().constants.0[1].1 = 2;
-        ours.enums.insert(
-            "enum f".to_owned(),
-            Enum {
-                size_bits: 8,
-                constants: Constants::default(),
-            },
-        );
+        ours.enums
+            .insert("enum f".to_owned(), Enum { size_bits: 8, constants: Constants::default() });
         let report = compare(&ours, &gcc());
         assert!(report.differences.is_empty());
         assert!(!report.is_clean());
-        let shown: Vec<String> = report
-            .enum_differences
-            .iter()
-            .map(|d| d.to_string())
-            .collect();
+        let shown: Vec<String> = report.enum_differences.iter().map(|d| d.to_string()).collect();
         assert_eq!(
             shown,
             vec![
@@ -734,14 +646,8 @@ mod tests {
         let mut ours = gcc();
         s(&mut ours).fields[2].offset_bits = 96;
         let reports = [
-            TreeReport {
-                tree: "a-long-tree-name".to_owned(),
-                report: compare(&ours, &gcc()),
-            },
-            TreeReport {
-                tree: "b".to_owned(),
-                report: compare(&gcc(), &gcc()),
-            },
+            TreeReport { tree: "a-long-tree-name".to_owned(), report: compare(&ours, &gcc()) },
+            TreeReport { tree: "b".to_owned(), report: compare(&gcc(), &gcc()) },
         ];
         let text = render(&reports, 20);
         let lines: Vec<&str> = text.lines().collect();
@@ -758,10 +664,7 @@ mod tests {
             "b                              2/2               6            6  100.00%"
         );
         assert_eq!(lines[4], "a-long-tree-name: 1 layout differences:");
-        assert_eq!(
-            lines[5],
-            "  struct s field d: offset_bits ours 96 vs GCC 64"
-        );
+        assert_eq!(lines[5], "  struct s field d: offset_bits ours 96 vs GCC 64");
         assert_eq!(lines.len(), 6);
     }
 }

@@ -140,20 +140,15 @@ pub struct Prepared {
 
 /// The source package for a version.
 pub fn source_package(version: &str) -> Result<&'static SourcePackage> {
-    SOURCES
-        .iter()
-        .find(|s| s.version == version)
-        .ok_or_else(|| {
-            format_err!("no linux-source package pinned for version {version} (known: 6.1, 6.12)")
-        })
+    SOURCES.iter().find(|s| s.version == version).ok_or_else(|| {
+        format_err!("no linux-source package pinned for version {version} (known: 6.1, 6.12)")
+    })
 }
 
 /// Downloads (once) and unpacks (once) the full source of `package`; returns the source directory.
 pub fn ensure_source(package: &SourcePackage, timings: &mut Vec<(String, f64)>) -> Result<PathBuf> {
     let root = util::target_dir().join("kernel-source");
-    let source_dir = root
-        .join(package.version)
-        .join(format!("linux-source-{}", package.version));
+    let source_dir = root.join(package.version).join(format!("linux-source-{}", package.version));
     let stamp = source_dir.join(".layout-expert-stamp");
     let stamped = std::fs::read_to_string(&stamp).unwrap_or_default();
     // A stamp names the pinned digest, or `substitute <file> <digest>` when the archive had
@@ -168,7 +163,8 @@ pub fn ensure_source(package: &SourcePackage, timings: &mut Vec<(String, f64)>) 
     if !deb.is_file() {
         let start = Instant::now();
         let spec = format!("{}={}", package.name, package.package_version);
-        let pinned = util::run(Command::new("apt-get").arg("download").arg(&spec).current_dir(&debs));
+        let pinned =
+            util::run(Command::new("apt-get").arg("download").arg(&spec).current_dir(&debs));
         if let Err(pin_error) = pinned {
             // Pinned versions leave the archive when a new upload lands: take the archive's
             // current package of the same series, say so, and record its digest instead.
@@ -181,7 +177,13 @@ pub fn ensure_source(package: &SourcePackage, timings: &mut Vec<(String, f64)>) 
                 )
             })?;
             let new = debs_in(&debs)?.into_iter().find(|d| !before.contains(d));
-            deb = new.ok_or_else(|| format_err!("apt-get download {} produced no new .deb in {}", package.name, debs.display()))?;
+            deb = new.ok_or_else(|| {
+                format_err!(
+                    "apt-get download {} produced no new .deb in {}",
+                    package.name,
+                    debs.display()
+                )
+            })?;
             eprintln!(
                 "kernel source: {spec} is no longer in the archive; using {} instead (not SHA-256 pinned)",
                 deb.display()
@@ -194,11 +196,7 @@ pub fn ensure_source(package: &SourcePackage, timings: &mut Vec<(String, f64)>) 
     }
     let digest = util::sha256_files(std::slice::from_ref(&deb))?.remove(0);
     if substitute.is_none() && digest != package.sha256 {
-        bail!(
-            "{}: SHA-256 is {digest}, expected {}",
-            deb.display(),
-            package.sha256
-        );
+        bail!("{}: SHA-256 is {digest}, expected {}", deb.display(), package.sha256);
     }
     let start = Instant::now();
     let unpack_dir = root.join(package.version);
@@ -207,29 +205,16 @@ pub fn ensure_source(package: &SourcePackage, timings: &mut Vec<(String, f64)>) 
     util::create_dir_all(&pkg_dir)?;
     util::run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&pkg_dir))?;
     let tarball = pkg_dir.join(format!("usr/src/linux-source-{}.tar.xz", package.version));
-    util::run(
-        Command::new("tar")
-            .arg("-xf")
-            .arg(&tarball)
-            .arg("-C")
-            .arg(&unpack_dir),
-    )?;
+    util::run(Command::new("tar").arg("-xf").arg(&tarball).arg("-C").arg(&unpack_dir))?;
     util::remove_dir_all_if_exists(&pkg_dir)?;
     if !source_dir.join("Makefile").is_file() {
-        bail!(
-            "{} has no Makefile after unpacking {}",
-            source_dir.display(),
-            tarball.display()
-        );
+        bail!("{} has no Makefile after unpacking {}", source_dir.display(), tarball.display());
     }
     match &substitute {
         Some(deb) => util::write(&stamp, format!("substitute {} {digest}", deb.display()))?,
         None => util::write(&stamp, package.sha256)?,
     }
-    timings.push((
-        "unpack the source".to_owned(),
-        start.elapsed().as_secs_f64(),
-    ));
+    timings.push(("unpack the source".to_owned(), start.elapsed().as_secs_f64()));
     Ok(source_dir)
 }
 
@@ -251,26 +236,14 @@ pub fn prepare(version: &str, config: Config) -> Result<Prepared> {
     let package = source_package(version)?;
     let mut timings = Vec::new();
     let source_dir = ensure_source(package, &mut timings)?;
-    let dir = util::target_dir()
-        .join("custom-config")
-        .join(format!("{version}-{}", config.dir_name()));
+    let dir =
+        util::target_dir().join("custom-config").join(format!("{version}-{}", config.dir_name()));
     let stamp_path = dir.join(".layout-expert-stamp");
-    let stamp = format!(
-        "{}\n{:?}\n{}\n",
-        package.sha256,
-        config,
-        FORCED_OPTIONS.join(" ")
-    );
+    let stamp = format!("{}\n{:?}\n{}\n", package.sha256, config, FORCED_OPTIONS.join(" "));
     if let Ok(text) = std::fs::read_to_string(&stamp_path) {
         if let Some(rest) = text.strip_prefix(&stamp) {
             let changes = rest.lines().map(str::to_owned).collect();
-            return Ok(Prepared {
-                dir,
-                source_dir,
-                changes,
-                up_to_date: true,
-                timings,
-            });
+            return Ok(Prepared { dir, source_dir, changes, up_to_date: true, timings });
         }
     }
     util::remove_dir_all_if_exists(&dir)?;
@@ -292,10 +265,7 @@ pub fn prepare(version: &str, config: Config) -> Result<Prepared> {
     };
     let start = Instant::now();
     util::run(&mut make(&[config.make_target()]))?;
-    timings.push((
-        format!("make {}", config.make_target()),
-        start.elapsed().as_secs_f64(),
-    ));
+    timings.push((format!("make {}", config.make_target()), start.elapsed().as_secs_f64()));
     let config_file = dir.join(".config");
     let before = read_options(&config_file)?;
     let mut script = Command::new(source_dir.join("scripts/config"));
@@ -306,19 +276,13 @@ pub fn prepare(version: &str, config: Config) -> Result<Prepared> {
     util::run(&mut script)?;
     let start = Instant::now();
     util::run(&mut make(&["olddefconfig"]))?;
-    timings.push((
-        "make olddefconfig".to_owned(),
-        start.elapsed().as_secs_f64(),
-    ));
+    timings.push(("make olddefconfig".to_owned(), start.elapsed().as_secs_f64()));
     let after = read_options(&config_file)?;
     let mut changes = Vec::new();
     for ((option, old), (_, new)) in before.iter().zip(&after) {
         let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "not set".to_owned());
         if new.as_deref() != Some("y") {
-            bail!(
-                "CONFIG_{option} is {} after forcing it on (unmet dependencies?)",
-                show(new)
-            );
+            bail!("CONFIG_{option} is {} after forcing it on (unmet dependencies?)", show(new));
         }
         if old != new {
             changes.push(format!("CONFIG_{option}: {} -> {}", show(old), show(new)));
@@ -326,23 +290,14 @@ pub fn prepare(version: &str, config: Config) -> Result<Prepared> {
     }
     let start = Instant::now();
     util::run(&mut make(&["modules_prepare"]))?;
-    timings.push((
-        "make modules_prepare".to_owned(),
-        start.elapsed().as_secs_f64(),
-    ));
+    timings.push(("make modules_prepare".to_owned(), start.elapsed().as_secs_f64()));
     let mut stamp_text = stamp;
     for change in &changes {
         stamp_text.push_str(change);
         stamp_text.push('\n');
     }
     util::write(&stamp_path, stamp_text)?;
-    Ok(Prepared {
-        dir,
-        source_dir,
-        changes,
-        up_to_date: false,
-        timings,
-    })
+    Ok(Prepared { dir, source_dir, changes, up_to_date: false, timings })
 }
 
 /// The values of [`FORCED_OPTIONS`] in a `.config` (`None`: not set).
@@ -352,10 +307,7 @@ fn read_options(config_file: &Path) -> Result<Vec<(&'static str, Option<String>)
         .iter()
         .map(|option| {
             let prefix = format!("CONFIG_{option}=");
-            let value = text
-                .lines()
-                .find_map(|l| l.strip_prefix(&prefix))
-                .map(str::to_owned);
+            let value = text.lines().find_map(|l| l.strip_prefix(&prefix)).map(str::to_owned);
             (*option, value)
         })
         .collect())
@@ -363,12 +315,9 @@ fn read_options(config_file: &Path) -> Result<Vec<(&'static str, Option<String>)
 
 fn check_tools() -> Result<()> {
     let mut missing = Vec::new();
-    for (tool, package) in [
-        ("flex", "flex"),
-        ("bison", "bison"),
-        ("make", "make"),
-        ("gcc-12", "gcc-12"),
-    ] {
+    for (tool, package) in
+        [("flex", "flex"), ("bison", "bison"), ("make", "make"), ("gcc-12", "gcc-12")]
+    {
         if Command::new(tool).arg("--version").output().is_err() {
             missing.push(package);
         }
@@ -390,10 +339,7 @@ mod tests {
     fn config_names() {
         assert_eq!(Config::parse("tinyconfig").unwrap(), Config::Tiny);
         assert_eq!(Config::parse("randconfig:42").unwrap(), Config::Random(42));
-        assert_eq!(
-            Config::parse("randconfig:42").unwrap().dir_name(),
-            "randconfig-42"
-        );
+        assert_eq!(Config::parse("randconfig:42").unwrap().dir_name(), "randconfig-42");
         assert!(Config::parse("randconfig:x").is_err());
         assert!(Config::parse("oldconfig").is_err());
         assert!(source_package("5.10").is_err());

@@ -150,7 +150,10 @@ mod tests {
         let text = super::next_steps(&made);
         assert!(text.contains("vol -s ~/vol3-symbols -f MEMORY.img linux.pslist"), "{text}");
         assert!(text.contains("cp /d/6.1.0-56-amd64.json.xz ~/vol3-symbols/linux/"), "{text}");
-        assert!(text.contains("rekall -f MEMORY.img --profile /d/6.1.0-56-amd64.rekall.json pslist"), "{text}");
+        assert!(
+            text.contains("rekall -f MEMORY.img --profile /d/6.1.0-56-amd64.rekall.json pslist"),
+            "{text}"
+        );
         assert!(text.contains("--system-map"), "{text}");
     }
 }

@@ -54,15 +54,10 @@ pub fn read_object(data: &[u8]) -> Result<Layouts> {
     });
     let mut layouts = Layouts::new("gcc-dwarf");
     let mut units = dwarf.units();
-    while let Some(header) = units
-        .next()
-        .map_err(|e| format_err!("reading .debug_info: {e}"))?
-    {
+    while let Some(header) = units.next().map_err(|e| format_err!("reading .debug_info: {e}"))? {
         let version = header.version();
         layouts.dwarf_version = Some(layouts.dwarf_version.map_or(version, |v| v.max(version)));
-        let unit = dwarf
-            .unit(header)
-            .map_err(|e| format_err!("reading a unit header: {e}"))?;
+        let unit = dwarf.unit(header).map_err(|e| format_err!("reading a unit header: {e}"))?;
         let dies = collect_dies(&dwarf, &unit)?;
         let typedef_targets = dies
             .dies
@@ -70,11 +65,7 @@ pub fn read_object(data: &[u8]) -> Result<Layouts> {
             .filter(|d| d.tag == dw::DW_TAG_typedef && !d.local && d.name.is_some())
             .filter_map(|d| d.ty)
             .collect();
-        Converter {
-            dies: &dies,
-            typedef_targets,
-        }
-        .convert_into(&mut layouts)?;
+        Converter { dies: &dies, typedef_targets }.convert_into(&mut layouts)?;
     }
     if layouts.dwarf_version.is_none() {
         bail!("the object has no DWARF (.debug_info is empty or missing)");
@@ -101,9 +92,8 @@ fn load_section<'data>(
             relocations: object::RelocationMap::default(),
         });
     };
-    let data = section
-        .uncompressed_data()
-        .map_err(|e| format_err!("section {}: {e}", id.name()))?;
+    let data =
+        section.uncompressed_data().map_err(|e| format_err!("section {}: {e}", id.name()))?;
     let relocations = section
         .relocation_map()
         .map_err(|e| format_err!("relocations of section {}: {e}", id.name()))?;
@@ -162,9 +152,8 @@ fn collect_dies(
     let mut stack: Vec<usize> = Vec::new();
     let mut depth: isize = 0;
     let mut entries = unit.entries();
-    while let Some((delta, entry)) = entries
-        .next_dfs()
-        .map_err(|e| format_err!("reading DIEs: {e}"))?
+    while let Some((delta, entry)) =
+        entries.next_dfs().map_err(|e| format_err!("reading DIEs: {e}"))?
     {
         depth += delta;
         let depth_index = usize::try_from(depth).map_err(|_| format_err!("malformed DIE tree"))?;
@@ -200,19 +189,14 @@ fn collect_dies(
                 );
         }
         let mut attrs = entry.attrs();
-        while let Some(attr) = attrs
-            .next()
-            .map_err(|e| format_err!("reading attributes: {e}"))?
-        {
+        while let Some(attr) = attrs.next().map_err(|e| format_err!("reading attributes: {e}"))? {
             let value = attr.value();
             match attr.name() {
                 dw::DW_AT_name => {
                     let s = dwarf
                         .attr_string(unit, value)
                         .map_err(|e| format_err!("reading a name: {e}"))?;
-                    let s = s
-                        .to_string_lossy()
-                        .map_err(|e| format_err!("reading a name: {e}"))?;
+                    let s = s.to_string_lossy().map_err(|e| format_err!("reading a name: {e}"))?;
                     die.name = Some(s.into_owned());
                 }
                 dw::DW_AT_byte_size => die.byte_size = unsigned(&value),
@@ -372,9 +356,7 @@ impl Converter<'_> {
                 }
                 dw::DW_TAG_typedef => {
                     let Some(name) = &die.name else { continue };
-                    layouts
-                        .typedefs
-                        .insert(name.clone(), self.type_string(die.ty, 0)?);
+                    layouts.typedefs.insert(name.clone(), self.type_string(die.ty, 0)?);
                     let Some(target) = die.ty else { continue };
                     let tdie = self.die(target);
                     if tdie.name.is_some() || tdie.declaration {
@@ -445,11 +427,7 @@ impl Converter<'_> {
             }
             fields.push(self.field(idx, child, depth)?);
         }
-        Ok(Record {
-            kind,
-            size_bits: bits(size_bytes)?,
-            fields,
-        })
+        Ok(Record { kind, size_bits: bits(size_bytes)?, fields })
     }
 
     fn field(&self, record_idx: usize, idx: usize, depth: usize) -> Result<Field> {
@@ -461,9 +439,7 @@ impl Converter<'_> {
                 self.describe(record_idx)
             )
         };
-        let ty = member
-            .ty
-            .ok_or_else(|| format_err!("{} has no type", what()))?;
+        let ty = member.ty.ok_or_else(|| format_err!("{} has no type", what()))?;
         let location_bits = bits(member.data_member_location.unwrap_or(0))?;
         let (offset_bits, bit_size, bitfield) = match (member.bit_size, member.data_bit_offset) {
             // DWARF 5 bitfield.
@@ -539,10 +515,7 @@ impl Converter<'_> {
                 .ok_or_else(|| format_err!("enumerator {name} has no DW_AT_const_value"))?;
             constants.push((name, value));
         }
-        Ok(Enum {
-            size_bits: bits(size_bytes)?,
-            constants: Constants(constants),
-        })
+        Ok(Enum { size_bits: bits(size_bytes)?, constants: Constants(constants) })
     }
 
     /// The size of a type in bits (0 for an array without bounds).
@@ -622,31 +595,20 @@ impl Converter<'_> {
 
     fn type_name(&self, idx: Option<usize>, depth: usize) -> Result<TypeName> {
         let Some(idx) = idx else {
-            return Ok(TypeName {
-                base: "void".to_owned(),
-                dims: String::new(),
-            });
+            return Ok(TypeName { base: "void".to_owned(), dims: String::new() });
         };
         if depth > MAX_DEPTH {
             bail!("type chain too deep at {}", self.describe(idx));
         }
         let die = self.die(idx);
-        let plain = |base: String| {
-            Ok(TypeName {
-                base,
-                dims: String::new(),
-            })
-        };
+        let plain = |base: String| Ok(TypeName { base, dims: String::new() });
         match die.tag {
             dw::DW_TAG_base_type | dw::DW_TAG_typedef | dw::DW_TAG_unspecified_type => {
                 plain(die.name.clone().unwrap_or_else(|| "<unnamed>".to_owned()))
             }
             dw::DW_TAG_structure_type | dw::DW_TAG_union_type => {
                 let keyword = record_kind(die.tag).keyword();
-                plain(format!(
-                    "{keyword} {}",
-                    die.name.as_deref().unwrap_or("<anonymous>")
-                ))
+                plain(format!("{keyword} {}", die.name.as_deref().unwrap_or("<anonymous>")))
             }
             dw::DW_TAG_enumeration_type => match &die.name {
                 Some(name) => plain(format!("enum {name}")),
@@ -667,10 +629,7 @@ impl Converter<'_> {
                         None => dims.push_str("[]"),
                     }
                 }
-                Ok(TypeName {
-                    base: elem.base,
-                    dims: dims + &elem.dims,
-                })
+                Ok(TypeName { base: elem.base, dims: dims + &elem.dims })
             }
             other => bail!("unsupported type DIE {other} at {}", self.describe(idx)),
         }
@@ -704,9 +663,7 @@ fn record_kind(tag: gimli::DwTag) -> RecordKind {
 }
 
 fn bits(bytes: u64) -> Result<u64> {
-    bytes
-        .checked_mul(8)
-        .ok_or_else(|| format_err!("size {bytes} bytes overflows in bits"))
+    bytes.checked_mul(8).ok_or_else(|| format_err!("size {bytes} bytes overflows in bits"))
 }
 
 fn insert_record(

@@ -144,10 +144,7 @@ pub const KERNELS: &[Kernel] = &[
         packages: &[COMMON_612, AMD64_612, CLOUD_612, KBUILD_612],
         flavours: &[
             ("6.12-amd64", "linux-headers-6.12.117+deb12-amd64"),
-            (
-                "6.12-cloud-amd64",
-                "linux-headers-6.12.117+deb12-cloud-amd64",
-            ),
+            ("6.12-cloud-amd64", "linux-headers-6.12.117+deb12-cloud-amd64"),
         ],
     },
 ];
@@ -209,8 +206,9 @@ impl Archive for Apt {
         let spec = format!("{name}={version}");
         eprintln!("kernels: apt-get download {spec}");
         util::run(Command::new("apt-get").arg("download").arg(&spec).current_dir(dir))?;
-        deb_in(dir, name, version)
-            .ok_or_else(|| format_err!("apt-get download {spec} produced no .deb in {}", dir.display()))
+        deb_in(dir, name, version).ok_or_else(|| {
+            format_err!("apt-get download {spec} produced no .deb in {}", dir.display())
+        })
     }
 }
 
@@ -219,15 +217,11 @@ impl Archive for Apt {
 fn deb_in(dir: &Path, name: &str, version: &str) -> Option<PathBuf> {
     let version = version.replace(':', "%3a");
     let start = format!("{name}_{version}_");
-    std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(&start) && n.ends_with(".deb"))
-        })
+    std::fs::read_dir(dir).ok()?.filter_map(|e| e.ok()).map(|e| e.path()).find(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(&start) && n.ends_with(".deb"))
+    })
 }
 
 /// The cache root, `target/kernels`.
@@ -259,10 +253,7 @@ fn trees_of(kernels: &[Kernel], cache: &Path) -> Vec<Tree> {
                 .filter_map(|l| l.strip_prefix("flavour "))
                 .find_map(|l| l.split_once(' ').filter(|(pinned, _)| pinned == dir))
                 .map_or(*dir, |(_, used)| used);
-            res.push(Tree {
-                name: (*name).to_owned(),
-                path: prefix_dir.join("usr/src").join(dir),
-            });
+            res.push(Tree { name: (*name).to_owned(), path: prefix_dir.join("usr/src").join(dir) });
         }
     }
     res
@@ -296,10 +287,8 @@ pub fn ensure_kernels_in(
             continue;
         }
         // A fallback prefix stays until every pinned package is at hand again.
-        let at_hand = kernel
-            .packages
-            .iter()
-            .all(|p| pinned_at_hand(p, shared, &debs_dir).is_some());
+        let at_hand =
+            kernel.packages.iter().all(|p| pinned_at_hand(p, shared, &debs_dir).is_some());
         if !at_hand && is_fallback_stamp(&prefix_dir) {
             report(kernel, &Action::UpToDate);
             continue;
@@ -318,7 +307,10 @@ pub fn ensure_kernels_in(
                 let (debs, used, flavours) = current_packages(kernel, &debs_dir, archive)?;
                 let mut stamp = String::from(FALLBACK_STAMP_HEADER);
                 for u in &used {
-                    stamp.push_str(&format!("{}  {}={} (for {})\n", u.sha256, u.name, u.version, u.pinned));
+                    stamp.push_str(&format!(
+                        "{}  {}={} (for {})\n",
+                        u.sha256, u.name, u.version, u.pinned
+                    ));
                 }
                 for (pinned, current) in &flavours {
                     stamp.push_str(&format!("flavour {pinned} {current}\n"));
@@ -408,11 +400,7 @@ fn check_pinned(package: &Package, path: &Path) -> Result<()> {
     }
     let digest = util::sha256_files(&[path.to_path_buf()])?.remove(0);
     if digest != package.sha256 {
-        bail!(
-            "{}: SHA-256 is {digest}, expected {}",
-            path.display(),
-            package.sha256
-        );
+        bail!("{}: SHA-256 is {digest}, expected {}", path.display(), package.sha256);
     }
     Ok(())
 }
@@ -487,11 +475,8 @@ fn current_packages(
             });
             paths.push(path);
         }
-        let flavours = kernel
-            .flavours
-            .iter()
-            .map(|(_, dir)| ((*dir).to_owned(), rename(dir, &abi)))
-            .collect();
+        let flavours =
+            kernel.flavours.iter().map(|(_, dir)| ((*dir).to_owned(), rename(dir, &abi))).collect();
         return Ok((paths, used, flavours));
     }
     bail!(
@@ -501,7 +486,8 @@ fn current_packages(
     )
 }
 
-const FALLBACK_STAMP_HEADER: &str = "layout-expert kernels stamp 1 (current packages, not the pins)\n";
+const FALLBACK_STAMP_HEADER: &str =
+    "layout-expert kernels stamp 1 (current packages, not the pins)\n";
 
 fn is_fallback_stamp(prefix_dir: &Path) -> bool {
     std::fs::read_to_string(prefix_dir.join(STAMP_FILE))
@@ -529,9 +515,8 @@ fn unpack(
     stamp: &str,
     flavours: &[(String, String)],
 ) -> Result<()> {
-    let parent = prefix_dir
-        .parent()
-        .ok_or_else(|| format_err!("no parent for {}", prefix_dir.display()))?;
+    let parent =
+        prefix_dir.parent().ok_or_else(|| format_err!("no parent for {}", prefix_dir.display()))?;
     let tmp = parent.join(format!(".{}.tmp-{}", kernel.prefix, std::process::id()));
     util::remove_dir_all_if_exists(&tmp)?;
     util::create_dir_all(&tmp)?;
@@ -551,11 +536,7 @@ fn unpack(
         // Another process may have won the race; its result is as good as ours.
         util::remove_dir_all_if_exists(&tmp)?;
         if !stamp_matches(prefix_dir, stamp) {
-            bail!(
-                "cannot move {} to {}: {e}",
-                tmp.display(),
-                prefix_dir.display()
-            );
+            bail!("cannot move {} to {}: {e}", tmp.display(), prefix_dir.display());
         }
     }
     Ok(())
@@ -577,10 +558,7 @@ pub(crate) fn rewrite_flavour_makefile(flavour_dir: &Path, prefix_dir: &Path) ->
         out.push('\n');
     }
     if !changed {
-        bail!(
-            "{}: no `include /usr/src/...` line to rewrite",
-            path.display()
-        );
+        bail!("{}: no `include /usr/src/...` line to rewrite", path.display());
     }
     // The file is a hard link to nothing (dpkg-deb -x wrote it), so writing it in place is safe.
     util::write(&path, out)
@@ -603,7 +581,12 @@ mod tests {
 
     impl Archive for FakeArchive {
         fn names(&self, prefix: &str) -> Result<Vec<String>> {
-            Ok(self.has.iter().filter(|(n, _)| n.starts_with(prefix)).map(|(n, _)| n.clone()).collect())
+            Ok(self
+                .has
+                .iter()
+                .filter(|(n, _)| n.starts_with(prefix))
+                .map(|(n, _)| n.clone())
+                .collect())
         }
 
         fn candidate(&self, name: &str) -> Result<Option<String>> {
@@ -636,7 +619,10 @@ mod tests {
             util::write(&root.join(path), text).unwrap();
         }
         let deb = dir.join(format!("{name}_{version}_all.deb"));
-        util::run(Command::new("dpkg-deb").args(["--build", "--root-owner-group"]).arg(&root).arg(&deb)).unwrap();
+        util::run(
+            Command::new("dpkg-deb").args(["--build", "--root-owner-group"]).arg(&root).arg(&deb),
+        )
+        .unwrap();
         deb
     }
 
@@ -647,7 +633,12 @@ mod tests {
         vec![
             (
                 common.clone(),
-                build_deb(dir, &common, version, &[(format!("usr/src/{common}/Makefile"), "# common\n".into())]),
+                build_deb(
+                    dir,
+                    &common,
+                    version,
+                    &[(format!("usr/src/{common}/Makefile"), "# common\n".into())],
+                ),
             ),
             (
                 flavour.clone(),
@@ -655,12 +646,20 @@ mod tests {
                     dir,
                     &flavour,
                     version,
-                    &[(format!("usr/src/{flavour}/Makefile"), format!("include /usr/src/{common}/Makefile\n"))],
+                    &[(
+                        format!("usr/src/{flavour}/Makefile"),
+                        format!("include /usr/src/{common}/Makefile\n"),
+                    )],
                 ),
             ),
             (
                 "linux-kbuild-9.9".into(),
-                build_deb(dir, "linux-kbuild-9.9", version, &[("usr/lib/linux-kbuild-9.9/x".into(), "x\n".into())]),
+                build_deb(
+                    dir,
+                    "linux-kbuild-9.9",
+                    version,
+                    &[("usr/lib/linux-kbuild-9.9/x".into(), "x\n".into())],
+                ),
             ),
         ]
     }
@@ -704,13 +703,15 @@ mod tests {
         let kernels = [kernel];
         let cache = dir.path().join("cache");
         let mut actions = Vec::new();
-        ensure_kernels_in(&kernels, &cache, None, &archive, &mut |_, a| actions.push(a.clone())).unwrap();
+        ensure_kernels_in(&kernels, &cache, None, &archive, &mut |_, a| actions.push(a.clone()))
+            .unwrap();
         // The pinned version was asked for first, then the current series was used, and said so.
         assert_eq!(archive.downloads.borrow()[0], "linux-headers-9.9.0-5-common=9.9.1-2");
         let [Action::Substituted { used }] = actions.as_slice() else {
             panic!("expected a substitution, got {actions:?}");
         };
-        let used: Vec<String> = used.iter().map(|u| format!("{}={} for {}", u.name, u.version, u.pinned)).collect();
+        let used: Vec<String> =
+            used.iter().map(|u| format!("{}={} for {}", u.name, u.version, u.pinned)).collect();
         assert_eq!(
             used,
             [
@@ -724,12 +725,16 @@ mod tests {
         assert_eq!(trees[0].path, cache.join("9.9/usr/src/linux-headers-9.9.0-6-amd64"));
         assert_eq!(
             util::read_to_string(&trees[0].path.join("Makefile")).unwrap(),
-            format!("include {}/usr/src/linux-headers-9.9.0-6-common/Makefile\n", cache.join("9.9").display())
+            format!(
+                "include {}/usr/src/linux-headers-9.9.0-6-common/Makefile\n",
+                cache.join("9.9").display()
+            )
         );
         // A second run reuses the prefix without asking the archive again.
         let asked = archive.downloads.borrow().len();
         let mut again = Vec::new();
-        ensure_kernels_in(&kernels, &cache, None, &archive, &mut |_, a| again.push(a.clone())).unwrap();
+        ensure_kernels_in(&kernels, &cache, None, &archive, &mut |_, a| again.push(a.clone()))
+            .unwrap();
         assert_eq!(again, [Action::UpToDate]);
         assert_eq!(archive.downloads.borrow().len(), asked);
     }
@@ -745,17 +750,30 @@ mod tests {
         let kernel = pinned_kernel([digests[0].clone(), digests[1].clone(), digests[2].clone()]);
         let kernels = [kernel];
         // An archive that has nothing: the pins in `shared` are enough.
-        let archive = FakeArchive { has: Vec::new(), debs: shared.clone(), downloads: RefCell::new(Vec::new()) };
+        let archive = FakeArchive {
+            has: Vec::new(),
+            debs: shared.clone(),
+            downloads: RefCell::new(Vec::new()),
+        };
         let cache = dir.path().join("cache");
         let mut actions = Vec::new();
-        ensure_kernels_in(&kernels, &cache, Some(&shared), &archive, &mut |_, a| actions.push(a.clone())).unwrap();
+        ensure_kernels_in(&kernels, &cache, Some(&shared), &archive, &mut |_, a| {
+            actions.push(a.clone())
+        })
+        .unwrap();
         assert_eq!(actions, [Action::Unpacked { from: shared.clone() }]);
         assert!(archive.downloads.borrow().is_empty());
         assert!(trees_of(&kernels, &cache)[0].path.join("Makefile").is_file());
         // A pinned file whose digest is not the pin's is an error, never a reason to fall back.
         let tampered = pinned_kernel([digests[0].clone(), "f".repeat(64), digests[2].clone()]);
-        let err = ensure_kernels_in(&[tampered], &dir.path().join("cache2"), Some(&shared), &archive, &mut |_, _| {})
-            .unwrap_err();
+        let err = ensure_kernels_in(
+            &[tampered],
+            &dir.path().join("cache2"),
+            Some(&shared),
+            &archive,
+            &mut |_, _| {},
+        )
+        .unwrap_err();
         assert!(err.0.contains("SHA-256 is"), "{err}");
         assert!(archive.downloads.borrow().is_empty());
     }
@@ -770,36 +788,21 @@ mod tests {
 
     #[test]
     fn five_trees_in_three_prefixes() {
-        let names: Vec<String> = trees_in(Path::new("/c"))
-            .into_iter()
-            .map(|t| t.name)
-            .collect();
+        let names: Vec<String> = trees_in(Path::new("/c")).into_iter().map(|t| t.name).collect();
         assert_eq!(
             names,
-            [
-                "6.1-amd64",
-                "6.1-cloud-amd64",
-                "6.1-rt-amd64",
-                "6.12-amd64",
-                "6.12-cloud-amd64"
-            ]
+            ["6.1-amd64", "6.1-cloud-amd64", "6.1-rt-amd64", "6.12-amd64", "6.12-cloud-amd64"]
         );
         let rt = &trees_in(Path::new("/c"))[2];
-        assert_eq!(
-            rt.path,
-            Path::new("/c/6.1-rt/usr/src/linux-headers-6.1.0-56-rt-amd64")
-        );
+        assert_eq!(rt.path, Path::new("/c/6.1-rt/usr/src/linux-headers-6.1.0-56-rt-amd64"));
     }
 
     #[test]
     fn flavour_makefile_include_is_rewritten() {
         let dir = util::TempDir::new("kernels-test").unwrap();
         let makefile = dir.path().join("Makefile");
-        util::write(
-            &makefile,
-            "include /usr/src/linux-headers-6.1.0-56-common/Makefile\n",
-        )
-        .unwrap();
+        util::write(&makefile, "include /usr/src/linux-headers-6.1.0-56-common/Makefile\n")
+            .unwrap();
         rewrite_flavour_makefile(dir.path(), Path::new("/cache/6.1")).unwrap();
         assert_eq!(
             util::read_to_string(&makefile).unwrap(),

@@ -250,10 +250,7 @@ impl Layouts {
 impl Record {
     /// The number of fields, counting those of nested anonymous records.
     pub fn field_count(&self) -> usize {
-        self.fields
-            .iter()
-            .map(|f| 1 + f.record.as_ref().map_or(0, |r| r.field_count()))
-            .sum()
+        self.fields.iter().map(|f| 1 + f.record.as_ref().map_or(0, |r| r.field_count())).sum()
     }
 }
 
@@ -294,10 +291,7 @@ mod tests {
             },
         );
         let text = layouts.to_json();
-        assert!(
-            text.find("\"Z\"").unwrap() < text.find("\"A\"").unwrap(),
-            "{text}"
-        );
+        assert!(text.find("\"Z\"").unwrap() < text.find("\"A\"").unwrap(), "{text}");
         assert!(text.contains("18446744073709551615"), "{text}");
         let back = Layouts::from_json(&text, "test").unwrap();
         assert_eq!(back, layouts);

@@ -101,7 +101,8 @@ pub fn run(request: &Request) -> Result<Outcome> {
     let text = util::read(&source)?;
     let gcc_version = match tree_compiler(&tree)? {
         Some(cc) => {
-            let out = util::run_stdout(Command::new("sh").arg("-c").arg(format!("{cc} --version")))?;
+            let out =
+                util::run_stdout(Command::new("sh").arg("-c").arg(format!("{cc} --version")))?;
             out.lines().next().unwrap_or_default().trim().to_owned()
         }
         None => util::gcc_version()?,
@@ -117,9 +118,7 @@ pub fn run(request: &Request) -> Result<Outcome> {
         &gcc_version,
         &request.extra_cflags,
     )?;
-    let cache_file = util::target_dir()
-        .join("oracle")
-        .join(format!("{key}.json"));
+    let cache_file = util::target_dir().join("oracle").join(format!("{key}.json"));
     if let Ok(json) = std::fs::read_to_string(&cache_file) {
         if let Ok(mut layouts) = Layouts::from_json(&json, &cache_file.display().to_string()) {
             // The same text may live at another path; report the one asked about.
@@ -160,14 +159,7 @@ pub fn run(request: &Request) -> Result<Outcome> {
     std::fs::rename(&tmp, &cache_file)
         .map_err(|e| format_err!("cannot move {} into place: {e}", tmp.display()))?;
     let seconds = start.elapsed().as_secs_f64();
-    Ok(Outcome {
-        layouts,
-        cache_file,
-        cached: false,
-        seconds,
-        compile_seconds,
-        read_seconds,
-    })
+    Ok(Outcome { layouts, cache_file, cached: false, seconds, compile_seconds, read_seconds })
 }
 
 /// Builds `source` as the object of an out-of-tree module against `tree` with kbuild.
@@ -176,28 +168,18 @@ pub fn build_module(tree: &Path, source: &Path, extra_cflags: &[String]) -> Resu
     let dir = TempDir::new("oracle")?;
     let c_file = dir.path().join(format!("{name}.c"));
     std::fs::copy(source, &c_file).map_err(|e| {
-        format_err!(
-            "cannot copy {} to {}: {e}",
-            source.display(),
-            c_file.display()
-        )
+        format_err!("cannot copy {} to {}: {e}", source.display(), c_file.display())
     })?;
     // `-g` for DWARF; the other two undo what some configurations (DEBUG_INFO_SPLIT,
     // DEBUG_INFO_REDUCED) add, which would move the DWARF to a `.dwo` file or keep struct
     // definitions from headers out of it. They do not change code or layouts.
-    let mut kbuild = format!(
-        "obj-m += {name}.o\nccflags-y += {}\n",
-        DEBUG_CFLAGS.join(" ")
-    );
+    let mut kbuild = format!("obj-m += {name}.o\nccflags-y += {}\n", DEBUG_CFLAGS.join(" "));
     for flag in extra_cflags {
         kbuild.push_str(&format!("ccflags-y += {flag}\n"));
     }
     util::write(&dir.path().join("Kbuild"), kbuild)?;
     let mut make = Command::new("make");
-    make.arg("-C")
-        .arg(tree)
-        .arg(format!("M={}", dir.path().display()))
-        .arg(format!("{name}.o"));
+    make.arg("-C").arg(tree).arg(format!("M={}", dir.path().display())).arg(format!("{name}.o"));
     // Debian flavour trees name their compiler in `.kernelvariables`; a full source tree uses
     // `gcc` unless told, so say gcc-12 explicitly there. A tree built by another GCC release
     // gets that release, unpacked from its Debian suite (`compilers::ensure_gcc`).
@@ -210,7 +192,10 @@ pub fn build_module(tree: &Path, source: &Path, extra_cflags: &[String]) -> Resu
         if objtool.is_file() {
             let probe = Command::new(&objtool).arg("--help").env("SRCARCH", "x86").output();
             if probe.is_ok_and(|o| String::from_utf8_lossy(&o.stderr).contains("version `GLIBC_")) {
-                eprintln!("oracle: {} needs a newer glibc; building without objtool", objtool.display());
+                eprintln!(
+                    "oracle: {} needs a newer glibc; building without objtool",
+                    objtool.display()
+                );
                 make.arg("objtool=true");
             }
         }
@@ -230,12 +215,7 @@ pub fn build_module(tree: &Path, source: &Path, extra_cflags: &[String]) -> Resu
     } else {
         dir.path().to_path_buf()
     };
-    Ok(ModuleBuild {
-        dir,
-        object,
-        command,
-        cwd,
-    })
+    Ok(ModuleBuild { dir, object, command, cwd })
 }
 
 /// Writes `gcc -E` of `source` with kbuild's exact flags for `tree` to `out`; returns the command.
@@ -246,9 +226,7 @@ pub fn preprocess(tree: &Path, source: &Path, out: &Path) -> Result<String> {
     let out = if out.is_absolute() {
         out.to_path_buf()
     } else {
-        std::env::current_dir()
-            .map_err(|e| format_err!("{e}"))?
-            .join(out)
+        std::env::current_dir().map_err(|e| format_err!("{e}"))?.join(out)
     };
     if let Some(parent) = out.parent() {
         util::create_dir_all(parent)?;
@@ -273,10 +251,8 @@ pub fn preprocess_command(command: &str, object: &Path, out: &Path) -> Result<St
         bail!("the kbuild command has no `{compile}`: {command}");
     }
     let replaced = command.replacen(&compile, &format!("-E -o {}", out.display()), 1);
-    let words: Vec<&str> = replaced
-        .split(' ')
-        .filter(|w| !w.starts_with("-Wp,-MMD,") && !w.is_empty())
-        .collect();
+    let words: Vec<&str> =
+        replaced.split(' ').filter(|w| !w.starts_with("-Wp,-MMD,") && !w.is_empty()).collect();
     Ok(words.join(" "))
 }
 
@@ -284,9 +260,8 @@ pub fn preprocess_command(command: &str, object: &Path, out: &Path) -> Result<St
 /// `cmd_X.o :=` or `savedcmd_X.o :=` line, up to the first `;` outside quotes (kbuild appends the
 /// objtool run after it).
 pub fn compile_command(cmd_file_text: &str) -> Option<String> {
-    let line = cmd_file_text
-        .lines()
-        .find(|l| l.starts_with("cmd_") || l.starts_with("savedcmd_"))?;
+    let line =
+        cmd_file_text.lines().find(|l| l.starts_with("cmd_") || l.starts_with("savedcmd_"))?;
     let (_, value) = line.split_once(" := ")?;
     let mut quote: Option<char> = None;
     let mut end = value.len();
@@ -309,16 +284,8 @@ fn module_name(source: &Path) -> Result<String> {
         .file_stem()
         .and_then(|s| s.to_str())
         .ok_or_else(|| format_err!("{}: no usable file name", source.display()))?;
-    let name: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let name: String =
+        stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
     if name.is_empty() {
         bail!("{}: empty module name", source.display());
     }
@@ -326,8 +293,7 @@ fn module_name(source: &Path) -> Result<String> {
 }
 
 fn canonical(path: &Path) -> Result<PathBuf> {
-    path.canonicalize()
-        .map_err(|e| format_err!("{}: {e}", path.display()))
+    path.canonicalize().map_err(|e| format_err!("{}: {e}", path.display()))
 }
 
 fn cache_key(
@@ -373,10 +339,7 @@ mod tests {
             "gcc-12 -Wp,-MMD,/m/.p.o.d -DKBUILD_BASENAME='\"p;q\"' -c -o /m/p.o /m/p.c"
         );
         let pp = preprocess_command(&command, Path::new("/m/p.o"), Path::new("/out/p.i")).unwrap();
-        assert_eq!(
-            pp,
-            "gcc-12 -DKBUILD_BASENAME='\"p;q\"' -E -o /out/p.i /m/p.c"
-        );
+        assert_eq!(pp, "gcc-12 -DKBUILD_BASENAME='\"p;q\"' -E -o /out/p.i /m/p.c");
         assert!(preprocess_command(&command, Path::new("/x.o"), Path::new("/out/p.i")).is_err());
         assert_eq!(compile_command("nothing here"), None);
     }

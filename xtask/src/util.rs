@@ -58,10 +58,8 @@ pub fn target_dir() -> PathBuf {
 /// command and the end of its standard error.
 pub fn run(cmd: &mut Command) -> Result<Output> {
     let shown = show_command(cmd);
-    let output = cmd
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format_err!("cannot run `{shown}`: {e}"))?;
+    let output =
+        cmd.stdin(Stdio::null()).output().map_err(|e| format_err!("cannot run `{shown}`: {e}"))?;
     if !output.status.success() {
         bail!(
             "`{shown}` failed ({}):\n{}{}",
@@ -92,17 +90,10 @@ pub fn sha256_files(paths: &[PathBuf]) -> Result<Vec<String>> {
         return Ok(Vec::new());
     }
     let text = run_stdout(Command::new("sha256sum").args(paths))?;
-    let digests: Vec<String> = text
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .map(str::to_owned)
-        .collect();
+    let digests: Vec<String> =
+        text.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_owned).collect();
     if digests.len() != paths.len() {
-        bail!(
-            "sha256sum printed {} digests for {} files",
-            digests.len(),
-            paths.len()
-        );
+        bail!("sha256sum printed {} digests for {} files", digests.len(), paths.len());
     }
     Ok(digests)
 }
@@ -116,25 +107,17 @@ pub fn sha256_bytes(data: &[u8]) -> Result<String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format_err!("cannot run sha256sum: {e}"))?;
-    let mut stdin = child
-        .stdin
-        .take()
-        .ok_or_else(|| format_err!("sha256sum has no stdin"))?;
+    let mut stdin = child.stdin.take().ok_or_else(|| format_err!("sha256sum has no stdin"))?;
     // Write from a thread so that a large input cannot deadlock against the output pipe.
     let data = data.to_vec();
     let writer = std::thread::spawn(move || stdin.write_all(&data));
-    let output = child
-        .wait_with_output()
-        .map_err(|e| format_err!("sha256sum: {e}"))?;
+    let output = child.wait_with_output().map_err(|e| format_err!("sha256sum: {e}"))?;
     writer
         .join()
         .map_err(|_| format_err!("sha256sum writer thread panicked"))?
         .map_err(|e| format_err!("writing to sha256sum: {e}"))?;
     if !output.status.success() {
-        bail!(
-            "sha256sum failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        bail!("sha256sum failed: {}", String::from_utf8_lossy(&output.stderr));
     }
     let text = String::from_utf8_lossy(&output.stdout);
     text.split_whitespace()

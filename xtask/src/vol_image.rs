@@ -31,9 +31,8 @@ pub const VOLATILITY: &str = "volatility3==2.28.2";
 /// The guest prints this on the serial line when its marker processes run.
 const READY: &str = "LAYOUT-EXPERT-GUEST-READY";
 /// QEMU's machine: the README's flags (TCG, no KVM: a guest under it spins without vmx/svm).
-const QEMU_ARGS: [&str; 11] = [
-    "-cpu", "qemu64", "-smp", "1", "-m", "512", "-nodefaults", "-nic", "none", "-display", "none",
-];
+const QEMU_ARGS: [&str; 11] =
+    ["-cpu", "qemu64", "-smp", "1", "-m", "512", "-nodefaults", "-nic", "none", "-display", "none"];
 /// How long a boot to the ready guest may take (18–24 s measured on 2 cores).
 const BOOT_TIMEOUT: Duration = Duration::from_secs(240);
 /// How long one plugin run may take.
@@ -59,7 +58,9 @@ pub fn ensure_packages() -> Result<PathBuf> {
     util::remove_dir_all_if_exists(&debs)?;
     util::create_dir_all(&debs)?;
     let pinned = format!("{KERNEL_PACKAGE}={KERNEL_VERSION}");
-    if let Err(e) = util::run(Command::new("apt-get").args(["download", &pinned]).current_dir(&debs)) {
+    if let Err(e) =
+        util::run(Command::new("apt-get").args(["download", &pinned]).current_dir(&debs))
+    {
         let policy = util::run_stdout(Command::new("apt-cache").args(["policy", KERNEL_PACKAGE]))
             .unwrap_or_default();
         bail!(
@@ -79,10 +80,15 @@ pub fn ensure_packages() -> Result<PathBuf> {
         .collect();
     entries.sort();
     for deb in &entries {
-        let version = util::run_stdout(Command::new("dpkg-deb").args(["-f"]).arg(deb).arg("Version"))?;
+        let version =
+            util::run_stdout(Command::new("dpkg-deb").args(["-f"]).arg(deb).arg("Version"))?;
         let name = deb.file_name().unwrap_or_default().to_string_lossy();
         if name.starts_with(KERNEL_PACKAGE) && version.trim() != KERNEL_VERSION {
-            bail!("{}: version {} is not the reference's {KERNEL_VERSION}", deb.display(), version.trim());
+            bail!(
+                "{}: version {} is not the reference's {KERNEL_VERSION}",
+                deb.display(),
+                version.trim()
+            );
         }
         util::run(Command::new("dpkg-deb").arg("-x").arg(deb).arg(&root))?;
     }
@@ -137,14 +143,19 @@ exec sleep 1000000
 /// apart, so no owner is rewritten).
 fn cpio(staging: &Path) -> Result<Vec<u8>> {
     use std::os::unix::fs::MetadataExt;
-    fn walk(dir: &Path, base: &Path, out: &mut Vec<(String, std::fs::Metadata, Vec<u8>)>) -> Result<()> {
+    fn walk(
+        dir: &Path,
+        base: &Path,
+        out: &mut Vec<(String, std::fs::Metadata, Vec<u8>)>,
+    ) -> Result<()> {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(|e| format_err!("{}: {e}", dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect();
         paths.sort();
         for path in paths {
-            let meta = std::fs::symlink_metadata(&path).map_err(|e| format_err!("{}: {e}", path.display()))?;
+            let meta = std::fs::symlink_metadata(&path)
+                .map_err(|e| format_err!("{}: {e}", path.display()))?;
             let name = path.strip_prefix(base).unwrap_or(&path).to_string_lossy().into_owned();
             let data = if meta.file_type().is_symlink() {
                 std::fs::read_link(&path)
@@ -168,7 +179,21 @@ fn cpio(staging: &Path) -> Result<Vec<u8>> {
     /// One `newc` entry; `owner` is (mode, uid, gid, nlink).
     fn entry(out: &mut Vec<u8>, ino: usize, name: &str, owner: (u32, u32, u32, u32), data: &[u8]) {
         let (mode, uid, gid, nlink) = owner;
-        let fields = [ino as u32, mode, uid, gid, nlink, 0, data.len() as u32, 0, 0, 0, 0, name.len() as u32 + 1, 0];
+        let fields = [
+            ino as u32,
+            mode,
+            uid,
+            gid,
+            nlink,
+            0,
+            data.len() as u32,
+            0,
+            0,
+            0,
+            0,
+            name.len() as u32 + 1,
+            0,
+        ];
         out.extend_from_slice(b"070701");
         for f in fields {
             out.extend_from_slice(format!("{f:08X}").as_bytes());
@@ -292,7 +317,12 @@ pub fn ensure_dump(kaslr: bool) -> Result<Dump> {
     Ok(Dump { image, console, kaslr, key })
 }
 
-fn boot_and_dump(qemu: &mut std::process::Child, console: &Path, qmp: &Path, image: &Path) -> Result<()> {
+fn boot_and_dump(
+    qemu: &mut std::process::Child,
+    console: &Path,
+    qmp: &Path,
+    image: &Path,
+) -> Result<()> {
     let start = Instant::now();
     loop {
         if let Ok(Some(status)) = qemu.try_wait() {
@@ -311,7 +341,8 @@ fn boot_and_dump(qemu: &mut std::process::Child, console: &Path, qmp: &Path, ima
         }
         std::thread::sleep(Duration::from_millis(250));
     }
-    let sock = UnixStream::connect(qmp).map_err(|e| format_err!("QMP socket {}: {e}", qmp.display()))?;
+    let sock =
+        UnixStream::connect(qmp).map_err(|e| format_err!("QMP socket {}: {e}", qmp.display()))?;
     sock.set_read_timeout(Some(Duration::from_secs(120))).map_err(|e| format_err!("QMP: {e}"))?;
     let mut writer = sock.try_clone().map_err(|e| format_err!("QMP: {e}"))?;
     let mut reader = BufReader::new(sock);
@@ -359,7 +390,13 @@ pub fn volatility_python() -> Result<PathBuf> {
     if !ok(&python) {
         util::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
         util::run(Command::new(&python).args([
-            "-m", "pip", "install", "--disable-pip-version-check", "--quiet", VOLATILITY, "jsonschema==4.26.0",
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--quiet",
+            VOLATILITY,
+            "jsonschema==4.26.0",
         ]))?;
         if !ok(&python) {
             bail!("{}: the virtualenv has no {VOLATILITY}", venv.display());
@@ -374,14 +411,13 @@ pub fn plugins(python: &Path) -> Result<Vec<String>> {
     let reads = shared_volatility()?.join("plugin-reads.json");
     let reads: Value = serde_json::from_str(&util::read_to_string(&reads)?)
         .map_err(|e| format_err!("{}: {e}", reads.display()))?;
-    let mut names: Vec<String> = reads["plugins"]
-        .as_object()
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default();
+    let mut names: Vec<String> =
+        reads["plugins"].as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
     let help = util::run_stdout(Command::new(python).args(["-c", VOL_MAIN, "-h"]))?;
     for line in help.lines() {
         let word = line.split_whitespace().next().unwrap_or("");
-        if word.starts_with("linux.") && word.matches('.').count() >= 2 && line.starts_with("    ") {
+        if word.starts_with("linux.") && word.matches('.').count() >= 2 && line.starts_with("    ")
+        {
             names.push(word.to_owned());
         }
     }
@@ -418,7 +454,8 @@ fn reference_banner(python: &Path, reference: &Path) -> Result<String> {
 /// `linux_banner` is one of them; printk's copies in the log buffer are others).
 fn image_banners(image: &Path) -> Result<Vec<String>> {
     use std::io::Read;
-    let mut file = std::fs::File::open(image).map_err(|e| format_err!("{}: {e}", image.display()))?;
+    let mut file =
+        std::fs::File::open(image).map_err(|e| format_err!("{}: {e}", image.display()))?;
     let needle = format!("Linux version {RELEASE} ");
     let mut buf = vec![0u8; 1 << 24];
     let mut window: Vec<u8> = Vec::new();
@@ -436,7 +473,8 @@ fn image_banners(image: &Path) -> Result<Vec<String>> {
                 from = at + 1;
                 continue;
             };
-            let end = if rest[end] == b'\n' && rest.get(end + 1) == Some(&0) { end + 1 } else { end };
+            let end =
+                if rest[end] == b'\n' && rest.get(end + 1) == Some(&0) { end + 1 } else { end };
             let text = String::from_utf8_lossy(&rest[..=end]).into_owned();
             if !found.contains(&text) {
                 found.push(text);
@@ -465,7 +503,10 @@ fn no_validation() -> Result<PathBuf> {
     let init = dir.join("jsonschema/__init__.py");
     if !init.is_file() {
         util::create_dir_all(&dir.join("jsonschema"))?;
-        util::write(&init, "raise ImportError('schema validation skipped by xtask vol-compare')\n")?;
+        util::write(
+            &init,
+            "raise ImportError('schema validation skipped by xtask vol-compare')\n",
+        )?;
     }
     Ok(dir)
 }
@@ -482,8 +523,18 @@ pub struct Run {
 
 /// Runs `plugin` on `image` with the tables in `symbols` (a directory holding `linux/*.json.xz`)
 /// and the cache directory `cache`, with the JSON renderer. Cached in `cache_file`.
-fn run_plugin(python: &Path, image: &Path, symbols: &Path, cache: &Path, plugin: &str, cache_file: &Path) -> Result<Run> {
-    if let Some(v) = std::fs::read_to_string(cache_file).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok()) {
+fn run_plugin(
+    python: &Path,
+    image: &Path,
+    symbols: &Path,
+    cache: &Path,
+    plugin: &str,
+    cache_file: &Path,
+) -> Result<Run> {
+    if let Some(v) = std::fs::read_to_string(cache_file)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+    {
         return Ok(Run {
             ok: v["ok"].as_bool().unwrap_or(false),
             timed_out: v["timed_out"].as_bool().unwrap_or(false),
@@ -595,7 +646,11 @@ impl Outcome {
 
 fn short(e: &str) -> String {
     let e = e.trim();
-    if e.chars().count() > 110 { format!("{}…", e.chars().take(110).collect::<String>()) } else { e.to_owned() }
+    if e.chars().count() > 110 {
+        format!("{}…", e.chars().take(110).collect::<String>())
+    } else {
+        e.to_owned()
+    }
 }
 
 fn compare_rows(reference: &Run, ours: &Run) -> Outcome {
@@ -629,7 +684,9 @@ fn compare_rows(reference: &Run, ours: &Run) -> Outcome {
     }
     let mut columns = std::collections::BTreeSet::new();
     for (x, y) in only_a.iter().zip(&only_b) {
-        let (Ok(Value::Object(x)), Ok(Value::Object(y))) = (serde_json::from_str::<Value>(x), serde_json::from_str::<Value>(y)) else {
+        let (Ok(Value::Object(x)), Ok(Value::Object(y))) =
+            (serde_json::from_str::<Value>(x), serde_json::from_str::<Value>(y))
+        else {
             continue;
         };
         for (k, v) in &x {
@@ -643,7 +700,12 @@ fn compare_rows(reference: &Run, ours: &Run) -> Outcome {
         only_a.first().map_or("-", |s| s.as_str()),
         only_b.first().map_or("-", |s| s.as_str())
     );
-    Outcome::Different { only_reference: only_a.len(), only_ours: only_b.len(), columns: columns.into_iter().collect(), example }
+    Outcome::Different {
+        only_reference: only_a.len(),
+        only_ours: only_b.len(),
+        columns: columns.into_iter().collect(),
+        example,
+    }
 }
 
 /// What the comparison is given: our layout-expert binary and the make-profile inputs.
@@ -672,7 +734,8 @@ pub struct Comparison {
 /// The rows a cached run of `plugin` gave (`Comparison::our_runs`).
 pub fn cached_rows(runs: &Path, plugin: &str) -> Result<Vec<Value>> {
     let path = runs.join(format!("{plugin}.json"));
-    let v: Value = serde_json::from_str(&util::read_to_string(&path)?).map_err(|e| format_err!("{}: {e}", path.display()))?;
+    let v: Value = serde_json::from_str(&util::read_to_string(&path)?)
+        .map_err(|e| format_err!("{}: {e}", path.display()))?;
     Ok(v["rows"].as_array().cloned().unwrap_or_default())
 }
 
@@ -682,7 +745,9 @@ pub fn guest_processes(console: &str) -> Vec<(u64, u64, u64, u64, String)> {
     let mut out = Vec::new();
     for line in after.lines().take_while(|l| !l.contains(READY)) {
         let words: Vec<&str> = line.split_whitespace().collect();
-        let field = |key: &str| words.iter().position(|w| *w == key).and_then(|i| words.get(i + 1)).copied();
+        let field = |key: &str| {
+            words.iter().position(|w| *w == key).and_then(|i| words.get(i + 1)).copied()
+        };
         let num = |key: &str| field(key).and_then(|v| v.parse::<u64>().ok());
         if let (Some(name), Some(pid), Some(ppid), Some(uid), Some(gid)) =
             (field("Name:"), num("Pid:"), num("PPid:"), num("Uid:"), num("Gid:"))
@@ -696,7 +761,8 @@ pub fn guest_processes(console: &str) -> Vec<(u64, u64, u64, u64, String)> {
 impl Comparison {
     /// (plugins with the same rows, plugins that work with the reference).
     pub fn score(&self) -> (usize, usize) {
-        let working = self.outcomes.iter().filter(|(_, o)| !matches!(o, Outcome::ReferenceFails(_))).count();
+        let working =
+            self.outcomes.iter().filter(|(_, o)| !matches!(o, Outcome::ReferenceFails(_))).count();
         let same = self.outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Same { .. })).count();
         (same, working)
     }
@@ -744,7 +810,12 @@ fn build_our_isf(ours: &OurIsf, dump: &Dump, out: &Path) -> Result<Vec<String>> 
 
 /// Runs every plugin on the dump with the reference ISF and with ours and compares the rows.
 /// `only` restricts the plugins (empty: all). Progress goes to `log`.
-pub fn compare(dump: &Dump, ours: &OurIsf, only: &[String], log: &mut dyn FnMut(&str)) -> Result<Comparison> {
+pub fn compare(
+    dump: &Dump,
+    ours: &OurIsf,
+    only: &[String],
+    log: &mut dyn FnMut(&str),
+) -> Result<Comparison> {
     let python = volatility_python()?;
     let shared = shared_volatility()?;
     let reference = shared.join("dwarf2json-6.1.0-56-amd64.json.xz");
@@ -776,9 +847,13 @@ pub fn compare(dump: &Dump, ours: &OurIsf, only: &[String], log: &mut dyn FnMut(
     let our_symbols = our_dir.join("symbols");
     util::remove_dir_all_if_exists(&our_symbols)?;
     util::create_dir_all(&our_symbols.join("linux"))?;
-    std::fs::copy(&isf, our_symbols.join("linux/layout-expert.json.xz")).map_err(|e| format_err!("{}: {e}", isf.display()))?;
+    std::fs::copy(&isf, our_symbols.join("linux/layout-expert.json.xz"))
+        .map_err(|e| format_err!("{}: {e}", isf.display()))?;
     // A fresh cache directory per table and run: Volatility must not find the other table there.
-    let (ref_cache, our_cache) = (runs.join(format!("cache-reference-{}", std::process::id())), runs.join(format!("cache-ours-{}", std::process::id())));
+    let (ref_cache, our_cache) = (
+        runs.join(format!("cache-reference-{}", std::process::id())),
+        runs.join(format!("cache-ours-{}", std::process::id())),
+    );
     for cache in [&ref_cache, &our_cache] {
         util::remove_dir_all_if_exists(cache)?;
         util::create_dir_all(cache)?;
@@ -790,9 +865,23 @@ pub fn compare(dump: &Dump, ours: &OurIsf, only: &[String], log: &mut dyn FnMut(
     let mut outcomes = Vec::new();
     for name in &names {
         let start = Instant::now();
-        let ref_run = run_plugin(&python, &dump.image, &ref_symbols, &ref_cache, name, &ref_dir.join(format!("{name}.json")))?;
+        let ref_run = run_plugin(
+            &python,
+            &dump.image,
+            &ref_symbols,
+            &ref_cache,
+            name,
+            &ref_dir.join(format!("{name}.json")),
+        )?;
         let outcome = if ref_run.ok {
-            let our_run = run_plugin(&python, &dump.image, &our_symbols, &our_cache, name, &our_dir.join(format!("{name}.json")))?;
+            let our_run = run_plugin(
+                &python,
+                &dump.image,
+                &our_symbols,
+                &our_cache,
+                name,
+                &our_dir.join(format!("{name}.json")),
+            )?;
             compare_rows(&ref_run, &our_run)
         } else {
             Outcome::ReferenceFails(ref_run.error.clone())
@@ -812,7 +901,8 @@ pub fn compare(dump: &Dump, ours: &OurIsf, only: &[String], log: &mut dyn FnMut(
 /// The plugin-by-plugin table (markdown) for one or more comparisons of the same plugins.
 pub fn table(comparisons: &[Comparison]) -> String {
     let mut out = String::new();
-    let modes: Vec<&str> = comparisons.iter().map(|c| if c.kaslr { "KASLR" } else { "nokaslr" }).collect();
+    let modes: Vec<&str> =
+        comparisons.iter().map(|c| if c.kaslr { "KASLR" } else { "nokaslr" }).collect();
     let _ = writeln!(out, "| plugin | {} |", modes.join(" | "));
     let _ = writeln!(out, "|---|{}", "---|".repeat(modes.len()));
     if let Some(first) = comparisons.first() {
@@ -824,10 +914,13 @@ pub fn table(comparisons: &[Comparison]) -> String {
             let _ = writeln!(out, "| {name} | {} |", cells.join(" | "));
         }
     }
-    let scores: Vec<String> = comparisons.iter().map(|c| {
-        let (same, working) = c.score();
-        format!("{same}/{working}")
-    }).collect();
+    let scores: Vec<String> = comparisons
+        .iter()
+        .map(|c| {
+            let (same, working) = c.score();
+            format!("{same}/{working}")
+        })
+        .collect();
     let _ = writeln!(out, "| **same rows / works with the reference** | {} |", scores.join(" | "));
     out
 }
@@ -837,21 +930,42 @@ mod tests {
     use super::*;
 
     fn run(rows: Value) -> Run {
-        Run { ok: true, timed_out: false, rows: rows.as_array().cloned().unwrap(), error: String::new() }
+        Run {
+            ok: true,
+            timed_out: false,
+            rows: rows.as_array().cloned().unwrap(),
+            error: String::new(),
+        }
     }
 
     #[test]
     fn rows_compare_as_a_multiset_with_sorted_children() {
-        let a = run(serde_json::json!([{"PID": 1, "__children": [{"PID": 2}, {"PID": 3}]}, {"PID": 9}]));
-        let b = run(serde_json::json!([{"PID": 9}, {"PID": 1, "__children": [{"PID": 3}, {"PID": 2}]}]));
+        let a = run(
+            serde_json::json!([{"PID": 1, "__children": [{"PID": 2}, {"PID": 3}]}, {"PID": 9}]),
+        );
+        let b = run(
+            serde_json::json!([{"PID": 9}, {"PID": 1, "__children": [{"PID": 3}, {"PID": 2}]}]),
+        );
         assert_eq!(compare_rows(&a, &b), Outcome::Same { rows: 2, ordered: false });
-        let c = run(serde_json::json!([{"PID": 9}, {"PID": 1, "__children": [{"PID": 3}, {"PID": 4}]}]));
+        let c = run(
+            serde_json::json!([{"PID": 9}, {"PID": 1, "__children": [{"PID": 3}, {"PID": 4}]}]),
+        );
         match compare_rows(&a, &c) {
-            Outcome::Different { only_reference: 1, only_ours: 1, columns, .. } => assert_eq!(columns, ["__children"]),
+            Outcome::Different { only_reference: 1, only_ours: 1, columns, .. } => {
+                assert_eq!(columns, ["__children"])
+            }
             other => panic!("{other:?}"),
         }
-        let failed = Run { ok: false, timed_out: false, rows: Vec::new(), error: "Unknown symbol: mount".into() };
-        assert_eq!(compare_rows(&failed, &a), Outcome::ReferenceFails("Unknown symbol: mount".into()));
+        let failed = Run {
+            ok: false,
+            timed_out: false,
+            rows: Vec::new(),
+            error: "Unknown symbol: mount".into(),
+        };
+        assert_eq!(
+            compare_rows(&failed, &a),
+            Outcome::ReferenceFails("Unknown symbol: mount".into())
+        );
         assert_eq!(compare_rows(&a, &failed), Outcome::OursFails("Unknown symbol: mount".into()));
     }
 

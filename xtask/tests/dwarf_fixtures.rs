@@ -41,11 +41,7 @@ fn expected(name: &str, dir: &Path) -> Expected {
     let mut res = Expected::default();
     for line in out.lines() {
         let cols: Vec<&str> = line.split('\t').collect();
-        let num = |i: usize| {
-            cols[i]
-                .parse::<u64>()
-                .unwrap_or_else(|e| panic!("{line}: {e}"))
-        };
+        let num = |i: usize| cols[i].parse::<u64>().unwrap_or_else(|e| panic!("{line}: {e}"));
         match cols[0] {
             "R" => {
                 res.records.insert(cols[1].to_owned(), (num(2), Vec::new()));
@@ -61,11 +57,7 @@ fn expected(name: &str, dir: &Path) -> Expected {
             }
             "C" => {
                 let value: i128 = cols[3].parse().unwrap();
-                res.enums
-                    .get_mut(cols[1])
-                    .unwrap()
-                    .1
-                    .push((cols[2].to_owned(), value));
+                res.enums.get_mut(cols[1]).unwrap().1.push((cols[2].to_owned(), value));
             }
             _ => panic!("{name}: unexpected line from the fixture program: {line}"),
         }
@@ -101,8 +93,7 @@ fn observed(layouts: &Layouts) -> Expected {
         res.records.insert(key.clone(), (record.size_bits, fields));
     }
     for (key, value) in &layouts.enums {
-        res.enums
-            .insert(key.clone(), (value.size_bits, value.constants.0.clone()));
+        res.enums.insert(key.clone(), (value.size_bits, value.constants.0.clone()));
     }
     res
 }
@@ -133,10 +124,7 @@ fn read_fixture(name: &str, dir: &Path, dwarf_version: u16) -> Layouts {
 fn check(name: &str) -> Layouts {
     let dir = TempDir::new("dwarf-fixture").unwrap();
     let want = expected(name, dir.path());
-    assert!(
-        !want.records.is_empty() || !want.enums.is_empty(),
-        "{name} printed nothing"
-    );
+    assert!(!want.records.is_empty() || !want.enums.is_empty(), "{name} printed nothing");
     let mut last = None;
     for dwarf_version in [4, 5] {
         let layouts = read_fixture(name, dir.path(), dwarf_version);
@@ -147,10 +135,7 @@ fn check(name: &str) -> Layouts {
             "{name} DWARF {dwarf_version}: record keys"
         );
         for (key, want_record) in &want.records {
-            assert_eq!(
-                &got.records[key], want_record,
-                "{name} DWARF {dwarf_version}: {key}"
-            );
+            assert_eq!(&got.records[key], want_record, "{name} DWARF {dwarf_version}: {key}");
         }
         assert_eq!(got.enums, want.enums, "{name} DWARF {dwarf_version}: enums");
         last = Some(layouts);
@@ -162,40 +147,24 @@ fn field_types(layouts: &Layouts, key: &str) -> Vec<(String, String)> {
     layouts.records[key]
         .fields
         .iter()
-        .map(|f| {
-            (
-                f.name.clone().unwrap_or_else(|| "<anon>".to_owned()),
-                f.ty.clone(),
-            )
-        })
+        .map(|f| (f.name.clone().unwrap_or_else(|| "<anon>".to_owned()), f.ty.clone()))
         .collect()
 }
 
 #[test]
 fn bitfields() {
     let layouts = check("bitfields.c");
-    assert_eq!(
-        layouts.records["struct bf_signed_enum"].fields[0].ty,
-        "enum bf_small"
-    );
+    assert_eq!(layouts.records["struct bf_signed_enum"].fields[0].ty, "enum bf_small");
 }
 
 #[test]
 fn anonymous_members() {
     let layouts = check("anonymous.c");
     let outer = &layouts.records["struct an_outer"];
-    let arr = outer
-        .fields
-        .iter()
-        .find(|f| f.name.as_deref() == Some("arr"))
-        .unwrap();
+    let arr = outer.fields.iter().find(|f| f.name.as_deref() == Some("arr")).unwrap();
     assert_eq!(arr.ty, "struct <anonymous>[2]");
     assert_eq!(arr.record.as_ref().map(|r| r.fields.len()), Some(2));
-    let ptr = outer
-        .fields
-        .iter()
-        .find(|f| f.name.as_deref() == Some("ptr"))
-        .unwrap();
+    let ptr = outer.fields.iter().find(|f| f.name.as_deref() == Some("ptr")).unwrap();
     assert_eq!(ptr.ty, "struct <anonymous> *");
     assert_eq!(ptr.record.as_ref().map(|r| r.size_bits), Some(64));
     assert_eq!(outer.fields[1].name, None);
@@ -205,10 +174,7 @@ fn anonymous_members() {
         .iter()
         .find(|f| f.name.as_deref() == Some("atomic"))
         .unwrap();
-    assert_eq!(
-        (atomic.ty.as_str(), atomic.record.is_none()),
-        ("an_atomic_t", true)
-    );
+    assert_eq!((atomic.ty.as_str(), atomic.record.is_none()), ("an_atomic_t", true));
     assert_eq!(layouts.typedefs["an_atomic_t"], "struct <anonymous>");
     assert_eq!(layouts.declarations, ["struct an_opaque"]);
 }
@@ -233,10 +199,8 @@ fn arrays_and_function_pointers() {
         ("zero", "int[0]"),
         ("tail_zero", "long int[0]"),
     ];
-    let want: Vec<(String, String)> = want
-        .iter()
-        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-        .collect();
+    let want: Vec<(String, String)> =
+        want.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect();
     assert_eq!(types, want);
     assert_eq!(field_types(&layouts, "struct ar_flex")[1].1, "long int[]");
     assert_eq!(field_types(&layouts, "struct ar_flex2")[1].1, "int[][3]");

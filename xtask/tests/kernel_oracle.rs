@@ -29,22 +29,10 @@ fn conformance_stand_in_on_debian_trees() {
         assert_eq!(gcc.dwarf_version, Some(5), "{}", tree.name);
         assert_eq!(ours.dwarf_version, Some(4), "{}", tree.name);
         // Both targets include linux/sched.h, linux/fs.h and net/sock.h: hundreds of records.
-        assert!(
-            gcc.records.len() > 400,
-            "{}: only {} records",
-            tree.name,
-            gcc.records.len()
-        );
-        assert!(
-            gcc.records.contains_key("struct task_struct"),
-            "{}",
-            tree.name
-        );
+        assert!(gcc.records.len() > 400, "{}: only {} records", tree.name, gcc.records.len());
+        assert!(gcc.records.contains_key("struct task_struct"), "{}", tree.name);
         let report = conformance::compare(&ours, &gcc);
-        reports.push(conformance::TreeReport {
-            tree: tree.name.clone(),
-            report,
-        });
+        reports.push(conformance::TreeReport { tree: tree.name.clone(), report });
     }
     let table = conformance::render(&reports, 20);
     for r in &reports {
@@ -117,10 +105,7 @@ fn flatten(
 #[test]
 fn oracle_numbers_hold_as_static_asserts() {
     let trees = kernels::debian_trees().unwrap();
-    for tree in trees
-        .iter()
-        .filter(|t| t.name == "6.1-amd64" || t.name == "6.12-amd64")
-    {
+    for tree in trees.iter().filter(|t| t.name == "6.1-amd64" || t.name == "6.12-amd64") {
         let outcome = oracle::run(&oracle::Request {
             tree: tree.path.clone(),
             source: probe(),
@@ -145,18 +130,9 @@ fn preprocess_uses_kbuild_flags() {
     let dir = util::TempDir::new("preprocess-test").unwrap();
     let out = dir.path().join("probe.i");
     let command = oracle::preprocess(&tree.path, &probe(), &out).unwrap();
-    assert!(
-        command.contains(&format!(" -E -o {} ", out.display())),
-        "{command}"
-    );
-    assert!(
-        !command.contains("-MMD") && !command.contains(" -c "),
-        "{command}"
-    );
-    assert!(
-        command.contains("-include ") && command.contains("-D__KERNEL__"),
-        "{command}"
-    );
+    assert!(command.contains(&format!(" -E -o {} ", out.display())), "{command}");
+    assert!(!command.contains("-MMD") && !command.contains(" -c "), "{command}");
+    assert!(command.contains("-include ") && command.contains("-D__KERNEL__"), "{command}");
     let text = util::read_to_string(&out).unwrap();
     // The forced include and the tree's generated config were both seen.
     assert!(

@@ -37,17 +37,11 @@ const BATCH: usize = 1000;
 fn randomised_attribute_combinations_match_gcc() {
     let cases = std::env::var("LAYOUT_EXPERT_RANDOM_LAYOUTS")
         .ok()
-        .map(|it| {
-            it.parse::<usize>()
-                .expect("LAYOUT_EXPERT_RANDOM_LAYOUTS is a number")
-        })
+        .map(|it| it.parse::<usize>().expect("LAYOUT_EXPERT_RANDOM_LAYOUTS is a number"))
         .unwrap_or(DEFAULT_CASES);
     let seed = std::env::var("LAYOUT_EXPERT_RANDOM_SEED")
         .ok()
-        .map(|it| {
-            it.parse::<u64>()
-                .expect("LAYOUT_EXPERT_RANDOM_SEED is a number")
-        })
+        .map(|it| it.parse::<u64>().expect("LAYOUT_EXPERT_RANDOM_SEED is a number"))
         .unwrap_or(0x0a77_5eed);
     let mut checked_roots = 0;
     let mut fields = 0;
@@ -64,10 +58,7 @@ fn randomised_attribute_combinations_match_gcc() {
         refused += errs;
     }
     // The generators must reach every kind of case (a test that checks nothing cannot fail).
-    assert!(
-        checked_roots >= cases,
-        "only {checked_roots} roots for {cases} cases"
-    );
+    assert!(checked_roots >= cases, "only {checked_roots} roots for {cases} cases");
     assert!(refused > 0, "no unmodelled attribute was generated");
     eprintln!("{cases} cases: {checked_roots} records and {fields} fields match gcc-12, {refused} refusals name their attribute");
 }
@@ -174,11 +165,7 @@ impl Gen {
         let mut i = 0;
         while i < attrs.len() {
             let take = 1 + self.next((attrs.len() - i) as u64) as usize;
-            let kw = if self.chance(5) {
-                "__attribute"
-            } else {
-                "__attribute__"
-            };
+            let kw = if self.chance(5) { "__attribute" } else { "__attribute__" };
             let _ = write!(out, " {kw}(({}))", attrs[i..i + take].join(", "));
             i += take;
         }
@@ -219,11 +206,7 @@ impl Gen {
             self.refusal();
             return;
         }
-        let pack = if self.chance(4) {
-            Some(self.pow2(4))
-        } else {
-            None
-        };
+        let pack = if self.chance(4) { Some(self.pow2(4)) } else { None };
         let push = self.chance(2);
         if let Some(n) = pack {
             if push {
@@ -286,10 +269,7 @@ impl Gen {
         let split = self.next(pool.len() as u64 + 1) as usize;
         let before = self.groups(pool[..split].to_vec());
         let after = self.groups(pool[split..].to_vec());
-        let _ = writeln!(
-            self.src,
-            "enum{before} {tag} {{ {tag}_a{values}, {tag}_b }}{after};"
-        );
+        let _ = writeln!(self.src, "enum{before} {tag} {{ {tag}_a{values}, {tag}_b }}{after};");
         Known {
             spelling: format!("enum {tag}"),
             size: None,
@@ -314,13 +294,7 @@ impl Gen {
             }
         } else if record_base {
             let (text, _) = self.record_text(false, 1, true);
-            Known {
-                spelling: text,
-                size: None,
-                int_bits: None,
-                array_ok: true,
-                scalar_align: None,
-            }
+            Known { spelling: text, size: None, int_bits: None, array_ok: true, scalar_align: None }
         } else {
             self.base_known()
         };
@@ -378,10 +352,7 @@ impl Gen {
             Some(base) => (base, "*"),
             None => (base.spelling.as_str(), ""),
         };
-        let _ = writeln!(
-            self.src,
-            "{p0} typedef{p1} {spelling}{p2} {star}{name}{dims}{p3};"
-        );
+        let _ = writeln!(self.src, "{p0} typedef{p1} {spelling}{p2} {star}{name}{dims}{p3};");
         // GCC rejects a bitfield of a type with `warn_if_not_aligned`.
         let warns = p0.contains("warn_if")
             || p1.contains("warn_if")
@@ -397,19 +368,12 @@ impl Gen {
             size,
             int_bits,
             // The alignment is the last `aligned` applied, the mode's, or the base's.
-            array_ok: if n_aligned > 0 {
-                as_element
-            } else {
-                mode || base.array_ok
-            },
+            array_ok: if n_aligned > 0 { as_element } else { mode || base.array_ok },
             scalar_align: None,
         };
         // Measure the typedef directly: between two chars.
         let wrapper = self.fresh("w");
-        let _ = writeln!(
-            self.src,
-            "struct {wrapper} {{ char c; {name} v; char d; }};"
-        );
+        let _ = writeln!(self.src, "struct {wrapper} {{ char c; {name} v; char d; }};");
         self.roots.push(format!("struct {wrapper}"));
         self.typedefs.push(Typedef { known });
     }
@@ -456,16 +420,9 @@ impl Gen {
         let mut named = 0;
         for i in 0..n {
             let last = i + 1 == n;
-            named += self.member(
-                &mut body,
-                depth,
-                last && top && kind == "struct" && named > 0,
-            );
+            named += self.member(&mut body, depth, last && top && kind == "struct" && named > 0);
         }
-        let text = format!(
-            "{kind}{before} {} {{\n{body}}}{after}",
-            tag.as_deref().unwrap_or("")
-        );
+        let text = format!("{kind}{before} {} {{\n{body}}}{after}", tag.as_deref().unwrap_or(""));
         let full = tag.as_ref().map(|t| format!("{kind} {t}"));
         if let (Some(full), false) = (&full, top) {
             self.records.push(full.clone());
@@ -492,22 +449,10 @@ impl Gen {
         // The member's type.
         let mut known = if depth < 2 && self.chance(8) {
             let (text, _) = self.record_text(false, depth + 1, true);
-            Known {
-                spelling: text,
-                size: None,
-                int_bits: None,
-                array_ok: true,
-                scalar_align: None,
-            }
+            Known { spelling: text, size: None, int_bits: None, array_ok: true, scalar_align: None }
         } else if !self.records.is_empty() && self.chance(10) {
             let r = self.pick(&self.records.clone()).clone();
-            Known {
-                spelling: r,
-                size: None,
-                int_bits: None,
-                array_ok: true,
-                scalar_align: None,
-            }
+            Known { spelling: r, size: None, int_bits: None, array_ok: true, scalar_align: None }
         } else if self.chance(12) {
             Known {
                 spelling: "void *".to_owned(),
@@ -607,11 +552,7 @@ impl Gen {
             } else {
                 String::new()
             };
-            let star = if known.spelling.ends_with(" *") {
-                "*"
-            } else {
-                ""
-            };
+            let star = if known.spelling.ends_with(" *") { "*" } else { "" };
             format!(", {star}{other}{extra}")
         } else {
             String::new()
@@ -621,10 +562,7 @@ impl Gen {
             Some(base) => (base, "*"),
             None => (known.spelling.as_str(), ""),
         };
-        let _ = writeln!(
-            body,
-            "  {p0} {spelling}{p1} {star}{name_text}{dims}{width}{p2}{second};"
-        );
+        let _ = writeln!(body, "  {p0} {spelling}{p1} {star}{name_text}{dims}{width}{p2}{second};");
         named + usize::from(!second.is_empty())
     }
 
@@ -640,8 +578,7 @@ impl Gen {
                 n.max(4)
             );
             let _ = writeln!(self.src, "struct {tag} {{ char c; {name} v; }};");
-            self.refusals
-                .push((format!("struct {tag}"), "vector_size", "on a typedef"));
+            self.refusals.push((format!("struct {tag}"), "vector_size", "on a typedef"));
             return;
         }
         let (member, attr, position) = match self.next(3) {
@@ -662,8 +599,7 @@ impl Gen {
             ),
         };
         let _ = writeln!(self.src, "struct {tag} {{ char c; {member} }};");
-        self.refusals
-            .push((format!("struct {tag}"), attr, position));
+        self.refusals.push((format!("struct {tag}"), attr, position));
     }
 }
 
@@ -704,15 +640,10 @@ fn check_batch(gen: &Gen) -> (usize, usize, usize) {
                 panic!("{root}: {}\n{}", e.render(&locs), case_source(gen, root))
             });
             let layout = layout_of_record(&rec).unwrap_or_else(|e| {
-                panic!(
-                    "our layout of {root} failed: {e}\n{}",
-                    case_source(gen, root)
-                )
+                panic!("our layout of {root} failed: {e}\n{}", case_source(gen, root))
             });
-            let mut listing = format!(
-                "{root} size {} align {}\n",
-                layout.size_bits, layout.align_bits
-            );
+            let mut listing =
+                format!("{root} size {} align {}\n", layout.size_bits, layout.align_bits);
             let _ = writeln!(
                 body,
                 "  printf(\"{root} size %zu align %zu\\n\", sizeof({root}) * 8, _Alignof({root}) * 8);"
@@ -732,10 +663,7 @@ fn check_batch(gen: &Gen) -> (usize, usize, usize) {
     let mut rest = gcc.as_str();
     for (root, listing) in gen.roots.iter().zip(&ours) {
         let n_lines = listing.lines().count();
-        let split = rest
-            .match_indices('\n')
-            .nth(n_lines - 1)
-            .map_or(rest.len(), |(i, _)| i + 1);
+        let split = rest.match_indices('\n').nth(n_lines - 1).map_or(rest.len(), |(i, _)| i + 1);
         let (theirs, tail) = rest.split_at(split);
         assert_eq!(
             listing.as_str(),
@@ -791,8 +719,7 @@ fn case_source(gen: &Gen, root: &str) -> String {
             continue;
         }
         if let Some(line) = earlier.lines().find(|l| {
-            l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .any(|w| w == name)
+            l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|w| w == name)
         }) {
             let _ = writeln!(out, "{line}");
         }
