@@ -25,7 +25,7 @@ use std::{fmt, sync::Arc};
 use smol_str::SmolStr;
 use syntax::SyntaxKind;
 
-use crate::token::Token;
+use crate::{token::Token, ty::RecordKind};
 
 pub use crate::decl::{
     closure::{emitted_extra, emitted_for_unit, emitted_records, EmittedRecords},
@@ -50,31 +50,145 @@ impl fmt::Display for SourceLoc {
 /// caller); the code that knows where the name was used fills it in.
 pub const NO_TOKEN: usize = usize::MAX;
 
-/// A declaration we could not understand or evaluate.
+/// A declaration we could not understand or evaluate: the cause, with its data, and the token it
+/// is about. The text is made in one place, [`DeclErrorKind`]'s `Display`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DeclError {
-    pub message: String,
+    pub kind: DeclErrorKind,
     /// Index of the token the problem is about, or [`NO_TOKEN`].
     pub token: usize,
 }
 
+/// Why a declaration could not be understood or evaluated.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum DeclErrorKind {
+    /// `struct tag` / `union tag` is used but never defined.
+    NoDefinition {
+        kind: RecordKind,
+        tag: SmolStr,
+    },
+    /// A record reaches itself through members held by value.
+    ContainsItself {
+        kind: RecordKind,
+        tag: SmolStr,
+    },
+    UnknownTypedef {
+        name: SmolStr,
+    },
+    TypedefRefersToItself {
+        name: SmolStr,
+    },
+    UnknownVariable {
+        name: SmolStr,
+    },
+    VariableRefersToItself {
+        name: SmolStr,
+    },
+    /// An array bound that evaluates below zero (GCC: "size of array is negative").
+    NegativeArraySize {
+        size: i128,
+    },
+    /// A bitfield width that evaluates below zero (GCC: "negative width in bit-field").
+    NegativeBitfieldWidth {
+        width: i128,
+    },
+    /// A `_Static_assert` whose condition is zero.
+    StaticAssertFailed,
+    /// An attribute that may change the layout and that we do not model, and where it stood.
+    RefusedAttribute {
+        name: SmolStr,
+        position: &'static str,
+    },
+    /// A name in a constant expression that is no enumerator, variable or function we know.
+    UnknownConstant {
+        name: SmolStr,
+    },
+    /// An expression that must be an integer constant and is not one we can evaluate.
+    NotAnIntegerConstant {
+        spelling: String,
+    },
+    /// A GNU statement expression (`({ ...; })`) in a constant expression.
+    StatementExpression,
+    /// A struct made only of function pointers in a randstruct build: the plugin
+    /// (CONFIG_GCC_PLUGIN_RANDSTRUCT) reorders it with the build's secret seed.
+    RandstructFunctionPointers,
+    /// A record marked `randomize_layout` in a randstruct build (CONFIG_RANDSTRUCT).
+    RandomizeLayout,
+    /// A cause not yet given a variant of its own: the message as text.
+    Unsupported(String),
+}
+
+impl fmt::Display for DeclErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeclErrorKind::NoDefinition { kind, tag } => {
+                write!(f, "{} {tag} has no definition", kind.keyword())
+            }
+            DeclErrorKind::ContainsItself { kind, tag } => {
+                write!(f, "{} {tag} contains itself by value", kind.keyword())
+            }
+            DeclErrorKind::UnknownTypedef { name } => write!(f, "unknown typedef `{name}`"),
+            DeclErrorKind::TypedefRefersToItself { name } => {
+                write!(f, "typedef `{name}` refers to itself")
+            }
+            DeclErrorKind::UnknownVariable { name } => write!(f, "unknown variable `{name}`"),
+            DeclErrorKind::VariableRefersToItself { name } => {
+                write!(f, "the type of `{name}` refers to itself")
+            }
+            DeclErrorKind::NegativeArraySize { size } => {
+                write!(f, "array size is negative ({size})")
+            }
+            DeclErrorKind::NegativeBitfieldWidth { width } => {
+                write!(f, "negative bitfield width ({width})")
+            }
+            DeclErrorKind::StaticAssertFailed => f.write_str("static assertion failed"),
+            DeclErrorKind::RefusedAttribute { name, position } => write!(
+                f,
+                "attribute `{name}` {position} may change the layout and is not supported"
+            ),
+            DeclErrorKind::UnknownConstant { name } => {
+                write!(f, "`{name}` is not a constant we know")
+            }
+            DeclErrorKind::NotAnIntegerConstant { spelling } => {
+                write!(f, "`{spelling}` is not an integer constant we can evaluate")
+            }
+            DeclErrorKind::StatementExpression => {
+                f.write_str("a statement expression we cannot fold")
+            }
+            DeclErrorKind::RandstructFunctionPointers => f.write_str(
+                "made only of function pointers, so GCC's randstruct plugin (CONFIG_GCC_PLUGIN_RANDSTRUCT) \
+                 reorders it with the build's secret seed; its layout cannot be known",
+            ),
+            DeclErrorKind::RandomizeLayout => f.write_str(
+                "`randomize_layout`: the randstruct plugin (CONFIG_RANDSTRUCT) shuffles this record with the build's seed",
+            ),
+            DeclErrorKind::Unsupported(message) => f.write_str(message),
+        }
+    }
+}
+
 impl DeclError {
+    /// An error whose cause has no variant of its own yet ([`DeclErrorKind::Unsupported`]).
     pub(crate) fn new(token: usize, message: impl Into<String>) -> DeclError {
-        DeclError { message: message.into(), token }
+        DeclError::of(token, DeclErrorKind::Unsupported(message.into()))
+    }
+
+    pub(crate) fn of(token: usize, kind: DeclErrorKind) -> DeclError {
+        DeclError { kind, token }
     }
 
     /// The message with its source location, when `locs` knows the token.
     pub fn render(&self, locs: &[SourceLoc]) -> String {
         match locs.get(self.token) {
-            Some(loc) => format!("{loc}: {}", self.message),
-            None => self.message.clone(),
+            Some(loc) => format!("{loc}: {}", self.kind),
+            None => self.kind.to_string(),
         }
     }
 }
 
 impl fmt::Display for DeclError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        self.kind.fmt(f)
     }
 }
 

@@ -278,9 +278,9 @@ impl<'a> Explainer<'a> {
         match self.pp.run_of(e.token).filter(|_| e.token != crate::decl::NO_TOKEN) {
             Some(run) => {
                 let file = self.pp.files.get(run.file as usize).map_or("<unknown>", |f| f.as_str());
-                format!("{file}:{}: {}", run.line, e.message)
+                format!("{file}:{}: {}", run.line, e.kind)
             }
-            None => e.message.clone(),
+            None => e.kind.to_string(),
         }
     }
 
@@ -421,7 +421,9 @@ impl<'a> Explainer<'a> {
         let members = Parser::new(toks, body, typedefs).members().ok()?;
         let mut out = Vec::new();
         for member in members {
-            let MemberDecl::Fields { specs, declarators } = member else { continue };
+            let MemberDecl::Fields { specs, declarators } = member else {
+                continue;
+            };
             let mut p = Parser::new(toks, specs.start..toks.len(), typedefs);
             let _ = p.specs().ok()?;
             let spec_end = p.pos;
@@ -494,7 +496,9 @@ impl<'a> Explainer<'a> {
                 break;
             }
             let leaf = spec_quals(toks, start..p.pos);
-            let Ok(mut declarator) = p.declarator(true) else { break };
+            let Ok(mut declarator) = p.declarator(true) else {
+                break;
+            };
             if let Some(DeclOp::Array { at, .. }) = declarator.ops.first() {
                 let at = *at;
                 declarator.ops[0] = DeclOp::Pointer { attrs: Vec::new(), at };

@@ -182,7 +182,9 @@ fn profiles_from_our_layouts_carry_gccs_offsets() {
         let u = &isf["user_types"][tag];
         assert_eq!(u["size"].as_u64(), Some(size), "ISF size of {key}");
         for field in &record.fields {
-            let (Some(name), false) = (&field.name, field.bitfield) else { continue };
+            let (Some(name), false) = (&field.name, field.bitfield) else {
+                continue;
+            };
             let offset = field.offset_bits / 8;
             assert_eq!(r[1][name][0].as_u64(), Some(offset), "Rekall {key}.{name}");
             assert_eq!(u["fields"][name]["offset"].as_u64(), Some(offset), "ISF {key}.{name}");

@@ -221,9 +221,13 @@ fn pahole_view_equals_pahole_on_gcc_built_objects() {
 fn pahole_members(text: &str) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     for line in text.lines() {
-        let Some((decl, comment)) = line.split_once("/*") else { continue };
+        let Some((decl, comment)) = line.split_once("/*") else {
+            continue;
+        };
         let decl = decl.trim_end();
-        let Some(decl) = decl.strip_suffix(';') else { continue };
+        let Some(decl) = decl.strip_suffix(';') else {
+            continue;
+        };
         let decl = decl.split(" __attribute__").next().unwrap_or(decl);
         let decl = decl.split(':').next().unwrap_or(decl).trim_end();
         let decl = decl.split('[').next().unwrap_or(decl);
@@ -595,8 +599,13 @@ struct h {
             "{x}"
         );
         assert!(x.ends_with("with CONFIG_SHIFT=6"), "{x}");
-        let padding =
-            why.padding_cause(&view, &|m| if m.name.as_deref() == Some("x") { 64 } else { 1 });
+        let padding = why.padding_cause(&view, &|m| {
+            if m.name.as_deref() == Some("x") {
+                64
+            } else {
+                1
+            }
+        });
         assert!(
             padding.starts_with("the size is rounded up to the alignment, 64 bytes, of `x`"),
             "{padding}"

@@ -164,7 +164,9 @@ fn enum_shape(isf: &Value, name: &str) -> Option<String> {
 /// Whether `ty` has member `name`, directly or in an anonymous struct or union member (which
 /// Volatility reads through, as C does).
 fn has_member(isf: &Value, ty: &str, name: &str, depth: usize) -> bool {
-    let Some(fields) = isf["user_types"][ty]["fields"].as_object() else { return false };
+    let Some(fields) = isf["user_types"][ty]["fields"].as_object() else {
+        return false;
+    };
     fields.contains_key(name)
         || (depth < 8
             && fields.iter().any(|(field, f)| {

@@ -8,13 +8,14 @@
 
 use std::{ops::Range, sync::Arc};
 
+use smol_str::SmolStr;
 use syntax::{SyntaxKind, T};
 
 use crate::{
     decl::{
         parse::Parser,
         resolve::{at_token, Resolver},
-        DeclError,
+        DeclError, DeclErrorKind,
     },
     layout::LayoutError,
     preprocess::eval::{char_constant, char_units, precedence},
@@ -48,9 +49,9 @@ impl<'a> Resolver<'a> {
         let val = self.eval_range(range.clone())?;
         match val.value {
             Some(v) if self.int_info(&val.ty).is_some() => Ok(v),
-            _ => Err(DeclError::new(
+            _ => Err(DeclError::of(
                 start,
-                format!("`{}` is not an integer constant we can evaluate", self.spell(range)),
+                DeclErrorKind::NotAnIntegerConstant { spelling: self.spell(range) },
             )),
         }
     }
@@ -537,7 +538,7 @@ impl<'a> Resolver<'a> {
             }
             T!['('] => {
                 if self.kind_at(*pos + 1, end) == Some(T!['{']) {
-                    return Err(DeclError::new(at, "a statement expression we cannot fold"));
+                    return Err(DeclError::of(at, DeclErrorKind::StatementExpression));
                 }
                 let close = self.group_end(*pos, end)?;
                 let v = self.eval_range(*pos + 1..close - 1)?;
@@ -634,7 +635,10 @@ impl<'a> Resolver<'a> {
                         if let Some(ty) = self.function_type(word) {
                             return Ok(Val::unknown(ty?));
                         }
-                        Err(DeclError::new(at, format!("`{word}` is not a constant we know")))
+                        Err(DeclError::of(
+                            at,
+                            DeclErrorKind::UnknownConstant { name: SmolStr::from(word) },
+                        ))
                     }
                 }
             }

@@ -21,7 +21,7 @@ use crate::{
     decl::{
         index::DeclIndex,
         resolve::{DeclSource, Resolver},
-        DeclError, NO_TOKEN,
+        DeclError, DeclErrorKind, NO_TOKEN,
     },
     input::{KernelConfig, Name, PreAstInput},
     layout::{
@@ -94,9 +94,9 @@ fn struct_decl_cycle<'db>(
         }
         Err(_) => NO_TOKEN,
     };
-    Err(DeclError::new(
+    Err(DeclError::of(
         at,
-        format!("{} {} contains itself by value", name.kind(db).keyword(), name.tag(db)),
+        DeclErrorKind::ContainsItself { kind: name.kind(db), tag: name.tag(db).clone() },
     ))
 }
 
@@ -120,7 +120,10 @@ fn typedef_decl_cycle<'db>(
     _config: KernelConfig,
     name: Name<'db>,
 ) -> Result<Ty, DeclError> {
-    Err(DeclError::new(NO_TOKEN, format!("typedef `{}` refers to itself", name.text(db))))
+    Err(DeclError::of(
+        NO_TOKEN,
+        DeclErrorKind::TypedefRefersToItself { name: SmolStr::from(name.text(db).as_str()) },
+    ))
 }
 
 /// A declaration query asked about a unit that did not preprocess (the pipeline reports the
@@ -178,7 +181,10 @@ mod tests {
 
     use crate::{
         db::LoggingDatabase,
-        decl::query::{struct_decl, RecordName},
+        decl::{
+            query::{struct_decl, RecordName},
+            DeclErrorKind,
+        },
         input::{KernelConfig, PreAstInput},
         layout::query::{layout, RecordId},
         pre_ast::{FileId, FileKind, GeneratedHeader, Metadata, PreAst, PreAstFile},
@@ -282,6 +288,9 @@ mod tests {
         let input =
             pre_ast(&db, "struct a;\nstruct b { struct a x; };\nstruct a { struct b y; };\n");
         let err = struct_decl(&db, input, config(&db, &[]), record(&db, "a")).unwrap_err();
-        assert!(err.message.contains("contains itself by value"), "{err}");
+        assert!(
+            matches!(&err.kind, DeclErrorKind::ContainsItself { kind: RecordKind::Struct, tag } if tag == "a"),
+            "{err}"
+        );
     }
 }

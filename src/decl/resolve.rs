@@ -17,7 +17,7 @@ use crate::{
         attrs::{has_no_layout_effect, mode_size_bits},
         index::{enum_body, DeclIndex, TagDef},
         parse::{Attr, BaseKeywords, DeclOp, Declarator, MemberDecl, NamedSpec, Parser, Specs},
-        DeclError, NO_TOKEN,
+        DeclError, DeclErrorKind, NO_TOKEN,
     },
     layout::{self, LayoutError, RecordLayout, TyLayout},
     token::Token,
@@ -160,9 +160,9 @@ impl<'a> Resolver<'a> {
         tag: &str,
     ) -> Result<Arc<RecordTy>, DeclError> {
         let Some(def) = self.index.records.get(&(kind, SmolStr::from(tag))) else {
-            return Err(DeclError::new(
+            return Err(DeclError::of(
                 NO_TOKEN,
-                format!("{} {tag} has no definition", kind.keyword()),
+                DeclErrorKind::NoDefinition { kind, tag: SmolStr::from(tag) },
             ));
         };
         self.record_body(kind, def.tag.clone(), def.body.clone(), &def.attrs.clone())
@@ -180,17 +180,17 @@ impl<'a> Resolver<'a> {
             return res;
         }
         let Some(def) = self.index.records.get(&key) else {
-            return Err(DeclError::new(
+            return Err(DeclError::of(
                 NO_TOKEN,
-                format!("{} {tag} has no definition", kind.keyword()),
+                DeclErrorKind::NoDefinition { kind, tag: SmolStr::from(tag) },
             ));
         };
         let guard = (kind as u8, key.1.clone());
         if !self.in_progress.insert(guard.clone()) {
             // Reported where the record is used by value (the caller fills the location in).
-            return Err(DeclError::new(
+            return Err(DeclError::of(
                 NO_TOKEN,
-                format!("{} {tag} contains itself by value", kind.keyword()),
+                DeclErrorKind::ContainsItself { kind, tag: key.1.clone() },
             ));
         }
         let res = self.record_body(kind, def.tag.clone(), def.body.clone(), &def.attrs.clone());
@@ -218,13 +218,19 @@ impl<'a> Resolver<'a> {
             if name == "__builtin_va_list" {
                 return Ok(builtin_va_list());
             }
-            return Err(DeclError::new(NO_TOKEN, format!("unknown typedef `{name}`")));
+            return Err(DeclError::of(
+                NO_TOKEN,
+                DeclErrorKind::UnknownTypedef { name: SmolStr::from(name) },
+            ));
         };
         let guard = (10u8, SmolStr::from(name));
         let decl = &self.index.decls[decl_idx];
         let at = decl.specs.start;
         if !self.in_progress.insert(guard.clone()) {
-            return Err(DeclError::new(at, format!("typedef `{name}` refers to itself")));
+            return Err(DeclError::of(
+                at,
+                DeclErrorKind::TypedefRefersToItself { name: SmolStr::from(name) },
+            ));
         }
         let res = self.typedef_uncached(name, decl_idx, d_idx);
         self.in_progress.remove(&guard);
@@ -254,11 +260,17 @@ impl<'a> Resolver<'a> {
     /// The type of a file-scope variable (from its most complete declaration).
     pub fn variable(&mut self, name: &str) -> Result<Ty, DeclError> {
         let Some(decls) = self.index.vars.get(name) else {
-            return Err(DeclError::new(NO_TOKEN, format!("unknown variable `{name}`")));
+            return Err(DeclError::of(
+                NO_TOKEN,
+                DeclErrorKind::UnknownVariable { name: SmolStr::from(name) },
+            ));
         };
         let guard = (20u8, SmolStr::from(name));
         if !self.in_progress.insert(guard.clone()) {
-            return Err(DeclError::new(NO_TOKEN, format!("the type of `{name}` refers to itself")));
+            return Err(DeclError::of(
+                NO_TOKEN,
+                DeclErrorKind::VariableRefersToItself { name: SmolStr::from(name) },
+            ));
         }
         let res = self.variable_uncached(name, decls);
         self.in_progress.remove(&guard);
@@ -279,7 +291,12 @@ impl<'a> Resolver<'a> {
                 break;
             }
         }
-        best.unwrap_or_else(|| Err(DeclError::new(NO_TOKEN, format!("unknown variable `{name}`"))))
+        best.unwrap_or_else(|| {
+            Err(DeclError::of(
+                NO_TOKEN,
+                DeclErrorKind::UnknownVariable { name: SmolStr::from(name) },
+            ))
+        })
     }
 
     /// Whether the variable is defined here (a declaration without `extern`, or with an
@@ -389,7 +406,10 @@ impl<'a> Resolver<'a> {
                 DeclOp::Array { bound: Some(bound), at } => {
                     let n = self.eval_const(bound.clone())?;
                     if n < 0 {
-                        return Err(DeclError::new(*at, format!("array size is negative ({n})")));
+                        return Err(DeclError::of(
+                            *at,
+                            DeclErrorKind::NegativeArraySize { size: n },
+                        ));
                     }
                     Ty::Array(Arc::new(ty), Some(n as u64))
                 }
@@ -625,9 +645,9 @@ impl<'a> Resolver<'a> {
                                 let at = w.start;
                                 let n = self.eval_const(w)?;
                                 if n < 0 {
-                                    return Err(DeclError::new(
+                                    return Err(DeclError::of(
                                         at,
-                                        format!("negative bitfield width ({n})"),
+                                        DeclErrorKind::NegativeBitfieldWidth { width: n },
                                     ));
                                 }
                                 Some(n as u64)
@@ -665,11 +685,7 @@ impl<'a> Resolver<'a> {
             && !rec_attrs.no_randomize
             && self.pure_ops(&rec)
         {
-            return Err(DeclError::new(
-                body.start,
-                "made only of function pointers, so GCC's randstruct plugin (CONFIG_GCC_PLUGIN_RANDSTRUCT) \
-                 reorders it with the build's secret seed; its layout cannot be known",
-            ));
+            return Err(DeclError::of(body.start, DeclErrorKind::RandstructFunctionPointers));
         }
         for (inner, at) in asserts {
             self.static_assert(inner, at)?;
@@ -714,7 +730,7 @@ impl<'a> Resolver<'a> {
         p.skip_expression()?;
         let cond = self.eval_const(inner.start..p.pos)?;
         if cond == 0 {
-            return Err(DeclError::new(at, "static assertion failed"));
+            return Err(DeclError::of(at, DeclErrorKind::StaticAssertFailed));
         }
         Ok(())
     }
@@ -790,13 +806,12 @@ impl<'a> Resolver<'a> {
         out: &mut DeclAttrs,
     ) -> Result<(), DeclError> {
         let unmodelled = |attr: &Attr| {
-            DeclError::new(
+            DeclError::of(
                 attr.at,
-                format!(
-                    "attribute `{}` {} may change the layout and is not supported",
-                    attr.name,
-                    site.describe()
-                ),
+                DeclErrorKind::RefusedAttribute {
+                    name: attr.name.clone(),
+                    position: site.describe(),
+                },
             )
         };
         // An enum takes only the first of `packed` and `aligned` (GCC's attribute exclusions).
@@ -900,10 +915,7 @@ impl<'a> Resolver<'a> {
                     }
                 }
                 "randomize_layout" => {
-                    return Err(DeclError::new(
-                        attr.at,
-                        "`randomize_layout`: the randstruct plugin (CONFIG_RANDSTRUCT) shuffles this record with the build's seed",
-                    ))
+                    return Err(DeclError::of(attr.at, DeclErrorKind::RandomizeLayout))
                 }
                 "no_randomize_layout" => out.no_randomize = true,
                 name if has_no_layout_effect(name) => {}

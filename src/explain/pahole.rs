@@ -705,7 +705,9 @@ impl Printer<'_, '_, '_> {
     /// `--why`'s lines for the members this configuration removed (`kept`: the names of the
     /// members it has, so that an alternative declaration of one is told apart).
     fn removed_notes(&self, indent: usize, kept: &rustc_hash::FxHashSet<String>) -> String {
-        let Some((why, body)) = &self.why else { return String::new() };
+        let Some((why, body)) = &self.why else {
+            return String::new();
+        };
         let mut out = String::new();
         for r in why.removed(body.clone()) {
             let what = match kept.contains(&r.name) {

@@ -96,7 +96,9 @@ impl Why<'_> {
 
     /// Where a member comes from.
     pub fn member(&self, m: &Member) -> MemberOrigin {
-        let Some(token) = m.decl_token else { return MemberOrigin::default() };
+        let Some(token) = m.decl_token else {
+            return MemberOrigin::default();
+        };
         let start = m.decl_start.unwrap_or(token);
         let mut macros = self.macros(start);
         if macros.is_empty() {
@@ -419,7 +421,9 @@ impl Why<'_> {
         let Some((file, file_name, text, _, l2, taken)) = self.body_source(body) else {
             return origin;
         };
-        let Some((f, from)) = self.loc(token) else { return origin };
+        let Some((f, from)) = self.loc(token) else {
+            return origin;
+        };
         // A token from a macro's arguments carries the invocation's line: when that line does
         // not name the member, look further down the invocation.
         let on_line =
@@ -581,7 +585,9 @@ pub fn conditions_note(conditions: &[String]) -> String {
 /// Whether a condition (`#ifndef NAME (file:line)`) looks like an include guard, which keeps
 /// every line of its file and says nothing about a member: `#ifndef` of a name ending in `_H`.
 fn is_include_guard(cond: &str) -> bool {
-    let Some(rest) = cond.strip_prefix("#ifndef ") else { return false };
+    let Some(rest) = cond.strip_prefix("#ifndef ") else {
+        return false;
+    };
     let name = rest.split_whitespace().next().unwrap_or("");
     let name = name.trim_end_matches('_');
     name.ends_with("_H")

@@ -335,7 +335,9 @@ pub fn excerpt(text: &str, names: &[String]) -> (String, Vec<String>) {
 /// Whether a file-scope statement ending in `}` is a function definition (its first brace follows
 /// a parameter list's `)`), as opposed to a `struct … { … }` that continues to a `;`.
 fn is_function_body(stmt: &str) -> bool {
-    let Some(brace) = stmt.find('{') else { return false };
+    let Some(brace) = stmt.find('{') else {
+        return false;
+    };
     stmt[..brace].trim_end().ends_with(')')
 }
 

@@ -293,14 +293,18 @@ pub fn cpufeaturemasks_h(
     let mut ncapints = None;
     let mut features: Vec<(&str, u32, u32)> = Vec::new();
     for line in cpufeatures_h.lines() {
-        let Some(rest) = line.trim().strip_prefix("#define ") else { continue };
+        let Some(rest) = line.trim().strip_prefix("#define ") else {
+            continue;
+        };
         let mut words = rest.split_whitespace();
         let name = words.next().unwrap_or("");
         if name == "NCAPINTS" {
             ncapints = words.next().and_then(|v| v.parse::<u32>().ok());
             continue;
         }
-        let Some(feature) = name.strip_prefix("X86_FEATURE_") else { continue };
+        let Some(feature) = name.strip_prefix("X86_FEATURE_") else {
+            continue;
+        };
         let value: String = rest[name.len()..]
             .split("/*")
             .next()
@@ -311,7 +315,9 @@ pub fn cpufeaturemasks_h(
         let Some(inner) = value.strip_prefix('(').and_then(|v| v.strip_suffix(')')) else {
             continue;
         };
-        let Some((w, b)) = inner.split_once("*32+") else { continue };
+        let Some((w, b)) = inner.split_once("*32+") else {
+            continue;
+        };
         if let (Ok(w), Ok(b)) = (w.parse::<u32>(), b.parse::<u32>()) {
             features.push((feature, w, b));
         }

@@ -235,10 +235,14 @@ fn dm_line(define: &Define, name: &str) -> String {
         line.push_str(&format!("({})", params.join(",")));
     }
     line.push(' ');
-    let Some(body) = define.replacement() else { return line };
+    let Some(body) = define.replacement() else {
+        return line;
+    };
     let (mut first, mut space) = (true, false);
     for element in body.syntax().children_with_tokens() {
-        let NodeOrToken::Token(token) = element else { continue };
+        let NodeOrToken::Token(token) = element else {
+            continue;
+        };
         match token.kind() {
             SyntaxKind::WHITESPACE | SyntaxKind::BLOCK_COMMENT | SyntaxKind::LINE_COMMENT => {
                 space = true
@@ -337,7 +341,9 @@ fn directives_agree_with_gcc() {
     assert!(output.status.success() && stderr.is_empty(), "gcc-12 -dM failed:\n{stderr}");
     let mut from_gcc: Vec<Option<String>> = vec![None; expected.len()];
     for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let Some(rest) = line.strip_prefix("#define __syntax_check_") else { continue };
+        let Some(rest) = line.strip_prefix("#define __syntax_check_") else {
+            continue;
+        };
         let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
         if let Ok(i) = rest[..digits].parse::<usize>() {
             if i < from_gcc.len() {
