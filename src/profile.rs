@@ -1,16 +1,15 @@
 //! The output side of `make-profile`: the profile model, its two formats (Rekall and Volatility 3
-//! ISF), the symbol map reader, the banner, live-system discovery, and atomic writing.
+//! ISF), the symbol map reader, the banner, live-system discovery; the CLI writes the file.
 //!
-//! The engine hands a [`model::ProfileModel`] to [`write_profile`], which serializes it in the
-//! requested format and writes the file atomically: a temporary file in the output's directory,
-//! renamed over the output only when everything was written, so an error never leaves a partial
-//! file behind. This module is the only place that serializes (serde); the model is plain data.
+//! The engine hands a [`model::ProfileModel`] to [`write_profile_to`], which serializes it in the
+//! requested format into a writer; the CLI (`src/cli/atomic.rs`) owns the file and writes it
+//! atomically. This module is the only place that serializes (serde); the model is plain data.
 //!
 //! How `make-profile` uses it: build the model from the engine's layouts, the config, and
 //! [`system_map::SystemMap::read`] of `--system-map`; take the banner from `--banner`,
 //! [`banner::scan_image`] (`--banner-from-image`, with the pre-AST's kernel release) or, in live
 //! mode, [`live::discover`] (which also finds the config, the symbols and the pre-AST under
-//! `--root`); then call [`write_profile`] and print its [`WriteSummary`] (warnings included) and
+//! `--root`); then call [`write_profile_to`] and print its [`WriteSummary`] (warnings included) and
 //! the model's types in error.
 
 pub mod banner;
@@ -114,7 +113,7 @@ impl Format {
     }
 }
 
-/// What [`write_profile`] needs besides the model.
+/// What [`write_profile_to`] needs besides the model.
 #[derive(Clone, Debug, Default)]
 pub struct WriteOptions {
     /// The format to write.
@@ -138,15 +137,16 @@ pub struct WriteSummary {
     pub warnings: Vec<String>,
 }
 
-/// Serializes `model` in `options.format` and writes it to `output` atomically. An output name
-/// ending in `.xz` is xz-compressed. On error no file is left at `output` or beside it.
-pub fn write_profile(
+/// Serializes `model` in `options.format` into `out`, xz-compressed when `compress` is set (the
+/// CLI sets it for an output name ending in `.xz` and owns the file and its atomic rename). The
+/// summary's `bytes` counts what reached `out`.
+pub fn write_profile_to(
     model: &model::ProfileModel,
-    output: &Path,
     options: &WriteOptions,
-) -> Result<WriteSummary, ProfileError> {
+    compress: bool,
+    out: &mut dyn Write,
+) -> io::Result<WriteSummary> {
     let mut summary = WriteSummary { type_errors: model.errors.len(), ..WriteSummary::default() };
-    let compress = output.extension().is_some_and(|ext| ext == "xz");
     enum Body<'a> {
         Rekall(rekall::RekallProfile<'a>),
         Isf(isf::IsfDocument<'a>),
@@ -187,20 +187,20 @@ pub fn write_profile(
             Body::Isf(document) => document.write_json(w),
         }
     };
-    summary.bytes = write_atomically(output, |file| {
-        if compress {
-            // Independent blocks, compressed on every core (the output is one xz stream of several
-            // blocks, which any xz reader, Python's lzma included, reads).
-            let mut options = lzma_rust2::XzOptions::with_preset(XZ_PRESET);
-            options.set_block_size(std::num::NonZeroU64::new(XZ_BLOCK_SIZE));
-            let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8)) as u32;
-            let mut xz = lzma_rust2::XzWriterMt::new(io::BufWriter::new(file), options, workers)?;
-            write_body(&mut xz)?;
-            xz.finish()?.flush()
-        } else {
-            write_body(file)
-        }
-    })?;
+    let mut file = CountingWriter { inner: out, bytes: 0 };
+    if compress {
+        // Independent blocks, compressed on every core (the output is one xz stream of several
+        // blocks, which any xz reader, Python's lzma included, reads).
+        let mut options = lzma_rust2::XzOptions::with_preset(XZ_PRESET);
+        options.set_block_size(std::num::NonZeroU64::new(XZ_BLOCK_SIZE));
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8)) as u32;
+        let mut xz = lzma_rust2::XzWriterMt::new(io::BufWriter::new(&mut file), options, workers)?;
+        write_body(&mut xz)?;
+        xz.finish()?.flush()?;
+    } else {
+        write_body(&mut file)?;
+    }
+    summary.bytes = file.bytes;
     Ok(summary)
 }
 
@@ -212,34 +212,19 @@ const XZ_PRESET: u32 = 1;
 /// busy, and each costs little in ratio.
 const XZ_BLOCK_SIZE: u64 = 3 << 20;
 
-/// Writes a file atomically: `write` fills a temporary file in `output`'s directory, which is then
-/// synced and renamed to `output`. If `write` or any step fails, the temporary file is removed and
-/// `output` is untouched. Returns the number of bytes written.
-pub fn write_atomically(
-    output: &Path,
-    write: impl FnOnce(&mut std::fs::File) -> io::Result<()>,
-) -> Result<u64, ProfileError> {
-    let directory = match output.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = output
-        .file_name()
-        .ok_or_else(|| ProfileError::in_file(output, "the output path names no file"))?
-        .to_string_lossy()
-        .into_owned();
-    let temporary = directory.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| -> io::Result<u64> {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temporary)?;
-        write(&mut file)?;
-        file.sync_all()?;
-        let bytes = file.metadata()?.len();
-        drop(file);
-        std::fs::rename(&temporary, output)?;
-        Ok(bytes)
-    })();
-    result.map_err(|err| {
-        let _ = std::fs::remove_file(&temporary);
-        ProfileError::in_file(output, format!("cannot write the profile: {err}"))
-    })
+/// Counts the bytes written through it.
+struct CountingWriter<'a> {
+    inner: &'a mut dyn Write,
+    bytes: u64,
+}
+
+impl Write for CountingWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }

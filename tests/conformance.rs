@@ -147,7 +147,7 @@ fn custom_configs_match_gcc_field_for_field() {
 /// Volatility 3 requires are there, and the symbols its Linux plugins read have their types.
 #[test]
 fn profiles_from_our_layouts_carry_gccs_offsets() {
-    use layout_expert::profile::{write_profile, Format, WriteOptions};
+    use layout_expert::profile::{write_profile_to, Format, WriteOptions};
 
     let flavour = kernels::debian_tree("6.1-amd64");
     let pre_ast = pre_ast_of(&flavour);
@@ -165,7 +165,9 @@ fn profiles_from_our_layouts_carry_gccs_offsets() {
     std::fs::create_dir_all(&dir).unwrap();
     let read = |format: Format, name: &str| -> serde_json::Value {
         let path = dir.join(name);
-        write_profile(&out.model, &path, &WriteOptions { format, banner: None }).unwrap();
+        let mut file = std::fs::File::create(&path).unwrap();
+        write_profile_to(&out.model, &WriteOptions { format, banner: None }, false, &mut file)
+            .unwrap();
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
     };
     let rekall = read(Format::Rekall, "rekall.json");

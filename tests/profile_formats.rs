@@ -15,13 +15,16 @@ mod dwarf_model;
 #[path = "common/vol3.rs"]
 mod vol3;
 
+#[path = "support/profile_file.rs"]
+mod profile_file;
+use profile_file::write_profile;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 use layout_expert::profile::model::{ProfileModel, RecordKind, TypeRef};
 use layout_expert::profile::system_map::SystemMap;
-use layout_expert::profile::{isf, naming, rekall, write_profile, Format, WriteOptions};
+use layout_expert::profile::{isf, naming, rekall, Format, WriteOptions};
 use object::{Object, ObjectSection, ObjectSymbol};
 use serde_json::Value;
 

@@ -4,8 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use layout_expert::profile::model::ProfileModel;
-use layout_expert::profile::{banner, live, write_atomically, write_profile, Format, WriteOptions};
+use layout_expert::profile::{banner, live};
 
 const BANNER_61: &str = "Linux version 6.1.0-56-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2026-01-17)\n";
 const BANNER_510: &str = "Linux version 5.10.0-30-amd64 (debian-kernel@lists.debian.org) (gcc-10 (Debian 10.2.1-6) 10.2.1 20210110, GNU ld (GNU Binutils for Debian) 2.35.2) #1 SMP Debian 5.10.218-1 (2024-06-01)\n";
@@ -169,58 +168,4 @@ fn live_mode_says_what_to_supply_for_each_missing_piece() {
     std::fs::remove_file(root.join("proc/version")).unwrap();
     let err = live::discover(&root, &pre_asts).unwrap_err().to_string();
     assert!(err.contains("cannot tell the running kernel's release"), "{err}");
-}
-
-fn leftovers(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect()
-}
-
-#[test]
-fn output_is_atomic_and_leaves_nothing_on_error() {
-    let dir = scratch("atomic");
-    let output = dir.join("profile.json");
-
-    // A failing writer leaves neither the output nor a temporary file.
-    let err = write_atomically(&output, |file| {
-        file.write_all(b"{\"partial\": ")?;
-        Err(std::io::Error::other("disk full"))
-    })
-    .unwrap_err();
-    assert!(err.to_string().contains("disk full"), "{err}");
-    assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
-
-    // An existing output is replaced only when the new one is complete.
-    std::fs::write(&output, "old").unwrap();
-    let _ = write_atomically(&output, |_| Err(std::io::Error::other("failed")));
-    assert_eq!(std::fs::read_to_string(&output).unwrap(), "old");
-    let bytes = write_atomically(&output, |file| file.write_all(b"new")).unwrap();
-    assert_eq!((bytes, std::fs::read_to_string(&output).unwrap().as_str()), (3, "new"));
-    assert_eq!(leftovers(&dir), ["profile.json"]);
-
-    // A directory in the output's place: the rename fails, and the temporary file is removed.
-    let blocked = dir.join("blocked.json");
-    std::fs::create_dir(&blocked).unwrap();
-    std::fs::write(blocked.join("inside"), "x").unwrap();
-    let err = write_profile(
-        &ProfileModel::default(),
-        &blocked,
-        &WriteOptions { format: Format::Isf, banner: None },
-    )
-    .unwrap_err();
-    assert!(err.to_string().starts_with(&blocked.display().to_string()), "{err}");
-    let mut left = leftovers(&dir);
-    left.sort();
-    assert_eq!(left, ["blocked.json", "profile.json"]);
-
-    // A missing directory is an error naming the output.
-    let err = write_profile(
-        &ProfileModel::default(),
-        &dir.join("no/such/dir/p.json"),
-        &WriteOptions::default(),
-    )
-    .unwrap_err();
-    assert!(err.to_string().contains("no/such/dir/p.json"), "{err}");
 }

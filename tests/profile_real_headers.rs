@@ -17,7 +17,7 @@ use std::process::Command;
 
 use layout_expert::profile::model::ProfileModel;
 use layout_expert::profile::system_map::SystemMap;
-use layout_expert::profile::{write_profile, Format, WriteOptions};
+use layout_expert::profile::{write_profile_to, Format, WriteOptions};
 use serde_json::Value;
 
 const MANDATORY: [&str; 23] = [
@@ -118,9 +118,16 @@ fn real_6_1_headers_isf_loads_in_volatility3_and_rekall_has_the_linux_structs() 
     let model = model();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("profile_real_headers");
     let isf_path = dir.join("real.json.xz");
-    let summary =
-        write_profile(&model, &isf_path, &WriteOptions { format: Format::Isf, banner: None })
-            .unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut file = std::fs::File::create(&isf_path).unwrap();
+    let summary = write_profile_to(
+        &model,
+        &WriteOptions { format: Format::Isf, banner: None },
+        true,
+        &mut file,
+    )
+    .unwrap();
+    drop(file);
     // Missing from the map: the target's own 24 variables (lx_*), and three variables the headers
     // define themselves (current_stack_pointer, kernel_read_file_str, kernel_load_data_str).
     assert_eq!(summary.warnings.len(), 1, "{:?}", summary.warnings);
@@ -171,8 +178,15 @@ fn real_6_1_headers_isf_loads_in_volatility3_and_rekall_has_the_linux_structs() 
     assert_eq!(seen["banner"], format!("{BANNER}\0"));
 
     let rekall_path = dir.join("real.rekall.json");
-    write_profile(&model, &rekall_path, &WriteOptions { format: Format::Rekall, banner: None })
-        .unwrap();
+    let mut file = std::fs::File::create(&rekall_path).unwrap();
+    write_profile_to(
+        &model,
+        &WriteOptions { format: Format::Rekall, banner: None },
+        false,
+        &mut file,
+    )
+    .unwrap();
+    drop(file);
     let profile: Value = serde_json::from_slice(&std::fs::read(&rekall_path).unwrap()).unwrap();
     for (record, fields) in [
         ("task_struct", &["comm", "pid", "tgid", "tasks", "mm", "files", "real_parent"][..]),

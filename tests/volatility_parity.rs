@@ -12,6 +12,9 @@
 #[path = "common/kernels.rs"]
 mod kernels;
 
+#[path = "support/profile_file.rs"]
+mod profile_file;
+use profile_file::write_profile;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -27,7 +30,7 @@ use layout_expert::pre_ast::tree;
 use layout_expert::profile::private_symbols::{builtin_target_text, SOURCE_EXCERPTS};
 use layout_expert::profile::system_map::SystemMap;
 use layout_expert::profile::volatility_coverage::Coverage;
-use layout_expert::profile::{write_profile, Format, WriteOptions};
+use layout_expert::profile::{Format, WriteOptions};
 use serde_json::Value;
 
 /// Our ISF and Rekall profile for 6.1 amd64 (headers + linux-source-6.1, real System.map).

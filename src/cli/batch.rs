@@ -23,7 +23,6 @@ use layout_expert::{
     pre_ast::PreAst,
     preprocess::{self, PreAstInput},
     profile::{
-        self,
         batch_index::{BatchEntry, BatchIndex},
         system_map::SystemMap,
         Format, WriteOptions,
@@ -326,7 +325,7 @@ fn make_one(
     let mut model = out.model;
     model.banner = job.banner.clone();
     let options = WriteOptions { format, banner: job.banner.clone() };
-    let summary = profile::write_profile(&model, &out_dir.join(&job.output), &options)
+    let summary = crate::cli::atomic::write_profile(&model, &out_dir.join(&job.output), &options)
         .map_err(|e| e.to_string())?;
     Ok((model.kernel_release.clone(), summary.types, summary.type_errors))
 }

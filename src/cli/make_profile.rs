@@ -11,10 +11,14 @@ use layout_expert::{
     db::RootDatabase,
     pipeline,
     pre_ast::{format, PreAst},
-    profile::{self, banner, live, system_map::SystemMap, Format, WriteOptions},
+    profile::{banner, live, system_map::SystemMap, Format, WriteOptions},
 };
 
-use crate::cli::{atomic::write_atomically, progress::Progress, MakeProfileArgs};
+use crate::cli::{
+    atomic::{write_atomically, write_profile},
+    progress::Progress,
+    MakeProfileArgs,
+};
 
 /// Runs the command; the error is the message to print.
 pub fn run(args: &MakeProfileArgs, quiet: bool) -> Result<(), String> {
@@ -101,9 +105,9 @@ pub fn run(args: &MakeProfileArgs, quiet: bool) -> Result<(), String> {
     let mut model = out.model;
     model.banner = banner_text.clone();
     let summary = progress.stage("GENERATING", || {
-        profile::write_profile(&model, &output, &WriteOptions { format, banner: banner_text })
+        write_profile(&model, &output, &WriteOptions { format, banner: banner_text })
     });
-    let summary = summary.map_err(|e| e.to_string())?;
+    let summary = summary?;
     warnings.extend(summary.warnings.iter().cloned());
     progress.note(&format!(
         "{} tokens; exported {} types, {} symbols; {} types in error; {} problems; {} bytes written to {} in {:.2} s",
