@@ -862,6 +862,53 @@ mod tests {
         );
     }
 
+    /// The event log across configurations (issue 15): a configuration that differs only in an
+    /// option the unit never reads runs no unit and lays out no record again; one that differs in
+    /// a read option lays out again only the records whose declarations changed (here `wide`
+    /// and `holder`, which holds it by value), not `plain`.
+    #[test]
+    fn a_further_configuration_re_executes_only_what_depends_on_its_options() {
+        use crate::db::LoggingDatabase;
+        use crate::input::PreAstInput;
+        let db = LoggingDatabase::default();
+        let input = PreAstInput::from_pre_ast(
+            &db,
+            one_file(
+                "struct plain { char c; int i; };\n#ifdef CONFIG_WIDE\nstruct wide { long v; };\n#else\n\
+                 struct wide { short v; };\n#endif\nstruct holder { struct wide w; char c; };\n\
+                 struct plain p;\nstruct holder h;\n",
+            ),
+        );
+        let count = |log: &[String], query: &str| {
+            log.iter().filter(|l| l.starts_with(&format!("{query}("))).count()
+        };
+        let mut runs = Vec::new();
+        for text in ["CONFIG_X=y\n", "CONFIG_X=y\nCONFIG_UNREAD=y\n", "CONFIG_X=y\nCONFIG_WIDE=y\n"]
+        {
+            let config = ConfigFile::parse_bytes(".config", text.as_bytes()).unwrap();
+            let out = super::run_input(&db, input, &config, || Ok(None)).unwrap();
+            let log = db.take_log();
+            let size = |name: &str| {
+                out.model
+                    .records
+                    .iter()
+                    .find(|r| r.name.as_deref() == Some(name))
+                    .map(|r| r.size_bits)
+            };
+            runs.push((
+                count(&log, "unit_run"),
+                count(&log, "layout"),
+                [size("plain"), size("wide"), size("holder")],
+            ));
+        }
+        // GCC's x86-64 sizes: `{ char; int }` 8 bytes, `{ short }` 2, `{ struct { short }; char }`
+        // 4; `{ long }` 8 and `{ struct { long }; char }` 16.
+        let narrow = [Some(64), Some(16), Some(32)];
+        assert_eq!(runs[0], (1, 3, narrow), "{runs:?}");
+        assert_eq!(runs[1], (0, 0, narrow), "{runs:?}");
+        assert_eq!(runs[2], (1, 2, [Some(64), Some(64), Some(128)]), "{runs:?}");
+    }
+
     /// Two configurations on one pre-AST input and one database: the second lexes and lowers no
     /// file again, and each gets its own config-derived headers and unit.
     #[test]
